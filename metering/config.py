@@ -1,0 +1,244 @@
+"""The provider config: one TOML file, validated once on load, passed in explicitly.
+
+Core keys are parsed here into frozen dataclasses. Each component (collectors, rating,
+close, scheduler) parses its own ``[section]`` into its own frozen settings with
+:func:`section` and the ``require_*`` helpers below, so errors always name the file and
+the key (``provider.toml: sites[1].vcd_url: must be an http(s) URL``).
+
+Secrets never appear in the file itself: a credential is given as ``*_env`` (the name of
+an environment variable) or ``*_file`` (a path whose content is the secret). They are
+resolved into :class:`Secret`, whose ``repr``/``str`` never shows the value.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from metering.errors import ConfigError
+
+
+class Secret:
+    """A credential that never prints itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class Section:
+    """A view of one table of the config that names its keys in errors."""
+
+    def __init__(self, data: Mapping[str, Any], where: str) -> None:
+        self.data = data
+        self.where = where
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}.{key}: {problem}" if key else f"{self.where}: {problem}")
+
+    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.error(key, "is required")
+            return default
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.error(key, f"must be {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    def url(self, key: str, default: Any = ...) -> str | None:
+        value = self.get(key, str, default)
+        if value is None:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise self.error(key, f"must be an http(s) URL, got {value!r}")
+        return str(value).rstrip("/")
+
+    def path(self, key: str, base: Path, default: Any = ...) -> Path:
+        value = self.get(key, str, default)
+        return value if isinstance(value, Path) else (base / Path(value)).resolve()
+
+    def secret(self, key: str, base: Path, *, required: bool = True) -> Secret | None:
+        """Resolve ``<key>_env`` or ``<key>_file``; a literal ``<key>`` is refused."""
+        if key in self.data:
+            raise self.error(key, f"secrets are not written in the config; use {key}_env or {key}_file")
+        env, file = self.data.get(f"{key}_env"), self.data.get(f"{key}_file")
+        if env is not None:
+            if not isinstance(env, str):
+                raise self.error(f"{key}_env", "must be the name of an environment variable")
+            if env not in os.environ:
+                raise self.error(f"{key}_env", f"environment variable {env} is not set")
+            return Secret(os.environ[env])
+        if file is not None:
+            if not isinstance(file, str):
+                raise self.error(f"{key}_file", "must be a path")
+            path = (base / file).resolve()
+            try:
+                return Secret(path.read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                raise self.error(f"{key}_file", f"cannot read {path}: {exc.strerror}") from None
+        if required:
+            raise self.error(key, f"is required (as {key}_env or {key}_file)")
+        return None
+
+    def sub(self, key: str) -> Section:
+        value = self.data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self.error(key, "must be a table")
+        return Section(value, f"{self.where}.{key}")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """One availability zone: its VCD (with CSE, ALP, DSE), OSE and Cloudian endpoints."""
+
+    name: str
+    vcd_url: str
+    vcd_user: str
+    vcd_password: Secret
+    ose_url: str | None
+    cloudian_url: str | None
+    cloudian_user: str
+    cloudian_password: Secret | None
+    ca_bundle: Path | None = None
+    verify_tls: bool = True
+    timeout_seconds: float = 30.0
+    concurrency: int = 4
+    api_version: str = "38.0"
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """The whole provider: sites, where data lives, and each component's raw section."""
+
+    name: str
+    source_file: Path
+    data_dir: Path
+    lake_dir: Path
+    warehouse_path: Path
+    out_dir: Path
+    tenant_catalog: Path
+    pricing_dir: Path
+    timezone: ZoneInfo
+    sampling_interval: timedelta
+    sites: tuple[SiteConfig, ...]
+    raw: Mapping[str, Any] = field(repr=False)
+
+    def section(self, name: str) -> Section:
+        """The ``[name]`` table, for a component to parse into its own settings."""
+        return Section(self.raw, self.source_file.name).sub(name)
+
+    def site(self, name: str) -> SiteConfig:
+        for site in self.sites:
+            if site.name == name:
+                return site
+        raise ConfigError(f"{self.source_file.name}: no site named {name!r}")
+
+
+def _parse_site(s: Section, base: Path) -> SiteConfig:
+    name = s.get("name", str)
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise s.error("name", "must be letters, digits, '-' or '_' (it names lake partitions)")
+    ca = s.get("ca_bundle", str, None)
+    concurrency = s.get("concurrency", int, 4)
+    if concurrency < 1:
+        raise s.error("concurrency", "must be at least 1")
+    timeout = s.get("timeout_seconds", float, 30.0)
+    if timeout <= 0:
+        raise s.error("timeout_seconds", "must be positive")
+    vcd_url = s.url("vcd_url")
+    assert vcd_url is not None
+    cloudian_url = s.url("cloudian_url", None)
+    return SiteConfig(
+        name=name,
+        vcd_url=vcd_url,
+        vcd_user=s.get("vcd_user", str),
+        vcd_password=s.secret("vcd_password", base),  # type: ignore[arg-type]
+        ose_url=s.url("ose_url", None),
+        cloudian_url=cloudian_url,
+        cloudian_user=s.get("cloudian_user", str, "sysadmin"),
+        cloudian_password=s.secret("cloudian_password", base, required=cloudian_url is not None),
+        ca_bundle=(base / ca).resolve() if ca else None,
+        verify_tls=s.get("verify_tls", bool, True),
+        timeout_seconds=timeout,
+        concurrency=concurrency,
+        api_version=s.get("api_version", str, "38.0"),
+    )
+
+
+def parse_config(raw: Mapping[str, Any], source_file: Path) -> ProviderConfig:
+    """Validate a parsed TOML document into a :class:`ProviderConfig`."""
+    base = source_file.parent
+    top = Section(raw, source_file.name)
+    provider = top.sub("provider")
+    data_dir = provider.path("data_dir", base, "data")
+    tz_name = provider.get("timezone", str, "UTC")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise provider.error("timezone", f"unknown time zone {tz_name!r}") from None
+    minutes = provider.get("sampling_interval_minutes", int, 60)
+    if minutes <= 0 or 1440 % minutes:
+        raise provider.error("sampling_interval_minutes", "must divide a day (e.g. 15, 30, 60)")
+    sites_raw = raw.get("sites", [])
+    if not isinstance(sites_raw, list) or not sites_raw:
+        raise top.error("sites", "at least one [[sites]] entry is required")
+    sites = tuple(
+        _parse_site(Section(entry, f"{source_file.name}: sites[{i}]"), base)
+        for i, entry in enumerate(sites_raw)
+    )
+    names = [site.name for site in sites]
+    if len(set(names)) != len(names):
+        raise top.error("sites", f"site names must be unique, got {names}")
+    return ProviderConfig(
+        name=provider.get("name", str),
+        source_file=source_file,
+        data_dir=data_dir,
+        lake_dir=provider.path("lake_dir", base, str(data_dir / "lake")),
+        warehouse_path=provider.path("warehouse", base, str(data_dir / "warehouse.duckdb")),
+        out_dir=provider.path("out_dir", base, str(data_dir / "out")),
+        tenant_catalog=provider.path("tenant_catalog", base),
+        pricing_dir=provider.path("pricing_dir", base),
+        timezone=tz,
+        sampling_interval=timedelta(minutes=minutes),
+        sites=sites,
+        raw=raw,
+    )
+
+
+def load_config(path: Path) -> ProviderConfig:
+    """Read and validate the provider config at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read provider config {path}: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+    return parse_config(raw, path.resolve())

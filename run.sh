@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The two commands of the README. Both set everything up first (Debian packages, a virtualenv,
+# pinned Python packages), idempotently, then:
+#   bash run.sh demo   the main job: simulated provider -> a month ingested -> month closed -> ./out/
+#   bash run.sh test   ruff, mypy and the whole pytest suite
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT=$PWD
+VENV="${METERING_VENV:-$ROOT/.venv}"
+
+# Debian packages: Python's venv, WeasyPrint's native libraries (Pango, HarfBuzz with its
+# subsetter: without libharfbuzz-subset0 WeasyPrint silently takes a ~4x slower font path),
+# fonts, and poppler-utils (pdftotext, used by the tests to read invoices back).
+APT_PACKAGES=(python3 python3-venv python3-dev gcc libpango-1.0-0 libpangoft2-1.0-0
+  libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core poppler-utils)
+
+install_debian_packages() {
+  command -v dpkg-query >/dev/null || return 0
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_python_packages() {
+  local stamp="$VENV/.metering-installed"
+  local want
+  want=$(cat constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  echo "==> creating virtualenv $VENV and installing pinned packages (constraints.txt)"
+  local py="${PYTHON:-python3}"
+  "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "metering needs Python >= 3.11")'
+  [ -x "$VENV/bin/python" ] || "$py" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev]"
+  echo "$want" > "$stamp"
+}
+
+setup() {
+  install_debian_packages
+  install_python_packages
+  export PATH="$VENV/bin:$PATH"
+}
+
+case "${1:-}" in
+  demo)
+    shift
+    setup
+    exec metering demo --out "$ROOT/out" "$@"
+    ;;
+  test)
+    shift
+    setup
+    echo "==> ruff"; ruff check . && ruff format --check .
+    echo "==> mypy"; mypy
+    echo "==> pytest"; exec pytest -n 2 "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh demo|test" >&2
+    exit 2
+    ;;
+esac
