@@ -86,7 +86,9 @@ class Section:
     def secret(self, key: str, base: Path, *, required: bool = True) -> Secret | None:
         """Resolve ``<key>_env`` or ``<key>_file``; a literal ``<key>`` is refused."""
         if key in self.data:
-            raise self.error(key, f"secrets are not written in the config; use {key}_env or {key}_file")
+            raise self.error(
+                key, f"secrets are not written in the config; use {key}_env or {key}_file"
+            )
         env, file = self.data.get(f"{key}_env"), self.data.get(f"{key}_file")
         if env is not None:
             if not isinstance(env, str):

@@ -27,6 +27,6 @@ def round_line(amount: Decimal, currency: str) -> Decimal:
 
 def to_decimal(text: str | int | Decimal) -> Decimal:
     """Parse a price written as a string (never a float) into a Decimal."""
-    if isinstance(text, float):  # type: ignore[unreachable]
+    if isinstance(text, float):
         raise TypeError("prices must be written as strings, not floats")
     return Decimal(text)

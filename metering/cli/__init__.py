@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         err_console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}"
+            " (run with --debug for details)",
             highlight=False,
         )
         return 2
