@@ -1,0 +1,53 @@
+"""The small contract between the orchestration and the per-system collectors.
+
+A collector module exposes ``PARTS``: a tuple of :class:`Part`, each an async function that
+fills one or more datasets of its system from one site (``Context``) and returns a
+:class:`~metering.sources.records.Batch` per dataset. Parts fail independently: if listing
+sizing policies fails, the VMs are still written. Listings several parts need (orgs, TKG
+clusters, sizing policies) are fetched once per run through :meth:`Context.shared`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from metering.config import SiteConfig
+from metering.sources.http import SiteClient
+from metering.sources.records import Batch
+
+
+@dataclass
+class Context:
+    """What a collector part sees: one site's client, the sample time, the series hours."""
+
+    client: SiteClient
+    sample_time: datetime
+    series_hours: tuple[datetime, ...] = ()
+    _cache: dict[str, asyncio.Task[Any]] = field(default_factory=dict, repr=False)
+
+    @property
+    def site(self) -> SiteConfig:
+        return self.client.site
+
+    async def shared(self, key: str, factory: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``factory`` once per run for ``key``; every caller gets the same result/error."""
+        task = self._cache.get(key)
+        if task is None:
+            task = asyncio.ensure_future(factory())
+            self._cache[key] = task
+        return await asyncio.shield(task)
+
+
+PartFn = Callable[[Context], Awaitable[list[Batch]]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One unit of collection: the datasets it fills and the function that fills them."""
+
+    datasets: tuple[str, ...]
+    run: PartFn

@@ -1,0 +1,408 @@
+"""Run the collectors for every site and source and land the results in the lake.
+
+:func:`collect` takes one sample at ``at`` (sites concurrently; within a site every source
+and part concurrently, bounded by the site's HTTP concurrency). Each part's datasets are
+written only when the part succeeded as a whole, so a file present in the lake means that
+dataset was completely collected at that sample time; a failed part leaves a gap, recorded
+in the ``runs`` log, and never stops the other parts, sources or sites.
+
+:func:`backfill` re-reads what the sources keep history of (Cloudian's hourly usage series)
+for a window and reports the sample gaps it cannot fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from metering.config import ProviderConfig, SiteConfig
+from metering.errors import ConfigError, MeteringError
+from metering.lake import store
+from metering.lake.schemas import SOURCES
+from metering.sources import alp, cloudian, cse, dse, ose, vcd
+from metering.sources.base import Context, Part
+from metering.sources.http import RetryPolicy, SiteClient, Sleep
+from metering.sources.records import Batch, Quarantined
+from metering.window import Window, utc
+
+COLLECTORS: dict[str, tuple[Part, ...]] = {
+    "vcd": vcd.PARTS,
+    "cse": cse.PARTS,
+    "alp": alp.PARTS,
+    "dse": dse.PARTS,
+    "ose": ose.PARTS,
+    "cloudian": cloudian.PARTS,
+}
+SERIES_DATASET = "cloudian_usage"
+HOUR = timedelta(hours=1)
+LOOKBACK_HOURS = 24
+
+
+@dataclass
+class SourceResult:
+    """What one source did at one site in one run."""
+
+    site: str
+    source: str
+    status: str  # ok | partial | failed
+    rows: int = 0
+    quarantined: int = 0
+    errors: int = 0
+    error: str | None = None
+    datasets: list[str] = field(default_factory=list)
+    failed_datasets: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        text = (
+            f"{self.site:<8} {self.source:<9} {self.status:<8} rows={self.rows:<7} "
+            f"quarantined={self.quarantined:<4} {self.seconds:5.1f}s"
+        )
+        return text + (f"  {self.error}" if self.error else "")
+
+
+@dataclass
+class CollectSummary:
+    """One run: its id, sample time and a result per site × source."""
+
+    run_id: str
+    sample_time: datetime
+    results: list[SourceResult] = field(default_factory=list)
+    unfilled: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        statuses = {r.status for r in self.results}
+        if statuses <= {"ok"}:
+            return "ok"
+        return "failed" if statuses == {"failed"} else "partial"
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for r in self.results)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(r.quarantined for r in self.results)
+
+    def lines(self) -> list[str]:
+        return [r.line() for r in self.results]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Test and tuning hooks: an HTTP transport (ASGI), retry policy, sleep, progress."""
+
+    transport: httpx.AsyncBaseTransport | None = None
+    retry: RetryPolicy | None = None
+    sleep: Sleep | None = None
+    on_result: Callable[[SourceResult], None] | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _pick(names: Sequence[str] | None, known: Iterable[str], what: str) -> list[str]:
+    known = list(known)
+    if names is None:
+        return known
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"unknown {what} {unknown}; known: {', '.join(known)}")
+    return [n for n in known if n in names]
+
+
+def series_hours(config: ProviderConfig, site: str, at: datetime) -> tuple[datetime, ...]:
+    """The Cloudian hours a regular run at ``at`` reads: the last complete hour, plus any
+    hour of the last day missing from the lake after the first one already there."""
+    last = at.replace(minute=0, second=0, microsecond=0) - HOUR
+    window = Window(last - HOUR * (LOOKBACK_HOURS - 1), last + HOUR)
+    have = store.sample_keys(config.lake_dir, SERIES_DATASET, site, window)
+    hours = list(window.steps(HOUR))
+    if have:
+        first = min(h for h in hours if store.time_key(h) in have) if have else last
+        missing = [h for h in hours if h >= first and store.time_key(h) not in have]
+    else:
+        missing = []
+    return tuple(sorted({*missing, last}))
+
+
+async def _run_part(ctx: Context, part: Part) -> list[Batch] | BaseException:
+    try:
+        return await part.run(ctx)
+    except MeteringError as exc:
+        return exc
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        return MeteringError(f"{type(exc).__name__}: {exc}", site=ctx.site.name)
+
+
+def _write_batches(
+    config: ProviderConfig, ctx: Context, source: str, batches: list[Batch], meta: dict[str, Any]
+) -> int:
+    rows = 0
+    for batch in batches:
+        common = {**meta, "source": source}
+        if batch.dataset == SERIES_DATASET:
+            by_hour: dict[datetime, list[dict[str, Any]]] = {h: [] for h in ctx.series_hours}
+            for row in batch.rows:
+                by_hour[row["interval_start"]].append(
+                    {**row, **common, "sample_time": row["interval_end"]}
+                )
+            for hour, hour_rows in by_hour.items():
+                store.write_partition(
+                    config.lake_dir, SERIES_DATASET, ctx.site.name, hour, hour_rows
+                )
+        else:
+            out = [{**row, **common, "sample_time": ctx.sample_time} for row in batch.rows]
+            store.write_partition(
+                config.lake_dir, batch.dataset, ctx.site.name, ctx.sample_time, out
+            )
+        rows += len(batch.rows)
+    return rows
+
+
+async def _run_source(
+    config: ProviderConfig, ctx: Context, source: str, parts: Sequence[Part], run_id: str
+) -> tuple[SourceResult, list[Quarantined]]:
+    started = time.monotonic()
+    result = SourceResult(ctx.site.name, source, "ok")
+    meta = {"site": ctx.site.name, "run_id": run_id, "collected_at": _now()}
+    outcomes = await asyncio.gather(*(_run_part(ctx, p) for p in parts))
+    rejected: list[Quarantined] = []
+    for part, outcome in zip(parts, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            result.errors += 1
+            result.failed_datasets.extend(part.datasets)
+            result.error = result.error or str(outcome)
+            continue
+        try:
+            result.rows += _write_batches(config, ctx, source, outcome, meta)
+        except MeteringError as exc:  # e.g. a row that does not fit its schema
+            result.errors += 1
+            result.failed_datasets.extend(part.datasets)
+            result.error = result.error or str(exc)
+            continue
+        result.datasets.extend(part.datasets)
+        rejected.extend(q for b in outcome for q in b.rejected)
+    result.quarantined = len(rejected)
+    if not result.datasets:
+        result.status = "failed"
+    elif result.errors or rejected:
+        result.status = "partial"
+    result.seconds = time.monotonic() - started
+    return result, rejected
+
+
+def _quarantine_rows(
+    rejected: list[Quarantined], site: str, source: str, run_id: str, at: datetime
+) -> list[dict[str, Any]]:
+    now = _now()
+    return [
+        {
+            "dataset": q.dataset,
+            "site": site,
+            "source": source,
+            "run_id": run_id,
+            "sample_time": at,
+            "collected_at": now,
+            "record_key": q.record_key,
+            "reason": q.reason,
+            "raw_record": q.raw_record,
+        }
+        for q in rejected
+    ]
+
+
+def _run_row(
+    result: SourceResult, ctx: Context, run_id: str, window: Window, started: datetime
+) -> dict[str, Any]:
+    finished = _now()
+    return {
+        "run_id": run_id,
+        "site": result.site,
+        "source": result.source,
+        "sample_time": ctx.sample_time,
+        "window_start": window.start,
+        "window_end": window.end,
+        "status": result.status,
+        "rows": result.rows,
+        "quarantined": result.quarantined,
+        "errors": result.errors,
+        "error": result.error,
+        "datasets": result.datasets,
+        "started_at": started,
+        "finished_at": finished,
+        "duration_ms": int(result.seconds * 1000),
+    }
+
+
+async def _run_site(
+    config: ProviderConfig,
+    site: SiteConfig,
+    plan: dict[str, tuple[Part, ...]],
+    at: datetime,
+    hours: tuple[datetime, ...],
+    run_id: str,
+    options: Options,
+    qsuffix: str = "",
+) -> list[SourceResult]:
+    started = _now()
+    async with SiteClient(
+        site, transport=options.transport, retry=options.retry, sleep=options.sleep
+    ) as client:
+        ctx = Context(client, at, hours)
+        pairs = await asyncio.gather(
+            *(_run_source(config, ctx, src, parts, run_id) for src, parts in plan.items())
+        )
+    results, runs = [], []
+    for (result, rejected), source in zip(pairs, plan, strict=True):
+        window = _window_of(config, source, at, hours, plan[source])
+        qrows = _quarantine_rows(rejected, site.name, source, run_id, at)
+        store.write_partition(
+            config.lake_dir, "quarantine", site.name, at, qrows, suffix=source + qsuffix
+        )
+        runs.append(_run_row(result, ctx, run_id, window, started))
+        results.append(result)
+        if options.on_result:
+            options.on_result(result)
+    store.write_partition(config.lake_dir, "runs", site.name, at, runs, suffix=run_id)
+    return results
+
+
+def _window_of(
+    config: ProviderConfig,
+    source: str,
+    at: datetime,
+    hours: tuple[datetime, ...],
+    parts: Sequence[Part],
+) -> Window:
+    only_series = all(p.datasets == (SERIES_DATASET,) for p in parts)
+    if only_series and hours:
+        return Window(min(hours), max(hours) + HOUR)
+    return Window(at, at + config.sampling_interval)
+
+
+def _plan(sources: Sequence[str] | None, series_only: bool = False) -> dict[str, tuple[Part, ...]]:
+    chosen = _pick(sources, SOURCES, "source(s)")
+    plan = {s: COLLECTORS[s] for s in chosen}
+    if series_only:
+        plan = {
+            s: tuple(p for p in parts if SERIES_DATASET in p.datasets) for s, parts in plan.items()
+        }
+        plan = {s: parts for s, parts in plan.items() if parts}
+    return plan
+
+
+def new_run_id(at: datetime) -> str:
+    return f"{store.time_key(at)}-{uuid.uuid4().hex[:8]}"
+
+
+async def collect_async(
+    config: ProviderConfig,
+    at: datetime,
+    *,
+    sites: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    options: Options | None = None,
+) -> CollectSummary:
+    """Async form of :func:`collect` (for callers that already run an event loop)."""
+    at = utc(at)
+    options = options or Options()
+    chosen = _pick(sites, [s.name for s in config.sites], "site(s)")
+    plan = _plan(sources)
+    run_id = new_run_id(at)
+    per_site = await asyncio.gather(
+        *(
+            _run_site(
+                config, config.site(name), plan, at, series_hours(config, name, at), run_id, options
+            )
+            for name in chosen
+        )
+    )
+    return CollectSummary(run_id, at, [r for site in per_site for r in site])
+
+
+def collect(
+    config: ProviderConfig,
+    at: datetime,
+    *,
+    sites: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    options: Options | None = None,
+) -> CollectSummary:
+    """Take one sample of every (chosen) site and source at ``at`` and write it to the lake."""
+    return asyncio.run(collect_async(config, at, sites=sites, sources=sources, options=options))
+
+
+def _chunks(window: Window) -> list[Window]:
+    """Whole UTC days (clipped to the window) so one backfill call stays bounded."""
+    out, start = [], window.start.replace(minute=0, second=0, microsecond=0)
+    while start < window.end:
+        end = min(window.end, (start + timedelta(days=1)).replace(hour=0))
+        out.append(Window(start, end))
+        start = end
+    return out
+
+
+def sample_gaps(config: ProviderConfig, window: Window, site: str) -> list[str]:
+    """``dataset@time`` for every sample time in ``window`` with no file (nothing to backfill)."""
+    gaps: list[str] = []
+    for source, parts in COLLECTORS.items():
+        del source
+        for dataset in (d for p in parts for d in p.datasets if d != SERIES_DATASET):
+            have = store.sample_keys(config.lake_dir, dataset, site, window)
+            gaps.extend(
+                f"{dataset}@{store.time_key(t)}"
+                for t in window.steps(config.sampling_interval)
+                if store.time_key(t) not in have
+            )
+    return gaps
+
+
+async def backfill_async(
+    config: ProviderConfig,
+    window: Window,
+    *,
+    sites: Sequence[str] | None = None,
+    options: Options | None = None,
+) -> list[CollectSummary]:
+    """Async form of :func:`backfill`."""
+    options = options or Options()
+    chosen = _pick(sites, [s.name for s in config.sites], "site(s)")
+    plan = _plan(None, series_only=True)
+    summaries = []
+    for chunk in _chunks(window):
+        hours = tuple(chunk.steps(HOUR))
+        run_id = new_run_id(chunk.end)
+        per_site = await asyncio.gather(
+            *(
+                _run_site(
+                    config, config.site(n), plan, chunk.end, hours, run_id, options, "-backfill"
+                )
+                for n in chosen
+            )
+        )
+        summary = CollectSummary(run_id, chunk.end, [r for s in per_site for r in s])
+        summary.unfilled = [f"{n}:{g}" for n in chosen for g in sample_gaps(config, chunk, n)]
+        summaries.append(summary)
+    return summaries
+
+
+def backfill(
+    config: ProviderConfig,
+    window: Window,
+    *,
+    sites: Sequence[str] | None = None,
+    options: Options | None = None,
+) -> list[CollectSummary]:
+    """Re-read the Cloudian hourly series for ``window`` (replacing those hours' files) and
+    list the sample-dataset gaps in it that no source can fill any more."""
+    return asyncio.run(backfill_async(config, window, sites=sites, options=options))

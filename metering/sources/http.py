@@ -1,0 +1,273 @@
+"""The one HTTP client factory every collector uses.
+
+:class:`SiteClient` wraps one ``httpx.AsyncClient`` per site and adds what real provider APIs
+need: a bound on concurrent requests per site, timeouts, retries with exponential backoff
+and full jitter that honour ``Retry-After``, a fresh VCD session on 401, TLS verification on
+by default (with an optional CA bundle), and errors that never carry a secret (credentials
+travel only in headers; messages name the method, the path and the status).
+
+Services of a site: ``vcd`` (legacy ``/api`` and ``/cloudapi``, JWT bearer after a provider
+login), ``ose`` (the same VCD JWT) and ``cloudian`` (HTTP Basic).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from metering.config import SiteConfig
+from metering.errors import SourceDataError, SourceUnavailable
+from metering.window import utc
+
+Sleep = Callable[[float], Awaitable[None]]
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: ``attempts`` in all, backoff ``base × 2^n`` capped, full jitter."""
+
+    attempts: int = 6
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        backoff = rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+        if retry_after is not None:
+            return min(self.max_retry_after, max(retry_after, backoff))
+        return backoff
+
+
+class NotFound(SourceDataError):
+    """HTTP 404: the thing (or the entity type) does not exist on this site."""
+
+
+class RetryableResponse(Exception):
+    """A response that may succeed when asked again (5xx, 429, unreadable body)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date); None if absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError):
+        return None
+    from datetime import UTC, datetime
+
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _ssl_verify(site: SiteConfig) -> ssl.SSLContext | bool:
+    if not site.verify_tls:
+        return False
+    if site.ca_bundle is not None:
+        return ssl.create_default_context(cafile=str(site.ca_bundle))
+    return True
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@dataclass
+class Stats:
+    """Counters a run reports (requests, retries, re-logins)."""
+
+    requests: int = 0
+    retries: int = 0
+    relogins: int = 0
+
+
+class SiteClient:
+    """HTTP access to one site's VCD, OSE and Cloudian, shared by that site's collectors."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.site = site
+        self.retry = retry or RetryPolicy()
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._rng = random.Random(seed)  # noqa: S311 - jitter, not security
+        self._limit = asyncio.Semaphore(site.concurrency)
+        self._token: str | None = None
+        self._login_lock = asyncio.Lock()
+        self.stats = Stats()
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            verify=_ssl_verify(site),
+            timeout=httpx.Timeout(site.timeout_seconds),
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> SiteClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def base(self, service: str) -> str:
+        url = {"vcd": self.site.vcd_url, "ose": self.site.ose_url}.get(service)
+        if service == "cloudian":
+            url = self.site.cloudian_url
+        if url is None:
+            raise SourceUnavailable(f"no {service}_url configured", site=self.site.name)
+        return url
+
+    # -- authentication -------------------------------------------------------------------
+
+    async def _login(self, stale: str | None) -> str:
+        """A VCD provider session token; only one login at a time, none if already renewed."""
+        async with self._login_lock:
+            if self._token is not None and self._token != stale:
+                return self._token
+            user = (
+                self.site.vcd_user if "@" in self.site.vcd_user else f"{self.site.vcd_user}@System"
+            )
+            headers = {
+                "Authorization": _basic(user, self.site.vcd_password.reveal()),
+                "Accept": f"application/json;version={self.site.api_version}",
+            }
+            url = self.base("vcd") + "/cloudapi/1.0.0/sessions/provider"
+            response = await self._send("POST", url, headers, None, retry_401=False)
+            token: str | None = response.headers.get("X-VMWARE-VCLOUD-ACCESS-TOKEN")
+            if not token:
+                raise SourceDataError(
+                    "VCD login answered without an access token", site=self.site.name
+                )
+            if stale is not None:
+                self.stats.relogins += 1
+            self._token = token
+            return token
+
+    async def _auth_headers(self, service: str) -> dict[str, str]:
+        if service == "cloudian":
+            password = self.site.cloudian_password
+            if password is None:
+                raise SourceUnavailable("no cloudian_password configured", site=self.site.name)
+            return {"Authorization": _basic(self.site.cloudian_user, password.reveal())}
+        token = self._token or await self._login(None)
+        return {"Authorization": f"Bearer {token}"}
+
+    def _accept(self, service: str, path: str) -> str:
+        if service == "vcd" and path.startswith("/api/"):
+            return f"application/*+json;version={self.site.api_version}"
+        if service == "vcd":
+            return f"application/json;version={self.site.api_version}"
+        return "application/json"
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def get(
+        self, service: str, path_or_url: str, params: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
+        """GET with auth, retries and re-login; returns the (2xx) response."""
+        base = self.base(service)
+        url = path_or_url if path_or_url.startswith(("http://", "https://")) else base + path_or_url
+        path = url[len(base) :] if url.startswith(base) else url
+        for relogin in (False, True):
+            headers = await self._auth_headers(service)
+            headers["Accept"] = self._accept(service, path)
+            response = await self._send("GET", url, headers, params, retry_401=True)
+            if response.status_code != 401:
+                return response
+            if service == "cloudian" or relogin:
+                break
+            await self._login(headers["Authorization"].removeprefix("Bearer "))
+        raise SourceUnavailable(f"GET {path}: not authorised (401)", site=self.site.name)
+
+    async def get_json(
+        self, service: str, path_or_url: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[Any, httpx.Response]:
+        """GET and decode JSON; an unreadable body is retried like a 5xx.
+
+        A 204 (Cloudian's "nothing here") decodes as ``None``.
+        """
+        last: Exception | None = None
+        for attempt in range(self.retry.attempts):
+            response = await self.get(service, path_or_url, params)
+            if response.status_code == 204 or not response.content:
+                return None, response
+            try:
+                return json.loads(response.content), response
+            except ValueError as exc:
+                last = exc
+                self.stats.retries += 1
+                await self._sleep(self.retry.delay(attempt, None, self._rng))
+        raise SourceUnavailable(
+            f"GET {path_or_url}: unreadable JSON after {self.retry.attempts} attempts ({last})",
+            site=self.site.name,
+        )
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        params: Mapping[str, Any] | None,
+        *,
+        retry_401: bool,
+    ) -> httpx.Response:
+        path = httpx.URL(url).path
+        problem = "no attempt made"
+        for attempt in range(self.retry.attempts):
+            retry_after: float | None = None
+            try:
+                async with self._limit:
+                    self.stats.requests += 1
+                    response = await self._client.request(
+                        method, url, headers=headers, params=params
+                    )
+                self._check(response, method, path, retry_401)
+                return response
+            except RetryableResponse as exc:
+                problem, retry_after = str(exc), exc.retry_after
+            except httpx.TransportError as exc:
+                problem = f"{method} {path}: {type(exc).__name__}"
+            if attempt + 1 < self.retry.attempts:
+                self.stats.retries += 1
+                await self._sleep(self.retry.delay(attempt, retry_after, self._rng))
+        raise SourceUnavailable(
+            f"{problem} (gave up after {self.retry.attempts} attempts)", site=self.site.name
+        )
+
+    def _check(self, response: httpx.Response, method: str, path: str, retry_401: bool) -> None:
+        status = response.status_code
+        if status in _RETRY_STATUS:
+            raise RetryableResponse(
+                f"{method} {path}: HTTP {status}",
+                parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if status == 401 and retry_401:
+            return
+        if status == 404:
+            raise NotFound(f"{method} {path}: HTTP 404", site=self.site.name)
+        if status >= 400:
+            raise SourceDataError(f"{method} {path}: HTTP {status}", site=self.site.name)

@@ -1,0 +1,242 @@
+"""Pagination strategies, one per API style, each guarded against loops and duplicates.
+
+- :func:`vcd_query`: VCD legacy query (``record[]``, next page = ``link[rel=nextPage]``).
+- :func:`openapi`: VCD OpenAPI (``values``, next page = ``Link: <…>;rel="nextPage"``, else
+  ``pageCount``; a page past the end is ``values: []``).
+- :func:`ose_items`: OSE (``items`` + ``pageInfo{offset,limit,total}``, ``offset``/``limit``).
+- :func:`cloudian_list`: Cloudian ``limit+1`` (a reply of ``limit+1`` rows means more; ask
+  again with ``offset`` = the extra row's id, which comes back first).
+
+Guards: a page URL/offset seen twice, or more pages than the total allows, is a loop; a
+record id seen twice is a duplicate and kept once. When the API states a total and the
+unique records do not add up to it, the listing was inconsistent (a page shifted under us):
+the whole listing is retried, then reported as unavailable, never silently short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from metering.errors import SourceUnavailable
+from metering.sources.http import NotFound, SiteClient
+
+__all__ = ["Listing", "NotFound", "cloudian_list", "openapi", "ose_items", "vcd_query"]
+
+Record = Mapping[str, Any]
+KeyFn = Callable[[Record], str]
+
+MAX_PAGES = 10_000
+LISTING_ATTEMPTS = 3
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*rel="?nextPage"?')
+
+
+class ListingInconsistent(Exception):
+    """A listing looped or did not add up; the caller lists again from the start."""
+
+
+@dataclass
+class Listing:
+    """The unique records of a listing and what the guards saw."""
+
+    records: list[Record] = field(default_factory=list)
+    pages: int = 0
+    duplicates: int = 0
+    _seen: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, items: list[Any], key: KeyFn) -> int:
+        """Add a page's records, dropping repeats; returns how many were new."""
+        new = 0
+        self.pages += 1
+        if self.pages > MAX_PAGES:
+            raise ListingInconsistent(f"more than {MAX_PAGES} pages")
+        for position, item in enumerate(items):
+            k = key(item) if isinstance(item, dict) else f"#{self.pages}:{position}"
+            if k in self._seen:
+                self.duplicates += 1
+                continue
+            self._seen.add(k)
+            self.records.append(item)
+            new += 1
+        return new
+
+
+def record_id(*names: str) -> KeyFn:
+    """Key a record by its first present id field (falls back to its JSON text)."""
+
+    def key(record: Record) -> str:
+        for name in names:
+            value = record.get(name)
+            if value not in (None, ""):
+                return str(value)
+        import json
+
+        return json.dumps(record, sort_keys=True, default=str)
+
+    return key
+
+
+async def _with_retries(client: SiteClient, what: str, run: Callable[[], Any]) -> Listing:
+    problem = ""
+    for _ in range(LISTING_ATTEMPTS):
+        try:
+            listing: Listing = await run()
+            return listing
+        except ListingInconsistent as exc:
+            problem = str(exc)
+            client.stats.retries += 1
+    raise SourceUnavailable(
+        f"{what}: listing inconsistent after {LISTING_ATTEMPTS} attempts ({problem})",
+        site=client.site.name,
+    )
+
+
+def _check_total(listing: Listing, total: object) -> None:
+    if isinstance(total, int) and len(listing.records) != total:
+        raise ListingInconsistent(f"{len(listing.records)} unique records, total says {total}")
+
+
+async def vcd_query(
+    client: SiteClient, query_type: str, *, page_size: int = 128, key: KeyFn | None = None
+) -> Listing:
+    """All records of a legacy ``/api/query?type=…&format=records`` query (JSON form)."""
+    keyf = key or record_id("href", "id")
+
+    async def run() -> Listing:
+        listing, visited = Listing(), set()
+        url: str | None = "/api/query"
+        params: dict[str, Any] | None = {
+            "type": query_type,
+            "format": "records",
+            "page": 1,
+            "pageSize": page_size,
+        }
+        total: object = None
+        while url is not None:
+            marker = url + repr(sorted((params or {}).items()))
+            if marker in visited:
+                raise ListingInconsistent(f"page loop at {url}")
+            visited.add(marker)
+            body, _ = await client.get_json("vcd", url, params)
+            body = body or {}
+            total = body.get("total", total)
+            if not listing.add(list(body.get("record") or []), keyf) and not body.get("record"):
+                break
+            url, params = _legacy_next(body), None
+        _check_total(listing, total)
+        return listing
+
+    return await _with_retries(client, f"query {query_type}", run)
+
+
+def _legacy_next(body: Mapping[str, Any]) -> str | None:
+    for link in body.get("link") or []:
+        if isinstance(link, dict) and link.get("rel") == "nextPage" and link.get("href"):
+            return str(link["href"])
+    return None
+
+
+async def openapi(
+    client: SiteClient,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    page_size: int = 128,
+    key: KeyFn | None = None,
+) -> Listing:
+    """All ``values`` of a VCD OpenAPI collection (``/cloudapi/…``)."""
+    keyf = key or record_id("id")
+
+    async def run() -> Listing:
+        listing, visited = Listing(), set()
+        page, total = 1, None
+        url: str = path
+        query: dict[str, Any] | None = {**(params or {}), "page": 1, "pageSize": page_size}
+        while True:
+            marker = url + repr(sorted((query or {}).items()))
+            if marker in visited:
+                raise ListingInconsistent(f"page loop at {url}")
+            visited.add(marker)
+            body, response = await client.get_json("vcd", url, query)
+            body = body or {}
+            values = list(body.get("values") or [])
+            total = body.get("resultTotal", total)
+            listing.add(values, keyf)
+            if not values:
+                break
+            match = _LINK_NEXT.search(response.headers.get("Link", ""))
+            page_count = body.get("pageCount")
+            if match:
+                url, query = match.group(1), None
+            elif isinstance(page_count, int) and page < page_count:
+                url, query = path, {**(params or {}), "page": page + 1, "pageSize": page_size}
+            else:
+                break
+            page += 1
+        _check_total(listing, total)
+        return listing
+
+    return await _with_retries(client, f"GET {path}", run)
+
+
+async def ose_items(
+    client: SiteClient, path: str, *, limit: int = 100, key: KeyFn | None = None
+) -> Listing:
+    """All ``items`` of an OSE list (``offset``/``limit`` + ``pageInfo.total``)."""
+    keyf = key or record_id("id", "name")
+
+    async def run() -> Listing:
+        listing, offset, total = Listing(), 0, None
+        offsets: set[int] = set()
+        while True:
+            if offset in offsets:
+                raise ListingInconsistent(f"offset loop at {offset}")
+            offsets.add(offset)
+            body, _ = await client.get_json("ose", path, {"offset": offset, "limit": limit})
+            body = body or {}
+            items = list(body.get("items") or [])
+            info = body.get("pageInfo") or {}
+            total = info.get("total", total)
+            listing.add(items, keyf)
+            offset += len(items)
+            if not items or not isinstance(total, int) or offset >= total:
+                break
+        _check_total(listing, total)
+        return listing
+
+    return await _with_retries(client, f"GET {path}", run)
+
+
+async def cloudian_list(
+    client: SiteClient,
+    path: str,
+    id_field: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    limit: int = 100,
+) -> Listing:
+    """All rows of a Cloudian ``limit+1`` list (``/group/list``, ``/user/list``)."""
+    keyf = record_id(id_field)
+
+    async def run() -> Listing:
+        listing, offset = Listing(), None
+        offsets: set[str] = set()
+        while True:
+            query = {**(params or {}), "limit": limit + 1}
+            if offset is not None:
+                if offset in offsets:
+                    raise ListingInconsistent(f"offset loop at {offset}")
+                offsets.add(offset)
+                query["offset"] = offset
+            body, _ = await client.get_json("cloudian", path, query)
+            rows = list(body or [])
+            if len(rows) <= limit:
+                listing.add(rows, keyf)
+                break
+            listing.add(rows[:limit], keyf)
+            offset = keyf(rows[limit])
+        return listing
+
+    return await _with_retries(client, f"GET {path}", run)
