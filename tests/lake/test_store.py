@@ -93,8 +93,9 @@ def test_read_filters_site_and_window_and_duckdb_reads_the_hive_layout(tmp_path:
     window = Window(T0 + timedelta(hours=20), T0 + timedelta(hours=26))
     table = store.read_dataset(tmp_path, "vcd_vm", site="az2", window=window)
     assert table.num_rows == 6 and set(table.column("site").to_pylist()) == {"az2"}
+    pattern = store.glob_pattern(tmp_path, "vcd_vm")
     count = duckdb.sql(
-        f"select count(*), count(distinct site) from read_parquet('{store.glob_pattern(tmp_path, 'vcd_vm')}',"
+        f"select count(*), count(distinct site) from read_parquet('{pattern}',"
         " hive_partitioning=true) where date = '2026-10-02'"
     ).fetchall()
     assert count == [(12, 2)]
