@@ -1,0 +1,139 @@
+"""The client factory: retries with backoff honouring Retry-After, re-login on 401,
+bounded concurrency, unreadable bodies retried, and no secret in any error."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+
+from metering.config import Secret, SiteConfig
+from metering.errors import SourceDataError, SourceUnavailable
+from metering.sources.http import RetryPolicy, _ssl_verify, parse_retry_after
+
+from .fakeapi import PASSWORD, FakeApi, js
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_retries_5xx_and_429_honouring_retry_after_then_succeeds() -> None:
+    api = FakeApi()
+
+    def flaky(_: Request, n: int) -> Response:
+        if n == 1:
+            return js({}, 503, {"Retry-After": "7"})
+        if n == 2:
+            return js({}, 429)
+        return js({"ok": n})
+
+    api.handlers["/api/thing"] = flaky
+    sleeps: list[float] = []
+
+    async def go() -> object:
+        async with api.client(sleeps=sleeps) as client:
+            body, _ = await client.get_json("vcd", "/api/thing")
+            return body, client.stats.retries
+
+    assert run(go()) == ({"ok": 3}, 2)
+    assert sleeps[0] == 7.0  # Retry-After wins over the (smaller) backoff
+    assert 0 <= sleeps[1] <= RetryPolicy().base_delay * 2
+
+
+def test_gives_up_after_the_attempts_with_one_line_and_no_secret() -> None:
+    api = FakeApi()
+    api.handlers["/system/bytecount"] = lambda _r, _n: js({}, 500)
+
+    async def go() -> None:
+        async with api.client() as client:
+            await client.get_json("cloudian", "/system/bytecount")
+
+    with pytest.raises(SourceUnavailable) as info:
+        run(go())
+    assert api.calls["/system/bytecount"] == RetryPolicy().attempts
+    text = str(info.value)
+    assert "HTTP 500" in text and "site=az1" in text and "\n" not in text
+    assert PASSWORD not in text and "Basic" not in text
+
+
+def test_expired_token_logs_in_again_once() -> None:
+    api = FakeApi()
+
+    def needs_fresh_token(request: Request, _: int) -> Response:
+        ok = request.headers.get("authorization") == f"Bearer tok{len(api.tokens)}"
+        return js({"values": []}) if ok and len(api.tokens) >= 2 else js({}, 401)
+
+    api.handlers["/cloudapi/1.0.0/orgs"] = needs_fresh_token
+
+    async def go() -> int:
+        async with api.client() as client:
+            body, _ = await client.get_json("vcd", "/cloudapi/1.0.0/orgs")
+            assert body == {"values": []}
+            return client.stats.relogins
+
+    assert run(go()) == 1
+    assert api.tokens == ["tok1", "tok2"]
+
+
+def test_cloudian_uses_basic_auth_and_a_4xx_is_terminal() -> None:
+    api = FakeApi()
+    seen: list[str] = []
+
+    def forbidden(request: Request, _: int) -> Response:
+        seen.append(request.headers["authorization"].split()[0])
+        return js({}, 403)
+
+    api.handlers["/group/list"] = forbidden
+
+    async def go() -> None:
+        async with api.client() as client:
+            await client.get_json("cloudian", "/group/list")
+
+    with pytest.raises(SourceDataError, match="HTTP 403"):
+        run(go())
+    assert seen == ["Basic"]  # no retry of a terminal answer, no VCD login
+
+
+def test_truncated_json_is_retried_and_204_is_empty() -> None:
+    api = FakeApi()
+    api.handlers["/x"] = lambda _r, n: (
+        Response('{"a": [1, 2', media_type="application/json") if n < 3 else js([1])
+    )
+    api.handlers["/group"] = lambda _r, _n: Response(status_code=204)
+
+    async def go() -> tuple[object, object]:
+        async with api.client() as client:
+            return (await client.get_json("cloudian", "/x"))[0], (
+                await client.get_json("cloudian", "/group")
+            )[0]
+
+    assert run(go()) == ([1], None)
+    assert api.calls["/x"] == 3
+
+
+def test_concurrency_is_bounded_per_site() -> None:
+    api = FakeApi()
+    api.handlers["/slow"] = lambda _r, _n: js(1)
+
+    async def go() -> None:
+        async with api.client(concurrency=3) as client:
+            await asyncio.gather(*(client.get_json("cloudian", "/slow") for _ in range(20)))
+
+    run(go())
+    assert api.calls["/slow"] == 20
+    assert 1 < api.max_in_flight <= 3
+
+
+def test_retry_after_forms_and_tls_defaults(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
+    site = SiteConfig("az1", "https://vcd", "a", Secret("p"), None, None, "s", None)
+    assert _ssl_verify(site) is True
+    off = SiteConfig(
+        "az1", "https://vcd", "a", Secret("p"), None, None, "s", None, verify_tls=False
+    )
+    assert _ssl_verify(off) is False
