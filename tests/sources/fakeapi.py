@@ -23,7 +23,7 @@ from metering.config import Secret, SiteConfig
 from metering.sources.http import SiteClient
 
 BASE = "http://fake/az1"
-PASSWORD = "s3cret-pa55"  # noqa: S105 - a test password, asserted never to leak
+PASSWORD = "s3cret-pa55"  # a test password, asserted never to leak
 
 
 @dataclass
