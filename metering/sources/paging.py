@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from metering.errors import SourceUnavailable
 from metering.sources.http import NotFound, SiteClient
 
@@ -115,7 +117,7 @@ async def vcd_query(
         }
         total: object = None
         while url is not None:
-            marker = url + repr(sorted((params or {}).items()))
+            marker = _page_marker(url, params)
             if marker in visited:
                 raise ListingInconsistent(f"page loop at {url}")
             visited.add(marker)
@@ -129,6 +131,13 @@ async def vcd_query(
         return listing
 
     return await _with_retries(client, f"query {query_type}", run)
+
+
+def _page_marker(url: str, params: Mapping[str, Any] | None) -> str:
+    """What identifies a page: its ``page`` number when it has one, else the whole URL."""
+    parsed = httpx.URL(url).copy_merge_params(dict(params or {}))
+    page = parsed.params.get("page")
+    return f"page={page}" if page else str(parsed)
 
 
 def _legacy_next(body: Mapping[str, Any]) -> str | None:
@@ -155,7 +164,7 @@ async def openapi(
         url: str = path
         query: dict[str, Any] | None = {**(params or {}), "page": 1, "pageSize": page_size}
         while True:
-            marker = url + repr(sorted((query or {}).items()))
+            marker = _page_marker(url, query)
             if marker in visited:
                 raise ListingInconsistent(f"page loop at {url}")
             visited.add(marker)
