@@ -1,6 +1,6 @@
 """OSE collector: tenant usage, buckets and Velero backups (OSE 2.x, VCD JWT bearer).
 
-Reads the tenant list (``/api/v1/core/tenants``), then per tenant ``…/{orgId}/usage``
+Reads the tenant list (``/api/v1/core/associated-tenants``), then per tenant ``…/{orgId}/usage``
 (CommonUsage), ``…/{orgId}/users`` (user count) and ``…/{orgId}/buckets``; and per TKG
 cluster ``/api/v1/k8s/clusters/{clusterUrn}/backups``. Lists use OSE paging
 (``items`` + ``pageInfo``). Requests run concurrently, bounded by the site's limit.
@@ -27,11 +27,12 @@ from metering.sources.records import (
 from metering.sources.vcd import clusters
 
 TENANTS_PATH = "/api/v1/core/tenants"
+LIST_PATH = "/api/v1/core/associated-tenants"
 
 
 async def tenants(ctx: Context) -> list[Record]:
     async def fetch() -> list[Record]:
-        return (await paging.ose_items(ctx.client, TENANTS_PATH, key=_tenant_key)).records
+        return (await paging.ose_items(ctx.client, LIST_PATH, key=_tenant_key)).records
 
     result: list[Record] = await ctx.shared("ose.tenants", fetch)
     return result
