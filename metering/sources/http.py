@@ -242,14 +242,17 @@ class SiteClient:
             try:
                 async with self._limit:
                     self.stats.requests += 1
-                    response = await self._client.request(
-                        method, url, headers=headers, params=params
-                    )
+                    # The overall deadline also holds for transports without their own
+                    # timeouts (the in-process ASGI transport used against the simulator).
+                    async with asyncio.timeout(self.site.timeout_seconds):
+                        response = await self._client.request(
+                            method, url, headers=headers, params=params
+                        )
                 self._check(response, method, path, retry_401)
                 return response
             except RetryableResponse as exc:
                 problem, retry_after = str(exc), exc.retry_after
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, TimeoutError) as exc:
                 problem = f"{method} {path}: {type(exc).__name__}"
             if attempt + 1 < self.retry.attempts:
                 self.stats.retries += 1

@@ -33,6 +33,7 @@ class FakeApi:
     handlers: dict[str, Callable[[Request, int], Response]] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
+    slow_first_call: dict[str, float] = field(default_factory=dict)
     in_flight: int = 0
     max_in_flight: int = 0
 
@@ -52,6 +53,8 @@ class FakeApi:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
                 await asyncio.sleep(0.005)
+                if self.calls[path] == 1 and path in self.slow_first_call:
+                    await asyncio.sleep(self.slow_first_call[path])
                 handler = self.handlers.get(path)
                 if handler is None:
                     return Response(status_code=404)
@@ -66,7 +69,9 @@ class FakeApi:
             ]
         )
 
-    def client(self, *, concurrency: int = 4, sleeps: list[float] | None = None) -> SiteClient:
+    def client(
+        self, *, concurrency: int = 4, sleeps: list[float] | None = None, timeout: float = 30.0
+    ) -> SiteClient:
         site = SiteConfig(
             name="az1",
             vcd_url=f"{BASE}/vcd",

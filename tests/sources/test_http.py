@@ -137,3 +137,14 @@ def test_retry_after_forms_and_tls_defaults(tmp_path) -> None:  # type: ignore[n
         "az1", "https://vcd", "a", Secret("p"), None, None, "s", None, verify_tls=False
     )
     assert _ssl_verify(off) is False
+
+
+def test_a_response_slower_than_the_timeout_is_retried() -> None:
+    api = FakeApi(slow_first_call={"/slow": 5.0})
+    api.handlers["/slow"] = lambda _r, n: js({"call": n})
+
+    async def go() -> object:
+        async with api.client(timeout=0.2) as client:
+            return (await client.get_json("cloudian", "/slow"))[0]
+
+    assert run(go()) == {"call": 2}
