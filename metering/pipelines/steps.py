@@ -1,0 +1,108 @@
+"""The step registry: a plain dict from the step names used in ``pipelines/*.toml`` to code.
+
+Each step calls one stage entry point (docs/architecture.md). The stage modules are imported
+inside the step, so loading the scheduler never imports DuckDB, WeasyPrint or the collectors
+before a step needs them. Every step must be idempotent: a run that was interrupted is run
+again from its first step, and the stages write atomically, keyed by period, so a second
+run replaces rather than adds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from metering.config import ProviderConfig
+from metering.window import Window
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step gets: the config and the period its run covers."""
+
+    config: ProviderConfig
+    pipeline: str
+    period: str
+    window: Window
+    run_id: str
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def at(self) -> datetime:
+        """The sample instant of a collect run (the start of its window)."""
+        return self.window.start
+
+    @property
+    def month(self) -> Window:
+        """The calendar month the run's window starts in."""
+        start = self.window.start
+        return Window.month(start.year, start.month)
+
+
+StepFn = Callable[[StepContext], int | None]
+Registry = Mapping[str, StepFn]
+
+
+def rows_of(result: Any) -> int:
+    """A best-effort row count from a stage's result, for the run history."""
+    if result is None:
+        return 0
+    if isinstance(result, bool):
+        return int(result)
+    if isinstance(result, int):
+        return result
+    if isinstance(result, list | tuple):
+        return sum(rows_of(item) for item in result)
+    for name in ("rows", "row_count", "rows_written", "total_rows"):
+        value = getattr(result, name, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 0
+
+
+def collect_step(ctx: StepContext) -> int:
+    """Sample every site and source at the run's instant."""
+    from metering.sources.collect import collect
+
+    return rows_of(collect(ctx.config, ctx.at))
+
+
+def backfill_step(ctx: StepContext) -> int:
+    """Re-collect the day from sources that keep their own history."""
+    from metering.sources.collect import backfill
+
+    return rows_of(backfill(ctx.config, ctx.window))
+
+
+def consolidate_step(ctx: StepContext) -> int:
+    """Samples of the day → usage intervals."""
+    from metering.rating.consolidate import consolidate_day
+
+    return rows_of(consolidate_day(ctx.config, ctx.window.start.date()))
+
+
+def rate_month_step(ctx: StepContext) -> int:
+    """Rate the month the run's window falls in (month-to-date for a nightly run)."""
+    from metering.rating.run import rate_month
+
+    return rows_of(rate_month(ctx.config, ctx.month))
+
+
+def close_month_step(ctx: StepContext) -> int:
+    """Close the month: invoices, reports, FOCUS export."""
+    from metering.close import close_month
+
+    return rows_of(close_month(ctx.config, ctx.month))
+
+
+STEPS: dict[str, StepFn] = {
+    "collect": collect_step,
+    "backfill": backfill_step,
+    "consolidate": consolidate_step,
+    "rate_month_to_date": rate_month_step,
+    "rate_month": rate_month_step,
+    "close_month": close_month_step,
+}
