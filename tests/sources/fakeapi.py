@@ -53,8 +53,6 @@ class FakeApi:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
                 await asyncio.sleep(0.005)
-                if self.calls[path] == 1 and path in self.slow_first_call:
-                    await asyncio.sleep(self.slow_first_call[path])
                 handler = self.handlers.get(path)
                 if handler is None:
                     return Response(status_code=404)
@@ -62,12 +60,23 @@ class FakeApi:
             finally:
                 self.in_flight -= 1
 
-        return Starlette(
+        inner = Starlette(
             routes=[
                 Route("/az1/vcd/cloudapi/1.0.0/sessions/provider", login, methods=["POST"]),
                 Route("/az1/{svc}/{rest:path}", any_path),
             ]
         )
+        slow: dict[str, int] = {}
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            # A raw ASGI layer: Starlette absorbs the client's cancellation, a server does not.
+            path = "/" + scope["path"].split("/", 3)[-1]
+            if path in self.slow_first_call and not slow.get(path):
+                slow[path] = 1
+                await asyncio.sleep(self.slow_first_call[path])
+            await inner(scope, receive, send)
+
+        return app  # type: ignore[return-value]
 
     def client(
         self, *, concurrency: int = 4, sleeps: list[float] | None = None, timeout: float = 30.0

@@ -4,6 +4,7 @@ bounded concurrency, unreadable bodies retried, and no secret in any error."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from starlette.requests import Request
@@ -143,8 +144,12 @@ def test_a_response_slower_than_the_timeout_is_retried() -> None:
     api = FakeApi(slow_first_call={"/slow": 5.0})
     api.handlers["/slow"] = lambda _r, n: js({"call": n})
 
-    async def go() -> object:
+    async def go() -> tuple[object, int, float]:
+        started = time.monotonic()
         async with api.client(timeout=0.2) as client:
-            return (await client.get_json("cloudian", "/slow"))[0]
+            body = (await client.get_json("cloudian", "/slow"))[0]
+            return body, client.stats.retries, time.monotonic() - started
 
-    assert run(go()) == {"call": 2}
+    body, retries, seconds = run(go())
+    assert body == {"call": 1}  # the slow first attempt never got an answer
+    assert retries == 1 and seconds < 2
