@@ -69,7 +69,7 @@ class FakeApi:
         slow: dict[str, int] = {}
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
-            # A raw ASGI layer: Starlette absorbs the client's cancellation, a server does not.
+            # Delay the first call of a path before routing (a slow answer).
             path = "/" + scope["path"].split("/", 3)[-1]
             if path in self.slow_first_call and not slow.get(path):
                 slow[path] = 1
@@ -91,6 +91,7 @@ class FakeApi:
             cloudian_user="sysadmin",
             cloudian_password=Secret(PASSWORD),
             concurrency=concurrency,
+            timeout_seconds=timeout,
         )
         record = sleeps if sleeps is not None else []
 
