@@ -266,9 +266,13 @@ async def _run_site(
     for (result, rejected), source in zip(pairs, plan, strict=True):
         window = _window_of(config, source, at, hours, plan[source])
         qrows = _quarantine_rows(rejected, site.name, source, run_id, at)
-        store.write_partition(
-            config.lake_dir, "quarantine", site.name, at, qrows, suffix=source + qsuffix
-        )
+        qpath = store.partition_path(config.lake_dir, "quarantine", site.name, at, source + qsuffix)
+        if qrows:  # replaces what an earlier run of this sample quarantined
+            store.write_partition(
+                config.lake_dir, "quarantine", site.name, at, qrows, suffix=source + qsuffix
+            )
+        elif not result.errors:  # a clean re-run clears; a failed part keeps its old data
+            qpath.unlink(missing_ok=True)
         runs.append(_run_row(result, ctx, run_id, window, started))
         results.append(result)
         if options.on_result:
