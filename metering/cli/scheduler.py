@@ -147,4 +147,5 @@ def pipeline_runs_command(
             str(run.rows),
             run.error or "",
         )
-    console.print(table)
+    # piped output (a log, a test) gets full-width rows instead of 80 columns of ellipses
+    (console if console.is_terminal else Console(width=220)).print(table)
