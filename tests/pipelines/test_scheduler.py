@@ -134,7 +134,8 @@ def hang(ctx):
     time.sleep(600)
 ledger.hooks[("consolidate", "2026-10-02")] = hang
 config = load_config(pathlib.Path({config!r}))
-run_nightly(config, date(2026, 10, 2), clock=FakeClock(utc(2026, 10, 3, 12, 0)), registry=ledger.registry())
+clock = FakeClock(utc(2026, 10, 3, 12, 0))
+run_nightly(config, date(2026, 10, 2), clock=clock, registry=ledger.registry())
 """
 
 
