@@ -89,6 +89,7 @@ def replay(
     hold of the run lock and is recorded in the run history; the first failure raises.
     """
     runner = PipelineRunner(config, registry=registry, holder="a replay")
+    runner.progress = progress
     outcomes: list[RunOutcome] = []
     instants = list(window.steps(runner.settings.interval))
     with runner.locked(), Progress(disable=not progress, transient=True) as bar:

@@ -87,6 +87,7 @@ class PipelineRunner:
         self.history = RunHistory(self.settings.history_path, now=self.clock.now)
         self.lock = PipelineLock(self.settings.lock_dir, "run", self.history, holder)
         self.stop = stop or threading.Event()
+        self.progress = False  # steps may show rich progress bars (interactive runs only)
         self._check_registry()
 
     def _check_registry(self) -> None:
@@ -158,7 +159,7 @@ class PipelineRunner:
         run_id = self.history.start_run(name, period, window, trigger)
         extra = {"pipeline": name, "period": period, "run_id": run_id, "trigger": trigger}
         log.info("%s %s started (%s)", name, period, trigger, extra=extra)
-        ctx = StepContext(self.config, name, period, window, run_id, self.stop)
+        ctx = StepContext(self.config, name, period, window, run_id, self.stop, self.progress)
         total, began = 0, time.monotonic()
         for seq, step in enumerate(pipeline.steps):
             if self.stop.is_set():

@@ -9,6 +9,7 @@ run replaces rather than adds.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from metering.config import ProviderConfig
+from metering.errors import SourceUnavailable
 from metering.window import Window
+
+log = logging.getLogger("metering.pipelines")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class StepContext:
     window: Window
     run_id: str
     stop: threading.Event = field(default_factory=threading.Event)
+    progress: bool = False
 
     @property
     def at(self) -> datetime:
@@ -63,18 +68,51 @@ def rows_of(result: Any) -> int:
     return 0
 
 
+def _raise_failed_sources(ctx: StepContext, summaries: list[Any]) -> None:
+    """A source that could not be read fails the step as transient: a later attempt may work.
+
+    What the other sources returned is already in the lake (written atomically per file),
+    and re-running the step replaces it, so the retry adds nothing twice.
+    """
+    failed = [
+        f"{r.site}/{r.source}: {r.error or r.status}"
+        for summary in summaries
+        for r in summary.results
+        if r.status != "ok"
+    ]
+    if failed:
+        shown = "; ".join(failed[:4]) + (f"; and {len(failed) - 4} more" if len(failed) > 4 else "")
+        raise SourceUnavailable(f"{len(failed)} source(s) not fully collected: {shown}")
+
+
 def collect_step(ctx: StepContext) -> int:
     """Sample every site and source at the run's instant."""
     from metering.sources.collect import collect
 
-    return rows_of(collect(ctx.config, ctx.at))
+    summary = collect(ctx.config, ctx.at)
+    _raise_failed_sources(ctx, [summary])
+    return rows_of(summary)
 
 
 def backfill_step(ctx: StepContext) -> int:
-    """Re-collect the day from sources that keep their own history."""
+    """Re-collect the day from sources that keep their own history; report lasting gaps."""
     from metering.sources.collect import backfill
 
-    return rows_of(backfill(ctx.config, ctx.window))
+    summaries = backfill(ctx.config, ctx.window)
+    _raise_failed_sources(ctx, summaries)
+    unfilled = [gap for summary in summaries for gap in summary.unfilled]
+    if unfilled:
+        # A gap no source can fill is not an error: a sample holds for up to the configured
+        # gap, and the metering rules say what a longer gap means. Say it, once, per night.
+        log.warning(
+            "%s %s: %d sample(s) missing that no source can fill (first: %s)",
+            ctx.pipeline,
+            ctx.period,
+            len(unfilled),
+            unfilled[0],
+            extra={"pipeline": ctx.pipeline, "period": ctx.period, "step": "backfill"},
+        )
+    return rows_of(summaries)
 
 
 def consolidate_step(ctx: StepContext) -> int:
@@ -93,9 +131,12 @@ def rate_month_step(ctx: StepContext) -> int:
 
 def close_month_step(ctx: StepContext) -> int:
     """Close the month: invoices, reports, FOCUS export."""
-    from metering.close import close_month
+    from metering.close.run import close_month
 
-    return rows_of(close_month(ctx.config, ctx.month))
+    # the pipeline's previous step rated the whole month; closing is idempotent: an
+    # unchanged month issues nothing new, so a re-run never duplicates an invoice
+    result = close_month(ctx.config, ctx.month, rate=False, show_progress=ctx.progress)
+    return len(result.invoices) + len(result.credit_notes)
 
 
 STEPS: dict[str, StepFn] = {
