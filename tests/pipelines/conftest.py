@@ -29,7 +29,7 @@ STEP_NAMES = (
 )
 
 
-def write_config(tmp_path: Path, **scheduler: object) -> Path:
+def write_config(tmp_path: Path, interval_minutes: int = 60, **scheduler: object) -> Path:
     """A provider TOML with one site and the given ``[scheduler]`` keys."""
     lines = [
         "[provider]",
@@ -38,6 +38,7 @@ def write_config(tmp_path: Path, **scheduler: object) -> Path:
         'tenant_catalog = "tenants.toml"',
         'pricing_dir = "pricing"',
         'timezone = "Europe/Amsterdam"',
+        f"sampling_interval_minutes = {interval_minutes}",
         "",
         "[scheduler]",
     ]
@@ -61,9 +62,9 @@ def _vcd_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("METERING_TEST_VCD_PASSWORD", "not-a-real-secret")
 
 
-def make_config(tmp_path: Path, **scheduler: object) -> ProviderConfig:
+def make_config(tmp_path: Path, interval_minutes: int = 60, **scheduler: object) -> ProviderConfig:
     scheduler.setdefault("start_date", "2026-10-01")
-    return load_config(write_config(tmp_path, **scheduler))
+    return load_config(write_config(tmp_path, interval_minutes, **scheduler))
 
 
 @dataclass
