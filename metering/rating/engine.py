@@ -1,0 +1,92 @@
+"""Runs the named SQL files of ``sql/`` on DuckDB, against views the engine registers.
+
+Rating SQL never reads files itself (it must stay portable to Spark): the engine registers
+each lake dataset as a view of the same name over the Parquet files of the days needed,
+registers the pricing tables, then creates one view per SQL file, named after the file
+(``intermediate/int_rate_parts.sql`` → ``int_rate_parts``). Marts are materialised as
+tables so audits and writers read them once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from metering.lake.schemas import DATASETS
+from metering.resources import read_sql
+
+
+def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC with a bounded thread count (the machine is shared)."""
+    con = duckdb.connect(database)
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set threads = 2")
+    return con
+
+
+def quote(path: Path | str) -> str:
+    """A SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def day_files(lake: Path, dataset: str, days: Iterable[date]) -> list[Path]:
+    """The Parquet files of ``dataset`` in the date partitions of ``days`` (any site)."""
+    root = lake / dataset
+    files: list[Path] = []
+    for day in days:
+        files += sorted(root.glob(f"site=*/date={day.isoformat()}/*.parquet"))
+        files += sorted(root.glob(f"date={day.isoformat()}/*.parquet"))
+    return files
+
+
+def register_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Copy an Arrow table into a temp table ``name`` (types kept exactly)."""
+    handle = f"__arrow_{name}"
+    con.register(handle, table)
+    try:
+        con.execute(f"create or replace temp table {name} as select * from {handle}")
+    finally:
+        con.unregister(handle)
+
+
+def register_files(
+    con: duckdb.DuckDBPyConnection, name: str, files: list[Path], schema: pa.Schema
+) -> None:
+    """View ``name`` over ``files``; with no files, an empty table of ``schema``."""
+    if not files:
+        register_table(con, name, schema.empty_table())
+        return
+    listing = ", ".join(quote(f) for f in files)
+    con.execute(
+        f"create or replace temp view {name} as select * from read_parquet([{listing}], "
+        "hive_partitioning = false, union_by_name = true)"
+    )
+
+
+def register_lake(
+    con: duckdb.DuckDBPyConnection, lake: Path, datasets: Iterable[str], days: Iterable[date]
+) -> None:
+    """Register each lake dataset as a view over the files of ``days``."""
+    wanted = list(days)
+    for name in datasets:
+        register_files(con, name, day_files(lake, name, wanted), DATASETS[name].schema)
+
+
+def run_models(
+    con: duckdb.DuckDBPyConnection, names: Iterable[str], *, materialize: bool = False
+) -> None:
+    """Create one view (or table) per named SQL file, in the order given."""
+    for name in names:
+        stem = Path(name).stem
+        sql = read_sql(name).strip().rstrip(";")
+        kind = "table" if materialize else "view"
+        con.execute(f"create or replace temp {kind} {stem} as {sql}")
+
+
+def audit(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[object, ...]]:
+    """Run an audit query; it returns the bad rows (none when the invariant holds)."""
+    return con.execute(read_sql(name)).fetchall()

@@ -1,0 +1,53 @@
+"""The closed set of products rating knows (docs/architecture.md "Products").
+
+Each product has a *usage unit* (what ``usage_intervals`` and ``rated_usage`` measure) and a
+*billing basis* that turns usage into the unit a price is quoted in:
+
+- ``hour``: priced per unit-hour as measured (vCPU-hour, cluster-hour, ...);
+- ``month``: usage is unit-hours, priced per unit-month = unit-hours ÷ hours in the month;
+- ``count``: usage is a count (requests), priced per request or per 1,000 (``per``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    usage_unit: str
+    billing_basis: str  # hour | month | count
+    billing_unit: str
+    label: str
+    service: str
+    dimension_label: str = ""
+
+
+PRODUCTS: dict[str, Product] = {
+    p.name: p
+    for p in (
+        Product("vcpu", "vCPU-hour", "hour", "vCPU-hour", "vCPU", "Compute"),
+        Product("ram", "GiB-hour", "hour", "GiB-hour", "Memory", "Compute"),
+        Product("vm_disk", "GB-hour", "month", "GB-month", "VM disk", "Storage", "storage policy"),
+        Product("tkg_cluster", "cluster-hour", "hour", "cluster-hour", "TKG cluster fee", "TKG"),
+        Product(
+            "object_storage",
+            "GB-hour",
+            "month",
+            "GB-month",
+            "Object storage",
+            "Object storage",
+            "storage policy",
+        ),
+        Product(
+            "object_requests", "request", "count", "request", "Requests", "Object storage", "verb"
+        ),
+        Product(
+            "alp_instance", "instance-hour", "hour", "instance-hour", "App instance", "ALP", "app"
+        ),
+        Product("dse_core", "core-hour", "hour", "core-hour", "Data service", "DSE", "kind"),
+    )
+}
+
+CHARGE_MODELS = ("per_unit", "graduated", "volume")

@@ -1,0 +1,176 @@
+"""Rating a month: usage intervals + pricing → rated usage, invoice lines and totals.
+
+``rate_month`` loads the pricing policies and the tenant catalog, registers them and the
+month's ``usage_intervals`` as views, runs ``sql/intermediate`` and ``sql/marts``, runs every
+audit in ``sql/audits`` (any bad row fails the rating), and writes the four outputs to
+``<lake>/rating/<table>/month=YYYY-MM/part.parquet`` atomically. Re-rating a month gives
+identical files' contents (idempotent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from metering.config import ProviderConfig
+from metering.errors import RatingError
+from metering.lake.store import write_file
+from metering.money import minor_unit
+from metering.rating.catalog import Tenant, load_catalog
+from metering.rating.consolidate import intervals_path
+from metering.rating.engine import audit, connect, quote, register_files, register_table, run_models
+from metering.rating.policy import Pricing, load_pricing
+from metering.rating.settings import RatingSettings, rating_settings
+from metering.rating.tables import catalog_tables, check_plans, pricing_tables
+from metering.resources import resource_dir
+from metering.window import Window
+
+OUTPUTS = ("rated_usage", "invoice_lines", "invoice_totals", "unrated_usage")
+
+INTERMEDIATE = (
+    "intermediate/int_rating_usage.sql",
+    "intermediate/int_tenants.sql",
+    "intermediate/int_tenant_rates.sql",
+    "intermediate/int_rate_parts.sql",
+    "intermediate/int_unrated_parts.sql",
+    "intermediate/int_charge_periods.sql",
+    "intermediate/int_charge_bands.sql",
+)
+MARTS = (
+    "marts/rated_usage.sql",
+    "marts/invoice_lines.sql",
+    "marts/invoice_totals.sql",
+    "marts/unrated_usage.sql",
+)
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    """What a rating run produced."""
+
+    month: Window
+    tenants: int
+    rows: int  # rated_usage rows
+    invoice_lines: int
+    unrated_rows: int
+    estimated: bool
+    totals: dict[str, Decimal] = field(default_factory=dict)  # currency → Σ total_amount
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def output_path(lake: Path, table: str, month: Window) -> Path:
+    return lake / "rating" / table / f"month={month.start:%Y-%m}" / "part.parquet"
+
+
+def audit_names() -> list[str]:
+    return sorted(f"audits/{p.name}" for p in (resource_dir("sql") / "audits").glob("*.sql"))
+
+
+def load_inputs(config: ProviderConfig) -> tuple[RatingSettings, Pricing, tuple[Tenant, ...]]:
+    """Settings, pricing and catalog, checked against each other."""
+    settings = rating_settings(config)
+    pricing = load_pricing(config.pricing_dir)
+    tenants = load_catalog(config.tenant_catalog, settings.default_plan)
+    check_plans(pricing, tenants, settings.default_plan)
+    return settings, pricing, tenants
+
+
+def set_rating_params(
+    con: duckdb.DuckDBPyConnection,
+    month: Window,
+    settings: RatingSettings,
+    pricing: Pricing,
+    *,
+    estimated: bool,
+) -> None:
+    """The one-row view ``rating_params`` the rating SQL reads its parameters from."""
+    currency = pricing.currency_of(settings.default_plan)
+    con.execute(
+        "create or replace temp view rating_params as select "
+        f"cast({quote(month.start.date().isoformat())} as date) as month, "
+        f"cast({quote(month.start.isoformat())} as timestamptz) as month_start, "
+        f"cast({quote(month.end.isoformat())} as timestamptz) as month_end, "
+        f"cast({month.hours} as bigint) as hours_in_month, "
+        f"{'true' if estimated else 'false'} as estimated, "
+        f"{quote(settings.default_plan)} as default_plan, "
+        f"{quote(currency)} as default_currency, "
+        f"cast({minor_unit(currency)} as integer) as default_minor_unit, "
+        f"cast({quote(str(settings.default_tax_rate))} as decimal(18, 9)) as default_tax_rate"
+    )
+
+
+def register_inputs(
+    con: duckdb.DuckDBPyConnection, pricing: Pricing, tenants: tuple[Tenant, ...]
+) -> None:
+    for name, table in {**pricing_tables(pricing), **catalog_tables(tenants)}.items():
+        register_table(con, name, table)
+
+
+def rate_on(
+    con: duckdb.DuckDBPyConnection,
+    month: Window,
+    settings: RatingSettings,
+    pricing: Pricing,
+    tenants: tuple[Tenant, ...],
+    *,
+    estimated: bool,
+) -> dict[str, pa.Table]:
+    """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it."""
+    register_inputs(con, pricing, tenants)
+    set_rating_params(con, month, settings, pricing, estimated=estimated)
+    run_models(con, INTERMEDIATE)
+    run_models(con, MARTS, materialize=True)
+    for name in audit_names():
+        bad = audit(con, name)
+        if bad:
+            shown = "; ".join(str(row) for row in bad[:3])
+            raise RatingError(
+                f"audit {Path(name).stem} found {len(bad)} bad row(s): {shown}", window=month
+            )
+    return {name: con.sql(f"select * from {name}").to_arrow_table() for name in OUTPUTS}
+
+
+def month_days(month: Window) -> list[date]:
+    return list(month.days())
+
+
+def register_month_usage(con: duckdb.DuckDBPyConnection, lake: Path, month: Window) -> bool:
+    """Register the month's usage intervals; returns True when some day is not consolidated."""
+    from metering.rating.intervals import INTERVALS_SCHEMA
+
+    files = [intervals_path(lake, d) for d in month_days(month)]
+    present = [f for f in files if f.is_file()]
+    register_files(con, "usage_intervals", present, INTERVALS_SCHEMA)
+    return len(present) < len(files)
+
+
+def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
+    """Rate ``month`` from the lake's usage intervals and write the rating outputs."""
+    settings, pricing, tenants = load_inputs(config)
+    con = connect()
+    try:
+        estimated = register_month_usage(con, config.lake_dir, month)
+        tables = rate_on(con, month, settings, pricing, tenants, estimated=estimated)
+    finally:
+        con.close()
+    paths = {}
+    for name, table in tables.items():
+        paths[name] = write_file(output_path(config.lake_dir, name, month), table)
+    totals: dict[str, Decimal] = {}
+    for row in tables["invoice_totals"].to_pylist():
+        totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["total_amount"]
+    return RatingResult(
+        month=month,
+        tenants=tables["invoice_totals"].num_rows,
+        rows=tables["rated_usage"].num_rows,
+        invoice_lines=tables["invoice_lines"].num_rows,
+        unrated_rows=tables["unrated_usage"].num_rows,
+        estimated=estimated,
+        totals=totals,
+        paths=paths,
+    )

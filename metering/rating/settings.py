@@ -1,0 +1,71 @@
+"""Rating settings: the ``[rating]`` section of the provider config (all keys optional).
+
+::
+
+    [rating]
+    default_plan = "standard"       # policy for unmapped orgs and tenants without a plan
+    default_tax_rate = "0"          # tax fraction for unmapped tenants
+    gap_intervals = 2               # a sample holds at most this many sampling intervals
+    dse_vcpus_per_core = "1"        # DSE: vCPUs that make one core (1, 2, 4 ...)
+    dse_include_sidecars = false    # DSE: count sidecar containers' CPU limits too
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from metering.config import ProviderConfig, Section
+
+_NANO = Decimal("0.000000001")
+
+
+@dataclass(frozen=True)
+class RatingSettings:
+    default_plan: str
+    default_tax_rate: Decimal
+    gap: timedelta
+    cores_per_vcpu: Decimal  # exact 1 / dse_vcpus_per_core
+    dse_vcpus_per_core: Decimal
+    dse_include_sidecars: bool
+
+
+def _decimal(section: Section, key: str, default: str) -> Decimal:
+    text = section.get(key, str, default)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise section.error(
+            key, f"{text!r} is not a decimal number (write it as a string)"
+        ) from None
+    if not value.is_finite() or value < 0:
+        raise section.error(key, f"must be a non-negative number, got {text!r}")
+    return value
+
+
+def rating_settings(config: ProviderConfig) -> RatingSettings:
+    """Parse ``[rating]``; errors name the file and the key."""
+    s = config.section("rating")
+    gap_intervals = s.get("gap_intervals", int, 2)
+    if gap_intervals < 1:
+        raise s.error("gap_intervals", "must be at least 1")
+    ratio = _decimal(s, "dse_vcpus_per_core", "1")
+    if ratio <= 0:
+        raise s.error("dse_vcpus_per_core", "must be positive")
+    factor = Decimal(1) / ratio
+    if factor != factor.quantize(_NANO) or factor * ratio != 1:
+        raise s.error(
+            "dse_vcpus_per_core", f"1/{ratio} is not an exact decimal; use 1, 2, 4, 5, 8 ..."
+        )
+    tax = _decimal(s, "default_tax_rate", "0")
+    if tax >= 1:
+        raise s.error("default_tax_rate", "is a fraction (0.21 = 21 %)")
+    return RatingSettings(
+        default_plan=s.get("default_plan", str, "standard"),
+        default_tax_rate=tax,
+        gap=config.sampling_interval * gap_intervals,
+        cores_per_vcpu=factor.quantize(_NANO),
+        dse_vcpus_per_core=ratio,
+        dse_include_sidecars=s.get("dse_include_sidecars", bool, False),
+    )

@@ -1,0 +1,47 @@
+-- int_charge_periods: the month's rated quantity per tenant and charge, in the billing unit.
+-- grain: one row per tenant × product × line dimension × line site × rate card.
+-- parameters: view `rating_params` (month_start, month_end, hours_in_month).
+-- feeds: intermediate/int_charge_bands.sql.
+-- rules: per-unit charges are kept per site and dimension; graduated and volume tiers apply
+--   to the month's total per tenant and product (all sites, all dimensions the rate covers),
+--   so their lines carry site '*' and the rate's dimension. GB-month = GB-hours ÷ hours in
+--   the month, truncated to 10^-9 with integer arithmetic; per-1000 prices count thousands.
+with params as (
+    select month_start, month_end, hours_in_month from rating_params
+),
+
+grouped as (
+    select
+        tenant_id, product, rate_card_id, rate_dimension, model, per, billing_basis,
+        billing_unit, currency,
+        case when model = 'per_unit' then dimension else rate_dimension end as line_dimension,
+        case when model = 'per_unit' then site else '*' end as line_site,
+        min(valid_from) as valid_from,
+        max(coalesce(valid_to, timestamptz '9999-12-31 00:00:00+00')) as valid_to,
+        sum(quantity_exact) as usage_quantity,
+        count(*) as usage_rows
+    from int_rate_parts
+    group by
+        tenant_id, product, rate_card_id, rate_dimension, model, per, billing_basis,
+        billing_unit, currency,
+        case when model = 'per_unit' then dimension else rate_dimension end,
+        case when model = 'per_unit' then site else '*' end
+)
+
+select
+    g.tenant_id, g.product, g.rate_card_id, g.rate_dimension, g.model, g.per,
+    g.billing_basis, g.billing_unit, g.currency, g.line_dimension, g.line_site,
+    greatest(g.valid_from, p.month_start) as price_from,
+    least(g.valid_to, p.month_end) as price_to,
+    g.usage_quantity, g.usage_rows,
+    case
+        when g.billing_basis = 'month' then cast(
+            cast(
+                cast(cast(g.usage_quantity as decimal(28, 9)) * 1000000000 as bigint)
+                // p.hours_in_month as decimal(18, 0))
+            * 0.000000001 as decimal(38, 9))
+        when g.per = 1000 then cast(cast(g.usage_quantity as decimal(28, 9)) * 0.001 as decimal(38, 9))
+        else cast(g.usage_quantity as decimal(38, 9))
+    end as billing_quantity
+from grouped as g
+cross join params as p

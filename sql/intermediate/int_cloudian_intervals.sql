@@ -1,0 +1,61 @@
+-- int_cloudian_intervals: Cloudian's hourly usage series read as intervals (never re-sampled).
+-- grain: one row per bucket × product × dimension × hourly interval starting in the day.
+-- parameters: view `consolidation_params` (day_start, day_end).
+-- feeds: marts/usage_intervals.sql.
+-- rules (docs/metering-rules.md): SB (bytes stored) is a level in GB (2^30 bytes, exact
+--   nano-GB by integer arithmetic) held over the interval; HG/HP/HD are request counts.
+--   Cloudian sites form one multi-DC cluster, so every site may report the same series:
+--   logical bytes are billed once, from one site (the first site name reporting the group
+--   that hour), never again for the replicas.
+with params as (
+    select day_start, day_end from consolidation_params
+),
+
+groups as (
+    select group_id, min(group_name) as org_name
+    from stg_cloudian__group
+    group by group_id
+),
+
+usage as (
+    select
+        u.site, u.group_id, u.user_id, u.bucket, u.storage_policy, u.operation,
+        u.interval_start, u.interval_end, u.value,
+        min(u.site) over (partition by u.group_id, u.interval_start) as billing_site
+    from stg_cloudian__usage as u
+    cross join params as p
+    where u.interval_start >= p.day_start
+        and u.interval_start < p.day_end
+        and u.bucket is not null
+        and u.operation in ('SB', 'HG', 'HP', 'HD')
+),
+
+typed as (
+    select
+        u.site, u.group_id, u.bucket, g.org_name, u.interval_start, u.interval_end,
+        case when u.operation = 'SB' then 'object_storage' else 'object_requests' end as product,
+        case u.operation
+            when 'SB' then coalesce(u.storage_policy, '')
+            when 'HG' then 'GET'
+            when 'HP' then 'PUT'
+            when 'HD' then 'DELETE'
+        end as dimension,
+        case when u.operation = 'SB' then 'level' else 'count' end as measure,
+        case
+            when u.operation = 'SB' then cast(
+                cast((u.value // 2097152) * 1953125
+                    + ((u.value % 2097152) * 1953125) // 2097152 as decimal(18, 0))
+                * 0.000000001 as decimal(18, 9))
+            else cast(u.value as decimal(18, 9))
+        end as level
+    from usage as u
+    left join groups as g on g.group_id = u.group_id
+    where u.site = u.billing_site
+)
+
+select
+    site, 'cloudian_usage' as dataset, org_name, 'bucket' as resource_type,
+    group_id || '/' || bucket as resource_id, bucket as resource_name,
+    cast(null as varchar) as parent_id, product, dimension, measure, level,
+    interval_start, interval_end, cast(1 as bigint) as samples
+from typed

@@ -1,0 +1,61 @@
+-- int_unrated_parts: usage no rate covers (no tenant, or no rate in force), with the reason.
+-- grain: one row per usage interval with an uncovered remainder.
+-- parameters: view `rating_params` (month_start).
+-- feeds: marts/unrated_usage.sql, audits/audit_conservation.sql.
+-- rule: nothing is dropped: uncovered quantity = level × (hours of the interval − hours
+--   covered by rate parts), exact in nano-hours; counts are uncovered when no card is in force.
+with params as (
+    select month_start from rating_params
+),
+
+covered as (
+    select site, resource_id, product, dimension, interval_start, sum(nano_hours) as nano_hours,
+        count(*) as parts
+    from int_rate_parts
+    group by site, resource_id, product, dimension, interval_start
+),
+
+usage as (
+    select
+        u.*,
+        (date_diff('second', p.month_start, u.interval_end) * 1000000000) // 3600
+        - (date_diff('second', p.month_start, u.interval_start) * 1000000000) // 3600
+            as nano_hours,
+        t.plan
+    from int_rating_usage as u
+    cross join params as p
+    left join int_tenants as t on t.tenant_id = u.tenant_id
+),
+
+gaps as (
+    select
+        u.usage_date, u.site, u.org_name, u.tenant_id, u.resource_type, u.resource_id,
+        u.resource_name, u.product, u.dimension, u.measure, u.level, u.interval_start,
+        u.interval_end, u.plan,
+        case
+            when u.measure = 'count' then case when c.parts is null then 1 else 0 end
+            else u.nano_hours - coalesce(c.nano_hours, 0)
+        end as nano_uncovered
+    from usage as u
+    left join covered as c
+        on c.site = u.site and c.resource_id = u.resource_id and c.product = u.product
+        and c.dimension = u.dimension and c.interval_start = u.interval_start
+)
+
+select
+    usage_date, site, org_name, tenant_id, resource_type, resource_id, resource_name,
+    product, dimension, measure, interval_start, interval_end,
+    case
+        when measure = 'count' then cast(level as decimal(38, 18))
+        else cast(
+            cast(level as decimal(19, 9))
+            * cast(cast(nano_uncovered as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
+            as decimal(38, 18))
+    end as quantity_exact,
+    case
+        when org_name is null then 'no tenant: the Cloudian group maps to no VCD org'
+        else 'no price: plan ' || coalesce(plan, '?') || ' has no rate for ' || product
+            || case when dimension = '' then '' else '/' || dimension end || ' in force'
+    end as reason
+from gaps
+where nano_uncovered > 0

@@ -1,0 +1,46 @@
+-- int_usage_holds: how long each sample holds, clipped to the day being consolidated.
+-- grain: one row per site × resource × product × dimension × sample_time (within the day).
+-- parameters: view `consolidation_params` (day_start, day_end, gap).
+-- feeds: intermediate/int_level_intervals.sql.
+-- rule (docs/metering-rules.md, gap rule): a sample holds from its sample time until the next
+--   successful run of the same dataset at the same site, and at most `gap`; a resource missing
+--   from a run has ended at that run. Run instants come from the samples and from `runs`.
+with params as (
+    select day_start, day_end, gap from consolidation_params
+),
+
+run_times as (
+    select site, dataset, sample_time
+    from int_sample_levels
+    group by site, dataset, sample_time
+    union
+    select site, cast(dataset as varchar) as dataset, sample_time
+    from (select site, sample_time, status, unnest(datasets) as dataset from runs) as r
+    where status in ('ok', 'partial')
+),
+
+next_runs as (
+    select
+        site, dataset, sample_time,
+        lead(sample_time) over (partition by site, dataset order by sample_time) as next_time
+    from run_times
+),
+
+holds as (
+    select
+        l.site, l.dataset, l.org_name, l.resource_type, l.resource_id, l.resource_name,
+        l.parent_id, l.product, l.dimension, l.level, l.sample_time,
+        greatest(l.sample_time, p.day_start) as hold_start,
+        least(coalesce(n.next_time, l.sample_time + p.gap), l.sample_time + p.gap, p.day_end)
+            as hold_end
+    from int_sample_levels as l
+    inner join next_runs as n
+        on n.site = l.site and n.dataset = l.dataset and n.sample_time = l.sample_time
+    cross join params as p
+)
+
+select
+    site, dataset, org_name, resource_type, resource_id, resource_name, parent_id, product,
+    dimension, level, sample_time, hold_start, hold_end
+from holds
+where hold_start < hold_end

@@ -1,0 +1,15 @@
+-- stg_dse__instance: DSE data-solution instance samples, renamed and cast for rating.
+-- grain: one row per site × instance × sample_time.
+-- parameters: none (reads the engine's view `dse_instance`). CPU is exact integer millicores,
+--   already summed over containers × replicas by the collector; operators are kept apart.
+-- feeds: intermediate/int_sample_levels.sql.
+select
+    cast(site as varchar) as site,
+    cast(org_name as varchar) as org_name,
+    cast(instance_id as varchar) as instance_id,
+    cast(instance_name as varchar) as instance_name,
+    cast(kind as varchar) as kind,
+    cast(service_cpu_millicores as bigint) as service_cpu_millicores,
+    cast(sidecar_cpu_millicores as bigint) as sidecar_cpu_millicores,
+    cast(sample_time as timestamptz) as sample_time
+from dse_instance

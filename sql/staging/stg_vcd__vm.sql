@@ -1,0 +1,18 @@
+-- stg_vcd__vm: VCD VM samples, renamed and cast for rating.
+-- grain: one row per site × VM × sample_time.
+-- parameters: none (reads the engine's view `vcd_vm` over the lake dataset of the same name).
+-- feeds: intermediate/int_sample_levels.sql.
+select
+    cast(site as varchar) as site,
+    cast(org_name as varchar) as org_name,
+    cast(vm_id as varchar) as vm_id,
+    cast(vm_name as varchar) as vm_name,
+    cast(powered_on as boolean) as powered_on,
+    cast(vcpu as bigint) as vcpu,
+    cast(memory_mb as bigint) as memory_mb,
+    cast(storage_mb as bigint) as storage_mb,
+    cast(storage_policy as varchar) as storage_policy,
+    cast(is_tkg_node as boolean) as is_tkg_node,
+    cast(tkg_cluster_id as varchar) as tkg_cluster_id,
+    cast(sample_time as timestamptz) as sample_time
+from vcd_vm
