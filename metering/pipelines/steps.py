@@ -9,6 +9,7 @@ run replaces rather than adds.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -139,6 +140,19 @@ def close_month_step(ctx: StepContext) -> int:
     return len(result.invoices) + len(result.credit_notes)
 
 
+def refresh_warehouse_step(ctx: StepContext) -> int:
+    """Rebuild the DuckDB warehouse (finance and showback views over the lake)."""
+    try:
+        module = importlib.import_module("metering.rating.warehouse")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("metering.rating.warehouse", "metering.rating"):
+            raise
+        log.warning("no warehouse stage installed; the warehouse was not refreshed")
+        return 0
+    module.build_warehouse(ctx.config)
+    return 0
+
+
 STEPS: dict[str, StepFn] = {
     "collect": collect_step,
     "backfill": backfill_step,
@@ -146,4 +160,5 @@ STEPS: dict[str, StepFn] = {
     "rate_month_to_date": rate_month_step,
     "rate_month": rate_month_step,
     "close_month": close_month_step,
+    "refresh_warehouse": refresh_warehouse_step,
 }

@@ -26,6 +26,7 @@ STEP_NAMES = (
     "rate_month_to_date",
     "rate_month",
     "close_month",
+    "refresh_warehouse",
 )
 
 

@@ -41,7 +41,12 @@ def test_nightly_fires_at_0200_local_time_for_the_previous_utc_day(
     assert [(o.pipeline, o.period, o.status) for o in outcomes] == [
         ("nightly", "2026-10-01", "succeeded")
     ]
-    assert [s for _, s, _ in ledger.calls()] == ["backfill", "consolidate", "rate_month_to_date"]
+    assert [s for _, s, _ in ledger.calls()] == [
+        "backfill",
+        "consolidate",
+        "rate_month_to_date",
+        "refresh_warehouse",
+    ]
     # a later tick the same night does not run it again
     assert sched.tick("nightly", utc(2026, 10, 2, 0, 30)) == []
     assert _nights(ledger) == ["2026-10-01"]

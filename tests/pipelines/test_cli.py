@@ -30,7 +30,7 @@ def test_pipeline_runs_lists_runs_with_status_rows_and_error(
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if "nightly" in line]
     assert "2026-10-02" in lines[0] and "failed" in lines[0] and "site az1" in lines[0]
-    assert "2026-10-01" in lines[1] and "succeeded" in lines[1] and " 3 " in lines[1]
+    assert "2026-10-01" in lines[1] and "succeeded" in lines[1] and " 4 " in lines[1]
     assert main(["pipeline-runs", "--config", str(config.source_file), "--status", "failed"]) == 0
     assert "2026-10-01" not in capsys.readouterr().out
 

@@ -40,8 +40,9 @@ def test_replay_interleaves_collects_and_nights_then_closes_whole_months(
     assert [c for c in calls if c[0] == "close"] == [
         ("close", "rate_month", "2026-10"),
         ("close", "close_month", "2026-10"),
+        ("close", "refresh_warehouse", "2026-10"),
     ]
-    assert calls[-1] == ("close", "close_month", "2026-10")
+    assert calls[-1] == ("close", "refresh_warehouse", "2026-10")
     history = RunHistory(load_settings(config).history_path)
     assert {r.trigger for r in history.runs()} == {"replay"}
     assert len(history.runs("collect", status="succeeded")) == 126

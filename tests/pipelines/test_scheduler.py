@@ -168,7 +168,7 @@ def test_a_run_killed_mid_step_runs_again_once_and_leaves_no_duplicates(
     # every output exactly once (the ledger's outputs are keyed by step and period)
     assert ledger.outputs() == sorted(
         (step, day)
-        for step in ("backfill", "consolidate", "rate_month_to_date")
+        for step in ("backfill", "consolidate", "rate_month_to_date", "refresh_warehouse")
         for day in ("2026-10-01", "2026-10-02")
     )
     assert sched.tick("catch-up") == []
