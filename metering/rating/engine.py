@@ -87,6 +87,7 @@ def run_models(
         con.execute(f"create or replace temp {kind} {stem} as {sql}")
 
 
-def audit(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[object, ...]]:
+def audit(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, object]]:
     """Run an audit query; it returns the bad rows (none when the invariant holds)."""
-    return con.execute(read_sql(name)).fetchall()
+    rows: list[dict[str, object]] = con.sql(read_sql(name)).to_arrow_table().to_pylist()
+    return rows

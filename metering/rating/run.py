@@ -67,8 +67,15 @@ def output_path(lake: Path, table: str, month: Window) -> Path:
     return lake / "rating" / table / f"month={month.start:%Y-%m}" / "part.parquet"
 
 
+# Double counting first: a duplicated interval also breaks conservation, and this says why.
+AUDIT_ORDER = ("audit_no_double_counting", "audit_no_negatives", "audit_conservation")
+
+
 def audit_names() -> list[str]:
-    return sorted(f"audits/{p.name}" for p in (resource_dir("sql") / "audits").glob("*.sql"))
+    """Every audit in sql/audits, the ones that best explain a failure first."""
+    names = sorted(p.stem for p in (resource_dir("sql") / "audits").glob("*.sql"))
+    ranked = sorted(names, key=lambda n: AUDIT_ORDER.index(n) if n in AUDIT_ORDER else 99)
+    return [f"audits/{n}.sql" for n in ranked]
 
 
 def load_inputs(config: ProviderConfig) -> tuple[RatingSettings, Pricing, tuple[Tenant, ...]]:

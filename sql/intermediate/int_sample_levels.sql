@@ -15,9 +15,9 @@ vm as (
         site, org_name, vm_id as resource_id, vm_name as resource_name,
         case when is_tkg_node then tkg_cluster_id end as parent_id,
         powered_on, vcpu, storage_policy, sample_time,
-        cast(cast((memory_mb * 1953125) // 2048 as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
+        cast(cast((memory_mb * 1953125) // 2 as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
             as memory_gib,
-        cast(cast((storage_mb * 1953125) // 2048 as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
+        cast(cast((storage_mb * 1953125) // 2 as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
             as storage_gb
     from stg_vcd__vm
 ),

@@ -1,0 +1,86 @@
+"""``metering consolidate`` and ``metering rate``: samples → intervals → priced month."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from metering.cli import app
+from metering.config import load_config
+from metering.errors import ConfigError
+from metering.window import Window
+
+console = Console()
+CONFIG_OPTION = typer.Option(
+    Path("provider.toml"), "--config", "-c", envvar="METERING_CONFIG", help="Provider config TOML."
+)
+
+
+def _month(text: str) -> Window:
+    try:
+        return Window.parse_month(text)
+    except ValueError:
+        raise ConfigError(f"--month: must be YYYY-MM, got {text!r}") from None
+
+
+@app.command("rate")
+def rate_command(
+    month: str = typer.Option(..., "--month", help="Month to rate (YYYY-MM, UTC)."),
+    config: Path = CONFIG_OPTION,
+    consolidate: bool = typer.Option(
+        False, "--consolidate", help="Consolidate every day of the month first (from samples)."
+    ),
+) -> None:
+    """Rate a month: price its usage intervals, audit, write the outputs, refresh the warehouse.
+
+    Idempotent: rating the same month again gives identical outputs.
+    """
+    from metering.rating.consolidate import consolidate_day
+    from metering.rating.run import rate_month
+    from metering.rating.warehouse import build_warehouse
+
+    window = _month(month)
+    provider = load_config(config)
+    if consolidate:
+        days: list[date] = list(window.days())
+        with Progress(
+            TextColumn("consolidating"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as progress:
+            task = progress.add_task("days", total=len(days))
+            for day in days:
+                consolidate_day(provider, day)
+                progress.advance(task)
+    with console.status(f"rating {month}"):
+        result = rate_month(provider, window)
+        build_warehouse(provider)
+    table = Table("currency", "total (incl. tax)", title=f"Rated {month}")
+    for currency, total in sorted(result.totals.items()):
+        table.add_row(currency, f"{total:,.2f}")
+    console.print(table)
+    note = " (estimated: some days are not consolidated yet)" if result.estimated else ""
+    console.print(
+        f"{result.tenants} tenants, {result.invoice_lines} invoice lines, {result.rows} rated "
+        f"usage rows, {result.unrated_rows} unrated{note}",
+        highlight=False,
+    )
+
+
+@app.command("consolidate")
+def consolidate_command(
+    day: str = typer.Option(..., "--day", help="UTC day to consolidate (YYYY-MM-DD)."),
+    config: Path = CONFIG_OPTION,
+) -> None:
+    """Turn one day's samples into usage intervals (idempotent)."""
+    from metering.rating.consolidate import consolidate_day
+
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise ConfigError(f"--day: must be YYYY-MM-DD, got {day!r}") from None
+    rows = consolidate_day(load_config(config), parsed)
+    console.print(f"{day}: {rows} usage intervals", highlight=False)

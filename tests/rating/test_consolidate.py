@@ -1,0 +1,167 @@
+"""Samples in the lake → usage intervals: the gap rule, power state, DSE cores, Cloudian."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from metering.rating.consolidate import consolidate_day, intervals_path
+from tests.rating.lake_builders import dse, hour, make_config, sb, vm, write
+
+DAY = date(2026, 10, 2)
+
+
+def intervals(tmp_path: Path, day: date = DAY, **rating: object) -> list[dict[str, object]]:
+    config = make_config(tmp_path, **rating)
+    consolidate_day(config, day)
+    rows = pq.read_table(intervals_path(config.lake_dir, day)).to_pylist()
+    return sorted(rows, key=lambda r: (r["product"], r["resource_id"], r["interval_start"]))
+
+
+def spans(rows: list[dict[str, object]], product: str) -> list[tuple[int, int, D]]:
+    out = []
+    for r in rows:
+        if r["product"] == product:
+            start, end = r["interval_start"], r["interval_end"]
+            out.append((start.hour, 24 if end.day != start.day else end.hour, r["level"]))  # type: ignore[union-attr]
+    return out
+
+
+def test_powered_off_vm_pays_storage_only_and_holds_merge(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for h in range(24):
+        on = h < 15
+        write(
+            lake,
+            "vcd_vm",
+            hour(2, h),
+            [vm(hour(2, h), status="POWERED_ON" if on else "POWERED_OFF")],
+        )
+    rows = intervals(tmp_path)
+    assert spans(rows, "vcpu") == [(0, 15, D(4))]
+    assert spans(rows, "ram") == [(0, 15, D(16))]
+    assert spans(rows, "vm_disk") == [(0, 24, D(100))]
+    (disk,) = [r for r in rows if r["product"] == "vm_disk"]
+    assert disk["dimension"] == "Gold" and disk["samples"] == 24
+
+
+def test_gap_rule_a_sample_holds_at_most_two_intervals(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for h in [*range(0, 6), *range(10, 24)]:  # the site was down 06:00-09:00
+        write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h))])
+    assert spans(intervals(tmp_path), "vcpu") == [(0, 7, D(4)), (10, 24, D(4))]
+
+
+def test_resource_missing_from_a_complete_run_has_ended(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    other = {"vm_id": "urn:vcloud:vm:2", "vm_name": "db01"}
+    for h in range(24):
+        rows = [vm(hour(2, h), **other)]
+        if h < 12:
+            rows.append(vm(hour(2, h)))
+        write(lake, "vcd_vm", hour(2, h), rows)
+    vcpu = [r for r in intervals(tmp_path) if r["product"] == "vcpu"]
+    ended = [r for r in vcpu if r["resource_id"] == "urn:vcloud:vm:1"]
+    assert [(r["interval_start"].hour, r["interval_end"].hour) for r in ended] == [(0, 12)]
+
+
+def test_previous_days_last_sample_holds_into_the_day(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    write(lake, "vcd_vm", hour(1, 23), [vm(hour(1, 23))])
+    for h in range(1, 24):  # the 00:00 run of day 2 failed
+        write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h))])
+    assert spans(intervals(tmp_path), "vcpu") == [(0, 24, D(4))]
+
+
+def test_no_interval_crosses_midnight_and_days_add_up(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for d in (1, 2, 3):
+        for h in range(24):
+            write(lake, "vcd_vm", hour(d, h), [vm(hour(d, h))])
+    config = make_config(tmp_path)
+    total = timedelta()
+    for d in (1, 2, 3):
+        consolidate_day(config, date(2026, 10, d))
+        for r in pq.read_table(intervals_path(config.lake_dir, date(2026, 10, d))).to_pylist():
+            assert r["interval_start"].date() == r["usage_date"]
+            if r["product"] == "vcpu":
+                total += r["interval_end"] - r["interval_start"]
+    assert total == timedelta(hours=72)
+
+
+def test_consolidation_is_idempotent(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for h in range(0, 24, 3):
+        write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h), vcpu=2 + h % 2)])
+    first = intervals(tmp_path)
+    assert intervals(tmp_path) == first
+
+
+def test_example_5_dse_cores_from_limits_operators_never(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    rabbit = {
+        "instance_id": "urn:dse:mq",
+        "instance_name": "mq",
+        "kind": "rabbitmq",
+        "replicas": 3,
+        "service_cpu_millicores": 4500,
+        "sidecar_cpu_millicores": 0,
+        "operator_cpu_millicores": 500,
+    }
+    for h in range(24):
+        write(lake, "dse_instance", hour(2, h), [dse(hour(2, h)), dse(hour(2, h), **rabbit)])
+    rows = intervals(tmp_path)
+    cores = {r["dimension"]: r["level"] for r in rows if r["product"] == "dse_core"}
+    assert cores == {"postgres": D(6), "rabbitmq": D("4.5")}
+
+
+def test_dse_settings_sidecars_and_ratio(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for h in range(24):
+        write(lake, "dse_instance", hour(2, h), [dse(hour(2, h))])
+    rows = intervals(tmp_path, dse_include_sidecars=True, dse_vcpus_per_core="2")
+    (row,) = [r for r in rows if r["product"] == "dse_core"]
+    assert row["level"] == D("3.15")  # (6 + 0.3) vCPU ÷ 2 vCPU per core
+
+
+def test_cloudian_series_are_intervals_billed_once_across_sites(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    gib = 2**30
+    for site in ("az1", "az2"):  # one multi-DC cluster: both sites report the same series
+        write(
+            lake,
+            "cloudian_group",
+            hour(2, 0),
+            [
+                {
+                    "site": site,
+                    "source": "cloudian",
+                    "run_id": "r",
+                    "collected_at": hour(2, 0),
+                    "sample_time": hour(2, 0),
+                    "group_id": "g-acme",
+                    "group_name": "acme",
+                }
+            ],
+            site=site,
+        )
+        for h in range(24):
+            start, end = hour(2, h), hour(2, h) + timedelta(hours=1)
+            rows = [
+                sb(start, end, site, 500 * gib + 512 * 2**20),
+                sb(start, end, site, 7, operation="HG"),
+            ]
+            write(lake, "cloudian_usage", end, rows, site=site)
+    rows = intervals(tmp_path)
+    storage = [r for r in rows if r["product"] == "object_storage"]
+    assert {r["site"] for r in storage} == {"az1"}
+    assert len(storage) == 24 and {r["level"] for r in storage} == {D("500.5")}
+    assert {r["org_name"] for r in storage} == {"acme"}
+    requests = [r for r in rows if r["product"] == "object_requests"]
+    assert sum(r["level"] for r in requests) == 24 * 7
+    assert {r["dimension"] for r in requests} == {"GET"} and {r["measure"] for r in requests} == {
+        "count"
+    }
