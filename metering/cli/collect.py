@@ -12,7 +12,7 @@ from rich.table import Table
 
 from metering.cli import app
 from metering.config import ProviderConfig, load_config
-from metering.errors import ConfigError
+from metering.errors import ConfigError, SourceUnavailable
 from metering.lake import store
 from metering.sources.collect import CollectSummary, Options, SourceResult, backfill, collect
 from metering.window import Window, parse_utc
@@ -84,7 +84,7 @@ def collect_command(
         )
     _print(summary)
     if summary.status == "failed":
-        raise typer.Exit(1)
+        raise SourceUnavailable(f"run {summary.run_id}: nothing collected (see the lines above)")
 
 
 @app.command("backfill")
@@ -122,17 +122,18 @@ def runs_command(
     provider = load_config(config)
     table = store.read_dataset(provider.lake_dir, "runs")
     rows = sorted(table.to_pylist(), key=lambda r: (r["finished_at"], r["site"], r["source"]))
-    out = Table("sample time", "run", "site", "source", "status", "rows", "quar.", "error")
+    out = Table("sample time", "site", "source", "status", "rows", "quar.", "error")
+    out.add_column("run", no_wrap=True)
     for r in rows[-limit:]:
         style = _STYLE.get(r["status"], "white")
         out.add_row(
             f"{r['sample_time']:%Y-%m-%d %H:%M}",
-            r["run_id"],
             r["site"],
             r["source"],
             f"[{style}]{r['status']}[/]",
             str(r["rows"]),
             str(r["quarantined"]),
             (r["error"] or "")[:60],
+            r["run_id"],
         )
     console.print(out if rows else "no runs recorded yet")
