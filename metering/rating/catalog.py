@@ -110,6 +110,13 @@ def _custom_rates(f: _File, raw: Any, path: KeyPath) -> dict[tuple[str, str], De
     return rates
 
 
+def _money(f: _File, raw: Mapping[str, Any], path: KeyPath) -> Decimal:
+    value = f.number(raw, path, Decimal(0))
+    if value != value.quantize(Decimal("0.01")):
+        raise f.error(path, f"an amount has at most 2 decimals, got {value}")
+    return value
+
+
 def _tenant(f: _File, raw: Any, i: int, default_plan: str) -> Tenant:
     path: list[str | int] = ["tenants", i]
     if not isinstance(raw, dict):
@@ -136,7 +143,7 @@ def _tenant(f: _File, raw: Any, i: int, default_plan: str) -> Tenant:
         tax_rate=tax,
         plan=f.text_of(raw, [*path, "plan"], default_plan),
         discount_percent=discount,
-        minimum_monthly_commitment=f.number(raw, [*path, "minimum_monthly_commitment"], Decimal(0)),
+        minimum_monthly_commitment=_money(f, raw, [*path, "minimum_monthly_commitment"]),
         custom_rates=_custom_rates(f, raw.get("custom_rates", {}), [*path, "custom_rates"]),
     )
 

@@ -130,6 +130,13 @@ class _Doc:
             raise self.error(path, f"{text!r} has more than 9 decimals or is too large")
         return number
 
+    def money(self, table: Mapping[str, Any], path: KeyPath, default: Any = ...) -> Any:
+        """An amount of money: a price string with at most 2 decimals."""
+        value = self.decimal(table, path, default)
+        if value != value.quantize(Decimal("0.01")):
+            raise self.error(path, f"an amount has at most 2 decimals, got {value}")
+        return value
+
     def instant(self, table: Mapping[str, Any], path: KeyPath, default: Any = ...) -> Any:
         name = str(path[-1])
         if name not in table and default is not ...:
@@ -216,7 +223,7 @@ def _fees(doc: _Doc) -> tuple[FixedFee, ...]:
             FixedFee(
                 fee_id=doc.get(raw, [*path, "id"], str),
                 description=doc.get(raw, [*path, "description"], str),
-                amount=doc.decimal(raw, [*path, "amount"]),
+                amount=doc.money(raw, [*path, "amount"]),
             )
         )
     return tuple(fees)
@@ -250,7 +257,7 @@ def load_rate_card(path: Path) -> RateCard:
         currency=currency,
         effective_from=start,
         effective_to=end,
-        minimum_monthly_charge=doc.decimal(head, [*card, "minimum_monthly_charge"], Decimal(0)),
+        minimum_monthly_charge=doc.money(head, [*card, "minimum_monthly_charge"], Decimal(0)),
         rates=tuple(rates),
         fixed_fees=_fees(doc),
         source=path.name,
