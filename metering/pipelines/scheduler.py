@@ -23,7 +23,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from metering.config import ProviderConfig
@@ -111,13 +110,16 @@ class PipelineScheduler:
         """Take the scheduler lock (or refuse), load the job store and start ticking."""
         global _active
         self.lock.acquire()
+        _active = self  # before the first job can fire
         try:
             self._aps = self._build()
-            self._aps.start()
+            self._aps.start(paused=True)
+            self._install_jobs(self._aps)
+            self._aps.resume()
         except BaseException:
+            _active = None
             self.lock.release()
             raise
-        _active = self
         log.info("scheduler started; jobs: %s", ", ".join(self.describe_jobs()))
 
     def _build(self) -> BackgroundScheduler:
@@ -133,11 +135,23 @@ class PipelineScheduler:
             },
             timezone=self.settings.timezone,
         )
-        for name, trigger in self.jobs().items():
-            aps.add_job(fire, trigger, args=[name], id=name, name=name, replace_existing=True)
-        # Catch up at once after (re)start: missed nights and a due close run now, in order.
-        aps.add_job(fire, DateTrigger(), args=["catch-up"], id="catch-up", replace_existing=True)
         return aps
+
+    def _install_jobs(self, aps: BackgroundScheduler) -> None:
+        """Make the job store match the definitions: update, add, drop stale jobs."""
+        triggers = self.jobs()
+        for job in aps.get_jobs():
+            if job.id not in triggers:
+                log.info("removing job %s: no pipeline defines it any more", job.id)
+                job.remove()
+        now = datetime.now(UTC)
+        for name, trigger in triggers.items():
+            # The nightly job also fires once at (re)start: missed nights and a due close run
+            # now, in order. (A one-off date job would race the job store at a quick stop.)
+            first = {"next_run_time": now} if self.runner.pipelines[name].period == "day" else {}
+            aps.add_job(
+                fire, trigger, args=[name], id=name, name=name, replace_existing=True, **first
+            )
 
     def describe_jobs(self) -> list[str]:
         if self._aps is None:
