@@ -9,7 +9,6 @@ run replaces rather than adds.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -142,14 +141,9 @@ def close_month_step(ctx: StepContext) -> int:
 
 def refresh_warehouse_step(ctx: StepContext) -> int:
     """Rebuild the DuckDB warehouse (finance and showback views over the lake)."""
-    try:
-        module = importlib.import_module("metering.rating.warehouse")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("metering.rating.warehouse", "metering.rating"):
-            raise
-        log.warning("no warehouse stage installed; the warehouse was not refreshed")
-        return 0
-    module.build_warehouse(ctx.config)
+    from metering.rating.warehouse import build_warehouse
+
+    build_warehouse(ctx.config)
     return 0
 
 
