@@ -50,11 +50,13 @@ def test_shipped_default_policy_and_every_example_load() -> None:
             r"std-1.toml:10: rates\[0\].product: unknown product 'cpu'",
         ),
         (
-            '[[rates]]\nproduct = "vcpu"\nunit_price = "1"\n\n[[rates]]\nproduct = "ram"\nunit_pric = "1"\n',
+            '[[rates]]\nproduct = "vcpu"\nunit_price = "1"\n\n'
+            '[[rates]]\nproduct = "ram"\nunit_pric = "1"\n',
             r"std-1.toml:15: rates\[1\].unit_pric: unknown key",
         ),
         (
-            '[[rates]]\nproduct = "vcpu"\nmodel = "graduated"\ntiers = [ { unit_price = "1" }, { up_to = "5", unit_price = "1" } ]\n',
+            '[[rates]]\nproduct = "vcpu"\nmodel = "graduated"\n'
+            'tiers = [ { unit_price = "1" }, { up_to = "5", unit_price = "1" } ]\n',
             r"std-1.toml:12: rates\[0\].tiers: tier 1: every tier but the last needs up_to",
         ),
         (
@@ -67,11 +69,13 @@ def test_shipped_default_policy_and_every_example_load() -> None:
             r"rates\[0\].per: only count products",
         ),
         (
-            '[[rates]]\nproduct = "vcpu"\nunit_price = "1"\n\n[[rates]]\nproduct = "vcpu"\nunit_price = "2"\n',
+            '[[rates]]\nproduct = "vcpu"\nunit_price = "1"\n\n'
+            '[[rates]]\nproduct = "vcpu"\nunit_price = "2"\n',
             r"a second rate for vcpu/\*",
         ),
         (
-            '[object_storage]\nraw_unit_price = "0.01"\n[object_storage.policies."X"]\nerasure_coding = { DC1 = "4-2" }\n',
+            '[object_storage]\nraw_unit_price = "0.01"\n'
+            '[object_storage.policies."X"]\nerasure_coding = { DC1 = "4-2" }\n',
             r"std-1.toml:12: object_storage.policies.X.erasure_coding: DC1: write 'k\+m'",
         ),
         (
@@ -113,7 +117,7 @@ def test_invalid_toml_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(PricingError, match="no rate cards"):
         load_pricing(tmp_path)
     (tmp_path / "bad.toml").write_text("[rate_card\n")
-    with pytest.raises(PricingError, match="bad.toml: invalid TOML"):
+    with pytest.raises(PricingError, match=r"bad\.toml: invalid TOML"):
         load_pricing(tmp_path)
 
 
@@ -133,11 +137,13 @@ def test_invalid_toml_and_empty_folder(tmp_path: Path) -> None:
             r"tenants.toml:4: tenants\[0\].orgs: must be a non-empty list",
         ),
         (
-            '[[tenants]]\nid = "a"\nbilling_name = "A"\norgs = ["a"]\n\n[[tenants]]\nid = "b"\nbilling_name = "B"\norgs = ["a"]\n',
+            '[[tenants]]\nid = "a"\nbilling_name = "A"\norgs = ["a"]\n\n'
+            '[[tenants]]\nid = "b"\nbilling_name = "B"\norgs = ["a"]\n',
             r"tenants.toml:9: tenants\[1\].orgs: org 'a' is already in tenant 'a'",
         ),
         (
-            '[[tenants]]\nid = "a"\nbilling_name = "A"\norgs = ["a"]\ncustom_rates = { cpu = "1" }\n',
+            '[[tenants]]\nid = "a"\nbilling_name = "A"\norgs = ["a"]\n'
+            'custom_rates = { cpu = "1" }\n',
             r"custom_rates: 'cpu': unknown product",
         ),
         ('[[tenants]]\nid = "a"\norgs = ["a"]\n', r"tenants\[0\].billing_name: is required"),
