@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from metering.config import ProviderConfig
+from metering.errors import LockError
 from metering.pipelines.catchup import catch_up, collect_due
 from metering.pipelines.lock import PipelineLock
 from metering.pipelines.runner import Clock, PipelineRunner, RunOutcome
@@ -78,6 +79,8 @@ class PipelineScheduler:
                 collected = collect_due(self.runner, now)
                 outcomes.extend([collected] if collected else [])
             outcomes.extend(catch_up(self.runner, now, "schedule" if job != "catch-up" else job))
+        except LockError as exc:  # a manual run is busy: the next tick catches up
+            log.info("%s tick skipped: %s", job, exc, extra={"pipeline": job})
         except Exception:  # a tick must never kill the scheduler thread; the log says why
             log.exception("%s tick at %s failed", job, now.isoformat(), extra={"pipeline": job})
         return outcomes

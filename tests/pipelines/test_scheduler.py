@@ -263,3 +263,18 @@ def test_pid_in_lock_message_is_this_process(tmp_path: Path, ledger: Ledger) -> 
     other = PipelineRunner(make_config(tmp_path), registry=ledger.registry())
     with runner.locked(), pytest.raises(LockError, match=f"held by a replay \\(pid {os.getpid()}"):
         other.lock.acquire()
+
+
+def test_a_tick_during_a_manual_run_skips_and_the_next_catches_up(
+    tmp_path: Path, ledger: Ledger, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "metering")
+    clock = FakeClock(utc(2026, 10, 2, 1, 0))
+    sched = PipelineScheduler(make_config(tmp_path), registry=ledger.registry(), clock=clock)
+    manual = PipelineRunner(make_config(tmp_path), registry=ledger.registry(), clock=clock)
+    with manual.locked():
+        assert sched.tick("nightly") == []
+    assert any(
+        "nightly tick skipped: a pipeline is running" in r.getMessage() for r in caplog.records
+    )
+    assert [o.period for o in sched.tick("collect", utc(2026, 10, 2, 2, 0))] == ["2026-10-01"]
