@@ -277,4 +277,5 @@ def test_a_tick_during_a_manual_run_skips_and_the_next_catches_up(
     assert any(
         "nightly tick skipped: a pipeline is running" in r.getMessage() for r in caplog.records
     )
-    assert [o.period for o in sched.tick("collect", utc(2026, 10, 2, 2, 0))] == ["2026-10-01"]
+    outcomes = sched.tick("collect", utc(2026, 10, 2, 2, 0))
+    assert [o.period for o in outcomes] == ["2026-10-02T02:00Z", "2026-10-01"]
