@@ -4,9 +4,9 @@
 -- feeds: marts/usage_intervals.sql.
 -- rules (docs/metering-rules.md): SB (bytes stored) is a level in GB (2^30 bytes, exact
 --   nano-GB by integer arithmetic) held over the interval; HG/HP/HD are request counts.
---   Cloudian sites form one multi-DC cluster, so every site may report the same series:
---   logical bytes are billed once, from one site (the first site name reporting the group
---   that hour), never again for the replicas.
+--   Cloudian sites form one multi-DC cluster, so several sites may report the same bucket's
+--   series: logical bytes are billed once, from one site (the first site name reporting
+--   that bucket and hour), never again for the replicas; different buckets all count.
 with params as (
     select day_start, day_end from consolidation_params
 ),
@@ -21,7 +21,9 @@ usage as (
     select
         u.site, u.group_id, u.user_id, u.bucket, u.storage_policy, u.operation,
         u.interval_start, u.interval_end, u.value,
-        min(u.site) over (partition by u.group_id, u.interval_start) as billing_site
+        min(u.site) over (
+            partition by u.group_id, u.user_id, u.bucket, u.operation, u.interval_start
+        ) as billing_site
     from stg_cloudian__usage as u
     cross join params as p
     where u.interval_start >= p.day_start

@@ -165,3 +165,12 @@ def test_cloudian_series_are_intervals_billed_once_across_sites(tmp_path: Path) 
     assert {r["dimension"] for r in requests} == {"GET"} and {r["measure"] for r in requests} == {
         "count"
     }
+
+
+def test_cloudian_different_buckets_at_two_sites_both_count(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for site, name in (("az1", "a"), ("az2", "b")):
+        start, end = hour(2, 0), hour(2, 1)
+        write(lake, "cloudian_usage", end, [sb(start, end, site, 2**30, bucket=name)], site=site)
+    storage = [r for r in intervals(tmp_path) if r["product"] == "object_storage"]
+    assert sorted((r["site"], r["resource_name"]) for r in storage) == [("az1", "a"), ("az2", "b")]
