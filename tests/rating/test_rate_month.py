@@ -130,3 +130,14 @@ def test_a_failing_audit_stops_the_rating(provider: Path) -> None:
     pq.write_table(pa.concat_tables([pq.read_table(dup), table]), dup)
     with pytest.raises(RatingError, match="audit_no_double_counting"):
         rate_month(config, OCT)
+
+
+def test_rate_command_consolidates_and_refuses_a_bad_month(
+    provider: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rate", "--month", "2026-10", "--consolidate", "-c", str(provider)]) == 0
+    assert "estimated" not in capsys.readouterr().out  # every day has its intervals now
+    assert main(["rate", "--month", "2026-13", "-c", str(provider)]) == 1
+    assert "--month: must be YYYY-MM" in capsys.readouterr().err
+    assert main(["consolidate", "--day", "2026-10-02", "-c", str(provider)]) == 0
+    assert "2026-10-02: 3 usage intervals" in capsys.readouterr().out
