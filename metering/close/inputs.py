@@ -1,0 +1,92 @@
+"""Open one month's rating outputs as DuckDB views named as in the contract.
+
+The SQL under ``sql/marts/`` that the close and the reports run refers only to these view
+names (``rated_usage``, ``invoice_lines``, ``invoice_totals``, ``unrated_usage``), never to
+files, so it stays portable. A missing optional table becomes an empty view with the
+contract's columns, so "no usage detail" is a normal, empty result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from metering.close.contract import REQUIRED, SCHEMAS, month_key, rating_path
+from metering.config import ProviderConfig
+from metering.errors import CloseError, LakeError
+from metering.resources import read_sql
+from metering.window import Window
+
+
+def _register(con: duckdb.DuckDBPyConnection, table: str, path: Path, month: Window) -> None:
+    schema = SCHEMAS[table]
+    if not path.is_file():
+        if table in REQUIRED:
+            raise CloseError(
+                f"no rating output {table} for {month_key(month)} (expected {path}); "
+                f"run `metering rate --month {month_key(month)}` first"
+            )
+        con.register(f"_{table}_empty", schema.empty_table())
+        con.execute(f"create or replace temp view {table} as select * from _{table}_empty")
+        return
+    wanted = [name for name in schema.names]
+    try:
+        present = set(con.execute("select name from parquet_schema(?)", [str(path)]).fetchall())
+    except duckdb.Error as exc:
+        raise LakeError(f"cannot read rating output {path}: {exc}") from None
+    missing = [name for name in wanted if (name,) not in present]
+    if missing:
+        raise LakeError(f"rating output {path} lacks contract column(s) {missing}")
+    cols = ", ".join(f'"{name}"' for name in wanted if (name,) in present)
+    literal = str(path).replace("'", "''")
+    con.execute(
+        f"create or replace temp view {table} as select {cols} from read_parquet('{literal}')"
+    )
+
+
+def open_month(config: ProviderConfig, month: Window) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the month's rating outputs as views."""
+    con = duckdb.connect(":memory:")
+    con.execute("set timezone = 'UTC'")
+    for table in SCHEMAS:
+        _register(con, table, rating_path(config, table, month), month)
+    return con
+
+
+def query(
+    con: duckdb.DuckDBPyConnection, sql_name: str, params: list[object] | None = None
+) -> pa.Table:
+    """Run a named SQL file (``marts/...``) and return its rows as an Arrow table."""
+    return con.sql(read_sql(sql_name)).to_arrow_table()
+
+
+def content_hash(con: duckdb.DuckDBPyConnection) -> str:
+    """A hash of the month's rated content: every rating output row, in a canonical order.
+
+    Computed over the values (not the Parquet bytes), so re-rating the same usage at the
+    same prices gives the same hash whatever the writer's file layout. Set-based: DuckDB
+    hashes each tenant's rows; Python only combines one digest per tenant and table.
+    """
+    digest = hashlib.sha256()
+    for table in SCHEMAS:
+        rows = con.execute(
+            "select tenant_id, sha256(string_agg(cast(t as varchar), chr(10) "
+            f"order by cast(t as varchar))) from {table} t group by tenant_id order by tenant_id"
+        ).fetchall()
+        digest.update(table.encode() + repr(rows).encode())
+    return digest.hexdigest()
+
+
+def files_hash(paths: list[Path]) -> str:
+    """A hash of the pricing inputs: every file's relative name and bytes, sorted."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                digest.update(str(child.relative_to(path)).encode() + b"\0" + child.read_bytes())
+        elif path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

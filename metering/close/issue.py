@@ -1,0 +1,152 @@
+"""Plan a month's documents against the register and issue them, in one transaction.
+
+For each tenant: no live invoice → a new invoice; a live invoice with the same content
+hash → nothing; a different hash → a credit note for the old invoice (which becomes
+``credited``) and a corrected invoice that names the one it replaces; a live invoice whose
+tenant has no charges any more → a credit note only. Documents are drafted, then numbered
+in tenant order, in the same ``BEGIN IMMEDIATE`` transaction, so numbers are gap-free and
+a crash (even ``kill -9``) leaves the register as it was before the close or after it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from metering.close.documents import Body, content_hash, credit_note_body
+from metering.close.register import Document, DocumentKind, DocumentState, Register
+from metering.close.settings import InvoicingSettings
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What one close issued: numbers of new invoices, credit notes, and credited invoices."""
+
+    invoices: tuple[str, ...]
+    credit_notes: tuple[str, ...]
+    credited: tuple[str, ...]
+
+
+def _insert_draft(
+    con: sqlite3.Connection,
+    register: Register,
+    month: str,
+    body: Body,
+    *,
+    at: datetime,
+    credits: Document | None = None,
+    replaces: Document | None = None,
+) -> int:
+    kind = DocumentKind(body["kind"])
+    cur = con.execute(
+        "insert into documents (provider, month, tenant_id, kind, state, content_hash, currency, "
+        "total_amount, credits_id, replaces_id, created_at, body) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            register.provider,
+            month,
+            body["tenant_id"],
+            kind.value,
+            DocumentState.DRAFT.value,
+            content_hash(body),
+            body["currency"],
+            body["totals"]["total_amount"],
+            credits.id if credits else None,
+            replaces.id if replaces else None,
+            at.isoformat(),
+            json.dumps(body, sort_keys=True),
+        ],
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def _draft(
+    con: sqlite3.Connection,
+    register: Register,
+    month: str,
+    bodies: Mapping[str, Body],
+    live: Mapping[str, Document],
+    at: datetime,
+) -> None:
+    """Insert the drafts this close needs (credit notes before the invoices they make room for)."""
+    for tenant in sorted(set(bodies) | set(live)):
+        old, body = live.get(tenant), bodies.get(tenant)
+        if old is not None and body is not None and old.content_hash == content_hash(body):
+            continue
+        if old is not None:
+            reason = "corrected usage or prices" if body is not None else "no charges remain"
+            assert old.number is not None
+            note = credit_note_body(old.body, old.number, reason)
+            _insert_draft(con, register, month, note, at=at, credits=old)
+        if body is not None:
+            _insert_draft(con, register, month, body, at=at, replaces=old)
+
+
+def _number_drafts(
+    con: sqlite3.Connection,
+    register: Register,
+    settings: InvoicingSettings,
+    month: str,
+    at: datetime,
+) -> Issued:
+    year, mon = (int(p) for p in month.split("-"))
+    drafts = con.execute(
+        "select id, kind, credits_id from documents where provider = ? and month = ? and state = ? "
+        "order by tenant_id, kind, id",
+        [register.provider, month, DocumentState.DRAFT.value],
+    ).fetchall()
+    invoices: list[str] = []
+    notes: list[str] = []
+    credited: list[str] = []
+    for doc_id, kind_text, credits_id in drafts:
+        kind = DocumentKind(kind_text)
+        if credits_id is not None:  # the credited invoice leaves 'issued' before its successor
+            con.execute(
+                "update documents set state = ? where id = ? and state = ?",
+                [DocumentState.CREDITED.value, credits_id, DocumentState.ISSUED.value],
+            )
+            credited.append(
+                str(
+                    con.execute(
+                        "select number from documents where id = ?", [credits_id]
+                    ).fetchone()[0]
+                )
+            )
+        seq = register.next_seq(con, kind)
+        number = settings.number(kind.value, seq, year, mon)
+        con.execute(
+            "update documents set state = ?, seq = ?, number = ?, issued_at = ? where id = ?",
+            [DocumentState.ISSUED.value, seq, number, at.isoformat(), doc_id],
+        )
+        (notes if kind is DocumentKind.CREDIT_NOTE else invoices).append(number)
+    return Issued(tuple(invoices), tuple(notes), tuple(credited))
+
+
+def issue_month(
+    register: Register,
+    settings: InvoicingSettings,
+    month: str,
+    bodies: Mapping[str, Body],
+    hashes: tuple[str, str],
+    at: datetime,
+    *,
+    draft_only: bool = False,
+) -> Issued:
+    """Draft and (unless ``draft_only``) issue the month's documents atomically."""
+    with register.transaction() as con:
+        con.execute(
+            "delete from documents where provider = ? and month = ? and state = ?",
+            [register.provider, month, DocumentState.DRAFT.value],
+        )
+        _draft(con, register, month, bodies, register.live_invoices(month), at)
+        if draft_only:
+            return Issued((), (), ())
+        issued = _number_drafts(con, register, settings, month, at)
+        register.record_close(
+            con, month, hashes, len(issued.invoices) + len(issued.credit_notes), at
+        )
+    return issued

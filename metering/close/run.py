@@ -1,0 +1,192 @@
+"""``close_month``: freeze, issue, render — resumable at every step.
+
+1. (optionally) rate the month, then open its rating outputs;
+2. freeze: hash the rated content and the pricing inputs; if both equal the last close of
+   the month, nothing is issued;
+3. issue: draft + number the documents the change needs, in one transaction (``issue.py``);
+4. render every issued document whose PDF is missing, in parallel worker processes;
+5. write the provider report and the FOCUS export when something was issued or a file is
+   missing.
+
+A run killed anywhere (even ``kill -9``) is finished by running it again: step 3 is atomic
+and steps 4-5 only fill in what is missing, from the register's frozen bodies.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from metering.close.billto import load_bill_to
+from metering.close.contract import month_key
+from metering.close.documents import build_bodies
+from metering.close.inputs import content_hash, files_hash, open_month
+from metering.close.issue import issue_month
+from metering.close.register import Document, DocumentKind, DocumentState, Register
+from metering.close.settings import InvoicingSettings, load_settings
+from metering.config import ProviderConfig
+from metering.reports.focus import focus_files, focus_table
+from metering.reports.invoice import DocumentRender, render_document
+from metering.reports.provider import write_provider_report
+from metering.reports.render import Job, Renderer, atomic_write, render_all
+from metering.window import Window
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    """What one close did. ``changed`` is false when the month was already closed as is."""
+
+    month: str
+    usage_hash: str
+    pricing_hash: str
+    changed: bool
+    invoices: tuple[str, ...]
+    credit_notes: tuple[str, ...]
+    credited: tuple[str, ...]
+    rendered: tuple[str, ...]
+    out_dir: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def month_dir(settings: InvoicingSettings, month: str) -> Path:
+    return settings.out_dir / "close" / month
+
+
+def document_paths(settings: InvoicingSettings, doc: Document) -> tuple[Path, Path]:
+    """Where a document's PDF and usage CSV live."""
+    assert doc.number is not None
+    folder = "invoices" if doc.kind is DocumentKind.INVOICE else "credit_notes"
+    base = month_dir(settings, doc.month) / folder
+    return base / f"{doc.number}.pdf", base / f"{doc.number}-usage.csv"
+
+
+def _rate(config: ProviderConfig, month: Window) -> None:
+    """Run rating first when the rating stage is installed; otherwise use its last outputs."""
+    try:
+        module = importlib.import_module("metering.rating.run")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("metering.rating.run", "metering.rating"):
+            raise
+        return
+    module.rate_month(config, month)
+
+
+def _replication_factors(config: ProviderConfig) -> dict[str, Decimal]:
+    """``[invoicing.replication_factors]``: storage policy → copies (for FOCUS x_ columns)."""
+    section = config.section("invoicing").sub("replication_factors")
+    result: dict[str, Decimal] = {}
+    for name, value in section.data.items():
+        try:
+            result[str(name)] = Decimal(str(value))
+        except InvalidOperation:
+            raise section.error(str(name), f"must be a number as a string, got {value!r}") from None
+    return result
+
+
+def render_pending(
+    settings: InvoicingSettings,
+    register: Register,
+    month: str,
+    *,
+    workers: int,
+    show_progress: bool,
+) -> tuple[str, ...]:
+    """Render every numbered document of ``month`` whose PDF does not exist yet."""
+    jobs = []
+    for doc in register.documents(month):
+        if doc.state is DocumentState.DRAFT or doc.number is None:
+            continue
+        pdf, csv = document_paths(settings, doc)
+        if pdf.exists():
+            continue
+        payload = DocumentRender(doc.number, str(doc.issued_at), doc.body_json, str(pdf), str(csv))
+        jobs.append(Job(doc.number, render_document, payload))
+    return tuple(
+        render_all(jobs, workers=workers, label=f"rendering {month}", show_progress=show_progress)
+    )
+
+
+def _write_focus(
+    config: ProviderConfig, settings: InvoicingSettings, register: Register, month: Window
+) -> dict[str, Path]:
+    key = month_key(month)
+    docs = [d for d in register.documents(key) if d.state is not DocumentState.DRAFT]
+    table = focus_table(
+        docs,
+        issuer=settings.branding.legal_name,
+        region_id=settings.region_id,
+        month_start=month.start,
+        month_end=month.end,
+        replication_factors=_replication_factors(config),
+    )
+    parquet, csv = focus_files(table)
+    base = month_dir(settings, key) / "focus"
+    paths = {"focus_parquet": base / f"focus-{key}.parquet", "focus_csv": base / f"focus-{key}.csv"}
+    atomic_write(paths["focus_parquet"], parquet)
+    atomic_write(paths["focus_csv"], csv)
+    return paths
+
+
+def close_month(
+    config: ProviderConfig,
+    month: Window,
+    *,
+    rate: bool = True,
+    now: datetime | None = None,
+    workers: int | None = None,
+    show_progress: bool = True,
+    draft_only: bool = False,
+) -> CloseResult:
+    """Close ``month``: issue what changed since the last close, render, report, export."""
+    settings = load_settings(config)
+    key = month_key(month)
+    if rate:
+        _rate(config, month)
+    con = open_month(config, month)
+    register = Register(settings.register_path, settings.provider)
+    try:
+        hashes = (content_hash(con), files_hash([config.pricing_dir, config.tenant_catalog]))
+        changed = register.last_close(key) != hashes or draft_only
+        issued = None
+        if changed:
+            catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
+            bodies = build_bodies(con, month, settings, catalog)
+            at = now or datetime.now(UTC)
+            issued = issue_month(register, settings, key, bodies, hashes, at, draft_only=draft_only)
+        rendered = render_pending(
+            settings,
+            register,
+            key,
+            workers=workers or settings.workers,
+            show_progress=show_progress,
+        )
+        base = month_dir(settings, key)
+        outputs = {
+            "provider_csv": base / f"provider-report-{key}.csv",
+            "provider_html": base / f"provider-report-{key}.html",
+            "provider_pdf": base / f"provider-report-{key}.pdf",
+            "focus_parquet": base / "focus" / f"focus-{key}.parquet",
+            "focus_csv": base / "focus" / f"focus-{key}.csv",
+        }
+        new_docs = bool(issued and (issued.invoices or issued.credit_notes))
+        if not draft_only and (new_docs or not all(p.exists() for p in outputs.values())):
+            write_provider_report(con, config, Renderer(), settings, month, outputs)
+            _write_focus(config, settings, register, month)
+        return CloseResult(
+            month=key,
+            usage_hash=hashes[0],
+            pricing_hash=hashes[1],
+            changed=new_docs,
+            invoices=issued.invoices if issued else (),
+            credit_notes=issued.credit_notes if issued else (),
+            credited=issued.credited if issued else (),
+            rendered=rendered,
+            out_dir=base,
+            outputs=outputs,
+        )
+    finally:
+        register.close()
+        con.close()

@@ -1,0 +1,107 @@
+"""Small inline SVG charts for the documents (no JavaScript, no external files).
+
+Amounts are Decimal; only the drawing geometry is converted to float, after all money
+arithmetic is done. Labels are escaped: service and tenant names may be hostile.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+PALETTE = ("#1f4e79", "#2e86ab", "#f18f01", "#c73e1d", "#6a994e", "#8e7dbe", "#577590", "#bc6c25")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _legend(series: Sequence[str], y: float, width: float) -> list[str]:
+    parts: list[str] = []
+    x = 0.0
+    for i, name in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        parts.append(f'<rect x="{_fmt(x)}" y="{_fmt(y)}" width="8" height="8" fill="{color}"/>')
+        parts.append(f'<text x="{_fmt(x + 11)}" y="{_fmt(y + 7.5)}">{escape(name)}</text>')
+        x += 16 + 5.2 * len(name)
+        if x > width - 60:
+            x, y = 0.0, y + 12
+    return parts
+
+
+def daily_stacked_bars(
+    points: Sequence[tuple[date, str, Decimal]],
+    first: date,
+    last: date,
+    *,
+    width: float = 520,
+    height: float = 150,
+    title: str = "",
+) -> Markup:
+    """Stacked bars of amount per day and series over ``[first, last]`` (both inclusive)."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    series = sorted({name for _, name, _ in points})
+    by_day: dict[date, dict[str, Decimal]] = defaultdict(dict)
+    for day, name, amount in points:
+        by_day[day][name] = by_day[day].get(name, Decimal(0)) + amount
+    peak = max((sum(v.values(), Decimal(0)) for v in by_day.values()), default=Decimal(0))
+    scale = float(peak) if peak > 0 else 1.0
+    left, plot_h = 34.0, height - 18
+    bar_w = (width - left) / max(len(days), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_fmt(width)}" '
+        f'height="{_fmt(height + 14 + 12 * (len(series) // 5))}" font-size="7" '
+        f'role="img"><title>{escape(title)}</title>',
+        f'<line x1="{_fmt(left)}" y1="{_fmt(plot_h)}" x2="{_fmt(width)}" y2="{_fmt(plot_h)}" '
+        'stroke="#999" stroke-width="0.5"/>',
+        f'<text x="0" y="8">{escape(f"{peak:.2f}")}</text><text x="0" y="{_fmt(plot_h)}">0</text>',
+    ]
+    for i, day in enumerate(days):
+        x, y = left + i * bar_w, plot_h
+        for s_index, name in enumerate(series):
+            amount = by_day.get(day, {}).get(name, Decimal(0))
+            if amount <= 0:
+                continue
+            h = float(amount) / scale * (plot_h - 10)
+            y -= h
+            color = PALETTE[s_index % len(PALETTE)]
+            parts.append(
+                f'<rect x="{_fmt(x + 0.6)}" y="{_fmt(y)}" width="{_fmt(max(bar_w - 1.2, 0.5))}" '
+                f'height="{_fmt(h)}" fill="{color}"/>'
+            )
+        if i % 5 == 0 or i == len(days) - 1:
+            parts.append(f'<text x="{_fmt(x)}" y="{_fmt(plot_h + 9)}">{day.day}</text>')
+    parts.extend(_legend(series, height + 2, width))
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every label above went through escape()
+
+
+def horizontal_bars(
+    items: Sequence[tuple[str, Decimal]], *, width: float = 520, title: str = ""
+) -> Markup:
+    """One labelled bar per item (e.g. cores per product), scaled to the largest."""
+    peak = max((v for _, v in items), default=Decimal(0))
+    scale = float(peak) if peak > 0 else 1.0
+    row_h, label_w = 14.0, 150.0
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_fmt(width)}" '
+        f'height="{_fmt(row_h * len(items) + 4)}" font-size="7" role="img">'
+        f"<title>{escape(title)}</title>"
+    ]
+    for i, (label, value) in enumerate(items):
+        y = i * row_h + 2
+        w = float(value) / scale * (width - label_w - 60)
+        parts.append(f'<text x="0" y="{_fmt(y + 9)}">{escape(label)}</text>')
+        parts.append(
+            f'<rect x="{_fmt(label_w)}" y="{_fmt(y)}" width="{_fmt(max(w, 0.5))}" height="10" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+        )
+        parts.append(
+            f'<text x="{_fmt(label_w + w + 4)}" y="{_fmt(y + 9)}">{escape(str(value))}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every label above went through escape()

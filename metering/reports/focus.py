@@ -1,0 +1,150 @@
+"""FOCUS 1.2 export of a month's issued documents (Parquet + CSV).
+
+Built from the register, not from the lake: every invoice, credit note and corrected invoice
+of the month appears with its own ``InvoiceId`` (the document number), so the sum of
+``BilledCost`` per ``InvoiceId`` equals that document's total. The SQL (``sql/marts/
+focus_charges.sql``) unnests the frozen bodies and splits each line over its resources.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from metering.close.register import Document, DocumentKind
+from metering.money import minor_unit
+from metering.resources import read_sql
+
+MANDATORY = (
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ContractedCost",
+    "EffectiveCost",
+    "InvoiceIssuerName",
+    "ListCost",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "ServiceCategory",
+    "ServiceName",
+)
+CONDITIONAL = (
+    "SubAccountId",
+    "ResourceId",
+    "SkuId",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "Tags",
+    "RegionId",
+    "AvailabilityZone",
+)
+
+
+def _documents_table(
+    docs: Sequence[Document],
+    issuer: str,
+    region_id: str,
+    month_start: datetime,
+    month_end: datetime,
+) -> pa.Table:
+    rows = []
+    numbers = {d.id: d.number for d in docs}
+    for d in docs:
+        body = d.body
+        scale = 10 ** minor_unit(d.currency)
+        rows.append(
+            {
+                "number": d.number,
+                "kind": d.kind.value,
+                "tenant_id": d.tenant_id,
+                "tenant_name": body["bill_to"]["name"],
+                "currency": d.currency,
+                "month": d.month,
+                "credits_number": numbers.get(d.credits_id) if d.credits_id else None,
+                "is_correction": d.kind is DocumentKind.CREDIT_NOTE or d.replaces_id is not None,
+                "minor_scale": scale,
+                "minor_factor": Decimal(1).scaleb(-minor_unit(d.currency)),
+                "issuer_name": issuer,
+                "region_id": region_id,
+                "period_start": month_start,
+                "period_end": month_end,
+                "body": d.body_json,
+            }
+        )
+    schema = pa.schema(
+        [
+            ("number", pa.string()),
+            ("kind", pa.string()),
+            ("tenant_id", pa.string()),
+            ("tenant_name", pa.string()),
+            ("currency", pa.string()),
+            ("month", pa.string()),
+            ("credits_number", pa.string()),
+            ("is_correction", pa.bool_()),
+            ("minor_scale", pa.int64()),
+            ("minor_factor", pa.decimal128(10, 3)),
+            ("issuer_name", pa.string()),
+            ("region_id", pa.string()),
+            ("period_start", pa.timestamp("us", tz="UTC")),
+            ("period_end", pa.timestamp("us", tz="UTC")),
+            ("body", pa.string()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def focus_table(
+    docs: Sequence[Document],
+    *,
+    issuer: str,
+    region_id: str,
+    month_start: datetime,
+    month_end: datetime,
+    replication_factors: Mapping[str, Decimal],
+) -> pa.Table:
+    """The FOCUS rows of ``docs`` (issued and credited documents of one month)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("set timezone = 'UTC'")
+        documents = _documents_table(
+            docs, issuer, region_id, month_start.astimezone(UTC), month_end.astimezone(UTC)
+        )
+        factors = pa.table(
+            {
+                "policy_name": pa.array(list(replication_factors), pa.string()),
+                "replication_factor": pa.array(
+                    list(replication_factors.values()), pa.decimal128(9, 4)
+                ),
+            }
+        )
+        con.register("close_documents", documents)
+        con.register("storage_policy_factors", factors)
+        return con.sql(read_sql("marts/focus_charges.sql")).to_arrow_table()
+    finally:
+        con.close()
+
+
+def focus_files(table: pa.Table) -> tuple[bytes, bytes]:
+    """The table as Parquet (zstd, DECIMAL kept) and CSV bytes."""
+    parquet = io.BytesIO()
+    pq.write_table(table, parquet, compression="zstd")
+    csv = io.BytesIO()
+    pacsv.write_csv(table, csv)
+    return parquet.getvalue(), csv.getvalue()

@@ -1,0 +1,129 @@
+"""Invoice and credit-note documents: context from a frozen body, HTML, PDF and usage CSV.
+
+Everything here reads only the document's frozen body (from the register) plus its number
+and issue date, so rendering the same issued document twice gives the same content.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from metering.reports.chart import daily_stacked_bars
+from metering.reports.formatting import dec
+from metering.reports.render import Renderer, atomic_write
+
+APPENDIX_ROWS = 40  # rows of usage printed in the PDF; the attached CSV has all of them
+
+USAGE_CSV_COLUMNS = (
+    "document_number",
+    "tenant_id",
+    "site",
+    "resource_id",
+    "resource_name",
+    "product",
+    "dimension",
+    "unit",
+    "quantity",
+    "list_amount",
+    "first_date",
+    "last_date",
+)
+
+TEMPLATES = {"invoice": "invoice.html.j2", "credit_note": "credit_note.html.j2"}
+
+
+@dataclass(frozen=True)
+class DocumentRender:
+    """What a worker needs to render one document (picklable)."""
+
+    number: str
+    issued_at: str
+    body_json: str
+    pdf_path: str
+    csv_path: str
+
+
+def _groups(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lines grouped by service, then site, each group with its (rounded-line) sum."""
+    groups: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+    for line in sorted(lines, key=lambda ln: (ln["service"], ln["site"], ln["line_no"])):
+        groups.setdefault((line["service"], line["site"]), []).append(line)
+    return [
+        {
+            "service": service,
+            "site": site,
+            "lines": members,
+            "amount": sum((dec(m["list_amount"]) for m in members), Decimal(0)),
+        }
+        for (service, site), members in groups.items()
+    ]
+
+
+def _totals(totals: dict[str, Any]) -> dict[str, Any]:
+    """The totals block; the discount shown is whatever makes lines + discount + minimum =
+    subtotal, so the printed arithmetic always adds up whichever sign rating stores."""
+    lines, minimum = dec(totals["lines_amount"]), dec(totals["minimum_adjustment"])
+    shown = dict(totals)
+    shown["discount_shown"] = dec(totals["subtotal_amount"]) - lines - minimum
+    shown["minimum_shown"] = minimum
+    return shown
+
+
+def context(number: str, issued_at: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The template context of one document."""
+    issued = datetime.fromisoformat(issued_at).date()
+    first, last = date.fromisoformat(body["period_start"]), date.fromisoformat(body["period_end"])
+    points = [
+        (date.fromisoformat(d["date"]), d["service"], dec(d["list_amount"])) for d in body["daily"]
+    ]
+    usage = body["usage"]
+    return {
+        "number": number,
+        "doc": body,
+        "locale": body["bill_to"]["locale"],
+        "currency": body["currency"],
+        "issued": issued.isoformat(),
+        "due": (issued + timedelta(days=int(body["payment_terms_days"]))).isoformat(),
+        "groups": _groups(body["lines"]),
+        "totals": _totals(body["totals"]),
+        "estimated": any(line["estimated"] for line in body["lines"]),
+        "chart": daily_stacked_bars(points, first, last, title="Daily cost by service")
+        if points
+        else None,
+        "appendix": usage[:APPENDIX_ROWS],
+        "appendix_more": max(len(usage) - APPENDIX_ROWS, 0),
+        "csv_name": f"{number}-usage.csv",
+    }
+
+
+def html(renderer: Renderer, number: str, issued_at: str, body: dict[str, Any]) -> str:
+    """The document's HTML (what the golden snapshots compare)."""
+    return renderer.html(TEMPLATES[body["kind"]], context(number, issued_at, body))
+
+
+def usage_csv(number: str, body: dict[str, Any]) -> bytes:
+    """Every usage row behind the document, so the tenant can check each line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(USAGE_CSV_COLUMNS)
+    for row in body["usage"]:
+        writer.writerow([number, body["tenant_id"], *(row[c] for c in USAGE_CSV_COLUMNS[2:])])
+    return out.getvalue().encode("utf-8")
+
+
+def render_document(renderer: Renderer, job: DocumentRender) -> None:
+    """Write the document's usage CSV, then its PDF (with the CSV attached); both atomic.
+    The PDF is written last: its presence means the document is fully rendered."""
+    body = json.loads(job.body_json)
+    data = usage_csv(job.number, body)
+    atomic_write(Path(job.csv_path), data)
+    text = html(renderer, job.number, job.issued_at, body)
+    atomic_write(Path(job.pdf_path), renderer.pdf(text, [(Path(job.csv_path).name, data)]))

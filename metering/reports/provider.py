@@ -1,0 +1,205 @@
+"""The provider's month-end usage report: CSV for the commerce portal, HTML and PDF to read.
+
+Quantities come from the month's ``rated_usage`` (the contract); what rating does not carry
+comes from the lake: which VMs are TKG nodes of which cluster (``usage_intervals``) and OSE
+objects/buckets/users (``ose_tenant_usage``, the month's last sample per site and org). A
+missing input is an empty view: the report then lacks those rows, it does not fail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from metering.close.inputs import query
+from metering.close.settings import InvoicingSettings
+from metering.config import ProviderConfig
+from metering.lake.store import read_dataset
+from metering.reports.chart import horizontal_bars
+from metering.reports.render import Renderer, atomic_write
+from metering.window import Window
+
+CSV_COLUMNS = (
+    "month",
+    "site",
+    "tenant_id",
+    "tenant_name",
+    "product",
+    "dimension",
+    "metric",
+    "quantity",
+    "unit",
+)
+
+_EMPTY = {
+    "report_node_clusters": pa.schema(
+        [("site", pa.string()), ("resource_id", pa.string()), ("cluster_id", pa.string())]
+    ),
+    "report_clusters": pa.schema(
+        [("site", pa.string()), ("cluster_id", pa.string()), ("cluster_name", pa.string())]
+    ),
+    "report_ose_stats": pa.schema(
+        [
+            ("site", pa.string()),
+            ("tenant_id", pa.string()),
+            ("objects", pa.int64()),
+            ("buckets", pa.int64()),
+            ("users", pa.int64()),
+        ]
+    ),
+}
+
+
+def _interval_files(lake: Path, month: Window) -> list[str]:
+    """The month's consolidated ``usage_intervals`` files (written by rating's consolidation)."""
+    days = [d.isoformat() for d in month.days()]
+    return sorted(str(p) for d in days for p in lake.glob(f"usage_intervals/date={d}/*.parquet"))
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, sql: str | None) -> None:
+    if sql is None:
+        con.register(f"_{name}_empty", _EMPTY[name].empty_table())
+        sql = f"select * from _{name}_empty"
+    con.execute(f"create or replace temp view {name} as {sql}")
+
+
+def _org_tenants(config: ProviderConfig) -> pa.Table:
+    """org name → tenant id from the catalog (an org no entry names is ``unmapped:<org>``)."""
+    import tomllib
+
+    raw = tomllib.loads(config.tenant_catalog.read_text(encoding="utf-8"))
+    pairs = [(org, t["id"]) for t in raw.get("tenants", []) for org in t.get("orgs", [])]
+    return pa.table(
+        {"org_name": [p[0] for p in pairs], "tenant_id": [p[1] for p in pairs]},
+        schema=pa.schema([("org_name", pa.string()), ("tenant_id", pa.string())]),
+    )
+
+
+def register_report_inputs(
+    con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window
+) -> None:
+    """The extra views the report SQL reads, from the lake (empty when absent)."""
+    from metering.rating.settings import rating_settings
+
+    ratio = rating_settings(config).dse_vcpus_per_core
+    con.execute(
+        f"create or replace temp view report_params as select cast({month.hours} as bigint) "
+        f"as hours_in_month, cast('{ratio}' as decimal(18, 9)) as dse_vcpus_per_core"
+    )
+    intervals = _interval_files(config.lake_dir, month)
+    src = f"read_parquet({intervals!r}, union_by_name = true)" if intervals else None
+    _view(
+        con,
+        "report_node_clusters",
+        src
+        and (
+            f"select distinct site, resource_id, parent_id as cluster_id from {src} "
+            "where resource_type = 'vm' and parent_id is not null"
+        ),
+    )
+    _view(
+        con,
+        "report_clusters",
+        src
+        and (
+            "select site, resource_id as cluster_id, max(resource_name) as cluster_name "
+            f"from {src} where resource_type = 'tkg_cluster' group by site, resource_id"
+        ),
+    )
+    ose = read_dataset(config.lake_dir, "ose_tenant_usage", window=month)
+    con.register(
+        "report_ose_samples",
+        ose.select(
+            ["site", "org_name", "object_count", "bucket_count", "user_count", "sample_time"]
+        ),
+    )
+    con.register("report_org_tenants", _org_tenants(config))
+    _view(
+        con,
+        "report_ose_stats",
+        (
+            "with last as (select * from report_ose_samples "
+            "qualify sample_time = max(sample_time) over (partition by site, org_name)) "
+            "select l.site, coalesce(m.tenant_id, 'unmapped:' || l.org_name) as tenant_id, "
+            "sum(object_count) as objects, sum(bucket_count) as buckets, sum(user_count) as users "
+            "from last as l left join report_org_tenants as m on l.org_name = m.org_name "
+            "group by l.site, coalesce(m.tenant_id, 'unmapped:' || l.org_name)"
+        ),
+    )
+
+
+def report_rows(con: duckdb.DuckDBPyConnection, month: Window) -> list[dict[str, Any]]:
+    """The report rows with tenant names, in the report's order."""
+    names = dict(con.execute("select tenant_id, tenant_name from invoice_totals").fetchall())
+    names["*"] = "all tenants"
+    rows: list[dict[str, Any]] = query(con, "marts/provider_usage_report.sql").to_pylist()
+    for row in rows:
+        row["month"] = f"{month.start:%Y-%m}"
+        row["tenant_name"] = names.get(row["tenant_id"], row["tenant_id"])
+        row["quantity"] = row["quantity"].normalize() if row["quantity"] != 0 else Decimal(0)
+    return rows
+
+
+def report_csv(rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([f"{row[c]:f}" if c == "quantity" else row[c] for c in CSV_COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+def report_context(
+    rows: list[dict[str, Any]], settings: InvoicingSettings, month: Window, ratio: Decimal
+) -> dict[str, Any]:
+    """Sections of the readable report: provider totals, per site, per tenant."""
+    sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["site"] == "*" and row["tenant_id"] == "*":
+            sections["total"].append(row)
+        elif row["tenant_id"] == "*":
+            sections["sites"].append(row)
+        elif row["site"] == "*":
+            sections["tenants"].append(row)
+    cores = [
+        (r["dimension"], r["quantity"])
+        for r in sections["total"]
+        if r["metric"] == "reported_cores"
+    ]
+    return {
+        "month": f"{month.start:%Y-%m}",
+        "issuer": settings.branding,
+        "locale": settings.default_locale,
+        "sections": sections,
+        "ratio": ratio,
+        "hours": month.hours,
+        "chart": horizontal_bars(cores, title="DSE cores reported") if cores else None,
+    }
+
+
+def write_provider_report(
+    con: duckdb.DuckDBPyConnection,
+    config: ProviderConfig,
+    renderer: Renderer,
+    settings: InvoicingSettings,
+    month: Window,
+    outputs: dict[str, Path],
+) -> list[dict[str, Any]]:
+    """Write the report's CSV, HTML and PDF (atomically) and return its rows."""
+    from metering.rating.settings import rating_settings
+
+    register_report_inputs(con, config, month)
+    rows = report_rows(con, month)
+    ctx = report_context(rows, settings, month, rating_settings(config).dse_vcpus_per_core)
+    html = renderer.html("provider_report.html.j2", ctx)
+    atomic_write(outputs["provider_csv"], report_csv(rows))
+    atomic_write(outputs["provider_html"], html.encode("utf-8"))
+    atomic_write(outputs["provider_pdf"], renderer.pdf(html))
+    return rows

@@ -1,0 +1,240 @@
+-- focus_charges: every charge of a month's issued documents as FOCUS 1.2 rows.
+-- grain: one row per document line and resource (a line's rounded amount is split over the
+--   resources of its site/product/dimension in proportion to their unrounded list amounts,
+--   exactly to the minor unit by largest remainder, in integers: no decimal division), plus
+--   one row per document for its discount, minimum adjustment and tax when not zero.
+-- reads: close_documents (one row per issued/credited document; body = its frozen JSON),
+-- feeds: metering.reports.focus (Parquet + CSV).
+-- invariant: sum(BilledCost) per InvoiceId = the document's total_amount (audited in tests).
+with docs as (
+    select
+        *,
+        coalesce(credits_number, number) as usage_number
+    from close_documents
+),
+
+lines as (
+    select
+        number,
+        usage_number,
+        minor_scale,
+        minor_factor,
+        unnest(from_json(json_extract(body, '$.lines'),
+            '[{"line_no": "INTEGER", "service": "VARCHAR", "product": "VARCHAR",
+               "dimension": "VARCHAR", "site": "VARCHAR", "description": "VARCHAR",
+               "quantity": "VARCHAR", "unit": "VARCHAR", "unit_price": "VARCHAR",
+               "rate_card_id": "VARCHAR", "price_from": "VARCHAR", "price_to": "VARCHAR",
+               "list_amount": "VARCHAR", "estimated": "BOOLEAN"}]'), recursive := true)
+    from docs
+),
+
+usage as (
+    select
+        number as usage_number,
+        unnest(from_json(json_extract(body, '$.usage'),
+            '[{"site": "VARCHAR", "resource_id": "VARCHAR", "resource_name": "VARCHAR",
+               "product": "VARCHAR", "dimension": "VARCHAR", "list_amount": "VARCHAR"}]'),
+            recursive := true)
+    from docs
+    where kind = 'invoice'
+),
+
+weights as (
+    select
+        usage_number,
+        site,
+        product,
+        dimension,
+        resource_id,
+        resource_name,
+        cast(abs(cast(list_amount as decimal(38, 9))) * 1000000000 as hugeint) as w
+    from usage
+    where cast(list_amount as decimal(38, 9)) <> 0
+),
+
+line_units as (
+    select
+        l.*,
+        cast(cast(l.list_amount as decimal(18, 2)) * l.minor_scale as hugeint) as units,
+        cast(cast(l.quantity as decimal(38, 9)) * 1000000000 as hugeint) as qty_nano
+    from lines as l
+),
+
+joined as (
+    select
+        c.*,
+        w.resource_id,
+        w.resource_name,
+        w.w,
+        sum(w.w) over (partition by c.number, c.line_no) as wsum
+    from line_units as c
+    left join weights as w
+        on
+            c.usage_number = w.usage_number
+            and c.site = w.site
+            and c.product = w.product
+            and c.dimension = w.dimension
+),
+
+split as (
+    select
+        *,
+        case when wsum > 0 then abs(units) * w // wsum else abs(units) end as base_units,
+        case when wsum > 0 then abs(units) * w % wsum else 0 end as remainder
+    from joined
+),
+
+ranked as (
+    select
+        *,
+        abs(units) - sum(base_units) over (partition by number, line_no) as leftover,
+        row_number() over (
+            partition by number, line_no order by remainder desc, resource_id
+        ) as rn
+    from split
+),
+
+usage_rows as (
+    select
+        number,
+        'Usage' as charge_category,
+        service,
+        product,
+        dimension,
+        site,
+        resource_id,
+        resource_name,
+        description,
+        unit,
+        cast(unit_price as decimal(18, 9)) as unit_price,
+        rate_card_id,
+        cast(
+            cast(sign(units) * (base_units + case when rn <= leftover then 1 else 0 end)
+                as decimal(18, 0)) * minor_factor as decimal(18, 2)
+        ) as billed_cost,
+        cast(
+            cast(case when wsum > 0 then qty_nano * w // wsum else qty_nano end as decimal(38, 0))
+            * 0.000000001 as decimal(38, 9)
+        ) as quantity
+    from ranked
+),
+
+totals as (
+    select
+        number,
+        cast(json_extract_string(body, '$.totals.lines_amount') as decimal(18, 2)) as lines_amount,
+        cast(json_extract_string(body, '$.totals.minimum_adjustment') as decimal(18, 2))
+            as minimum_adjustment,
+        cast(json_extract_string(body, '$.totals.subtotal_amount') as decimal(18, 2))
+            as subtotal_amount,
+        cast(json_extract_string(body, '$.totals.tax_amount') as decimal(18, 2)) as tax_amount,
+        json_extract_string(body, '$.totals.tax_rate') as tax_rate
+    from docs
+),
+
+invoice_rows as (
+    select
+        number,
+        'Credit' as charge_category,
+        'Plan discount' as description,
+        subtotal_amount - lines_amount - minimum_adjustment as billed_cost
+    from totals
+    union all
+    select
+        number,
+        'Adjustment' as charge_category,
+        'Minimum monthly commitment adjustment' as description,
+        minimum_adjustment as billed_cost
+    from totals
+    union all
+    select
+        number,
+        'Tax' as charge_category,
+        'Tax at ' || tax_rate || ' of the subtotal' as description,
+        tax_amount as billed_cost
+    from totals
+),
+
+charges as (
+    select * from usage_rows
+    union all
+    select
+        number,
+        charge_category,
+        null as service,
+        null as product,
+        null as dimension,
+        null as site,
+        null as resource_id,
+        null as resource_name,
+        description,
+        null as unit,
+        null as unit_price,
+        null as rate_card_id,
+        billed_cost,
+        null as quantity
+    from invoice_rows
+    where billed_cost <> 0
+)
+
+select
+    c.billed_cost as "BilledCost",
+    d.tenant_id as "BillingAccountId",
+    d.tenant_name as "BillingAccountName",
+    'Tenant' as "BillingAccountType",
+    d.currency as "BillingCurrency",
+    d.period_end as "BillingPeriodEnd",
+    d.period_start as "BillingPeriodStart",
+    c.charge_category as "ChargeCategory",
+    case when d.is_correction then 'Correction' end as "ChargeClass",
+    c.description as "ChargeDescription",
+    case when c.charge_category = 'Usage' then 'Usage-Based' else 'Recurring' end
+        as "ChargeFrequency",
+    d.period_end as "ChargePeriodEnd",
+    d.period_start as "ChargePeriodStart",
+    case when c.charge_category = 'Usage' then c.billed_cost else 0 end as "ContractedCost",
+    c.unit_price as "ContractedUnitPrice",
+    c.quantity as "ConsumedQuantity",
+    c.unit as "ConsumedUnit",
+    c.billed_cost as "EffectiveCost",
+    d.number as "InvoiceId",
+    d.issuer_name as "InvoiceIssuerName",
+    case when c.charge_category = 'Usage' then c.billed_cost else 0 end as "ListCost",
+    c.unit_price as "ListUnitPrice",
+    case when c.charge_category = 'Usage' then 'Standard' end as "PricingCategory",
+    c.quantity as "PricingQuantity",
+    c.unit as "PricingUnit",
+    d.issuer_name as "ProviderName",
+    d.issuer_name as "PublisherName",
+    d.region_id as "RegionId",
+    d.region_id as "RegionName",
+    c.site as "AvailabilityZone",
+    c.resource_id as "ResourceId",
+    c.resource_name as "ResourceName",
+    c.product as "ResourceType",
+    case
+        when c.product in ('vcpu', 'ram', 'vm_disk', 'tkg_cluster') then 'Compute'
+        when c.product in ('object_storage', 'object_requests') then 'Storage'
+        when c.product = 'dse_core' then 'Databases'
+        else 'Other'
+    end as "ServiceCategory",
+    coalesce(c.service, c.charge_category) as "ServiceName",
+    c.product as "ServiceSubcategory",
+    case when c.product is not null then c.product || ':' || coalesce(c.dimension, '') end
+        as "SkuId",
+    c.rate_card_id as "SkuPriceId",
+    case when c.site is not null then d.tenant_id || '@' || c.site end as "SubAccountId",
+    case when c.site is not null then d.tenant_name || ' (' || c.site || ')' end
+        as "SubAccountName",
+    case when c.site is not null then 'VCD organization' end as "SubAccountType",
+    json_object('tenant_id', d.tenant_id, 'document_kind', d.kind, 'month', d.month)
+        as "Tags",
+    case when c.product in ('vm_disk', 'object_storage') then c.dimension end
+        as "x_StoragePolicy",
+    case when c.product in ('vm_disk', 'object_storage') then p.replication_factor end
+        as "x_ReplicationFactor",
+    d.kind as "x_DocumentKind"
+from charges as c
+inner join docs as d on c.number = d.number
+left join storage_policy_factors as p on c.dimension = p.policy_name
+order by d.number, c.charge_category desc, c.site, c.product, c.dimension, c.resource_id

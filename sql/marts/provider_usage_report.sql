@@ -1,0 +1,139 @@
+-- provider_usage_report: the month-end usage report for the commerce portal (long format).
+-- grain: one row per site × tenant × product × dimension × metric; site '*' rows are the
+--   tenant's total over all sites, and tenant '*' rows the provider's total (per site and '*').
+-- reads: rated_usage (quantities per resource and day), report_node_clusters (TKG node VM →
+--   cluster, from usage_intervals), report_clusters (cluster id → name), report_ose_stats
+--   (objects, buckets, users per site and tenant at the month's last sample), report_params
+--   (hours_in_month, dse_vcpus_per_core).
+-- feeds: metering.reports.provider (CSV, HTML, PDF).
+-- rules (the seed paper's): every VM counts, TKG nodes included (also shown per cluster);
+--   ALP instances are reported per app (no licence cost); DSE cores = core-hours ÷ hours in
+--   the month (core-hours from rating: vCPU limits of service containers ÷ the ratio), and the
+--   reported cores are rounded UP once, at the total (never per tenant then summed).
+--   Divisions are done in integers (nano units) so no DOUBLE enters the report.
+with params as (
+    select
+        cast(hours_in_month as hugeint) as hours,
+        dse_vcpus_per_core
+    from report_params
+),
+
+usage as (
+    select
+        u.site,
+        u.tenant_id,
+        u.resource_id,
+        u.product,
+        u.dimension,
+        u.unit,
+        u.quantity
+    from rated_usage as u
+),
+
+measures as (
+    -- summed quantities per product (hours, GB-hours, requests ...)
+    select site, tenant_id, product, dimension, product || '_quantity' as metric,
+        sum(quantity) as quantity, min(unit) as unit
+    from usage
+    group by site, tenant_id, product, dimension
+),
+
+vm_counts as (
+    select site, tenant_id, 'vm' as product, '' as dimension, 'vms' as metric,
+        cast(count(distinct resource_id) as decimal(38, 9)) as quantity, 'VMs' as unit
+    from usage
+    where product in ('vcpu', 'ram', 'vm_disk')
+    group by site, tenant_id
+    union all
+    select u.site, u.tenant_id, 'vm', '', 'tkg_node_vms',
+        cast(count(distinct u.resource_id) as decimal(38, 9)), 'VMs'
+    from usage as u
+    inner join report_node_clusters as n on u.site = n.site and u.resource_id = n.resource_id
+    where u.product in ('vcpu', 'ram', 'vm_disk')
+    group by u.site, u.tenant_id
+),
+
+per_cluster as (
+    select u.site, u.tenant_id, 'tkg_cluster' as product,
+        coalesce(c.cluster_name, n.cluster_id) as dimension, 'node_vms' as metric,
+        cast(count(distinct u.resource_id) as decimal(38, 9)) as quantity, 'VMs' as unit
+    from usage as u
+    inner join report_node_clusters as n on u.site = n.site and u.resource_id = n.resource_id
+    left join report_clusters as c on n.site = c.site and n.cluster_id = c.cluster_id
+    where u.product in ('vcpu', 'ram', 'vm_disk')
+    group by u.site, u.tenant_id, coalesce(c.cluster_name, n.cluster_id)
+    union all
+    select u.site, u.tenant_id, 'tkg_cluster', coalesce(c.cluster_name, n.cluster_id),
+        'node_vcpu_hours', sum(u.quantity), min(u.unit)
+    from usage as u
+    inner join report_node_clusters as n on u.site = n.site and u.resource_id = n.resource_id
+    left join report_clusters as c on n.site = c.site and n.cluster_id = c.cluster_id
+    where u.product = 'vcpu'
+    group by u.site, u.tenant_id, coalesce(c.cluster_name, n.cluster_id)
+),
+
+counts as (
+    select site, tenant_id, 'tkg_cluster' as product, '' as dimension, 'clusters' as metric,
+        cast(count(distinct resource_id) as decimal(38, 9)) as quantity, 'clusters' as unit
+    from usage where product = 'tkg_cluster'
+    group by site, tenant_id
+    union all
+    select site, tenant_id, 'alp_instance', dimension, 'instances',
+        cast(count(distinct resource_id) as decimal(38, 9)), 'instances'
+    from usage where product = 'alp_instance'
+    group by site, tenant_id, dimension
+),
+
+ose as (
+    select site, tenant_id, 'object_storage' as product, '' as dimension, metric,
+        cast(quantity as decimal(38, 9)) as quantity, unit
+    from report_ose_stats
+    unpivot (quantity for metric in (objects, buckets, users))
+    cross join (select 'count' as unit)
+),
+
+per_site as (
+    select * from measures
+    union all select * from vm_counts
+    union all select * from per_cluster
+    union all select * from counts
+    union all select * from ose
+),
+
+all_rows as (
+    select site, tenant_id, product, dimension, metric, quantity, unit from per_site
+    union all
+    select '*', tenant_id, product, dimension, metric, sum(quantity), min(unit)
+    from per_site group by tenant_id, product, dimension, metric
+    union all
+    select site, '*', product, dimension, metric, sum(quantity), min(unit)
+    from per_site group by site, product, dimension, metric
+    union all
+    select '*', '*', product, dimension, metric, sum(quantity), min(unit)
+    from per_site group by product, dimension, metric
+),
+
+dse_cores as (
+    -- average cores over the month, exact to 1e-6, and the reported cores rounded up
+    select
+        r.site, r.tenant_id, r.product, r.dimension,
+        cast(cast(r.quantity * 1000000 as hugeint) // p.hours as decimal(38, 0)) * 0.000001
+            as average_cores,
+        (cast(r.quantity * 1000000000 as hugeint) + p.hours * 1000000000 - 1)
+            // (p.hours * 1000000000) as reported_cores
+    from all_rows as r
+    cross join params as p
+    where r.product = 'dse_core' and r.metric = 'dse_core_quantity'
+)
+
+select site, tenant_id, product, dimension, metric, quantity, unit
+from all_rows
+union all
+select site, tenant_id, product, dimension, 'average_cores',
+    cast(average_cores as decimal(38, 9)), 'cores'
+from dse_cores
+union all
+select site, tenant_id, product, dimension, 'reported_cores',
+    cast(reported_cores as decimal(38, 9)), 'cores'
+from dse_cores
+order by site = '*', site, tenant_id = '*', tenant_id, product, dimension, metric
