@@ -127,11 +127,8 @@ def series_hours(config: ProviderConfig, site: str, at: datetime) -> tuple[datet
     window = Window(last - HOUR * (LOOKBACK_HOURS - 1), last + HOUR)
     have = store.sample_keys(config.lake_dir, SERIES_DATASET, site, window)
     hours = list(window.steps(HOUR))
-    if have:
-        first = min(h for h in hours if store.time_key(h) in have) if have else last
-        missing = [h for h in hours if h >= first and store.time_key(h) not in have]
-    else:
-        missing = []
+    present = [h for h in hours if store.time_key(h) in have]
+    missing = [h for h in hours if present and h > present[0] and store.time_key(h) not in have]
     return tuple(sorted({*missing, last}))
 
 

@@ -212,3 +212,22 @@ def test_a_bad_record_is_quarantined_named_and_counted_and_the_rest_lands(
     assert vms.num_rows == len(provider.vms("az1")) - 1
     lake_text = b"".join(p.read_bytes() for p in config.lake_dir.rglob("*.parquet"))
     assert b"vcd-secret" not in lake_text and b"cloudian-secret" not in lake_text
+
+
+def test_the_next_regular_run_reads_a_missed_cloudian_hour_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(tmp_path, monkeypatch)
+    provider = Provider(START, START)
+    run_hours(config, provider, range(0, 3))
+    provider.down = {"az1"}
+    run_hours(config, provider, range(3, 4))
+    provider.down = set()
+    keys = store.sample_keys(config.lake_dir, "cloudian_usage", "az1")
+    assert store.time_key(START + 2 * HOUR) not in keys
+    run_hours(config, provider, range(4, 5))
+    keys = store.sample_keys(config.lake_dir, "cloudian_usage", "az1")
+    assert {store.time_key(START + h * HOUR) for h in range(4)} <= keys
+    series = store.read_dataset(config.lake_dir, "cloudian_usage", site="az1").to_pylist()
+    sb = [r for r in series if r["operation"] == "SB" and r["group_id"] == "acme"]
+    assert sorted(r["value"] for r in sb) == [provider.bucket_bytes(0, h) for h in range(4)]
