@@ -63,7 +63,7 @@ def document_paths(settings: InvoicingSettings, doc: Document) -> tuple[Path, Pa
     return base / f"{doc.number}.pdf", base / f"{doc.number}-usage.csv"
 
 
-def _rate(config: ProviderConfig, month: Window) -> None:
+def rate_if_installed(config: ProviderConfig, month: Window) -> None:
     """Run rating first when the rating stage is installed; otherwise use its last outputs."""
     try:
         module = importlib.import_module("metering.rating.run")
@@ -144,7 +144,7 @@ def close_month(
     settings = load_settings(config)
     key = month_key(month)
     if rate:
-        _rate(config, month)
+        rate_if_installed(config, month)
     con = open_month(config, month)
     register = Register(settings.register_path, settings.provider)
     try:

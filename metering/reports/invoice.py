@@ -51,8 +51,16 @@ class DocumentRender:
     csv_path: str
 
 
+def _until(price_to: str | None) -> str | None:
+    """The last day a price applied (``price_to`` is an exclusive instant)."""
+    if not price_to:
+        return None
+    return (datetime.fromisoformat(price_to) - timedelta(microseconds=1)).date().isoformat()
+
+
 def _groups(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Lines grouped by service, then site, each group with its (rounded-line) sum."""
+    lines = [{**line, "price_until": _until(line.get("price_to"))} for line in lines]
     groups: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
     for line in sorted(lines, key=lambda ln: (ln["service"], ln["site"], ln["line_no"])):
         groups.setdefault((line["service"], line["site"]), []).append(line)

@@ -198,6 +198,7 @@ def write_provider_report(
     register_report_inputs(con, config, month)
     rows = report_rows(con, month)
     ctx = report_context(rows, settings, month, rating_settings(config).dse_vcpus_per_core)
+    ctx["css"] = renderer.css_text
     html = renderer.html("provider_report.html.j2", ctx)
     atomic_write(outputs["provider_csv"], report_csv(rows))
     atomic_write(outputs["provider_html"], html.encode("utf-8"))

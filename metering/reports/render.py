@@ -67,8 +67,8 @@ class Renderer:
         self.templates = templates or resource_dir("reports")
         self.env = template_env(self.templates)
         self.fonts = FontConfiguration()
-        css_text = (self.templates / "report.css").read_text(encoding="utf-8")
-        self.css = CSS(string=css_text, font_config=self.fonts)
+        self.css_text = (self.templates / "report.css").read_text(encoding="utf-8")
+        self.css = CSS(string=self.css_text, font_config=self.fonts)
 
     def html(self, template: str, context: dict[str, Any]) -> str:
         return self.env.get_template(template).render(**context)

@@ -213,13 +213,23 @@ select
     c.resource_name as "ResourceName",
     c.product as "ResourceType",
     case
-        when c.product in ('vcpu', 'ram', 'vm_disk', 'tkg_cluster') then 'Compute'
+        when c.product in ('vcpu', 'ram', 'vm_disk') then 'Compute'
+        when c.product = 'tkg_cluster' then 'Compute'
         when c.product in ('object_storage', 'object_requests') then 'Storage'
+        when c.product = 'dse_core' and c.dimension = 'rabbitmq' then 'Integration'
         when c.product = 'dse_core' then 'Databases'
         else 'Other'
     end as "ServiceCategory",
     coalesce(c.service, c.charge_category) as "ServiceName",
-    c.product as "ServiceSubcategory",
+    case
+        when c.product in ('vcpu', 'ram') then 'Virtual Machines'
+        when c.product = 'vm_disk' then 'Block Storage'
+        when c.product = 'tkg_cluster' then 'Containers'
+        when c.product in ('object_storage', 'object_requests') then 'Object Storage'
+        when c.product = 'dse_core' and c.dimension = 'rabbitmq' then 'Messaging'
+        when c.product = 'dse_core' then 'Relational Databases'
+        else 'Other (Other)'
+    end as "ServiceSubcategory",
     case when c.product is not null then c.product || ':' || coalesce(c.dimension, '') end
         as "SkuId",
     c.rate_card_id as "SkuPriceId",

@@ -6,6 +6,7 @@
 --   (objects, buckets, users per site and tenant at the month's last sample), report_params
 --   (hours_in_month, dse_vcpus_per_core).
 -- feeds: metering.reports.provider (CSV, HTML, PDF).
+-- storage (VM disks per policy, object storage per policy) is also given as average_gb.
 -- rules (the seed paper's): every VM counts, TKG nodes included (also shown per cluster);
 --   ALP instances are reported per app (no licence cost); DSE cores = core-hours ÷ hours in
 --   the month (core-hours from rating: vCPU limits of service containers ÷ the ratio), and the
@@ -124,6 +125,17 @@ dse_cores as (
     from all_rows as r
     cross join params as p
     where r.product = 'dse_core' and r.metric = 'dse_core_quantity'
+),
+
+storage_gb as (
+    -- storage as the month's average GB (GB-hours ÷ hours in the month), exact to 1e-6
+    select
+        r.site, r.tenant_id, r.product, r.dimension,
+        cast(cast(r.quantity * 1000000 as hugeint) // p.hours as decimal(38, 0)) * 0.000001
+            as average_gb
+    from all_rows as r
+    cross join params as p
+    where r.product in ('vm_disk', 'object_storage') and r.metric = r.product || '_quantity'
 )
 
 select site, tenant_id, product, dimension, metric, quantity, unit
@@ -136,4 +148,7 @@ union all
 select site, tenant_id, product, dimension, 'reported_cores',
     cast(reported_cores as decimal(38, 9)), 'cores'
 from dse_cores
+union all
+select site, tenant_id, product, dimension, 'average_gb', cast(average_gb as decimal(38, 9)), 'GB'
+from storage_gb
 order by site = '*', site, tenant_id = '*', tenant_id, product, dimension, metric

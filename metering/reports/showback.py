@@ -1,0 +1,93 @@
+"""Tenant showback: a tenant's usage and cost so far, as HTML, clearly marked as an estimate.
+
+Not an invoice: it has no number, is not in the register, and says so at the top. It reads
+the month's current rating outputs (for ``--month-to-date`` the current month, rated first
+when the rating stage is installed), so it changes as usage arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from metering.close.billto import load_bill_to
+from metering.close.contract import month_key
+from metering.close.documents import build_bodies
+from metering.close.inputs import open_month
+from metering.close.settings import load_settings
+from metering.config import ProviderConfig
+from metering.errors import ConfigError
+from metering.reports.invoice import context
+from metering.reports.render import Renderer, atomic_write
+from metering.window import Window
+
+_MONEY_KEYS = (
+    "lines_amount",
+    "discount_amount",
+    "minimum_adjustment",
+    "subtotal_amount",
+    "tax_amount",
+    "total_amount",
+)
+
+
+def _empty_body(tenant: str, month: Window, known: Any) -> dict[str, Any]:
+    zero = "0.00"
+    return {
+        "kind": "invoice",
+        "month": month_key(month),
+        "period_start": month.start.date().isoformat(),
+        "period_end": month.start.date().isoformat(),
+        "tenant_id": tenant,
+        "tenant_name": known.name,
+        "currency": "EUR",
+        "bill_to": known.as_dict(),
+        "issuer": {},
+        "payment_terms_days": 0,
+        "lines": [],
+        "totals": {k: zero for k in _MONEY_KEYS} | {"tax_rate": "0"},
+        "usage": [],
+        "daily": [],
+    }
+
+
+def showback_html(
+    config: ProviderConfig, tenant: str, month: Window, *, now: datetime | None = None
+) -> str:
+    """The showback page of ``tenant`` for ``month`` from its current rating outputs."""
+    settings = load_settings(config)
+    catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
+    con = open_month(config, month)
+    try:
+        bodies = build_bodies(con, month, settings, catalog)
+        through = con.execute("select max(usage_date) from rated_usage").fetchone()
+    finally:
+        con.close()
+    if tenant in bodies:
+        body = bodies[tenant]
+    elif tenant in catalog:
+        body = _empty_body(tenant, month, catalog[tenant])
+    else:
+        known = ", ".join(sorted(set(bodies) | set(catalog))[:10])
+        raise ConfigError(f"unknown tenant {tenant!r} (known: {known})", tenant=tenant)
+    generated = now or datetime.now(UTC)
+    ctx = context("", generated.isoformat(), body)
+    ctx["generated"] = generated.strftime("%Y-%m-%d %H:%M UTC")
+    ctx["through"] = through[0].isoformat() if through and through[0] else None
+    ctx["branding"] = settings.branding
+    renderer = Renderer()
+    ctx["css"] = renderer.css_text
+    return renderer.html("showback.html.j2", ctx)
+
+
+def write_showback(
+    config: ProviderConfig, tenant: str, month: Window, *, now: datetime | None = None
+) -> Path:
+    """Render and write the showback page under ``<out>/showback/``; returns its path."""
+    settings = load_settings(config)
+    html = showback_html(config, tenant, month, now=now)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tenant)
+    path = settings.out_dir / "showback" / f"{safe}-{month_key(month)}.html"
+    atomic_write(path, html.encode("utf-8"))
+    return path
