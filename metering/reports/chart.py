@@ -55,7 +55,7 @@ def daily_stacked_bars(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_fmt(width)}" '
         f'height="{_fmt(height + 14 + 12 * (len(series) // 5))}" font-size="7" '
-        f'role="img"><title>{escape(title)}</title>',
+        f'fill="#444" font-family="DejaVu Sans, sans-serif" role="img"><title>{escape(title)}</title>',
         f'<line x1="{_fmt(left)}" y1="{_fmt(plot_h)}" x2="{_fmt(width)}" y2="{_fmt(plot_h)}" '
         'stroke="#999" stroke-width="0.5"/>',
         f'<text x="0" y="8">{escape(f"{peak:.2f}")}</text><text x="0" y="{_fmt(plot_h)}">0</text>',
@@ -89,7 +89,7 @@ def horizontal_bars(
     row_h, label_w = 14.0, 150.0
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_fmt(width)}" '
-        f'height="{_fmt(row_h * len(items) + 4)}" font-size="7" role="img">'
+        f'height="{_fmt(row_h * len(items) + 4)}" font-size="7" fill="#444" role="img">'
         f"<title>{escape(title)}</title>"
     ]
     for i, (label, value) in enumerate(items):

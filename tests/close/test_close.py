@@ -1,0 +1,190 @@
+"""Month-end close against rating outputs written with the contract's columns."""
+
+from __future__ import annotations
+
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from babel.numbers import format_currency
+
+from metering.close.register import DocumentKind, DocumentState, Register
+from metering.close.run import close_month
+from metering.close.settings import load_settings
+from metering.errors import CloseError, ConfigError
+from tests.close.builders import (
+    FROZEN_NOW,
+    MONTH,
+    build_month,
+    load_case,
+    make_config,
+    rating_rows,
+    write_rating,
+)
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text with all whitespace (incl. no-break spaces) collapsed to one space."""
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return " ".join(out.replace("\xa0", " ").split())
+
+
+def words(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def close(config, **kwargs):
+    return close_month(config, MONTH, rate=False, now=FROZEN_NOW, show_progress=False, **kwargs)
+
+
+def snapshot(folder: Path) -> dict[str, int]:
+    return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def focus_sums(result) -> dict[str, Decimal]:
+    path = result.outputs["focus_parquet"]
+    rows = duckdb.sql(
+        f"select InvoiceId, sum(BilledCost) from read_parquet('{path}') group by all"
+    ).fetchall()
+    return dict(rows)
+
+
+def test_close_issues_one_invoice_per_tenant_whose_pdf_shows_number_tenant_and_total(tmp_path):
+    config = build_month(tmp_path)
+    result = close(config)
+    assert result.invoices == ("INV-2026-000001", "INV-2026-000002", "INV-2026-000003")
+    assert result.changed and result.rendered and not result.credit_notes
+    register = Register(load_settings(config).register_path, config.name)
+    docs = {d.tenant_id: d for d in register.documents("2026-10")}
+    locales = {"acme": "de_DE", "evil": "en_US", "unmapped:orphan-org": "en_US"}
+    for totals in load_case()["totals"]:
+        doc = docs[totals["tenant_id"]]
+        assert doc.state is DocumentState.ISSUED and doc.total_amount == totals["total_amount"]
+        text = pdf_text(result.out_dir / "invoices" / f"{doc.number}.pdf")
+        assert doc.number in text
+        assert totals["tenant_name"] in text  # the hostile name appears as text, not markup
+        total = format_currency(
+            Decimal(totals["total_amount"]), totals["currency"], locale=locales[doc.tenant_id]
+        )
+        assert f"Total {words(total)}" in text
+    # the FOCUS export bills exactly the PDF totals per invoice
+    assert focus_sums(result) == {
+        docs[t["tenant_id"]].number: Decimal(t["total_amount"]) for t in load_case()["totals"]
+    }
+    usage_csv = (result.out_dir / "invoices" / "INV-2026-000001-usage.csv").read_text()
+    assert usage_csv.splitlines()[0].startswith("document_number,tenant_id,site,resource_id")
+    assert "web-01" in usage_csv
+
+
+def test_number_format_is_configurable_and_gap_free(tmp_path):
+    config = build_month(
+        tmp_path, invoicing='invoice_number_format = "X{year}{month:02d}-{seq:04d}"'
+    )
+    assert close(config).invoices == ("X202610-0001", "X202610-0002", "X202610-0003")
+
+
+def test_number_format_without_seq_is_a_config_error_naming_the_key(tmp_path):
+    config = make_config(tmp_path, invoicing='invoice_number_format = "INV-{year}"')
+    with pytest.raises(
+        ConfigError, match=r"invoicing\.invoice_number_format: must contain \{seq\}"
+    ):
+        load_settings(config)
+
+
+def test_unchanged_reclose_issues_and_writes_nothing(tmp_path):
+    config = build_month(tmp_path)
+    first = close(config)
+    before = snapshot(first.out_dir)
+    register = Register(load_settings(config).register_path, config.name)
+    docs_before = register.documents()
+    again = close(config)
+    assert not again.changed
+    assert again.invoices == again.credit_notes == again.rendered == ()
+    assert register.documents() == docs_before
+    assert snapshot(first.out_dir) == before
+
+
+def _correct_acme_vcpu_price(config) -> dict:
+    """Re-rated outputs after a price correction: acme's az1 vCPU 0.0125 → 0.0100."""
+    tables = rating_rows(load_case())
+    for line in tables["invoice_lines"]:
+        if line["tenant_id"] == "acme" and line["line_no"] == 1:
+            line["unit_price"], line["list_amount"] = Decimal("0.0100"), Decimal("14.40")
+    for row in tables["invoice_totals"]:
+        if row["tenant_id"] == "acme":  # lines 83.32, discount -8.33, net 74.99, VAT 15.75
+            row.update(lines_amount=Decimal("83.32"), discount_amount=Decimal("-8.33"),
+                       subtotal_amount=Decimal("74.99"), tax_amount=Decimal("15.75"),
+                       total_amount=Decimal("90.74"))  # fmt: skip
+    write_rating(config, tables)
+    (config.pricing_dir / "standard.toml").write_text('vcpu = "0.0100"\n')
+    return tables
+
+
+def test_reclose_after_price_correction_issues_credit_note_and_corrected_invoice(tmp_path):
+    config = build_month(tmp_path)
+    first = close(config)
+    old_pdf = (first.out_dir / "invoices" / "INV-2026-000001.pdf").read_bytes()
+    _correct_acme_vcpu_price(config)
+    second = close(config)
+    assert second.changed
+    assert second.credit_notes == ("CN-2026-000001",)
+    assert second.invoices == ("INV-2026-000004",)
+    assert second.credited == ("INV-2026-000001",)
+    register = Register(load_settings(config).register_path, config.name)
+    by_number = {d.number: d for d in register.documents("2026-10")}
+    assert by_number["INV-2026-000001"].state is DocumentState.CREDITED
+    assert by_number["INV-2026-000001"].total_amount == "94.66"  # kept, unchanged
+    note = by_number["CN-2026-000001"]
+    assert note.kind is DocumentKind.CREDIT_NOTE and note.total_amount == "-94.66"
+    corrected = by_number["INV-2026-000004"]
+    assert corrected.replaces_id == by_number["INV-2026-000001"].id
+    assert corrected.total_amount == "90.74"
+    # the issued invoice's PDF is untouched; the credit note names the invoice it cancels
+    assert (first.out_dir / "invoices" / "INV-2026-000001.pdf").read_bytes() == old_pdf
+    text = pdf_text(second.out_dir / "credit_notes" / "CN-2026-000001.pdf")
+    assert "Credits invoice INV-2026-000001" in text and "Total -94,66 €" in text
+    assert focus_sums(second) == {
+        "INV-2026-000001": Decimal("94.66"),
+        "INV-2026-000002": Decimal("200.88"),
+        "INV-2026-000003": Decimal("7.44"),
+        "CN-2026-000001": Decimal("-94.66"),
+        "INV-2026-000004": Decimal("90.74"),
+    }
+    assert not close(config).changed  # and closing once more changes nothing
+
+
+def test_tenant_without_charges_after_correction_gets_a_credit_note_only(tmp_path):
+    config = build_month(tmp_path)
+    close(config)
+    tables = rating_rows(load_case())
+    for name in ("invoice_totals", "invoice_lines", "rated_usage"):
+        tables[name] = [r for r in tables[name] if r["tenant_id"] != "unmapped:orphan-org"]
+    write_rating(config, tables)
+    result = close(config)
+    assert result.credit_notes == ("CN-2026-000001",)
+    assert result.invoices == ()
+    assert result.credited == ("INV-2026-000003",)
+
+
+def test_draft_only_numbers_nothing_and_the_next_close_issues(tmp_path):
+    config = build_month(tmp_path)
+    drafted = close(config, draft_only=True)
+    register = Register(load_settings(config).register_path, config.name)
+    drafts = register.documents("2026-10")
+    assert [d.state for d in drafts] == [DocumentState.DRAFT] * 3
+    assert all(d.number is None for d in drafts) and drafted.rendered == ()
+    issued = close(config)
+    assert issued.invoices == ("INV-2026-000001", "INV-2026-000002", "INV-2026-000003")
+    assert {d.state for d in register.documents("2026-10")} == {DocumentState.ISSUED}
+
+
+def test_close_without_rating_outputs_says_what_to_run(tmp_path):
+    config = make_config(tmp_path)
+    with pytest.raises(
+        CloseError, match=r"no rating output invoice_lines for 2026-10.*metering rate"
+    ):
+        close(config)
