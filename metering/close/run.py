@@ -14,7 +14,10 @@ and steps 4-5 only fill in what is missing, from the register's frozen bodies.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -28,6 +31,7 @@ from metering.close.issue import issue_month
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
+from metering.errors import LockError
 from metering.reports.focus import focus_files, focus_table
 from metering.reports.invoice import DocumentRender, render_document
 from metering.reports.provider import write_provider_report
@@ -94,7 +98,11 @@ def render_pending(
     workers: int,
     show_progress: bool,
 ) -> tuple[str, ...]:
-    """Render every numbered document of ``month`` whose PDF does not exist yet."""
+    """Render every numbered document of ``month`` whose PDF does not exist yet (and sweep
+    the temp files a killed run may have left)."""
+    for folder in ("invoices", "credit_notes"):
+        for stale in (month_dir(settings, month) / folder).glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
     jobs = []
     for doc in register.documents(month):
         if doc.state is DocumentState.DRAFT or doc.number is None:
@@ -130,6 +138,22 @@ def _write_focus(
     return paths
 
 
+@contextmanager
+def _close_lock(settings: InvoicingSettings) -> Iterator[None]:
+    """One close at a time per register (an OS lock: a killed close releases it at once)."""
+    path = settings.register_path.with_suffix(".close.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockError(f"another close is running (lock {path}); retry when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def close_month(
     config: ProviderConfig,
     month: Window,
@@ -142,6 +166,20 @@ def close_month(
 ) -> CloseResult:
     """Close ``month``: issue what changed since the last close, render, report, export."""
     settings = load_settings(config)
+    with _close_lock(settings):
+        return _close(config, settings, month, rate, now, workers, show_progress, draft_only)
+
+
+def _close(
+    config: ProviderConfig,
+    settings: InvoicingSettings,
+    month: Window,
+    rate: bool,
+    now: datetime | None,
+    workers: int | None,
+    show_progress: bool,
+    draft_only: bool,
+) -> CloseResult:
     key = month_key(month)
     if rate:
         rate_if_installed(config, month)

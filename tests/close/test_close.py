@@ -188,3 +188,17 @@ def test_close_without_rating_outputs_says_what_to_run(tmp_path):
         CloseError, match=r"no rating output invoice_lines for 2026-10.*metering rate"
     ):
         close(config)
+
+
+def test_a_second_close_while_one_runs_is_refused_with_one_line(tmp_path):
+    import fcntl
+
+    from metering.errors import LockError
+
+    config = build_month(tmp_path)
+    lock = load_settings(config).register_path.with_suffix(".close.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(LockError, match="another close is running"):
+            close(config)
