@@ -178,7 +178,7 @@ charges as (
 )
 
 select
-    c.billed_cost as "BilledCost",
+    cast(c.billed_cost as decimal(18, 2)) as "BilledCost",
     d.tenant_id as "BillingAccountId",
     d.tenant_name as "BillingAccountName",
     'Tenant' as "BillingAccountType",
@@ -192,14 +192,16 @@ select
         as "ChargeFrequency",
     d.period_end as "ChargePeriodEnd",
     d.period_start as "ChargePeriodStart",
-    case when c.charge_category = 'Usage' then c.billed_cost else 0 end as "ContractedCost",
+    cast(case when c.charge_category = 'Usage' then c.billed_cost else 0 end as decimal(18, 2))
+        as "ContractedCost",
     c.unit_price as "ContractedUnitPrice",
     c.quantity as "ConsumedQuantity",
     c.unit as "ConsumedUnit",
-    c.billed_cost as "EffectiveCost",
+    cast(c.billed_cost as decimal(18, 2)) as "EffectiveCost",
     d.number as "InvoiceId",
     d.issuer_name as "InvoiceIssuerName",
-    case when c.charge_category = 'Usage' then c.billed_cost else 0 end as "ListCost",
+    cast(case when c.charge_category = 'Usage' then c.billed_cost else 0 end as decimal(18, 2))
+        as "ListCost",
     c.unit_price as "ListUnitPrice",
     case when c.charge_category = 'Usage' then 'Standard' end as "PricingCategory",
     c.quantity as "PricingQuantity",
