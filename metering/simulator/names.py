@@ -1,0 +1,45 @@
+"""Stable names and ids of simulated resources, derived (not stored) from their indexes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+_NS = uuid.UUID("6f1c2b1e-9a57-4c1e-8d3c-5a0c0b5e7d21")
+CLUSTER_LABELS = ("prod", "dev", "data", "ci", "edge")
+BUCKET_LABELS = ("assets", "logs", "backups", "media", "exports", "archive")
+
+
+def uid(*parts: object) -> str:
+    """A deterministic UUID for a resource (its kind, seed, site and index)."""
+    return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
+
+
+def slug(name: str) -> str:
+    """Lower-case ASCII letters, digits and '-' (Cloudian group ids, bucket names)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def group_id(org_name: str) -> str:
+    """The Cloudian group of an org: its name when that is already a valid id, else a slug
+    plus a short hash so that distinct names never share a group."""
+    plain = slug(org_name)
+    if plain == org_name:
+        return plain
+    digest = hashlib.sha256(org_name.encode()).hexdigest()[:6]
+    return f"{plain}-{digest}" if plain else f"org-{digest}"
+
+
+def cluster_name(ordinal: int) -> str:
+    label = CLUSTER_LABELS[ordinal % len(CLUSTER_LABELS)]
+    return f"k8s-{label}" if ordinal < len(CLUSTER_LABELS) else f"k8s-{label}-{ordinal}"
+
+
+def bucket_name(org_name: str, ordinal: int) -> str:
+    label = BUCKET_LABELS[ordinal % len(BUCKET_LABELS)]
+    return f"{group_id(org_name)}-{label}-{ordinal}"
+
+
+def velero_bucket_name(org_name: str, cluster: str, cluster_index: int) -> str:
+    return f"{group_id(org_name)}-velero-{cluster}-{cluster_index}"

@@ -1,0 +1,214 @@
+"""VCD endpoints of one site (``/<site>/vcd/...``): login, queries, orgs, sizing policies,
+and the RDE / apps collections used by CSE, DSE and ALP."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from metering.simulator import paging, views_apps, views_vcd
+from metering.simulator.simulation import VCD_USER, Simulation
+from metering.simulator.views_vcd import View
+
+Handler = Callable[[Request], Awaitable[Response]]
+API_VERSIONS = ("36.0", "37.0", "38.0", "38.1", "39.0")
+
+
+def vcd_error(status: int, code: str, message: str) -> JSONResponse:
+    body = {"minorErrorCode": code, "message": message, "stackTrace": None}
+    return JSONResponse(body, status_code=status, media_type="application/json;version=38.0")
+
+
+def site_of(request: Request, sim: Simulation) -> str | None:
+    site = str(request.path_params["site"])
+    return site if site in sim.sites else None
+
+
+def view(request: Request, sim: Simulation, service: str) -> View:
+    site = str(request.path_params["site"])
+    base = f"{str(request.base_url).rstrip('/')}/{site}/{service}"
+    return View(sim.world, sim.start, sim.site_index(site), sim.hour, base)
+
+
+def bearer(sim: Simulation, service: str, handler: Callable[[Request, View], Any]) -> Handler:
+    """Wrap a handler: known site, then a valid VCD bearer token of that site (else 401)."""
+
+    async def endpoint(request: Request) -> Response:
+        site = site_of(request, sim)
+        if site is None:
+            return vcd_error(404, "NOT_FOUND", "no such site")
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        if not token or not sim.token_valid(token, site):
+            return vcd_error(401, "UNAUTHORIZED", "Either no security context or it is invalid")
+        try:
+            result: Response = handler(request, view(request, sim, service))
+        except paging.BadRequest as exc:
+            return vcd_error(400, "BAD_REQUEST", str(exc))
+        return result
+
+    return endpoint
+
+
+def _versions(sim: Simulation) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        if site_of(request, sim) is None:
+            return vcd_error(404, "NOT_FOUND", "no such site")
+        base = str(request.url).split("/api/versions")[0]
+        infos = "".join(
+            f'<VersionInfo deprecated="false"><Version>{v}</Version>'
+            f"<LoginUrl>{base}/api/sessions</LoginUrl></VersionInfo>"
+            for v in API_VERSIONS
+        )
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<SupportedVersions xmlns="http://www.vmware.com/vcloud/v1.5">'
+            f"{infos}</SupportedVersions>"
+        )
+        return Response(xml, media_type="application/vnd.vmware.vcloud.versions+xml")
+
+    return endpoint
+
+
+def _login(sim: Simulation) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        site = site_of(request, sim)
+        if site is None:
+            return vcd_error(404, "NOT_FOUND", "no such site")
+        auth = request.headers.get("Authorization", "")
+        try:
+            user_org, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            user_org, password = "", ""
+        user, _, org = user_org.rpartition("@")
+        good = (
+            auth.startswith("Basic ")
+            and org.lower() == "system"
+            and user == VCD_USER
+            and password == sim.passwords[site]["vcd"]
+        )
+        if not good:
+            return vcd_error(401, "UNAUTHORIZED", "Invalid credentials")
+        token = sim.login(site)
+        body = {
+            "id": f"urn:vcloud:session:{token[:12]}",
+            "site": {"name": site, "id": f"urn:vcloud:site:{site}"},
+            "user": {"name": user, "id": "urn:vcloud:user:00000000-0000-0000-0000-000000000001"},
+            "org": {"name": "System", "id": "urn:vcloud:org:a93c9db9-7471-3192-8d09-a8f7eeda85f9"},
+            "location": site,
+            "roles": ["System Administrator"],
+            "roleRefs": [{"name": "System Administrator", "id": "urn:vcloud:role:sysadmin"}],
+            "sessionIdleTimeoutMinutes": max(1, int(sim.token_lifetime // 60)),
+        }
+        headers = {
+            "X-VMWARE-VCLOUD-ACCESS-TOKEN": token,
+            "X-VMWARE-VCLOUD-TOKEN-TYPE": "Bearer",
+        }
+        return JSONResponse(body, headers=headers, media_type="application/json;version=38.0")
+
+    return endpoint
+
+
+def _logout(sim: Simulation) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            sim.logout(auth[7:])
+        return Response(status_code=204)
+
+    return endpoint
+
+
+QUERIES = {
+    "adminVM": views_vcd.vm_records,
+    "adminOrgVdc": views_vcd.vdc_records,
+    "adminVApp": views_vcd.vapp_records,
+}
+
+
+def _query(sim: Simulation) -> Callable[[Request, View], Response]:
+    def handle(request: Request, v: View) -> Response:
+        kind = request.query_params.get("type", "")
+        if kind not in QUERIES:
+            return vcd_error(400, "BAD_REQUEST", f"unsupported query type {kind!r}")
+        if request.query_params.get("format", "records") != "records":
+            return vcd_error(400, "BAD_REQUEST", "the simulator serves format=records only")
+        if "+xml" in request.headers.get("Accept", ""):
+            return vcd_error(406, "NOT_ACCEPTABLE", "the simulator serves the JSON form only")
+        records = sim.cached((kind, v.site, v.hour, v.base), lambda: QUERIES[kind](v))
+        return paging.legacy_query(request, records, kind)
+
+    return handle
+
+
+def _collection(
+    sim: Simulation, name: str, build: Callable[[View], list[dict[str, Any]]], model: str
+) -> Callable[[Request, View], Response]:
+    def handle(request: Request, v: View) -> Response:
+        records = sim.cached((name, v.site, v.hour, v.base), lambda: build(v))
+        return paging.openapi(request, records, model)
+
+    return handle
+
+
+def _entities(sim: Simulation) -> Callable[[Request, View], Response]:
+    def handle(request: Request, v: View) -> Response:
+        p = request.path_params
+        key = f"{p['vendor']}:{p['nss']}:{p['version']}"
+        build = views_apps.ENTITY_TYPES.get(key)
+        if build is None:
+            return vcd_error(404, "NOT_FOUND", f"RDE type urn:vcloud:type:{key} does not exist")
+        records = sim.cached(("rde", key, v.site, v.hour, v.base), lambda: build(v))
+        return paging.openapi(request, records, "DefinedEntity")
+
+    return handle
+
+
+def _entity(sim: Simulation) -> Callable[[Request, View], Response]:
+    def handle(request: Request, v: View) -> Response:
+        urn = str(request.path_params["urn"])
+        for key, build in views_apps.ENTITY_TYPES.items():
+            records = sim.cached(("rde", key, v.site, v.hour, v.base), lambda b=build: b(v))
+            for record in records:
+                if record["id"] == urn:
+                    return JSONResponse(record, media_type="application/json;version=38.0")
+        return vcd_error(404, "NOT_FOUND", f"entity {urn} does not exist")
+
+    return handle
+
+
+def routes(sim: Simulation) -> list[Route]:
+    base = "/{site}/vcd"
+    api = f"{base}/cloudapi"
+    return [
+        Route(f"{base}/api/versions", _versions(sim)),
+        Route(f"{api}/1.0.0/sessions/provider", _login(sim), methods=["POST"]),
+        Route(f"{base}/api/session", _logout(sim), methods=["DELETE"]),
+        Route(f"{base}/api/query", bearer(sim, "vcd", _query(sim))),
+        Route(
+            f"{api}/1.0.0/orgs",
+            bearer(sim, "vcd", _collection(sim, "orgs", views_vcd.org_records, "VcdOrgs")),
+        ),
+        Route(
+            f"{api}/2.0.0/vdcComputePolicies",
+            bearer(
+                sim,
+                "vcd",
+                _collection(sim, "sizing", views_vcd.sizing_records, "VdcComputePolicies2"),
+            ),
+        ),
+        Route(
+            f"{api}/1.0.0/apps",
+            bearer(sim, "vcd", _collection(sim, "apps", views_apps.app_records, "Apps")),
+        ),
+        Route(
+            f"{api}/1.0.0/entities/types/{{vendor}}/{{nss}}/{{version}}",
+            bearer(sim, "vcd", _entities(sim)),
+        ),
+        Route(f"{api}/1.0.0/entities/{{urn}}", bearer(sim, "vcd", _entity(sim))),
+    ]

@@ -1,0 +1,238 @@
+"""The simulated provider: a world, a controllable clock, sessions, faults and ground truth.
+
+``Simulation.from_sample_data(seed=7, start=<month start>)`` builds the sample provider;
+``Simulation.generate(vms=…, clusters=…, tenants=…)`` the same shape at any scale. The clock
+(the simulated "now") is moved by the demo and the tests; state changes only on whole hours,
+so the state served at ``now`` is the state of hour ``floor((now - start) / 1 h)``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from metering.resources import resource_dir
+from metering.simulator.faults import FaultPlan
+from metering.simulator.inventory import Inventory, load_inventory, scaled_inventory
+from metering.simulator.world import World, build_world
+from metering.window import Window, utc
+
+if TYPE_CHECKING:
+    from metering.simulator.server import RunningServer
+    from metering.simulator.truth import TruthRow
+
+HOUR = timedelta(hours=1)
+VCD_USER = "administrator"
+CLOUDIAN_USER = "sysadmin"
+_CACHE_SIZE = 64
+
+
+def _month_hours(start: datetime) -> int:
+    month = Window.month(start.year, start.month)
+    return int((month.end - start) / HOUR) if start >= month.start else month.hours
+
+
+class Simulation:
+    """A provider of several sites, evolving over one month from ``start``."""
+
+    def __init__(
+        self,
+        world: World,
+        start: datetime,
+        *,
+        token_lifetime: float = 1800.0,
+        tenant_catalog: Path | None = None,
+    ) -> None:
+        self.world = world
+        self.start = utc(start)
+        self.token_lifetime = token_lifetime
+        self.tenant_catalog = tenant_catalog
+        self.faults = FaultPlan(seed=world.seed)
+        self._now = self.start
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.server: RunningServer | None = None
+        self.passwords = {
+            site: {"vcd": f"vcd-{site}-{world.seed}", "cloudian": f"hs-{site}-{world.seed}"}
+            for site in world.inventory.sites
+        }
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_sample_data(
+        cls,
+        *,
+        seed: int = 7,
+        start: datetime | None = None,
+        inventory: Inventory | None = None,
+        **options: Any,
+    ) -> Simulation:
+        """The sample provider of ``sample_data/`` (2 sites, ~30 orgs), month from ``start``."""
+        start = utc(start or datetime(2026, 10, 1, tzinfo=UTC))
+        inventory = inventory or load_inventory()
+        world = build_world(inventory, seed, _month_hours(start))
+        catalog = resource_dir("sample_data") / "tenants.toml"
+        return cls(world, start, tenant_catalog=catalog, **options)
+
+    @classmethod
+    def generate(
+        cls,
+        *,
+        vms: int = 200_000,
+        clusters: int = 10_000,
+        tenants: int = 5_000,
+        sites: int = 2,
+        seed: int = 7,
+        start: datetime | None = None,
+        **options: Any,
+    ) -> Simulation:
+        """A provider of any scale (benchmarks): ``vms`` plain VMs plus the clusters' nodes."""
+        start = utc(start or datetime(2026, 10, 1, tzinfo=UTC))
+        inventory = scaled_inventory(vms=vms, clusters=clusters, tenants=tenants, sites=sites)
+        return cls(build_world(inventory, seed, _month_hours(start)), start, **options)
+
+    # -- clock ----------------------------------------------------------------------------------
+
+    @property
+    def sites(self) -> tuple[str, ...]:
+        return self.world.inventory.sites
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    def set_now(self, when: datetime) -> None:
+        """Move the simulated clock (either way); the served state follows at once."""
+        if when.tzinfo is None:
+            raise ValueError("the simulated clock needs a timezone-aware time")
+        with self._lock:
+            self._now = when.astimezone(UTC)
+
+    def advance(self, delta: timedelta = HOUR) -> datetime:
+        self.set_now(self._now + delta)
+        return self._now
+
+    @property
+    def hour(self) -> int:
+        """The hour index of ``now`` (0 = the first hour of the month)."""
+        return int((self._now - self.start) // HOUR)
+
+    def site_index(self, site: str) -> int:
+        return self.sites.index(site)
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def login(self, site: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = (site, time.monotonic() + self.token_lifetime)
+        return token
+
+    def token_valid(self, token: str, site: str) -> bool:
+        with self._lock:
+            entry = self._tokens.get(token)
+            if entry is None or entry[0] != site:
+                return False
+            if entry[1] < time.monotonic():
+                del self._tokens[token]
+                return False
+            return True
+
+    def logout(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+
+    def expire_tokens(self) -> None:
+        """End every session now (clients must log in again on their next call)."""
+        with self._lock:
+            self._tokens.clear()
+
+    # -- cached views ---------------------------------------------------------------------------
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """Views of one hour are immutable: memoise the last few (all pages share them)."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = build()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    # -- ground truth ---------------------------------------------------------------------------
+
+    def truth(self, window: Window) -> list[TruthRow]:
+        """Exact usage per site, org, product and dimension over ``window`` (whole hours)."""
+        from metering.simulator.truth import ground_truth
+
+        return ground_truth(self.world, self.start, window)
+
+    # -- provider config ------------------------------------------------------------------------
+
+    def env_names(self, site: str) -> dict[str, str]:
+        tag = site.upper().replace("-", "_")
+        return {
+            "vcd": f"METERING_SIM_{tag}_VCD_PASSWORD",
+            "cloudian": f"METERING_SIM_{tag}_CLOUDIAN_PASSWORD",
+        }
+
+    def provider_config(self, directory: Path, server: RunningServer | None = None) -> Path:
+        """Write ``provider.toml`` for the running server into ``directory``; set its secrets.
+
+        The passwords go into the environment variables the file names (never the file).
+        """
+        server = server or self.server
+        if server is None:
+            raise RuntimeError("start the simulator (serve_in_thread) before writing a config")
+        directory.mkdir(parents=True, exist_ok=True)
+        catalog = self.tenant_catalog or resource_dir("sample_data") / "tenants.toml"
+        lines = [
+            "# Written by metering.simulator for a running simulated provider.",
+            "[provider]",
+            f"name = {_toml(self.world.inventory.provider_name)}",
+            'data_dir = "data"',
+            f"tenant_catalog = {_toml(str(catalog))}",
+            f"pricing_dir = {_toml(str(resource_dir('pricing')))}",
+            'out_dir = "."',
+            "",
+        ]
+        for site in self.sites:
+            env = self.env_names(site)
+            os.environ[env["vcd"]] = self.passwords[site]["vcd"]
+            os.environ[env["cloudian"]] = self.passwords[site]["cloudian"]
+            urls = server.site_urls(site)
+            lines += [
+                "[[sites]]",
+                f'name = "{site}"',
+                f'vcd_url = "{urls["vcd"]}"',
+                f'vcd_user = "{VCD_USER}"',
+                f'vcd_password_env = "{env["vcd"]}"',
+                f'ose_url = "{urls["ose"]}"',
+                f'cloudian_url = "{urls["cloudian"]}"',
+                f'cloudian_user = "{CLOUDIAN_USER}"',
+                f'cloudian_password_env = "{env["cloudian"]}"',
+                "",
+            ]
+        path = directory / "provider.toml"
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def _toml(text: str) -> str:
+    """A TOML basic string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -1,0 +1,290 @@
+"""What one site's VCD shows at one hour: orgs, VDCs, vApps, VMs and sizing policies.
+
+Records use the JSON field names of the reference ([V] shapes of the legacy query records
+and of the OpenAPI objects); hrefs point back at the serving simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from metering.simulator import names
+from metering.simulator.state import alive
+from metering.simulator.world import NEVER, World
+
+Record = dict[str, Any]
+VM_ROLES = ("web", "app", "db", "cache", "batch", "api")
+
+
+@dataclass(frozen=True)
+class View:
+    """One site at one hour, seen through one base URL (``…/<site>/vcd``)."""
+
+    world: World
+    start: datetime
+    site: int
+    hour: int
+    base: str
+
+    @property
+    def site_name(self) -> str:
+        return self.world.inventory.sites[self.site]
+
+    def at(self, hour: int) -> str:
+        """An hour index as an ISO timestamp; resources from before get a fixed past date."""
+        when = self.start + timedelta(hours=max(hour, -24 * 60))
+        return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def org_id(self, org: int) -> str:
+        return names.uid("org", self.site_name, self.world.org_names[org])
+
+    def org_ref(self, org: int) -> Record:
+        return {"name": self.world.org_names[org], "id": f"urn:vcloud:org:{self.org_id(org)}"}
+
+    def vdc_id(self, org: int) -> str:
+        return names.uid("vdc", self.site_name, self.world.org_names[org])
+
+    def vdc_name(self, org: int) -> str:
+        return f"{self.world.org_names[org]}-vdc"
+
+    def vdc_ref(self, org: int) -> Record:
+        return {"name": self.vdc_name(org), "id": f"urn:vcloud:vdc:{self.vdc_id(org)}"}
+
+    def cluster_name(self, c: int) -> str:
+        return names.cluster_name(int(self.world.clusters.ordinal[c]))
+
+    def cluster_id(self, c: int) -> str:
+        return f"urn:vcloud:entity:vmware:capvcdCluster:{names.uid('cluster', self.world.seed, c)}"
+
+    def app_name(self, a: int) -> str:
+        template = self.world.inventory.apps[int(self.world.apps.template[a])]
+        return f"{template.app_id.removeprefix('bitnami-')}-{int(self.world.apps.ordinal[a])}"
+
+    def sizing_id(self, index: int) -> str:
+        name = self.world.inventory.sizing_policies[index].name
+        return f"urn:vcloud:vdcComputePolicy:{names.uid('sizing', self.site_name, name)}"
+
+    def owner(self, org: int) -> Record:
+        user = names.uid("user", self.site_name, self.world.org_names[org])
+        return {"name": "admin", "id": f"urn:vcloud:user:{user}"}
+
+
+def orgs_present(view: View) -> list[int]:
+    return [o for o, s in view.world.presence if s == view.site]
+
+
+def org_records(view: View) -> list[Record]:
+    """``/cloudapi/1.0.0/orgs`` values (go-vcd ``OpenApiOrg``)."""
+    vms = view.world.vms
+    here = (vms.site == view.site) & alive(vms.created, vms.deleted, view.hour)
+    on = here & ~((vms.off_a <= view.hour) & (view.hour < vms.off_b))
+    out = []
+    for org in orgs_present(view):
+        mine = vms.org == org
+        out.append(
+            {
+                **view.org_ref(org),
+                "displayName": view.world.org_names[org],
+                "description": "",
+                "isEnabled": True,
+                "orgVdcCount": 1,
+                "catalogCount": 1,
+                "vappCount": len(set(vms.ref[here & mine & (vms.kind == 0)].tolist())),
+                "runningVMCount": int((on & mine).sum()),
+                "userCount": 2,
+                "diskCount": 0,
+                "canPublish": False,
+            }
+        )
+    return out
+
+
+def sizing_records(view: View) -> list[Record]:
+    """``/cloudapi/2.0.0/vdcComputePolicies`` values (go-vcd ``VdcComputePolicy``)."""
+    return [
+        {
+            "id": view.sizing_id(i),
+            "name": p.name,
+            "description": f"{p.cpu_count} vCPU, {p.memory_mb // 1024} GiB",
+            "cpuCount": p.cpu_count,
+            "coresPerSocket": p.cores_per_socket,
+            "memory": p.memory_mb,
+            "cpuSpeed": 2000,
+            "cpuLimit": 0,
+            "memoryLimit": 0,
+            "cpuReservationGuarantee": 0.0,
+            "memoryReservationGuarantee": 0.0,
+            "isSizingOnly": True,
+            "pvdcComputePolicy": None,
+            "compatibleVdcTypes": ["VDC"],
+            "isVgpuPolicy": False,
+            "pvdcVgpuClustersMap": None,
+        }
+        for i, p in enumerate(view.world.inventory.sizing_policies)
+    ]
+
+
+def _vm_state(view: View) -> dict[str, np.ndarray]:
+    vms, h = view.world.vms, view.hour
+    idx = np.flatnonzero((vms.site == view.site) & alive(vms.created, vms.deleted, h))
+    resized = vms.resize_h[idx] <= h
+    off = (vms.off_a[idx] <= h) & (h < vms.off_b[idx])
+    return {
+        "idx": idx,
+        "vcpu": np.where(resized, vms.vcpu1[idx], vms.vcpu0[idx]),
+        "mem": np.where(resized, vms.mem1[idx], vms.mem0[idx]),
+        "on": ~off,
+    }
+
+
+def vapp_of(view: View, i: int) -> tuple[str, str]:
+    """(vApp name, vApp uuid) of VM ``i``: its own vApp, its cluster's, or its app's."""
+    vms, w = view.world.vms, view.world
+    kind, ref = int(vms.kind[i]), int(vms.ref[i])
+    if kind == 1:
+        return view.cluster_name(ref), names.uid("vapp-cluster", w.seed, ref)
+    if kind == 2:
+        return view.app_name(ref), names.uid("vapp-app", w.seed, ref)
+    org = w.org_names[int(vms.org[i])]
+    return f"vapp-{ref:02d}", names.uid("vapp", w.seed, view.site_name, org, ref)
+
+
+def vm_name(view: View, i: int) -> str:
+    vms = view.world.vms
+    kind, ordinal = int(vms.kind[i]), int(vms.ordinal[i])
+    if kind == 1:
+        pool = "control-plane" if vms.pool[i] == 0 else "worker"
+        return f"{view.cluster_name(int(vms.ref[i]))}-{pool}-{ordinal}"
+    if kind == 2:
+        return f"{view.app_name(int(vms.ref[i]))}-vm"
+    return f"{VM_ROLES[ordinal % len(VM_ROLES)]}-{ordinal:02d}"
+
+
+def vm_records(view: View) -> list[Record]:
+    """``adminVM`` query records (AdminVMRecord JSON properties)."""
+    w, vms, state = view.world, view.world.vms, _vm_state(view)
+    out = []
+    for k, i in enumerate(state["idx"].tolist()):
+        org = int(vms.org[i])
+        uuid = names.uid("vm", w.seed, i)
+        vapp, vapp_uuid = vapp_of(view, i)
+        sizing = int(vms.sizing[i])
+        on = bool(state["on"][k])
+        out.append(
+            {
+                "_type": "QueryResultAdminVMRecordType",
+                "href": f"{view.base}/api/vApp/vm-{uuid}",
+                "id": f"urn:vcloud:vm:{uuid}",
+                "name": vm_name(view, i),
+                "containerName": vapp,
+                "container": f"{view.base}/api/vApp/vapp-{vapp_uuid}",
+                "vdc": f"{view.base}/api/vdc/{view.vdc_id(org)}",
+                "vdcName": view.vdc_name(org),
+                "org": f"{view.base}/api/org/{view.org_id(org)}",
+                "ownerName": "admin",
+                "status": "POWERED_ON" if on else "POWERED_OFF",
+                "numberOfCpus": int(state["vcpu"][k]),
+                "memoryMB": int(state["mem"][k]),
+                "totalStorageAllocatedMb": int(vms.disk_mb[i]),
+                "storageProfileName": w.inventory.vm_storage_policies[int(vms.spolicy[i])],
+                "vmSizingPolicyId": view.sizing_id(sizing) if sizing >= 0 else None,
+                "vmPlacementPolicyId": None,
+                "isVAppTemplate": False,
+                "isDeleted": False,
+                "isDeployed": on,
+                "isBusy": False,
+                "guestOs": "Ubuntu Linux (64-bit)",
+                "hardwareVersion": 19,
+                "datastoreName": f"{view.site_name}-ds-{i % 4}",
+                "hostName": f"esx-{view.site_name}-{i % 8:02d}.local",
+                "moref": f"vm-{1000 + i}",
+                "vc": f"{view.site_name}-vcenter",
+                "ipAddress": f"10.{view.site}.{(i // 250) % 250}.{i % 250 + 2}",
+                "dateCreated": view.at(int(vms.created[i])),
+            }
+        )
+    return out
+
+
+def vdc_records(view: View) -> list[Record]:
+    """``adminOrgVdc`` query records (go-vcd ``QueryResultOrgVdcRecordType``)."""
+    vms, state = view.world.vms, _vm_state(view)
+    orgs = vms.org[state["idx"]]
+    out = []
+    for org in orgs_present(view):
+        mine = orgs == org
+        on = mine & state["on"]
+        out.append(
+            {
+                "_type": "QueryResultAdminVdcRecordType",
+                "href": f"{view.base}/api/vdc/{view.vdc_id(org)}",
+                "id": f"urn:vcloud:vdc:{view.vdc_id(org)}",
+                "name": view.vdc_name(org),
+                "org": f"{view.base}/api/org/{view.org_id(org)}",
+                "orgName": view.world.org_names[org],
+                "allocationModel": "AllocationVApp",
+                "isEnabled": True,
+                "cpuAllocationMhz": 0,
+                "cpuLimitMhz": 0,
+                "cpuUsedMhz": int(state["vcpu"][on].sum()) * 2000,
+                "memoryAllocationMB": 0,
+                "memoryLimitMB": 0,
+                "memoryUsedMB": int(state["mem"][on].sum()),
+                "storageLimitMB": 0,
+                "storageUsedMB": int(vms.disk_mb[state["idx"][mine]].sum()),
+                "numberOfVMs": int(mine.sum()),
+                "numberOfRunningVMs": int(on.sum()),
+                "providerVdcName": f"{view.site_name}-pvdc",
+            }
+        )
+    return out
+
+
+def vapp_records(view: View) -> list[Record]:
+    """``adminVApp`` query records; VM-app vApps carry the ALP attributes."""
+    w, vms, state = view.world, view.world.vms, _vm_state(view)
+    groups: dict[str, tuple[int, list[int]]] = {}
+    for k, i in enumerate(state["idx"].tolist()):
+        name, uuid = vapp_of(view, i)
+        groups.setdefault(uuid, (i, []))[1].append(k)
+    out = []
+    for uuid, (first, members) in groups.items():
+        org = int(vms.org[first])
+        name, _ = vapp_of(view, first)
+        running = [k for k in members if state["on"][k]]
+        record: Record = {
+            "_type": "QueryResultAdminVAppRecordType",
+            "href": f"{view.base}/api/vApp/vapp-{uuid}",
+            "id": f"urn:vcloud:vapp:{uuid}",
+            "name": name,
+            "vdc": f"{view.base}/api/vdc/{view.vdc_id(org)}",
+            "vdcName": view.vdc_name(org),
+            "org": f"{view.base}/api/org/{view.org_id(org)}",
+            "ownerName": "admin",
+            "status": "POWERED_ON" if running else "POWERED_OFF",
+            "isDeployed": bool(running),
+            "isExpired": False,
+            "numberOfVMs": len(members),
+            "numberOfCpus": int(state["vcpu"][members].sum()),
+            "memoryAllocationMB": int(state["mem"][members].sum()),
+            "totalStorageAllocatedMb": int(vms.disk_mb[state["idx"][members]].sum()),
+            "creationDate": view.at(int(vms.created[first])),
+        }
+        if vms.kind[first] == 2:
+            template = w.inventory.apps[int(w.apps.template[int(vms.ref[first])])]
+            record.update(
+                appId=template.app_id,
+                appTemplateId=f"urn:vcloud:appTemplate:{names.uid('tpl', template.app_id)}",
+                appTemplateName=template.app_id,
+                version=template.version,
+            )
+        out.append(record)
+    return out
+
+
+def lifetime_end(value: int) -> int | None:
+    return None if value >= NEVER else value
