@@ -90,7 +90,9 @@ def _check_format(section: Section, key: str, default: str) -> str:
 
 
 def _address(section: Section, key: str) -> tuple[str, ...]:
-    value = section.data.get(key, ())
+    value = section.data.get(key)
+    if value is None:
+        return ()
     if isinstance(value, str):
         return tuple(line for line in value.splitlines() if line.strip())
     if isinstance(value, list) and all(isinstance(v, str) for v in value):

@@ -116,9 +116,13 @@ def _correct_acme_vcpu_price(config) -> dict:
             line["unit_price"], line["list_amount"] = Decimal("0.0100"), Decimal("14.40")
     for row in tables["invoice_totals"]:
         if row["tenant_id"] == "acme":  # lines 83.32, discount -8.33, net 74.99, VAT 15.75
-            row.update(lines_amount=Decimal("83.32"), discount_amount=Decimal("-8.33"),
-                       subtotal_amount=Decimal("74.99"), tax_amount=Decimal("15.75"),
-                       total_amount=Decimal("90.74"))  # fmt: skip
+            row.update(
+                lines_amount=Decimal("83.32"),
+                discount_amount=Decimal("-8.33"),
+                subtotal_amount=Decimal("74.99"),
+                tax_amount=Decimal("15.75"),
+                total_amount=Decimal("90.74"),
+            )
     write_rating(config, tables)
     (config.pricing_dir / "standard.toml").write_text('vcpu = "0.0100"\n')
     return tables

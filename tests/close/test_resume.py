@@ -27,12 +27,25 @@ def _tenant_numbers(config) -> dict[str, str]:
 def _kill_mid_render(config, folder: Path) -> int:
     """Start `metering close` and SIGKILL it (its whole process group) after 3 PDFs."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "metering", "close", "--month", "2026-10", "--no-rate",
-           "--config", str(config.source_file)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "metering",
+        "close",
+        "--month",
+        "2026-10",
+        "--no-rate",
+        "--config",
+        str(config.source_file),
+    ]
     proc = subprocess.Popen(
-        cmd, env=env, cwd=REPO, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cmd,
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and proc.poll() is None:
