@@ -27,7 +27,7 @@ from metering.close.billto import load_bill_to
 from metering.close.contract import month_key
 from metering.close.documents import build_bodies
 from metering.close.inputs import content_hash, files_hash, open_month
-from metering.close.issue import issue_month
+from metering.close.issue import Issued, issue_month
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
@@ -55,15 +55,28 @@ class CloseResult:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
-def month_dir(settings: InvoicingSettings, month: str) -> Path:
-    return settings.out_dir / "close" / month
+def documents_dir(settings: InvoicingSettings, folder: str, month: str) -> Path:
+    """``<out>/invoices/<YYYY-MM>`` or ``<out>/credit_notes/<YYYY-MM>``."""
+    return settings.out_dir / folder / month
+
+
+def output_paths(settings: InvoicingSettings, month: str) -> dict[str, Path]:
+    """Where the month's provider report and FOCUS export are written."""
+    report, focus = settings.out_dir / "report", settings.out_dir / "focus"
+    return {
+        "provider_csv": report / f"provider-report-{month}.csv",
+        "provider_html": report / f"provider-report-{month}.html",
+        "provider_pdf": report / f"provider-report-{month}.pdf",
+        "focus_parquet": focus / f"focus-{month}.parquet",
+        "focus_csv": focus / f"focus-{month}.csv",
+    }
 
 
 def document_paths(settings: InvoicingSettings, doc: Document) -> tuple[Path, Path]:
     """Where a document's PDF and usage CSV live."""
     assert doc.number is not None
     folder = "invoices" if doc.kind is DocumentKind.INVOICE else "credit_notes"
-    base = month_dir(settings, doc.month) / folder
+    base = documents_dir(settings, folder, doc.month)
     return base / f"{doc.number}.pdf", base / f"{doc.number}-usage.csv"
 
 
@@ -101,7 +114,7 @@ def render_pending(
     """Render every numbered document of ``month`` whose PDF does not exist yet (and sweep
     the temp files a killed run may have left)."""
     for folder in ("invoices", "credit_notes"):
-        for stale in (month_dir(settings, month) / folder).glob(".*.tmp"):
+        for stale in documents_dir(settings, folder, month).glob(".*.tmp"):
             stale.unlink(missing_ok=True)
     jobs = []
     for doc in register.documents(month):
@@ -118,10 +131,13 @@ def render_pending(
 
 
 def _write_focus(
-    config: ProviderConfig, settings: InvoicingSettings, register: Register, month: Window
-) -> dict[str, Path]:
-    key = month_key(month)
-    docs = [d for d in register.documents(key) if d.state is not DocumentState.DRAFT]
+    config: ProviderConfig,
+    settings: InvoicingSettings,
+    register: Register,
+    month: Window,
+    paths: dict[str, Path],
+) -> None:
+    docs = [d for d in register.documents(month_key(month)) if d.state is not DocumentState.DRAFT]
     table = focus_table(
         docs,
         issuer=settings.branding.legal_name,
@@ -131,11 +147,8 @@ def _write_focus(
         replication_factors=_replication_factors(config),
     )
     parquet, csv = focus_files(table)
-    base = month_dir(settings, key) / "focus"
-    paths = {"focus_parquet": base / f"focus-{key}.parquet", "focus_csv": base / f"focus-{key}.csv"}
     atomic_write(paths["focus_parquet"], parquet)
     atomic_write(paths["focus_csv"], csv)
-    return paths
 
 
 @contextmanager
@@ -188,7 +201,7 @@ def _close(
     try:
         hashes = (content_hash(con), files_hash([config.pricing_dir, config.tenant_catalog]))
         changed = register.last_close(key) != hashes or draft_only
-        issued = None
+        issued = Issued((), (), ())
         if changed:
             catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
             bodies = build_bodies(con, month, settings, catalog)
@@ -201,28 +214,20 @@ def _close(
             workers=workers or settings.workers,
             show_progress=show_progress,
         )
-        base = month_dir(settings, key)
-        outputs = {
-            "provider_csv": base / f"provider-report-{key}.csv",
-            "provider_html": base / f"provider-report-{key}.html",
-            "provider_pdf": base / f"provider-report-{key}.pdf",
-            "focus_parquet": base / "focus" / f"focus-{key}.parquet",
-            "focus_csv": base / "focus" / f"focus-{key}.csv",
-        }
-        new_docs = bool(issued and (issued.invoices or issued.credit_notes))
-        if not draft_only and (new_docs or not all(p.exists() for p in outputs.values())):
+        outputs = output_paths(settings, key)
+        if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
             write_provider_report(con, config, Renderer(), settings, month, outputs)
-            _write_focus(config, settings, register, month)
+            _write_focus(config, settings, register, month, outputs)
         return CloseResult(
             month=key,
             usage_hash=hashes[0],
             pricing_hash=hashes[1],
-            changed=new_docs,
-            invoices=issued.invoices if issued else (),
-            credit_notes=issued.credit_notes if issued else (),
-            credited=issued.credited if issued else (),
+            changed=bool(issued.invoices or issued.credit_notes),
+            invoices=issued.invoices,
+            credit_notes=issued.credit_notes,
+            credited=issued.credited,
             rendered=rendered,
-            out_dir=base,
+            out_dir=settings.out_dir,
             outputs=outputs,
         )
     finally:

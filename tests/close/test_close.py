@@ -64,7 +64,7 @@ def test_close_issues_one_invoice_per_tenant_whose_pdf_shows_number_tenant_and_t
     for totals in load_case()["totals"]:
         doc = docs[totals["tenant_id"]]
         assert doc.state is DocumentState.ISSUED and doc.total_amount == totals["total_amount"]
-        text = pdf_text(result.out_dir / "invoices" / f"{doc.number}.pdf")
+        text = pdf_text(result.out_dir / "invoices" / "2026-10" / f"{doc.number}.pdf")
         assert doc.number in text
         assert totals["tenant_name"] in text  # the hostile name appears as text, not markup
         total = format_currency(
@@ -75,7 +75,7 @@ def test_close_issues_one_invoice_per_tenant_whose_pdf_shows_number_tenant_and_t
     assert focus_sums(result) == {
         docs[t["tenant_id"]].number: Decimal(t["total_amount"]) for t in load_case()["totals"]
     }
-    usage_csv = (result.out_dir / "invoices" / "INV-2026-000001-usage.csv").read_text()
+    usage_csv = (result.out_dir / "invoices" / "2026-10" / "INV-2026-000001-usage.csv").read_text()
     assert usage_csv.splitlines()[0].startswith("document_number,tenant_id,site,resource_id")
     assert "web-01" in usage_csv
 
@@ -131,7 +131,7 @@ def _correct_acme_vcpu_price(config) -> dict:
 def test_reclose_after_price_correction_issues_credit_note_and_corrected_invoice(tmp_path):
     config = build_month(tmp_path)
     first = close(config)
-    old_pdf = (first.out_dir / "invoices" / "INV-2026-000001.pdf").read_bytes()
+    old_pdf = (first.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf").read_bytes()
     _correct_acme_vcpu_price(config)
     second = close(config)
     assert second.changed
@@ -148,8 +148,8 @@ def test_reclose_after_price_correction_issues_credit_note_and_corrected_invoice
     assert corrected.replaces_id == by_number["INV-2026-000001"].id
     assert corrected.total_amount == "90.74"
     # the issued invoice's PDF is untouched; the credit note names the invoice it cancels
-    assert (first.out_dir / "invoices" / "INV-2026-000001.pdf").read_bytes() == old_pdf
-    text = pdf_text(second.out_dir / "credit_notes" / "CN-2026-000001.pdf")
+    assert (first.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf").read_bytes() == old_pdf
+    text = pdf_text(second.out_dir / "credit_notes" / "2026-10" / "CN-2026-000001.pdf")
     assert "Credits invoice INV-2026-000001" in text and "Total -94,66 €" in text
     assert focus_sums(second) == {
         "INV-2026-000001": Decimal("94.66"),

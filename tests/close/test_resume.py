@@ -63,7 +63,7 @@ def test_close_killed_mid_way_resumes_to_the_same_invoices_without_gap(tmp_path)
     config = build_month(tmp_path / "killed")
     add_simple_tenants(config, EXTRA)
     total = 3 + EXTRA
-    folder = load_settings(config).out_dir / "close" / "2026-10" / "invoices"
+    folder = load_settings(config).out_dir / "invoices" / "2026-10"
     rendered_before_kill = _kill_mid_render(config, folder)
     assert 0 < rendered_before_kill < total, "the kill must land mid-way through rendering"
 
@@ -92,5 +92,5 @@ def test_worker_processes_render_every_document(tmp_path):
     assert len(result.invoices) == 9
     assert sorted(result.rendered) == sorted(result.invoices)
     for number in result.invoices:
-        pdf = result.out_dir / "invoices" / f"{number}.pdf"
+        pdf = result.out_dir / "invoices" / "2026-10" / f"{number}.pdf"
         assert pdf.read_bytes().startswith(b"%PDF")

@@ -72,7 +72,7 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
     config = load_config(_provider(tmp_path))
     result = close_month(config, OCT, now=NOW, show_progress=False)
     total = _total(config)
-    text = pdf_text(result.out_dir / "invoices" / "INV-2026-000001.pdf")
+    text = pdf_text(result.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf")
     assert "INV-2026-000001" in text and "ACME Industries GmbH" in text
     assert f"Total {total:.2f}".replace(".", ",") + " €" in text
     assert "Estimated:" in text  # only 2 of 31 days are consolidated
@@ -84,7 +84,7 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
     assert second.invoices == ("INV-2026-000002",)
     corrected = _total(config)
     assert corrected < total
-    text = pdf_text(second.out_dir / "invoices" / "INV-2026-000002.pdf")
+    text = pdf_text(second.out_dir / "invoices" / "2026-10" / "INV-2026-000002.pdf")
     assert f"Total {corrected:.2f}".replace(".", ",") + " €" in text
 
     # and the command line: closing again changes nothing
