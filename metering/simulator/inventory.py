@@ -167,6 +167,9 @@ def scaled_inventory(
             (site_names[home], site_names[(home + 1) % sites]) if two else (site_names[home],)
         )
         share = [_share(vms, tenants, t), _share(clusters, tenants, t)]
+        vm_split: tuple[int, ...]
+        cl_split: tuple[int, ...]
+        app_split: tuple[int, ...]
         if two:
             vm_split = (share[0] - share[0] // 3, share[0] // 3)
             cl_split = (share[1], 0)

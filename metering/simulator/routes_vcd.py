@@ -163,8 +163,7 @@ def _entities(sim: Simulation) -> Callable[[Request, View], Response]:
         build = views_apps.ENTITY_TYPES.get(key)
         if build is None:
             return vcd_error(404, "NOT_FOUND", f"RDE type urn:vcloud:type:{key} does not exist")
-        records = sim.cached(("rde", key, v.site, v.hour, v.base), lambda: build(v))
-        return paging.openapi(request, records, "DefinedEntity")
+        return paging.openapi(request, _rde_list(sim, key, build, v), "DefinedEntity")
 
     return handle
 
@@ -173,13 +172,22 @@ def _entity(sim: Simulation) -> Callable[[Request, View], Response]:
     def handle(request: Request, v: View) -> Response:
         urn = str(request.path_params["urn"])
         for key, build in views_apps.ENTITY_TYPES.items():
-            records = sim.cached(("rde", key, v.site, v.hour, v.base), lambda b=build: b(v))
+            records = _rde_list(sim, key, build, v)
             for record in records:
                 if record["id"] == urn:
                     return JSONResponse(record, media_type="application/json;version=38.0")
         return vcd_error(404, "NOT_FOUND", f"entity {urn} does not exist")
 
     return handle
+
+
+def _rde_list(
+    sim: Simulation, key: str, build: Callable[[View], list[dict[str, Any]]], v: View
+) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = sim.cached(
+        ("rde", key, v.site, v.hour, v.base), lambda: build(v)
+    )
+    return records
 
 
 def routes(sim: Simulation) -> list[Route]:

@@ -21,13 +21,15 @@ def alive(created: Ints, deleted: Ints, h: int) -> Bools:
 
 def overlap(lo: Ints | int, hi: Ints | int, a: Ints | int, b: Ints | int) -> Ints:
     """Length of ``[lo, hi) ∩ [a, b)`` (0 when disjoint), element-wise."""
-    return np.maximum(0, np.minimum(hi, b) - np.maximum(lo, a)).astype(np.int64)
+    out: Ints = np.maximum(0, np.minimum(hi, b) - np.maximum(lo, a)).astype(np.int64)
+    return out
 
 
 def weight_prefix(lo: int, hi: int) -> Ints:
     """``P[k] = Σ DAY_WEIGHTS[h % 24]`` for h in ``[lo, lo + k)``, k = 0 … hi - lo."""
     hours = np.arange(lo, hi, dtype=np.int64)
-    return np.concatenate([[0], np.cumsum(DAY_WEIGHTS[hours % 24])]).astype(np.int64)
+    out: Ints = np.concatenate([[0], np.cumsum(DAY_WEIGHTS[hours % 24])]).astype(np.int64)
+    return out
 
 
 def bucket_chunks(b: Buckets, h: int) -> Ints:

@@ -140,7 +140,8 @@ def _containers(kind: str, d: Any, i: int) -> list[Record]:
     service = SERVICE_CPU[kind][int(d.service_q[i])]
     return [
         {"name": SERVICE_CONTAINER[kind], "role": "service",
-         "requests": {"cpu": service, "memory": "2Gi"}, "limits": {"cpu": service, "memory": "4Gi"}},
+         "requests": {"cpu": service, "memory": "2Gi"},
+         "limits": {"cpu": service, "memory": "4Gi"}},
         {"name": SIDECAR_CONTAINER[kind], "role": "sidecar",
          "limits": {"cpu": SIDECAR_CPU[int(d.sidecar_q[i])], "memory": "128Mi"}},
         {"name": f"{kind}-operator", "role": "operator",

@@ -1,0 +1,152 @@
+"""Ground truth: the exact usage the simulator served over a window, from its own timeline.
+
+Computed in closed form from the world's columns (never from API responses), per site,
+org, product and dimension, with the products and units of docs/architecture.md. Windows
+must start and end on whole hours of the simulation (the state only changes on whole hours).
+
+- ``vcpu`` / ``ram``: powered-on hours × vCPUs / × GiB (memory MB ÷ 1024), TKG nodes and
+  VM-app VMs included (they are VMs).
+- ``vm_disk`` per VM storage policy: provisioned GB (MB ÷ 1024) × hours the VM exists.
+- ``tkg_cluster``: hours each cluster exists.
+- ``object_storage`` per Cloudian policy: GB-hours of logical bytes (2^30), at the bucket's
+  home site only; ``object_requests`` per ``GET``/``PUT``/``DELETE``.
+- ``alp_instance`` per app id: hours each instance exists.
+- ``dse_core`` per kind: exact vCPU-hours of the *service* containers (limit × replicas;
+  sidecars and operators excluded), i.e. core-hours at the default 1 vCPU = 1 core.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal, localcontext
+from typing import TypedDict
+
+import numpy as np
+
+from metering.simulator.inventory import DSE_KINDS
+from metering.simulator.state import overlap, weight_prefix
+from metering.simulator.world import SERVICE_CPU, Ints, World, millicores
+from metering.window import Window
+
+HOUR = timedelta(hours=1)
+UNITS = {
+    "vcpu": "vCPU-hour",
+    "ram": "GiB-hour",
+    "vm_disk": "GB-hour",
+    "tkg_cluster": "cluster-hour",
+    "object_storage": "GB-hour",
+    "object_requests": "request",
+    "alp_instance": "instance-hour",
+    "dse_core": "core-hour",
+}
+# (product, divisor) → quantity = integer sum ÷ divisor, exactly.
+DIVISORS = {"ram": 1024, "vm_disk": 1024, "object_storage": 512, "dse_core": 1000}
+
+
+class TruthRow(TypedDict):
+    site: str
+    org_name: str
+    product: str
+    dimension: str
+    unit: str
+    quantity: str
+
+
+Key = tuple[int, int, str, str]  # site, org, product, dimension
+
+
+def _hours(start: datetime, window: Window) -> tuple[int, int]:
+    a, b = (window.start - start) / HOUR, (window.end - start) / HOUR
+    if a != int(a) or b != int(b):
+        raise ValueError("the truth window must start and end on whole hours")
+    return int(a), int(b)
+
+
+def _add(
+    acc: dict[Key, int], site: Ints, org: Ints, product: str, dims: list[str], q: Ints
+) -> None:
+    for s, o, d, v in zip(site.tolist(), org.tolist(), dims, q.tolist(), strict=True):
+        if v:
+            acc[(s, o, product, d)] += v
+
+
+def _split(lo: Ints, hi: Ints, at: Ints) -> tuple[tuple[Ints, Ints], tuple[Ints, Ints]]:
+    """``[lo, hi)`` cut at ``at``: the part before and the part from it."""
+    return (lo, np.minimum(hi, at)), (np.maximum(lo, at), hi)
+
+
+def _vms(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    v = w.vms
+    lo, hi = np.maximum(a, v.created), np.minimum(b, v.deleted)
+    (l1, h1), (l2, h2) = _split(lo, hi, v.resize_h)
+    on1 = overlap(l1, h1, l1, h1) - overlap(l1, h1, v.off_a, v.off_b)
+    on2 = overlap(l2, h2, l2, h2) - overlap(l2, h2, v.off_a, v.off_b)
+    blank = [""] * len(v.site)
+    _add(acc, v.site, v.org, "vcpu", blank, v.vcpu0 * on1 + v.vcpu1 * on2)
+    _add(acc, v.site, v.org, "ram", blank, v.mem0 * on1 + v.mem1 * on2)
+    policies = [w.inventory.vm_storage_policies[p] for p in v.spolicy.tolist()]
+    _add(acc, v.site, v.org, "vm_disk", policies, v.disk_mb * overlap(lo, hi, lo, hi))
+
+
+def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    c, p = w.clusters, w.apps
+    _add(acc, c.site, c.org, "tkg_cluster", [""] * len(c.site), overlap(a, b, c.created, c.deleted))
+    app_ids = [w.inventory.apps[t].app_id for t in p.template.tolist()]
+    _add(acc, p.site, p.org, "alp_instance", app_ids, overlap(a, b, p.created, p.deleted))
+
+
+def _dse(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    d = w.dse
+    kinds = [DSE_KINDS[k] for k in d.kind.tolist()]
+    cpu = np.array(
+        [millicores(SERVICE_CPU[k][q]) for k, q in zip(kinds, d.service_q.tolist(), strict=True)],
+        dtype=np.int64,
+    )
+    lo, hi = np.maximum(a, d.created), np.minimum(b, d.deleted)
+    (l1, h1), (l2, h2) = _split(lo, hi, d.change_h)
+    replica_hours = d.replicas0 * overlap(l1, h1, l1, h1) + d.replicas1 * overlap(l2, h2, l2, h2)
+    _add(acc, d.site, d.org, "dse_core", kinds, cpu * replica_hours)
+
+
+def _buckets(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    k = w.buckets
+    lo, hi = np.maximum(a, k.created), np.minimum(b, k.deleted)
+    n = overlap(lo, hi, lo, hi)
+    base = np.maximum(k.created, 0)
+    grow_from = np.maximum(lo, base)
+    m = overlap(grow_from, hi, grow_from, hi)
+    first = grow_from - base
+    chunk_hours = n * k.chunks0 + k.growth * (m * first + m * (m - 1) // 2)
+    policies = [w.inventory.object_policies[p].name for p in k.policy.tolist()]
+    _add(acc, k.site, k.org, "object_storage", policies, chunk_hours)
+    prefix = weight_prefix(a, max(a, b))
+    lo_i, hi_i = np.clip(lo - a, 0, b - a), np.clip(hi - a, 0, b - a)
+    weight = np.where(hi > lo, prefix[np.maximum(hi_i, lo_i)] - prefix[lo_i], 0)
+    for verb, rate in (("GET", k.req_get), ("PUT", k.req_put), ("DELETE", k.req_delete)):
+        _add(acc, k.site, k.org, "object_requests", [verb] * len(k.site), rate * weight)
+
+
+def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow]:
+    """Exact usage per (site, org, product, dimension) over ``window``, sorted."""
+    a, b = _hours(start, window)
+    acc: dict[Key, int] = defaultdict(int)
+    for part in (_vms, _clusters_apps, _dse, _buckets):
+        part(world, a, b, acc)
+    rows: list[TruthRow] = []
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for (s, o, product, dim), total in sorted(acc.items()):
+            quantity = Decimal(total) / DIVISORS.get(product, 1)
+            rows.append(
+                TruthRow(
+                    site=world.inventory.sites[s],
+                    org_name=world.org_names[o],
+                    product=product,
+                    dimension=dim,
+                    unit=UNITS[product],
+                    quantity=format(quantity.normalize(), "f"),
+                )
+            )
+    rows.sort(key=lambda r: (r["site"], r["org_name"], r["product"], r["dimension"]))
+    return rows
