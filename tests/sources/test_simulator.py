@@ -80,8 +80,10 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
             where powered_on group by all
         union all select site, org_name, 'vm_disk', storage_policy, sum(storage_mb), 1024
             from vcd_vm group by all
-        union all select site, org_name, 'tkg_cluster', '', count(*), 1 from cse_cluster group by all
-        union all select site, org_name, 'alp_instance', app_id, count(*), 1 from alp_app group by all
+        union all select site, org_name, 'tkg_cluster', '', count(*), 1
+            from cse_cluster group by all
+        union all select site, org_name, 'alp_instance', app_id, count(*), 1
+            from alp_app group by all
         union all select site, org_name, 'dse_core', kind, sum(service_cpu_millicores), 1000
             from dse_instance group by all
         union all select u.site, g.org_name,
