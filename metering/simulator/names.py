@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
@@ -11,8 +12,10 @@ CLUSTER_LABELS = ("prod", "dev", "data", "ci", "edge")
 BUCKET_LABELS = ("assets", "logs", "backups", "media", "exports", "archive")
 
 
+@functools.lru_cache(maxsize=2**20)
 def uid(*parts: object) -> str:
-    """A deterministic UUID for a resource (its kind, seed, site and index)."""
+    """A deterministic UUID for a resource (its kind, seed, site and index); memoised, as
+    every hourly view names the same resources again."""
     return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
 
 

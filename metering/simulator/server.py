@@ -52,6 +52,15 @@ class RunningServer:
         self.sim.server = self
         return self
 
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (Ctrl-C), then release the port."""
+        self.sim.server = self
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self._socket.close()
+            self.sim.server = None
+
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
