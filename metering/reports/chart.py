@@ -55,7 +55,8 @@ def daily_stacked_bars(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_fmt(width)}" '
         f'height="{_fmt(height + 14 + 12 * (len(series) // 5))}" font-size="7" '
-        f'fill="#444" font-family="DejaVu Sans, sans-serif" role="img"><title>{escape(title)}</title>',
+        'fill="#444" font-family="DejaVu Sans, sans-serif" role="img">'
+        f"<title>{escape(title)}</title>",
         f'<line x1="{_fmt(left)}" y1="{_fmt(plot_h)}" x2="{_fmt(width)}" y2="{_fmt(plot_h)}" '
         'stroke="#999" stroke-width="0.5"/>',
         f'<text x="0" y="8">{escape(f"{peak:.2f}")}</text><text x="0" y="{_fmt(plot_h)}">0</text>',

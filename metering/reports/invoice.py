@@ -20,7 +20,7 @@ from metering.reports.chart import daily_stacked_bars
 from metering.reports.formatting import dec
 from metering.reports.render import Renderer, atomic_write
 
-APPENDIX_ROWS = 40  # rows of usage printed in the PDF; the attached CSV has all of them
+APPENDIX_ROWS = 15  # usage rows printed in the PDF (keeps it ~2 pages); the attached CSV has all
 
 USAGE_CSV_COLUMNS = (
     "document_number",
