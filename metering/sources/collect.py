@@ -16,7 +16,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,19 @@ from metering.sources import alp, cloudian, cse, dse, ose, vcd
 from metering.sources.base import Context, Part
 from metering.sources.http import RetryPolicy, SiteClient, Sleep
 from metering.sources.records import Batch, Quarantined
+from metering.sources.summary import CollectSummary, SourceResult
 from metering.window import Window, utc
+
+__all__ = [
+    "COLLECTORS",
+    "CollectSummary",
+    "Options",
+    "SourceResult",
+    "backfill",
+    "backfill_async",
+    "collect",
+    "collect_async",
+]
 
 COLLECTORS: dict[str, tuple[Part, ...]] = {
     "vcd": vcd.PARTS,
@@ -43,57 +55,6 @@ COLLECTORS: dict[str, tuple[Part, ...]] = {
 SERIES_DATASET = "cloudian_usage"
 HOUR = timedelta(hours=1)
 LOOKBACK_HOURS = 24
-
-
-@dataclass
-class SourceResult:
-    """What one source did at one site in one run."""
-
-    site: str
-    source: str
-    status: str  # ok | partial | failed
-    rows: int = 0
-    quarantined: int = 0
-    errors: int = 0
-    error: str | None = None
-    datasets: list[str] = field(default_factory=list)
-    failed_datasets: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def line(self) -> str:
-        text = (
-            f"{self.site:<8} {self.source:<9} {self.status:<8} rows={self.rows:<7} "
-            f"quarantined={self.quarantined:<4} {self.seconds:5.1f}s"
-        )
-        return text + (f"  {self.error}" if self.error else "")
-
-
-@dataclass
-class CollectSummary:
-    """One run: its id, sample time and a result per site × source."""
-
-    run_id: str
-    sample_time: datetime
-    results: list[SourceResult] = field(default_factory=list)
-    unfilled: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        statuses = {r.status for r in self.results}
-        if statuses <= {"ok"}:
-            return "ok"
-        return "failed" if statuses == {"failed"} else "partial"
-
-    @property
-    def rows(self) -> int:
-        return sum(r.rows for r in self.results)
-
-    @property
-    def quarantined(self) -> int:
-        return sum(r.quarantined for r in self.results)
-
-    def lines(self) -> list[str]:
-        return [r.line() for r in self.results]
 
 
 @dataclass(frozen=True)
