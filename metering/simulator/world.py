@@ -35,6 +35,7 @@ SIDECAR_CPU = ("100m", "250m")
 OPERATOR_CPU = ("500m", "200m")
 K8S_VERSIONS = ("v1.26.8+vmware.1", "v1.27.5+vmware.1")
 USERS = ("admin", "app", "velero")
+APP_TYPES = ("VmApp", "ContainerApp")
 
 
 def millicores(quantity: str) -> int:
@@ -349,21 +350,23 @@ def _apps(
     n = int(counts.sum())
     a_org, a_site = _rep(org, counts), _rep(site, counts)
     created, deleted = _lifetimes(rng, n, hours, 0.3, 0.2)
-    template = rng.integers(0, len(inv.apps), n).astype(np.int64)
+    ordinal = _ordinals(counts)
     first = _first_cluster(c)
-    vm_app = next(i for i, a in enumerate(inv.apps) if a.app_type == "VmApp")
+    kinds = {t: [i for i, a in enumerate(inv.apps) if a.app_type == t] for t in APP_TYPES}
+    draw = rng.integers(0, 2**16, n)
+    template = np.zeros(n, dtype=np.int64)
     cluster = np.full(n, -1, dtype=np.int64)
     for i in range(n):
+        # Where the org has a cluster, every other app is a container app on it.
         target = first.get((int(a_org[i]), int(a_site[i])))
-        if inv.apps[int(template[i])].app_type != "ContainerApp":
-            continue
-        if target is None:
-            template[i] = vm_app
-            continue
-        cluster[i] = target
-        created[i] = max(created[i], c.created[target])
-        deleted[i] = max(created[i] + 1, min(deleted[i], c.deleted[target]))
-    return Apps(a_site, a_org, _ordinals(counts), template, cluster, created, deleted)
+        container = target is not None and ordinal[i] % 2 == 0 and kinds["ContainerApp"]
+        choices = kinds["ContainerApp"] if container else kinds["VmApp"]
+        template[i] = choices[int(draw[i]) % len(choices)]
+        if container and target is not None:
+            cluster[i] = target
+            created[i] = max(created[i], c.created[target])
+            deleted[i] = max(created[i] + 1, min(deleted[i], c.deleted[target]))
+    return Apps(a_site, a_org, ordinal, template, cluster, created, deleted)
 
 
 def _app_vms(rng: np.random.Generator, inv: Inventory, a: Apps) -> VMs:

@@ -1,0 +1,161 @@
+"""VCD endpoints: login and bearer auth, legacy query paging, OpenAPI paging, shapes."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from metering.simulator import Simulation
+
+from .conftest import START, Api, basic, hours
+
+VM_FIELDS = {
+    "href", "id", "name", "containerName", "container", "vdc", "vdcName", "org", "status",
+    "numberOfCpus", "memoryMB", "isVAppTemplate", "isDeleted", "isDeployed", "guestOs",
+    "hardwareVersion", "storageProfileName", "vmSizingPolicyId", "vmPlacementPolicyId",
+    "datastoreName", "hostName", "moref", "vc", "ipAddress", "dateCreated",
+    "totalStorageAllocatedMb", "ownerName", "isBusy",
+}  # fmt: skip
+
+
+def test_versions_is_xml_without_auth(api: Api) -> None:
+    response = api.request("GET", "/az1/vcd/api/versions")
+    assert response.status_code == 200
+    assert "<Version>38.0</Version>" in response.text
+    assert "http://www.vmware.com/vcloud/v1.5" in response.text
+
+
+def test_provider_login_returns_token_header_and_session(api: Api) -> None:
+    password = api.sim.passwords["az1"]["vcd"]
+    response = api.request(
+        "POST",
+        "/az1/vcd/cloudapi/1.0.0/sessions/provider",
+        headers={"Authorization": basic(f"administrator@system:{password}")},
+    )
+    assert response.status_code == 200
+    assert response.headers["X-VMWARE-VCLOUD-ACCESS-TOKEN"]
+    body = response.json()
+    assert body["org"]["name"] == "System" and body["user"]["name"] == "administrator"
+
+
+def test_bad_credentials_and_tokens_are_refused(api: Api) -> None:
+    password = api.sim.passwords["az1"]["vcd"]
+    login = "/az1/vcd/cloudapi/1.0.0/sessions/provider"
+    wrong = api.request("POST", login, headers={"Authorization": basic("administrator@System:x")})
+    tenant = api.request(
+        "POST", login, headers={"Authorization": basic(f"administrator@acme:{password}")}
+    )
+    assert wrong.status_code == 401 and tenant.status_code == 401
+    none = api.request("GET", "/az1/vcd/cloudapi/1.0.0/orgs")
+    bogus = api.request(
+        "GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers={"Authorization": "Bearer nope"}
+    )
+    assert none.status_code == 401 and bogus.status_code == 401
+    # A token of one site is no good at another.
+    token = api.login("az1")
+    other = api.request(
+        "GET", "/az2/vcd/cloudapi/1.0.0/orgs", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert other.status_code == 401
+
+
+def test_tokens_expire_after_their_lifetime() -> None:
+    sim = Simulation.from_sample_data(seed=7, start=START, token_lifetime=0.0)
+    api = Api(sim)
+    token = api.login("az1")
+    response = api.request(
+        "GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+
+
+def test_expire_sessions_control_forces_a_new_login(api: Api) -> None:
+    assert api.get("/az1/vcd/cloudapi/1.0.0/orgs").status_code == 200
+    assert api.request("DELETE", "/_sim/sessions").status_code == 204
+    assert api.get("/az1/vcd/cloudapi/1.0.0/orgs").status_code == 401
+
+
+def test_admin_vm_query_pages_with_next_links(api: Api) -> None:
+    first = api.get("/az1/vcd/api/query", type="adminVM", format="records", pageSize=500).json()
+    assert first["pageSize"] == 128  # the maximum
+    assert first["page"] == 1 and first["name"] == "adminVM"
+    total = first["total"]
+    assert total > 128, "the sample site needs more than one page"
+    records = api.all_query("az1", "adminVM", page_size=50)
+    assert len(records) == total
+    assert len({r["href"] for r in records}) == total
+    assert set(records[0]) >= VM_FIELDS
+    assert records[0]["_type"] == "QueryResultAdminVMRecordType"
+    assert {r["status"] for r in records} == {"POWERED_ON", "POWERED_OFF"}
+    last = api.get("/az1/vcd/api/query", type="adminVM", page=-(-total // 50), pageSize=50).json()
+    assert not [link for link in last["link"] if link["rel"] == "nextPage"]
+
+
+def test_query_filter_and_bad_type(api: Api) -> None:
+    everything = api.get("/az1/vcd/api/query", type="adminVM").json()["total"]
+    filtered = api.get("/az1/vcd/api/query", type="adminVM", filter="isVAppTemplate==false")
+    assert filtered.json()["total"] == everything
+    on = api.get("/az1/vcd/api/query", type="adminVM", filter="status==POWERED_ON").json()
+    assert 0 < on["total"] < everything
+    assert api.get("/az1/vcd/api/query", type="nope").status_code == 400
+    assert api.get("/az1/vcd/api/query", type="adminVM", filter="garbage").status_code == 400
+
+
+def test_org_vdcs_and_vapps(api: Api) -> None:
+    vdcs = api.all_query("az1", "adminOrgVdc")
+    vms = api.all_query("az1", "adminVM")
+    assert sum(v["numberOfVMs"] for v in vdcs) == len(vms)
+    assert {v["orgName"] for v in vdcs} >= {"acme", "Café Müller", '"Quoted" Media'}
+    vapps = api.all_query("az1", "adminVApp")
+    apps = [v for v in vapps if "appId" in v]
+    assert apps and all(v["appTemplateName"] and v["version"] for v in apps)
+
+
+def test_orgs_openapi_paging(api: Api) -> None:
+    first = api.get("/az2/vcd/cloudapi/1.0.0/orgs", "az2", page=1, pageSize=5)
+    body = first.json()
+    assert set(body) == {"resultTotal", "pageCount", "page", "pageSize", "associations", "values"}
+    assert body["pageCount"] == -(-body["resultTotal"] // 5)
+    link = re.search(r'<([^>]+)>;rel="nextPage"', first.headers["Link"])
+    assert link and "page=2" in link.group(1)
+    names: list[str] = []
+    for page in range(1, body["pageCount"] + 1):
+        names += [o["name"] for o in api.get("/az2/vcd/cloudapi/1.0.0/orgs", "az2", page=page,
+                                             pageSize=5).json()["values"]]  # fmt: skip
+    assert len(names) == body["resultTotal"] == len(set(names))
+    assert {"東京 Systems", "A<B Labs", "Søren & Co", "shadow-it"} <= set(names)
+    past = api.get("/az2/vcd/cloudapi/1.0.0/orgs", "az2", page=99, pageSize=5)
+    assert past.status_code == 200 and past.json()["values"] == []
+    assert all(o["id"].startswith("urn:vcloud:org:") for o in body["values"])
+
+
+def test_multi_site_orgs_share_names_not_ids(api: Api) -> None:
+    az1 = {o["name"]: o["id"] for o in api.get("/az1/vcd/cloudapi/1.0.0/orgs").json()["values"]}
+    orgs2 = api.get("/az2/vcd/cloudapi/1.0.0/orgs", "az2", pageSize=100).json()["values"]
+    az2 = {o["name"]: o["id"] for o in orgs2}
+    shared = set(az1) & set(az2)
+    assert {"acme", "globex", "Café Müller"} <= shared
+    assert all(az1[n] != az2[n] for n in shared)
+
+
+def test_sizing_policies_and_filter_by_name(api: Api) -> None:
+    path = "/az1/vcd/cloudapi/2.0.0/vdcComputePolicies"
+    policies = api.get(path).json()["values"]
+    assert {p["name"] for p in policies} == {"TKG small", "TKG medium", "TKG large"}
+    assert all(isinstance(p[k], int) for p in policies for k in ("cpuCount", "memory"))
+    small = api.get(path, filter="name==TKG small").json()["values"]
+    assert [(p["cpuCount"], p["coresPerSocket"], p["memory"]) for p in small] == [(2, 1, 4096)]
+
+
+def test_state_changes_only_on_whole_hours(api: Api, sim: Simulation) -> None:
+    sim.set_now(START + hours(200))
+    on_the_hour = api.all_query("az1", "adminVM")
+    sim.set_now(START + hours(200) + hours(1) / 2)
+    half_past = api.all_query("az1", "adminVM")
+    assert on_the_hour == half_past
+    states = []
+    for h in range(0, 744, 31):
+        sim.set_now(START + hours(h))
+        vms = api.all_query("az1", "adminVM")
+        states.append(Counter((v["status"], v["numberOfCpus"]) for v in vms))
+    assert len({tuple(sorted(s.items())) for s in states}) > 5, "the month should evolve"
