@@ -180,14 +180,14 @@ def _quarantine_rows(
 
 
 def _run_row(
-    result: SourceResult, ctx: Context, run_id: str, window: Window, started: datetime
+    result: SourceResult, at: datetime, run_id: str, window: Window, started: datetime
 ) -> dict[str, Any]:
     finished = _now()
     return {
         "run_id": run_id,
         "site": result.site,
         "source": result.source,
-        "sample_time": ctx.sample_time,
+        "sample_time": at,
         "window_start": window.start,
         "window_end": window.end,
         "status": result.status,
@@ -202,6 +202,33 @@ def _run_row(
     }
 
 
+async def _collect_site(
+    config: ProviderConfig,
+    site: SiteConfig,
+    plan: dict[str, tuple[Part, ...]],
+    at: datetime,
+    hours: tuple[datetime, ...],
+    run_id: str,
+    options: Options,
+) -> list[tuple[SourceResult, list[Quarantined]]]:
+    """Every source of one site, concurrently, over one shared client."""
+    try:
+        client = SiteClient(
+            site, transport=options.transport, retry=options.retry, sleep=options.sleep
+        )
+    except MeteringError as exc:  # e.g. an unreadable CA bundle: every source of it fails
+        return [
+            (SourceResult(site.name, src, "failed", errors=1, error=str(exc)), []) for src in plan
+        ]
+    async with client:
+        ctx = Context(client, at, hours)
+        return list(
+            await asyncio.gather(
+                *(_run_source(config, ctx, src, parts, run_id) for src, parts in plan.items())
+            )
+        )
+
+
 async def _run_site(
     config: ProviderConfig,
     site: SiteConfig,
@@ -213,13 +240,7 @@ async def _run_site(
     qsuffix: str = "",
 ) -> list[SourceResult]:
     started = _now()
-    async with SiteClient(
-        site, transport=options.transport, retry=options.retry, sleep=options.sleep
-    ) as client:
-        ctx = Context(client, at, hours)
-        pairs = await asyncio.gather(
-            *(_run_source(config, ctx, src, parts, run_id) for src, parts in plan.items())
-        )
+    pairs = await _collect_site(config, site, plan, at, hours, run_id, options)
     results, runs = [], []
     for (result, rejected), source in zip(pairs, plan, strict=True):
         window = _window_of(config, source, at, hours, plan[source])
@@ -231,7 +252,7 @@ async def _run_site(
             )
         elif not result.errors:  # a clean re-run clears; a failed part keeps its old data
             qpath.unlink(missing_ok=True)
-        runs.append(_run_row(result, ctx, run_id, window, started))
+        runs.append(_run_row(result, at, run_id, window, started))
         results.append(result)
         if options.on_result:
             options.on_result(result)

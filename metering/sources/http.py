@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from metering.config import SiteConfig
-from metering.errors import SourceDataError, SourceUnavailable
+from metering.errors import ConfigError, SourceDataError, SourceUnavailable
 from metering.window import utc
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -80,7 +80,13 @@ def _ssl_verify(site: SiteConfig) -> ssl.SSLContext | bool:
     if not site.verify_tls:
         return False
     if site.ca_bundle is not None:
-        return ssl.create_default_context(cafile=str(site.ca_bundle))
+        try:
+            return ssl.create_default_context(cafile=str(site.ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"sites[{site.name}].ca_bundle: cannot load {site.ca_bundle}: {exc}",
+                site=site.name,
+            ) from None
     return True
 
 

@@ -231,3 +231,20 @@ def test_the_next_regular_run_reads_a_missed_cloudian_hour_again(
     series = store.read_dataset(config.lake_dir, "cloudian_usage", site="az1").to_pylist()
     sb = [r for r in series if r["operation"] == "SB" and r["group_id"] == "acme"]
     assert sorted(r["value"] for r in sb) == [provider.bucket_bytes(0, h) for h in range(4)]
+
+
+def test_a_site_with_an_unreadable_ca_bundle_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    config = make_config(tmp_path, monkeypatch)
+    broken = dataclasses.replace(config.sites[1], ca_bundle=tmp_path / "missing-ca.pem")
+    config = dataclasses.replace(config, sites=(config.sites[0], broken))
+    summary = run_hours(config, Provider(START, START), range(0, 1))[0]
+    by_site = {(r.site, r.status) for r in summary.results}
+    assert by_site == {("az1", "ok"), ("az2", "failed")}
+    errors = {r.error for r in summary.results if r.site == "az2"}
+    assert len(errors) == 1 and "ca_bundle: cannot load" in errors.pop()
+    assert store.dataset_files(config.lake_dir, "vcd_vm", site="az2") == []
+    assert store.dataset_files(config.lake_dir, "vcd_vm", site="az1") != []
