@@ -37,6 +37,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "cases" / "reports"
 def check_golden(name: str, text: str, tmp_path: Path) -> None:
     """Compare with tests/cases/reports/<name>; UPDATE_GOLDEN=1 rewrites the snapshot."""
     text = text.replace(str(tmp_path), "<tmp>")
+    text = text.replace(Renderer().css_text, "/* reports/report.css, inlined */")
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
