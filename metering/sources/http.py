@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import random
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +30,7 @@ from metering.errors import ConfigError, SourceDataError, SourceUnavailable
 from metering.window import utc
 
 Sleep = Callable[[float], Awaitable[None]]
+log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -262,7 +264,12 @@ class SiteClient:
                 problem = f"{method} {path}: {type(exc).__name__}"
             if attempt + 1 < self.retry.attempts:
                 self.stats.retries += 1
-                await self._sleep(self.retry.delay(attempt, retry_after, self._rng))
+                wait = self.retry.delay(attempt, retry_after, self._rng)
+                # Method, path and status only: never a header, so never a credential.
+                log.info(
+                    "site %s: %s; retry %d in %.2fs", self.site.name, problem, attempt + 1, wait
+                )
+                await self._sleep(wait)
         raise SourceUnavailable(
             f"{problem} (gave up after {self.retry.attempts} attempts)", site=self.site.name
         )

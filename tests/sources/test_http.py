@@ -153,3 +153,17 @@ def test_a_response_slower_than_the_timeout_is_retried() -> None:
     body, retries, seconds = run(go())
     assert body == {"call": 1}  # the slow first attempt never got an answer
     assert retries == 1 and seconds < 2
+
+
+def test_retries_are_logged_without_credentials(caplog: pytest.LogCaptureFixture) -> None:
+    api = FakeApi()
+    api.handlers["/api/query"] = lambda _r, n: js({}, 503) if n == 1 else js({"record": []})
+    caplog.set_level("INFO", logger="metering.sources.http")
+
+    async def go() -> None:
+        async with api.client() as client:
+            await client.get_json("vcd", "/api/query")
+
+    run(go())
+    assert "site az1: GET /az1/vcd/api/query: HTTP 503; retry 1" in caplog.text
+    assert PASSWORD not in caplog.text and "tok1" not in caplog.text
