@@ -17,9 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from metering.errors import CloseError
 
@@ -205,3 +208,43 @@ class Register:
             "values (?, ?, ?, ?, ?, ?)",
             [self.provider, month, hashes[0], hashes[1], at.isoformat(), issued],
         )
+
+
+DOCUMENTS_SCHEMA = pa.schema(
+    [
+        ("month", pa.string()),
+        ("number", pa.string()),
+        ("kind", pa.string()),
+        ("state", pa.string()),
+        ("tenant_id", pa.string()),
+        ("currency", pa.string()),
+        ("total_amount", pa.decimal128(18, 2)),
+        ("issued_at", pa.timestamp("us", tz="UTC")),
+        ("credits_number", pa.string()),
+        ("replaces_number", pa.string()),
+        ("content_hash", pa.string()),
+    ]
+)
+
+
+def documents_table(docs: list[Document]) -> pa.Table:
+    """The register's issued/credited documents as a table (for the lake and the warehouse)."""
+    numbers = {d.id: d.number for d in docs}
+    rows = [
+        {
+            "month": d.month,
+            "number": d.number,
+            "kind": d.kind.value,
+            "state": d.state.value,
+            "tenant_id": d.tenant_id,
+            "currency": d.currency,
+            "total_amount": Decimal(d.total_amount),
+            "issued_at": datetime.fromisoformat(d.issued_at) if d.issued_at else None,
+            "credits_number": numbers.get(d.credits_id) if d.credits_id else None,
+            "replaces_number": numbers.get(d.replaces_id) if d.replaces_id else None,
+            "content_hash": d.content_hash,
+        }
+        for d in docs
+        if d.state is not DocumentState.DRAFT
+    ]
+    return pa.Table.from_pylist(rows, schema=DOCUMENTS_SCHEMA)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,12 +24,20 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from metering.close.billto import load_bill_to
 from metering.close.contract import month_key
 from metering.close.documents import build_bodies
 from metering.close.inputs import content_hash, files_hash, open_month
 from metering.close.issue import Issued, issue_month
-from metering.close.register import Document, DocumentKind, DocumentState, Register
+from metering.close.register import (
+    Document,
+    DocumentKind,
+    DocumentState,
+    Register,
+    documents_table,
+)
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import LockError
@@ -69,6 +78,7 @@ def output_paths(settings: InvoicingSettings, month: str) -> dict[str, Path]:
         "provider_pdf": report / f"provider-report-{month}.pdf",
         "focus_parquet": focus / f"focus-{month}.parquet",
         "focus_csv": focus / f"focus-{month}.csv",
+        "documents": settings.lake_dir / "close" / "documents" / f"month={month}" / "part.parquet",
     }
 
 
@@ -149,6 +159,10 @@ def _write_focus(
     parquet, csv = focus_files(table)
     atomic_write(paths["focus_parquet"], parquet)
     atomic_write(paths["focus_csv"], csv)
+    # the register's documents of the month, for finance next to the rating outputs
+    out = io.BytesIO()
+    pq.write_table(documents_table(docs), out, compression="zstd")
+    atomic_write(paths["documents"], out.getvalue())
 
 
 @contextmanager

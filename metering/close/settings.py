@@ -64,6 +64,7 @@ class InvoicingSettings:
     workers: int
     register_path: Path
     out_dir: Path
+    lake_dir: Path
 
     def number(self, kind: str, seq: int, year: int, month: int) -> str:
         """The document number for sequence value ``seq`` (``kind``: invoice/credit_note)."""
@@ -148,4 +149,5 @@ def load_settings(config: ProviderConfig) -> InvoicingSettings:
             "register", config.source_file.parent, str(config.data_dir / "invoices.sqlite")
         ),
         out_dir=inv.path("out_dir", config.source_file.parent, str(config.out_dir)),
+        lake_dir=config.lake_dir,
     )

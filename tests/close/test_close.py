@@ -158,6 +158,17 @@ def test_reclose_after_price_correction_issues_credit_note_and_corrected_invoice
         "CN-2026-000001": Decimal("-94.66"),
         "INV-2026-000004": Decimal("90.74"),
     }
+    exported = duckdb.sql(
+        f"select number, state, credits_number, replaces_number "
+        f"from read_parquet('{second.outputs['documents']}') order by number"
+    ).fetchall()
+    assert exported == [
+        ("CN-2026-000001", "issued", "INV-2026-000001", None),
+        ("INV-2026-000001", "credited", None, None),
+        ("INV-2026-000002", "issued", None, None),
+        ("INV-2026-000003", "issued", None, None),
+        ("INV-2026-000004", "issued", None, "INV-2026-000001"),
+    ]
     assert not close(config).changed  # and closing once more changes nothing
 
 
