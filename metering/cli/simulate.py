@@ -129,7 +129,9 @@ def _announce(sim: Any, server: Any, config_out: Path | None) -> None:
     console.print(f"  clock  {sim.now.isoformat()}   control  {server.base_url}/_sim/clock")
     for site in sim.sites:
         urls = server.site_urls(site)
-        console.print(f"  {site:<6} vcd {urls['vcd']}  ose {urls['ose']}  cloudian {urls['cloudian']}")
+        console.print(
+            f"  {site:<6} vcd {urls['vcd']}  ose {urls['ose']}  cloudian {urls['cloudian']}"
+        )
     if config_out is not None:
         sim.server = server
         path = sim.provider_config(config_out.resolve(), server)
