@@ -88,12 +88,18 @@ def simulate(
     from metering.simulator.server import RunningServer
 
     start = Window.parse_month(month).start
-    options = {"seed": seed, "start": start, "token_lifetime": token_lifetime}
     if vms or clusters or tenants:
-        scale = {"vms": vms, "clusters": clusters, "tenants": max(tenants, 1), "sites": sites}
-        sim = Simulation.generate(**scale, **options)
+        sim = Simulation.generate(
+            vms=vms,
+            clusters=clusters,
+            tenants=max(tenants, 1),
+            sites=sites,
+            seed=seed,
+            start=start,
+            token_lifetime=token_lifetime,
+        )
     else:
-        sim = Simulation.from_sample_data(**options)
+        sim = Simulation.from_sample_data(seed=seed, start=start, token_lifetime=token_lifetime)
     if now:
         sim.set_now(_parse_now(now))
     for text in fault:

@@ -108,9 +108,9 @@ def test_slow_and_dropped_responses_over_a_real_port() -> None:
         token = api.login("az1")
         headers = {"Authorization": f"Bearer {token}"}
         sim.faults.add("slow", pattern="*/orgs", delay=0.5, limit=1)
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=0.1) as client:
-            with pytest.raises(httpx.ReadTimeout):
-                client.get(ORGS)
+        client = httpx.Client(base_url=server.base_url, headers=headers, timeout=0.1)
+        with client, pytest.raises(httpx.ReadTimeout):
+            client.get(ORGS)
         sim.faults.add("drop", pattern="*/orgs", limit=1)
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=5) as client:
             with pytest.raises(httpx.RemoteProtocolError):
