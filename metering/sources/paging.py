@@ -208,8 +208,10 @@ async def ose_items(
             items = list(body.get("items") or [])
             info = body.get("pageInfo") or {}
             total = info.get("total", total)
-            listing.add(items, keyf)
-            offset += len(items)
+            new = listing.add(items, keyf)
+            if items and not new:
+                raise ListingInconsistent(f"page at offset {offset} repeats earlier records")
+            offset += new  # a repeated record does not move the window
             if not items or not isinstance(total, int) or offset >= total:
                 break
         _check_total(listing, total)

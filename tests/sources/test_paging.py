@@ -107,6 +107,23 @@ def test_ose_offset_limit() -> None:
     assert [r["name"] for r in result.records] == [f"t{i}" for i in range(5)]
 
 
+def test_ose_page_repeating_the_previous_record_does_not_skip_one() -> None:
+    api = FakeApi()
+    items = [{"id": str(i), "name": f"t{i}"} for i in range(5)]
+
+    def handler(request: Request, _: int) -> Response:
+        off, lim = int(request.query_params["offset"]), int(request.query_params["limit"])
+        chunk = items[off : off + lim]
+        if off:  # the simulator's "duplicate" fault: the previous page's last record again
+            chunk = [items[off - 1], *chunk]
+        return js({"items": chunk, "pageInfo": {"offset": off, "limit": lim, "total": 5}})
+
+    api.handlers["/x"] = handler
+    result = listing(api, lambda c: paging.ose_items(c, "/x", limit=2))
+    assert [r["name"] for r in result.records] == [f"t{i}" for i in range(5)]
+    assert result.duplicates == 2 and api.calls["/x"] == 3
+
+
 def test_cloudian_limit_plus_one_repeats_the_marker_row_once() -> None:
     api = FakeApi()
     users = [{"userId": f"u{i}", "groupId": "g"} for i in range(5)]
