@@ -18,8 +18,8 @@ from metering.simulator import names, views_storage
 from metering.simulator.routes_usage import usage
 from metering.simulator.routes_vcd import view
 from metering.simulator.simulation import CLOUDIAN_USER, Simulation
+from metering.simulator.tables import USERS
 from metering.simulator.views_vcd import View, orgs_present
-from metering.simulator.world import USERS
 
 Handler = Callable[[Request, View], Response]
 EMPTY = Response(status_code=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from metering.simulator.world import CHUNK_BYTES, Buckets, Ints
+from metering.simulator.tables import CHUNK_BYTES, Buckets, Ints
 
 Bools = npt.NDArray[np.bool_]
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from metering.simulator.inventory import DSE_KINDS
 from metering.simulator.state import overlap, weight_prefix
-from metering.simulator.world import SERVICE_CPU, Ints, World, millicores
+from metering.simulator.tables import SERVICE_CPU, Ints, millicores
+from metering.simulator.world import World
 from metering.window import Window
 
 HOUR = timedelta(hours=1)

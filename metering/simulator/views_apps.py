@@ -11,8 +11,8 @@ import numpy as np
 from metering.simulator import names
 from metering.simulator.inventory import DSE_KINDS
 from metering.simulator.state import alive
+from metering.simulator.tables import K8S_VERSIONS, OPERATOR_CPU, SERVICE_CPU, SIDECAR_CPU
 from metering.simulator.views_vcd import View
-from metering.simulator.world import K8S_VERSIONS, OPERATOR_CPU, SERVICE_CPU, SIDECAR_CPU
 
 Record = dict[str, Any]
 CAPVCD_TYPE = "urn:vcloud:type:vmware:capvcdCluster:1.2.0"

@@ -16,8 +16,8 @@ import numpy as np
 
 from metering.simulator import names
 from metering.simulator.state import DAY_WEIGHTS, bucket_chunks, bucket_objects
+from metering.simulator.tables import CHUNK_BYTES, USERS, Ints
 from metering.simulator.views_vcd import View, orgs_present
-from metering.simulator.world import CHUNK_BYTES, USERS, Ints
 
 Record = dict[str, Any]
 QUOTA_BYTES = 2**40  # 1 TiB per tenant, for OSE's availableBytes

@@ -14,7 +14,8 @@ import numpy as np
 
 from metering.simulator import names
 from metering.simulator.state import alive
-from metering.simulator.world import NEVER, World
+from metering.simulator.tables import NEVER
+from metering.simulator.world import World
 
 Record = dict[str, Any]
 VM_ROLES = ("web", "app", "db", "cache", "batch", "api")

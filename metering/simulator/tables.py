@@ -1,0 +1,128 @@
+"""The columns of the simulated world: one dataclass of numpy arrays per resource kind.
+
+Every resource has a lifetime ``[created, deleted)`` in whole hours from the month start
+(:data:`BEFORE` = it existed before, :data:`NEVER` = it outlives the month) and at most a
+few change points. Units: memory and disks in MB, object storage in chunks of 2 MiB
+(:data:`CHUNK_BYTES`), CPU of data solutions as Kubernetes quantity strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+BEFORE = -(2**30)
+NEVER = 2**30
+CHUNK_BYTES = 2**21
+Ints = npt.NDArray[np.int64]
+
+SERVICE_CPU = {
+    "rabbitmq": ("1500m", "1", "2"),
+    "postgres": ("2", "4", "500m"),
+    "mysql": ("1", "2", "0.5"),
+}
+SIDECAR_CPU = ("100m", "250m")
+OPERATOR_CPU = ("500m", "200m")
+K8S_VERSIONS = ("v1.26.8+vmware.1", "v1.27.5+vmware.1")
+USERS = ("admin", "app", "velero")
+APP_TYPES = ("VmApp", "ContainerApp")
+
+
+def millicores(quantity: str) -> int:
+    """A Kubernetes CPU quantity ("2", "1500m", "0.5") in millicores."""
+    if quantity.endswith("m"):
+        return int(quantity[:-1])
+    whole, _, frac = quantity.partition(".")
+    return int(whole or "0") * 1000 + int((frac + "000")[:3])
+
+
+@dataclass
+class VMs:
+    """Plain VMs, TKG node VMs (kind 1, ref = cluster) and VM-app VMs (kind 2, ref = app)."""
+
+    site: Ints
+    org: Ints
+    kind: Ints
+    ref: Ints  # vApp number (plain), cluster index (node), app index (app)
+    ordinal: Ints
+    pool: Ints  # node VMs: 0 control plane, 1 workers
+    created: Ints
+    deleted: Ints
+    vcpu0: Ints
+    mem0: Ints
+    vcpu1: Ints
+    mem1: Ints
+    resize_h: Ints
+    off_a: Ints
+    off_b: Ints
+    disk_mb: Ints
+    spolicy: Ints
+    sizing: Ints  # sizing policy index or -1
+
+
+@dataclass
+class Clusters:
+    site: Ints
+    org: Ints
+    ordinal: Ints
+    created: Ints
+    deleted: Ints
+    cp: Ints
+    w0: Ints
+    w1: Ints
+    scale_h: Ints
+    cp_sizing: Ints
+    w_sizing: Ints
+    spolicy: Ints
+    disk_mb: Ints
+    k8s: Ints
+    backup_bucket: Ints  # bucket index holding its Velero backups, or -1
+
+
+@dataclass
+class Apps:
+    site: Ints
+    org: Ints
+    ordinal: Ints
+    template: Ints
+    cluster: Ints  # ContainerApp target cluster, or -1
+    created: Ints
+    deleted: Ints
+
+
+@dataclass
+class DataSolutions:
+    site: Ints
+    org: Ints
+    ordinal: Ints
+    kind: Ints  # index into DSE_KINDS
+    cluster: Ints
+    created: Ints
+    deleted: Ints
+    replicas0: Ints
+    replicas1: Ints
+    change_h: Ints
+    service_q: Ints  # index into SERVICE_CPU[kind]
+    sidecar_q: Ints
+    operator_q: Ints
+
+
+@dataclass
+class Buckets:
+    site: Ints  # the org's home site: the only Cloudian/OSE that reports the bucket
+    org: Ints
+    ordinal: Ints
+    user: Ints
+    policy: Ints
+    created: Ints
+    deleted: Ints
+    chunks0: Ints
+    growth: Ints  # chunks per hour
+    objects0: Ints
+    obj_growth: Ints
+    req_get: Ints
+    req_put: Ints
+    req_delete: Ints
+    velero_cluster: Ints  # the cluster whose backups it holds, or -1
