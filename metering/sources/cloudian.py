@@ -216,7 +216,9 @@ async def _series(ctx: Context) -> list[Batch]:
 
     answers = await asyncio.gather(*(one(b, op) for b in buckets for op in OPERATIONS))
     records = [{"bucket": b, "op": op, "answer": a} for b, op, a in answers]
-    batch.map(records, lambda r: series_rows(r["bucket"], r["op"], r["answer"], hours), "op")
+    batch.map(
+        records, lambda r: series_rows(r["bucket"], r["op"], r["answer"], hours), "bucket.bucket"
+    )
     return [batch]
 
 
