@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 
 from metering.close.billto import load_bill_to
@@ -140,13 +141,16 @@ def render_pending(
     )
 
 
-def _write_focus(
+def _write_outputs(
+    con: duckdb.DuckDBPyConnection,
     config: ProviderConfig,
     settings: InvoicingSettings,
     register: Register,
     month: Window,
     paths: dict[str, Path],
 ) -> None:
+    """The provider report, the FOCUS export and the documents table of the month."""
+    write_provider_report(con, config, Renderer(), settings, month, paths)
     docs = [d for d in register.documents(month_key(month)) if d.state is not DocumentState.DRAFT]
     table = focus_table(
         docs,
@@ -230,8 +234,7 @@ def _close(
         )
         outputs = output_paths(settings, key)
         if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
-            write_provider_report(con, config, Renderer(), settings, month, outputs)
-            _write_focus(config, settings, register, month, outputs)
+            _write_outputs(con, config, settings, register, month, outputs)
         return CloseResult(
             month=key,
             usage_hash=hashes[0],

@@ -33,6 +33,29 @@ def _legend(series: Sequence[str], y: float, width: float) -> list[str]:
     return parts
 
 
+def _stack(
+    amounts: dict[str, Decimal],
+    series: Sequence[str],
+    x: float,
+    base: float,
+    w: float,
+    scale: float,
+) -> list[str]:
+    """One day's bar: a rect per series, stacked upwards from ``base``."""
+    parts, y = [], base
+    for index, name in enumerate(series):
+        amount = amounts.get(name, Decimal(0))
+        if amount <= 0:
+            continue
+        h = float(amount) / scale * (base - 10)
+        y -= h
+        parts.append(
+            f'<rect x="{_fmt(x + 0.6)}" y="{_fmt(y)}" width="{_fmt(max(w - 1.2, 0.5))}" '
+            f'height="{_fmt(h)}" fill="{PALETTE[index % len(PALETTE)]}"/>'
+        )
+    return parts
+
+
 def daily_stacked_bars(
     points: Sequence[tuple[date, str, Decimal]],
     first: date,
@@ -62,18 +85,8 @@ def daily_stacked_bars(
         f'<text x="0" y="8">{escape(f"{peak:.2f}")}</text><text x="0" y="{_fmt(plot_h)}">0</text>',
     ]
     for i, day in enumerate(days):
-        x, y = left + i * bar_w, plot_h
-        for s_index, name in enumerate(series):
-            amount = by_day.get(day, {}).get(name, Decimal(0))
-            if amount <= 0:
-                continue
-            h = float(amount) / scale * (plot_h - 10)
-            y -= h
-            color = PALETTE[s_index % len(PALETTE)]
-            parts.append(
-                f'<rect x="{_fmt(x + 0.6)}" y="{_fmt(y)}" width="{_fmt(max(bar_w - 1.2, 0.5))}" '
-                f'height="{_fmt(h)}" fill="{color}"/>'
-            )
+        x = left + i * bar_w
+        parts.extend(_stack(by_day.get(day, {}), series, x, plot_h, bar_w, scale))
         if i % 5 == 0 or i == len(days) - 1:
             parts.append(f'<text x="{_fmt(x)}" y="{_fmt(plot_h + 9)}">{day.day}</text>')
     parts.extend(_legend(series, height + 2, width))

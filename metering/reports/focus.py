@@ -57,6 +57,27 @@ CONDITIONAL = (
 )
 
 
+_DOCUMENTS = pa.schema(
+    [
+        ("number", pa.string()),
+        ("kind", pa.string()),
+        ("tenant_id", pa.string()),
+        ("tenant_name", pa.string()),
+        ("currency", pa.string()),
+        ("month", pa.string()),
+        ("credits_number", pa.string()),
+        ("is_correction", pa.bool_()),
+        ("minor_scale", pa.int64()),
+        ("minor_factor", pa.decimal128(10, 3)),
+        ("issuer_name", pa.string()),
+        ("region_id", pa.string()),
+        ("period_start", pa.timestamp("us", tz="UTC")),
+        ("period_end", pa.timestamp("us", tz="UTC")),
+        ("body", pa.string()),
+    ]
+)
+
+
 def _documents_table(
     docs: Sequence[Document],
     issuer: str,
@@ -88,26 +109,7 @@ def _documents_table(
                 "body": d.body_json,
             }
         )
-    schema = pa.schema(
-        [
-            ("number", pa.string()),
-            ("kind", pa.string()),
-            ("tenant_id", pa.string()),
-            ("tenant_name", pa.string()),
-            ("currency", pa.string()),
-            ("month", pa.string()),
-            ("credits_number", pa.string()),
-            ("is_correction", pa.bool_()),
-            ("minor_scale", pa.int64()),
-            ("minor_factor", pa.decimal128(10, 3)),
-            ("issuer_name", pa.string()),
-            ("region_id", pa.string()),
-            ("period_start", pa.timestamp("us", tz="UTC")),
-            ("period_end", pa.timestamp("us", tz="UTC")),
-            ("body", pa.string()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+    return pa.Table.from_pylist(rows, schema=_DOCUMENTS)
 
 
 def focus_table(

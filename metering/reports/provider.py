@@ -82,6 +82,41 @@ def _org_tenants(config: ProviderConfig) -> pa.Table:
     )
 
 
+def _register_intervals(con: duckdb.DuckDBPyConnection, lake: Path, month: Window) -> None:
+    """TKG node VM → cluster, and cluster names, from the month's usage intervals."""
+    intervals = _interval_files(lake, month)
+    src = f"read_parquet({intervals!r}, union_by_name = true)" if intervals else None
+    nodes = (
+        f"select distinct site, resource_id, parent_id as cluster_id from {src} "
+        "where resource_type = 'vm' and parent_id is not null"
+    )
+    clusters = (
+        "select site, resource_id as cluster_id, max(resource_name) as cluster_name "
+        f"from {src} where resource_type = 'tkg_cluster' group by site, resource_id"
+    )
+    _view(con, "report_node_clusters", nodes if src else None)
+    _view(con, "report_clusters", clusters if src else None)
+
+
+def _register_ose(con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window) -> None:
+    """OSE objects, buckets and users per site and tenant at the month's last sample."""
+    ose = read_dataset(config.lake_dir, "ose_tenant_usage", window=month)
+    columns = ["site", "org_name", "object_count", "bucket_count", "user_count", "sample_time"]
+    con.register("report_ose_samples", ose.select(columns))
+    con.register("report_org_tenants", _org_tenants(config))
+    tenant = "coalesce(m.tenant_id, 'unmapped:' || l.org_name)"
+    _view(
+        con,
+        "report_ose_stats",
+        "with last as (select * from report_ose_samples "
+        "qualify sample_time = max(sample_time) over (partition by site, org_name)) "
+        f"select l.site, {tenant} as tenant_id, sum(object_count) as objects, "
+        "sum(bucket_count) as buckets, sum(user_count) as users "
+        "from last as l left join report_org_tenants as m on l.org_name = m.org_name "
+        f"group by l.site, {tenant}",
+    )
+
+
 def register_report_inputs(
     con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window
 ) -> None:
@@ -93,46 +128,8 @@ def register_report_inputs(
         f"create or replace temp view report_params as select cast({month.hours} as bigint) "
         f"as hours_in_month, cast('{ratio}' as decimal(18, 9)) as dse_vcpus_per_core"
     )
-    intervals = _interval_files(config.lake_dir, month)
-    src = f"read_parquet({intervals!r}, union_by_name = true)" if intervals else None
-    _view(
-        con,
-        "report_node_clusters",
-        src
-        and (
-            f"select distinct site, resource_id, parent_id as cluster_id from {src} "
-            "where resource_type = 'vm' and parent_id is not null"
-        ),
-    )
-    _view(
-        con,
-        "report_clusters",
-        src
-        and (
-            "select site, resource_id as cluster_id, max(resource_name) as cluster_name "
-            f"from {src} where resource_type = 'tkg_cluster' group by site, resource_id"
-        ),
-    )
-    ose = read_dataset(config.lake_dir, "ose_tenant_usage", window=month)
-    con.register(
-        "report_ose_samples",
-        ose.select(
-            ["site", "org_name", "object_count", "bucket_count", "user_count", "sample_time"]
-        ),
-    )
-    con.register("report_org_tenants", _org_tenants(config))
-    _view(
-        con,
-        "report_ose_stats",
-        (
-            "with last as (select * from report_ose_samples "
-            "qualify sample_time = max(sample_time) over (partition by site, org_name)) "
-            "select l.site, coalesce(m.tenant_id, 'unmapped:' || l.org_name) as tenant_id, "
-            "sum(object_count) as objects, sum(bucket_count) as buckets, sum(user_count) as users "
-            "from last as l left join report_org_tenants as m on l.org_name = m.org_name "
-            "group by l.site, coalesce(m.tenant_id, 'unmapped:' || l.org_name)"
-        ),
-    )
+    _register_intervals(con, config.lake_dir, month)
+    _register_ose(con, config, month)
 
 
 def report_rows(con: duckdb.DuckDBPyConnection, month: Window) -> list[dict[str, Any]]:
@@ -168,11 +165,18 @@ def report_context(
             sections["sites"].append(row)
         elif row["site"] == "*":
             sections["tenants"].append(row)
-    cores = [
-        (r["dimension"], r["quantity"])
-        for r in sections["total"]
-        if r["metric"] == "reported_cores"
-    ]
+    charts = []
+    for title, section, metric in (
+        ("VMs per site (TKG nodes included)", "sites", "vms"),
+        ("DSE cores reported, all sites", "total", "reported_cores"),
+    ):
+        items = [
+            (r["site"] if section == "sites" else r["dimension"], r["quantity"])
+            for r in sections[section]
+            if r["metric"] == metric
+        ]
+        if items:
+            charts.append((title, horizontal_bars(items, title=title)))
     return {
         "month": f"{month.start:%Y-%m}",
         "issuer": settings.branding,
@@ -180,7 +184,7 @@ def report_context(
         "sections": sections,
         "ratio": ratio,
         "hours": month.hours,
-        "chart": horizontal_bars(cores, title="DSE cores reported") if cores else None,
+        "charts": charts,
     }
 
 
