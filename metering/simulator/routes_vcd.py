@@ -181,6 +181,22 @@ def _entity(sim: Simulation) -> Callable[[Request, View], Response]:
     return handle
 
 
+def _vm_detail(sim: Simulation) -> Callable[[Request, View], Response]:
+    """``GET /api/vApp/vm-{uuid}``: the VM with its ``vmSpecSection`` (cores per socket)."""
+
+    def handle(request: Request, v: View) -> Response:
+        vms = sim.cached(("adminVM", v.site, v.hour, v.base), lambda: views_vcd.vm_records(v))
+        wanted = f"/api/vApp/vm-{request.path_params['uuid']}"
+        for vm in vms:
+            if vm["href"].endswith(wanted):
+                return JSONResponse(
+                    views_vcd.vm_detail(vm), media_type="application/vnd.vmware.vcloud.vm+json"
+                )
+        return vcd_error(404, "NOT_FOUND", "no such VM")
+
+    return handle
+
+
 def _rde_list(
     sim: Simulation, key: str, build: Callable[[View], list[dict[str, Any]]], v: View
 ) -> list[dict[str, Any]]:
@@ -198,6 +214,7 @@ def routes(sim: Simulation) -> list[Route]:
         Route(f"{api}/1.0.0/sessions/provider", _login(sim), methods=["POST"]),
         Route(f"{base}/api/session", _logout(sim), methods=["DELETE"]),
         Route(f"{base}/api/query", bearer(sim, "vcd", _query(sim))),
+        Route(f"{base}/api/vApp/vm-{{uuid}}", bearer(sim, "vcd", _vm_detail(sim))),
         Route(
             f"{api}/1.0.0/orgs",
             bearer(sim, "vcd", _collection(sim, "orgs", views_vcd.org_records, "VcdOrgs")),

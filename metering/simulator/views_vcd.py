@@ -211,6 +211,34 @@ def vm_records(view: View) -> list[Record]:
     return out
 
 
+def vm_detail(vm: Record) -> Record:
+    """The VM document (legacy JSON) of an adminVM record: its spec section and disk."""
+    cpus = int(vm["numberOfCpus"])
+    return {
+        "href": vm["href"],
+        "id": vm["id"],
+        "name": vm["name"],
+        "type": "application/vnd.vmware.vcloud.vm+json",
+        "status": 4 if vm["status"] == "POWERED_ON" else 8,
+        "vmSpecSection": {
+            "modified": False,
+            "osType": "ubuntu64Guest",
+            "numCpus": cpus,
+            "numCoresPerSocket": 2 if cpus % 2 == 0 and cpus > 2 else 1,
+            "memoryResourceMb": {"configured": int(vm["memoryMB"])},
+            "diskSection": {
+                "diskSettings": [
+                    {
+                        "diskId": "2000",
+                        "sizeMb": int(vm["totalStorageAllocatedMb"]),
+                        "storageProfile": {"name": vm["storageProfileName"]},
+                    }
+                ]
+            },
+        },
+    }
+
+
 def vdc_records(view: View) -> list[Record]:
     """``adminOrgVdc`` query records (go-vcd ``QueryResultOrgVdcRecordType``)."""
     vms, state = view.world.vms, _vm_state(view)

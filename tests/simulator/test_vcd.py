@@ -159,3 +159,14 @@ def test_state_changes_only_on_whole_hours(api: Api, sim: Simulation) -> None:
         vms = api.all_query("az1", "adminVM")
         states.append(Counter((v["status"], v["numberOfCpus"]) for v in vms))
     assert len({tuple(sorted(s.items())) for s in states}) > 5, "the month should evolve"
+
+
+def test_vm_detail_has_the_spec_section(api: Api) -> None:
+    vm = api.all_query("az1", "adminVM")[0]
+    path = vm["href"].split("http://sim", 1)[1]
+    detail = api.get(path).json()
+    spec = detail["vmSpecSection"]
+    assert spec["numCpus"] == vm["numberOfCpus"]
+    assert spec["memoryResourceMb"]["configured"] == vm["memoryMB"]
+    assert spec["numCpus"] % spec["numCoresPerSocket"] == 0
+    assert api.get("/az1/vcd/api/vApp/vm-nope").status_code == 404
