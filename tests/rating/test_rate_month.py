@@ -141,3 +141,22 @@ def test_rate_command_consolidates_and_refuses_a_bad_month(
     assert "--month: must be YYYY-MM" in capsys.readouterr().err
     assert main(["consolidate", "--day", "2026-10-02", "-c", str(provider)]) == 0
     assert "2026-10-02: 3 usage intervals" in capsys.readouterr().out
+
+
+def test_data_dictionary_describes_every_output_column(provider: Path) -> None:
+    from metering.rating.intervals import INTERVALS_SCHEMA
+    from metering.rating.tables import RATES, TENANTS
+
+    config = load_config(provider)
+    written = {n: pq.read_schema(p) for n, p in rate_month(config, OCT).paths.items()}
+    text = (Path(__file__).parents[2] / "docs" / "data-dictionary.md").read_text()
+    sections = {name: text.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0] for name in SCHEMAS}
+    sections["usage_intervals"] = text.split("### `usage_intervals`", 1)[1].split("\n### ", 1)[0]
+    schemas = {**written, "usage_intervals": INTERVALS_SCHEMA}
+    for name, schema in schemas.items():
+        for field in schema:
+            assert f"`{field.name}`" in sections[name], (name, field.name)
+    for schema, name in ((RATES, "rates"), (TENANTS, "tenants")):
+        section = text.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
+        for field in schema:
+            assert f"`{field.name}`" in section, (name, field.name)
