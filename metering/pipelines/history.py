@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,22 +103,29 @@ class RunHistory:
         self.path = path
         self._now = now or (lambda: datetime.now(UTC))
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        # One connection shared by this process's threads (the scheduler's worker, the main
+        # thread), serialised by a lock; other processes share the file through WAL.
+        self._guard = threading.RLock()
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("pragma journal_mode=wal")
+        # NORMAL in WAL mode never corrupts; a power cut may lose the last records, which at
+        # worst makes catch-up run an (idempotent) period again.
+        self._db.execute("pragma synchronous=normal")
+        self._db.executescript(_SCHEMA)
+        weakref.finalize(self, self._db.close)  # closed when the history is dropped
+
+    def close(self) -> None:
+        with self._guard:
+            self._db.close()
 
     def _stamp(self) -> str:
         return _now_text(self._now())
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("pragma journal_mode=wal")
-            db.execute("pragma synchronous=full")
-            db.row_factory = sqlite3.Row
-            yield db
-        finally:
-            db.close()
+        with self._guard:
+            yield self._db
 
     # --- writing ----------------------------------------------------------------------------
 

@@ -164,10 +164,10 @@ class PipelineRunner:
         for seq, step in enumerate(pipeline.steps):
             if self.stop.is_set():
                 return self._stopped(ctx, step.name, total)
-            outcome = self._step(ctx, seq, step.name)
+            outcome, rows = self._step(ctx, seq, step.name)
             if outcome is not None:
                 return outcome
-            total += self._step_rows(run_id, seq)
+            total += rows
         self.history.finish_run(run_id, "succeeded")
         log.info(
             "%s %s succeeded: %d rows in %.1fs",
@@ -179,14 +179,8 @@ class PipelineRunner:
         )
         return RunOutcome(name, period, run_id, "succeeded", rows=total)
 
-    def _step_rows(self, run_id: str, seq: int) -> int:
-        for row in self.history.steps(run_id):
-            if row["seq"] == seq:
-                return int(row["rows"])
-        return 0
-
-    def _step(self, ctx: StepContext, seq: int, step: str) -> RunOutcome | None:
-        """Run one step; None when it succeeded, else the run's (failed) outcome."""
+    def _step(self, ctx: StepContext, seq: int, step: str) -> tuple[RunOutcome | None, int]:
+        """Run one step; (None, rows) when it succeeded, else the run's (failed) outcome."""
         extra = {"pipeline": ctx.pipeline, "period": ctx.period, "run_id": ctx.run_id, "step": step}
         self.history.start_step(ctx.run_id, seq, step)
         began = time.monotonic()
@@ -194,9 +188,10 @@ class PipelineRunner:
             rows = self.registry[step](ctx) or 0
         except MeteringError as exc:
             kind = "transient" if isinstance(exc, TransientError) else "terminal"
-            return self._failed(ctx, seq, step, str(exc), kind, exc)
+            return self._failed(ctx, seq, step, str(exc), kind, exc), 0
         except Exception as exc:
-            return self._failed(ctx, seq, step, f"{type(exc).__name__}: {exc}", "terminal", exc)
+            error = f"{type(exc).__name__}: {exc}"
+            return self._failed(ctx, seq, step, error, "terminal", exc), 0
         except BaseException:  # KeyboardInterrupt, SystemExit: record, then let it unwind
             self.history.finish_step(ctx.run_id, seq, "interrupted")
             self.history.finish_run(
@@ -219,7 +214,7 @@ class PipelineRunner:
             time.monotonic() - began,
             extra={**extra, "rows": rows},
         )
-        return None
+        return None, rows
 
     def _failed(
         self, ctx: StepContext, seq: int, step: str, error: str, kind: str, exc: BaseException
