@@ -217,3 +217,25 @@ def test_a_second_close_while_one_runs_is_refused_with_one_line(tmp_path):
         fcntl.flock(handle, fcntl.LOCK_EX)
         with pytest.raises(LockError, match="another close is running"):
             close(config)
+
+
+def test_a_close_failing_while_numbering_leaves_no_number_taken(tmp_path, monkeypatch):
+    from metering.close.settings import InvoicingSettings
+
+    config = build_month(tmp_path)
+    real = InvoicingSettings.number
+    calls = []
+
+    def fail_on_third(self, kind, seq, year, month):
+        calls.append(seq)
+        if len(calls) == 3:
+            raise OSError("disk vanished")  # a crash in the middle of the numbering transaction
+        return real(self, kind, seq, year, month)
+
+    monkeypatch.setattr(InvoicingSettings, "number", fail_on_third)
+    with pytest.raises(OSError):
+        close(config)
+    register = Register(load_settings(config).register_path, config.name)
+    assert register.documents() == []  # rolled back: no draft, no number
+    monkeypatch.setattr(InvoicingSettings, "number", real)
+    assert close(config).invoices == ("INV-2026-000001", "INV-2026-000002", "INV-2026-000003")
