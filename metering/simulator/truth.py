@@ -18,6 +18,7 @@ must start and end on whole hours of the simulation (the state only changes on w
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import TypedDict
@@ -65,11 +66,30 @@ def _hours(start: datetime, window: Window) -> tuple[int, int]:
 
 
 def _add(
-    acc: dict[Key, int], site: Ints, org: Ints, product: str, dims: list[str], q: Ints
+    acc: dict[Key, int],
+    site: Ints,
+    org: Ints,
+    product: str,
+    dims: tuple[Ints, Sequence[str]],
+    q: Ints,
 ) -> None:
-    for s, o, d, v in zip(site.tolist(), org.tolist(), dims, q.tolist(), strict=True):
-        if v:
-            acc[(s, o, product, d)] += v
+    """Sum ``q`` per (site, org, dimension code) in numpy; only the groups loop in Python."""
+    codes, labels = dims
+    keep = q != 0
+    if not keep.any():
+        return
+    width, orgs = len(labels), int(org.max()) + 1
+    keys = (site[keep] * orgs + org[keep]) * width + codes[keep]
+    groups, inverse = np.unique(keys, return_inverse=True)
+    sums = np.zeros(len(groups), dtype=np.int64)
+    np.add.at(sums, inverse, q[keep])
+    for key, total in zip(groups.tolist(), sums.tolist(), strict=True):
+        so, d = divmod(key, width)
+        acc[(so // orgs, so % orgs, product, labels[d])] += total
+
+
+def _none(n: int) -> tuple[Ints, Sequence[str]]:
+    return np.zeros(n, dtype=np.int64), ("",)
 
 
 def _split(lo: Ints, hi: Ints, at: Ints) -> tuple[tuple[Ints, Ints], tuple[Ints, Ints]]:
@@ -83,31 +103,28 @@ def _vms(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     (l1, h1), (l2, h2) = _split(lo, hi, v.resize_h)
     on1 = overlap(l1, h1, l1, h1) - overlap(l1, h1, v.off_a, v.off_b)
     on2 = overlap(l2, h2, l2, h2) - overlap(l2, h2, v.off_a, v.off_b)
-    blank = [""] * len(v.site)
-    _add(acc, v.site, v.org, "vcpu", blank, v.vcpu0 * on1 + v.vcpu1 * on2)
-    _add(acc, v.site, v.org, "ram", blank, v.mem0 * on1 + v.mem1 * on2)
-    policies = [w.inventory.vm_storage_policies[p] for p in v.spolicy.tolist()]
+    n = len(v.site)
+    _add(acc, v.site, v.org, "vcpu", _none(n), v.vcpu0 * on1 + v.vcpu1 * on2)
+    _add(acc, v.site, v.org, "ram", _none(n), v.mem0 * on1 + v.mem1 * on2)
+    policies = (v.spolicy, w.inventory.vm_storage_policies)
     _add(acc, v.site, v.org, "vm_disk", policies, v.disk_mb * overlap(lo, hi, lo, hi))
 
 
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     c, p = w.clusters, w.apps
-    _add(acc, c.site, c.org, "tkg_cluster", [""] * len(c.site), overlap(a, b, c.created, c.deleted))
-    app_ids = [w.inventory.apps[t].app_id for t in p.template.tolist()]
+    _add(acc, c.site, c.org, "tkg_cluster", _none(len(c.site)), overlap(a, b, c.created, c.deleted))
+    app_ids = (p.template, [t.app_id for t in w.inventory.apps])
     _add(acc, p.site, p.org, "alp_instance", app_ids, overlap(a, b, p.created, p.deleted))
 
 
 def _dse(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     d = w.dse
-    kinds = [DSE_KINDS[k] for k in d.kind.tolist()]
-    cpu = np.array(
-        [millicores(SERVICE_CPU[k][q]) for k, q in zip(kinds, d.service_q.tolist(), strict=True)],
-        dtype=np.int64,
-    )
+    table = np.array([[millicores(q) for q in SERVICE_CPU[k]] for k in DSE_KINDS], np.int64)
+    cpu = table[d.kind, d.service_q]
     lo, hi = np.maximum(a, d.created), np.minimum(b, d.deleted)
     (l1, h1), (l2, h2) = _split(lo, hi, d.change_h)
     replica_hours = d.replicas0 * overlap(l1, h1, l1, h1) + d.replicas1 * overlap(l2, h2, l2, h2)
-    _add(acc, d.site, d.org, "dse_core", kinds, cpu * replica_hours)
+    _add(acc, d.site, d.org, "dse_core", (d.kind, DSE_KINDS), cpu * replica_hours)
 
 
 def _buckets(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
@@ -119,13 +136,14 @@ def _buckets(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     m = overlap(grow_from, hi, grow_from, hi)
     first = grow_from - base
     chunk_hours = n * k.chunks0 + k.growth * (m * first + m * (m - 1) // 2)
-    policies = [w.inventory.object_policies[p].name for p in k.policy.tolist()]
+    policies = (k.policy, [p.name for p in w.inventory.object_policies])
     _add(acc, k.site, k.org, "object_storage", policies, chunk_hours)
     prefix = weight_prefix(a, max(a, b))
     lo_i, hi_i = np.clip(lo - a, 0, b - a), np.clip(hi - a, 0, b - a)
     weight = np.where(hi > lo, prefix[np.maximum(hi_i, lo_i)] - prefix[lo_i], 0)
     for verb, rate in (("GET", k.req_get), ("PUT", k.req_put), ("DELETE", k.req_delete)):
-        _add(acc, k.site, k.org, "object_requests", [verb] * len(k.site), rate * weight)
+        verbs = (np.zeros(len(k.site), dtype=np.int64), (verb,))
+        _add(acc, k.site, k.org, "object_requests", verbs, rate * weight)
 
 
 def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow]:
