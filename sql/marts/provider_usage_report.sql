@@ -1,7 +1,7 @@
 -- provider_usage_report: the month-end usage report for the commerce portal (long format).
 -- grain: one row per site × tenant × product × dimension × metric; site '*' rows are the
 --   tenant's total over all sites, and tenant '*' rows the provider's total (per site and '*').
--- reads: rated_usage (quantities per resource and day), report_node_clusters (TKG node VM →
+-- reads: rated_usage and unrated_usage (every metered quantity, priced or not), report_node_clusters (TKG node VM →
 --   cluster, from usage_intervals), report_clusters (cluster id → name), report_ose_stats
 --   (objects, buckets, users per site and tenant at the month's last sample), report_params
 --   (hours_in_month, dse_vcpus_per_core).
@@ -20,15 +20,14 @@ with params as (
 ),
 
 usage as (
-    select
-        u.site,
-        u.tenant_id,
-        u.resource_id,
-        u.product,
-        u.dimension,
-        u.unit,
-        u.quantity
+    -- all metered usage: rated, and unrated (no price or no tenant) which is still reported
+    select u.site, u.tenant_id, u.resource_id, u.product, u.dimension, u.unit, u.quantity
     from rated_usage as u
+    union all
+    select
+        n.site, coalesce(n.tenant_id, 'unmapped:' || n.org_name) as tenant_id, n.resource_id,
+        n.product, n.dimension, n.unit, n.quantity
+    from unrated_usage as n
 ),
 
 measures as (

@@ -197,3 +197,33 @@ def test_showback_is_marked_as_an_estimate_and_not_numbered(closed):
     assert "94,66" in html and "web-01" in html
     with pytest.raises(ConfigError, match="unknown tenant 'nobody'"):
         showback_html(config, "nobody", MONTH, now=FROZEN_NOW)
+
+
+def test_unpriced_usage_is_still_reported_to_the_provider(tmp_path):
+    config = build_month(tmp_path)
+    tables = rating_rows(load_case())
+    tables["unrated_usage"] = [
+        {
+            "month": MONTH.start.date(),
+            "site": "az2",
+            "org_name": "shadow-it",
+            "tenant_id": None,
+            "resource_id": "vm-x",
+            "resource_name": "x",
+            "product": "vcpu",
+            "dimension": "",
+            "quantity": Decimal("100"),
+            "unit": "vCPU-hour",
+            "reason": "no price",
+        }
+    ]
+    write_rating(config, tables)
+    result = close_month(config, MONTH, rate=False, now=FROZEN_NOW, show_progress=False)
+    rows = {
+        (r["site"], r["tenant_id"], r["metric"]): Decimal(r["quantity"])
+        for r in _report_rows(result)
+        if r["product"] in ("vcpu", "vm")
+    }
+    assert rows[("az2", "unmapped:shadow-it", "vcpu_quantity")] == 100
+    assert rows[("az2", "unmapped:shadow-it", "vms")] == 1
+    assert rows[("*", "*", "vms")] == 7
