@@ -116,3 +116,11 @@ def test_slow_and_dropped_responses_over_a_real_port() -> None:
             with pytest.raises(httpx.RemoteProtocolError):
                 client.get(ORGS)
             assert client.get(ORGS).status_code == 200
+
+
+def test_dropped_connection_in_process_is_a_transport_error(api: Api) -> None:
+    api.tokens["az1"] = api.login("az1")
+    api.sim.faults.add("drop", pattern="*/orgs", limit=1)
+    with pytest.raises(httpx.TransportError):
+        api.get(ORGS)
+    assert api.get(ORGS).status_code == 200

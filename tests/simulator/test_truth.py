@@ -6,6 +6,9 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from metering.simulator import Simulation
 from metering.window import Window
 
@@ -90,3 +93,17 @@ def test_clock_endpoint(api: Api) -> None:
     assert moved.json() == {"now": "2026-10-05T07:00:00+00:00", "hour": 103}
     assert api.request("GET", "/_sim/clock").json()["hour"] == 103
     assert api.request("POST", "/_sim/clock", json={"when": "x"}).status_code == 400
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=st.integers(-48, 790), span1=st.integers(1, 400), span2=st.integers(1, 400))
+def test_truth_of_adjacent_windows_adds_up(sim: Simulation, a: int, span1: int, span2: int) -> None:
+    def totals(lo: int, hi: int) -> dict[tuple[str, ...], Decimal]:
+        rows = sim.truth(Window(START + hours(lo), START + hours(hi)))
+        return {(r["site"], r["org_name"], r["product"], r["dimension"]): Decimal(r["quantity"])
+                for r in rows}  # fmt: skip
+
+    left, right = totals(a, a + span1), totals(a + span1, a + span1 + span2)
+    whole = totals(a, a + span1 + span2)
+    keys = set(left) | set(right)
+    assert whole == {k: left.get(k, Decimal(0)) + right.get(k, Decimal(0)) for k in keys}
