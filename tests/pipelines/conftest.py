@@ -103,7 +103,9 @@ class Ledger:
             )
 
     def _db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, isolation_level=None)
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("pragma synchronous=off")  # a test's scratch file: no fsync needed
+        return db
 
     def step(self, name: str) -> Callable[[StepContext], int]:
         def run(ctx: StepContext) -> int:

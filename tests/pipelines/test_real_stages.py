@@ -8,6 +8,7 @@ asserted does not depend on the interval.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from metering.window import Window
 from .conftest import FakeClock
 
 simulator = pytest.importorskip("metering.simulator")
+load_inventory = pytest.importorskip("metering.simulator.inventory").load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 OCT_1 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -43,13 +45,17 @@ class Provider:
 
 @pytest.fixture
 def provider(tmp_path: Path) -> Iterator[Provider]:
-    sim = simulator.Simulation.from_sample_data(seed=7, start=OCT_1)
+    # four organisations of the sample inventory keep collection and the close's PDFs quick
+    inventory = load_inventory()
+    inventory = dataclasses.replace(inventory, orgs=inventory.orgs[:4])
+    sim = simulator.Simulation.from_sample_data(seed=7, start=OCT_1, inventory=inventory)
     with simulator.serve_in_thread(sim) as server:
         path = sim.provider_config(tmp_path, server)
         text = path.read_text(encoding="utf-8").replace(
             "[provider]\n", "[provider]\nsampling_interval_minutes = 360\n", 1
         )
-        path.write_text(text + '\n[scheduler]\nstart_date = "2026-10-01"\n', encoding="utf-8")
+        text += '\n[scheduler]\nstart_date = "2026-10-01"\n\n[invoicing]\nworkers = 1\n'
+        path.write_text(text, encoding="utf-8")
         yield Provider(sim, load_config(path))
 
 
