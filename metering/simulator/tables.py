@@ -18,10 +18,11 @@ NEVER = 2**30
 CHUNK_BYTES = 2**21
 Ints = npt.NDArray[np.int64]
 
+# Service CPU limits per kind, used in turn by a kind's instances (all quantity forms appear).
 SERVICE_CPU = {
-    "rabbitmq": ("1500m", "1", "2"),
-    "postgres": ("2", "4", "500m"),
-    "mysql": ("1", "2", "0.5"),
+    "rabbitmq": ("1500m", "2", "1"),
+    "postgres": ("2", "500m", "4"),
+    "mysql": ("0.5", "2", "1"),
 }
 SIDECAR_CPU = ("100m", "250m")
 OPERATOR_CPU = ("500m", "200m")

@@ -316,8 +316,7 @@ def _dse(rng: np.random.Generator, inv: Inventory, hours: int, c: Clusters) -> D
     deleted = np.maximum(created + 1, np.minimum(deleted, c.deleted[cluster]))
     replicas0 = rng.choice(np.array([1, 3]), n).astype(np.int64)
     changed = rng.random(n) < 0.3
-    org_site = [(int(r[0]), int(r[1])) for r in rows]
-    ordinal = np.array([org_site[:i].count(org_site[i]) for i in range(n)], dtype=np.int64)
+    ordinal = _ordinals_by(cols[:, 0] * len(inv.sites) + cols[:, 1])
     return DataSolutions(
         site=cols[:, 1].copy(),
         org=cols[:, 0].copy(),
@@ -331,10 +330,20 @@ def _dse(rng: np.random.Generator, inv: Inventory, hours: int, c: Clusters) -> D
         change_h=np.where(changed, rng.integers(24, max(25, hours - 24), n), NEVER).astype(
             np.int64
         ),
-        service_q=rng.integers(0, 3, n).astype(np.int64),
+        service_q=_ordinals_by(cols[:, 2]) % 3,
         sidecar_q=rng.integers(0, len(SIDECAR_CPU), n).astype(np.int64),
         operator_q=rng.integers(0, len(OPERATOR_CPU), n).astype(np.int64),
     )
+
+
+def _ordinals_by(labels: Ints) -> Ints:
+    """Position of each element among the earlier elements with the same label."""
+    seen: dict[int, int] = {}
+    out = np.zeros(len(labels), dtype=np.int64)
+    for i, label in enumerate(labels.tolist()):
+        out[i] = seen.get(label, 0)
+        seen[label] = out[i] + 1
+    return out
 
 
 def _buckets(rng: np.random.Generator, inv: Inventory, hours: int, c: Clusters) -> Buckets:
