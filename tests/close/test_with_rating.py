@@ -94,3 +94,12 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
         == 0
     )
     assert (config.out_dir / "showback" / "acme-2026-10.html").exists()
+    # month to date: rates the current month first (no usage yet here) and says so
+    assert (
+        main(["showback", "--tenant", "acme", "--month-to-date", "-c", str(config.source_file)])
+        == 0
+    )
+    pages = sorted((config.out_dir / "showback").glob("acme-*.html"))
+    assert len(pages) == 2
+    current = next(p for p in pages if p.name != "acme-2026-10.html").read_text()
+    assert "ESTIMATE: not an invoice" in current
