@@ -99,7 +99,5 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
         main(["showback", "--tenant", "acme", "--month-to-date", "-c", str(config.source_file)])
         == 0
     )
-    pages = sorted((config.out_dir / "showback").glob("acme-*.html"))
-    assert len(pages) == 2
-    current = next(p for p in pages if p.name != "acme-2026-10.html").read_text()
+    current = (config.out_dir / "showback" / f"acme-{datetime.now(UTC):%Y-%m}.html").read_text()
     assert "ESTIMATE: not an invoice" in current
