@@ -76,7 +76,8 @@ def consolidated_intervals(
     days = [day - timedelta(days=1), day, day + timedelta(days=1)]
     register_lake(con, lake, LAKE_INPUTS, days)
     set_consolidation_params(con, day, settings)
-    run_models(con, MODELS)
+    run_models(con, [m for m in MODELS if m.startswith("staging/")])
+    run_models(con, [m for m in MODELS if m.startswith("intermediate/")], materialize=True)
     run_models(con, ["marts/usage_intervals.sql"], materialize=True)
     return con.sql("select * from usage_intervals").to_arrow_table().cast(INTERVALS_SCHEMA)
 

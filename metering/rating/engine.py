@@ -3,8 +3,9 @@
 Rating SQL never reads files itself (it must stay portable to Spark): the engine registers
 each lake dataset as a view of the same name over the Parquet files of the days needed,
 registers the pricing tables, then creates one view per SQL file, named after the file
-(``intermediate/int_rate_parts.sql`` → ``int_rate_parts``). Marts are materialised as
-tables so audits and writers read them once.
+(``intermediate/int_rate_parts.sql`` → ``int_rate_parts``). Intermediate models and marts
+are materialised as temp tables: several later models and the audits read each of them, and
+planning the whole view chain again for each reader costs more than the rows.
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def rate_on(
     """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it."""
     register_inputs(con, pricing, tenants)
     set_rating_params(con, month, settings, pricing, estimated=estimated)
-    run_models(con, INTERMEDIATE)
+    run_models(con, INTERMEDIATE, materialize=True)
     run_models(con, MARTS, materialize=True)
     for name in audit_names():
         bad = audit(con, name)
