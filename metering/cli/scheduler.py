@@ -142,7 +142,7 @@ def pipeline_runs_command(
             run.trigger,
             run.status,
             run.step or "",
-            run.started_at,
+            run.started_at[:19].replace("T", " "),
             "" if duration is None else f"{duration:.1f}s",
             str(run.rows),
             run.error or "",

@@ -131,17 +131,27 @@ class PipelineRunner:
     # --- requirements -----------------------------------------------------------------------
 
     def blockers(self, pipeline: Pipeline, period: str) -> list[str]:
-        """Why ``period`` of ``pipeline`` may not run yet: each required run not succeeded."""
+        """Why ``period`` of ``pipeline`` may not run yet: each required run not succeeded.
+
+        Consecutive periods in the same state read as one range ("nightly 2026-10-02 ..
+        2026-10-31 have not run"); a failure is listed with its error.
+        """
         if pipeline.requires is None:
             return []
         required = self.pipeline(pipeline.requires)
         runs = self.history.latest_by_period(required.name)
-        reasons = []
+        groups: list[tuple[str, str, str]] = []  # (first, last, state)
         window = self.window(pipeline, period)
         for start in _sub_periods(required, window, self.settings):
             key = period_key(required.period, start)
-            reasons.extend(_blocker(required.name, key, runs.get(key, [])))
-        return reasons
+            state = _blocker(runs.get(key, []))
+            if state is None:
+                continue
+            if groups and groups[-1][2] == state and not state.startswith("failed"):
+                groups[-1] = (groups[-1][0], key, state)
+            else:
+                groups.append((key, key, state))
+        return [_describe(required.name, first, last, state) for first, last, state in groups]
 
     def waiting_reason(self, pipeline: Pipeline, period: str, blockers: list[str]) -> str:
         shown = "; ".join(blockers[:5])
@@ -261,12 +271,22 @@ def _sub_periods(
         yield window.start
 
 
-def _blocker(name: str, period: str, runs: list[RunRecord]) -> list[str]:
+def _blocker(runs: list[RunRecord]) -> str | None:
+    """The state of a required period that blocks, or None when it succeeded."""
     if any(run.status == "succeeded" for run in runs):
-        return []
+        return None
     if not runs:
-        return [f"{name} {period} has not run"]
+        return "not run"
     latest = runs[0]
     if latest.status == "failed":
-        return [f"{name} {period} failed ({latest.error})"]
-    return [f"{name} {period} is {latest.status}"]
+        return f"failed ({latest.error})"
+    return latest.status
+
+
+def _describe(name: str, first: str, last: str, state: str) -> str:
+    """``nightly 2026-10-14 failed (...)``, ``nightly 2026-10-02 .. 2026-10-31 have not run``."""
+    if state.startswith("failed"):
+        return f"{name} {first} {state}"
+    if first == last:
+        return f"{name} {first} " + ("has not run" if state == "not run" else f"is {state}")
+    return f"{name} {first} .. {last} " + ("have not run" if state == "not run" else f"are {state}")

@@ -198,3 +198,21 @@ def test_collect_tick_collects_the_grid_instant_once(tmp_path: Path, ledger: Led
     assert sched.tick("collect", utc(2026, 10, 1, 6, 45)) == []  # beyond the misfire grace: skipped
     assert [p for _, _, p in ledger.calls("collect")] == ["2026-10-01T05:00Z"]
     assert timedelta(minutes=30) == sched.settings.misfire_grace
+
+
+def test_the_waiting_reason_groups_nights_and_names_each_failure(
+    tmp_path: Path, ledger: Ledger
+) -> None:
+    ledger.failures[("consolidate", "2026-10-05")] = fail_with(TerminalError, "bad file")
+    ledger.failures[("consolidate", "2026-10-06")] = fail_with(TerminalError, "bad file")
+    clock = FakeClock(utc(2026, 11, 1, 2, 0))
+    runner = PipelineRunner(make_config(tmp_path), registry=ledger.registry(), clock=clock)
+    with runner.locked():
+        for day in range(1, 11):
+            runner.run("nightly", f"2026-10-{day:02d}", "manual")
+    blockers = runner.blockers(runner.pipeline("close"), "2026-10")
+    assert blockers == [
+        "nightly 2026-10-05 failed (bad file)",
+        "nightly 2026-10-06 failed (bad file)",
+        "nightly 2026-10-11 .. 2026-10-31 have not run",
+    ]
