@@ -19,7 +19,7 @@ from metering.simulator.routes_usage import usage
 from metering.simulator.routes_vcd import view
 from metering.simulator.simulation import CLOUDIAN_USER, Simulation
 from metering.simulator.tables import USERS
-from metering.simulator.views_vcd import View, orgs_present
+from metering.simulator.views_vcd import View
 
 Handler = Callable[[Request, View], Response]
 EMPTY = Response(status_code=204)
@@ -57,7 +57,10 @@ def _limit_offset(request: Request, rows: list[dict[str, Any]], key: str) -> lis
 
 def group_list(request: Request, v: View) -> Response:
     prefix = request.query_params.get("prefix", "")
-    rows = sorted((_group_info(v, org) for org in orgs_present(v)), key=lambda g: str(g["groupId"]))
+    rows = sorted(
+        (_group_info(v, org) for org in views_storage.storage_orgs(v)),
+        key=lambda g: str(g["groupId"]),
+    )
     rows = [g for g in rows if str(g["groupId"]).startswith(prefix)]
     return JSONResponse(_limit_offset(request, rows, "groupId"))
 

@@ -7,7 +7,8 @@ and only hours in which a selected bucket existed. A row:
 ``{"timestamp": "<epoch ms of the interval start>", "operation", "value", "count",
 "maxValue", "averageValue", "whitelistValue"}``. For SB/SO, ``value`` is the level during the
 hour; for a day or month it is the maximum (``averageValue`` the floor of the mean). For
-requests and bytes in/out, ``value`` is the sum over the interval.
+requests and bytes in/out, ``value`` is the sum over the interval. A deleted bucket's
+history stays queryable by its id (it no longer appears in ``/system/bucketusage``).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def usage(request: Request, v: View) -> Response:
     start, end = _when(p.get("startTime"), "startTime"), _when(p.get("endTime"), "endTime")
     parts = ident.split("|", 2)
     selector = dict(zip(("groupId", "userId", "bucketName"), parts, strict=False))
-    picked = views_storage.select(v, selector)
+    picked = views_storage.select(v, selector, history=True)
     if picked is None:
         return Response(status_code=204)
     lo, hi = _hour_of(v, start), min(_hour_of(v, end), v.hour)

@@ -24,10 +24,23 @@ QUOTA_BYTES = 2**40  # 1 TiB per tenant, for OSE's availableBytes
 OPERATIONS = ("SB", "SO", "HG", "HP", "HD", "BI", "BO")
 
 
-def buckets_here(v: View, org: int | None = None, user: int | None = None) -> list[int]:
-    """Buckets this site reports (alive now), optionally of one org / user."""
+def storage_orgs(v: View) -> list[int]:
+    """Orgs of this site onboarded to object storage (OSE tenants, Cloudian groups): those
+    with a bucket at any site. The others have no group and answer 204 / 404."""
+    with_buckets = set(np.unique(v.world.buckets.org).tolist())
+    return [org for org in orgs_present(v) if org in with_buckets]
+
+
+def buckets_here(
+    v: View, org: int | None = None, user: int | None = None, *, history: bool = False
+) -> list[int]:
+    """Buckets this site reports (alive now), optionally of one org / user. With
+    ``history``, also those created before now and deleted since (their usage history
+    stays queryable, as in Cloudian)."""
     b = v.world.buckets
-    mask = (b.site == v.site) & (b.created <= v.hour) & (v.hour < b.deleted)
+    mask = (b.site == v.site) & (b.created <= v.hour)
+    if not history:
+        mask &= v.hour < b.deleted
     if org is not None:
         mask &= b.org == org
     if user is not None:
@@ -80,12 +93,12 @@ def ose_tenants(v: View) -> list[Record]:
             "accessible": True,
             "local": True,
         }
-        for org in orgs_present(v)
+        for org in storage_orgs(v)
     ]
 
 
 def org_by_id(v: View, org_id: str) -> int | None:
-    for org in orgs_present(v):
+    for org in storage_orgs(v):
         if v.org_ref(org)["id"] == org_id:
             return org
     return None
@@ -153,13 +166,15 @@ def ose_backups(v: View, cluster: int) -> list[Record]:
 
 
 def group_of(v: View, group_id: str | None) -> int | None:
-    for org in orgs_present(v):
+    for org in storage_orgs(v):
         if v.world.group_ids[org] == group_id:
             return org
     return None
 
 
-def select(v: View, params: Mapping[str, str]) -> tuple[int, list[int]] | None:
+def select(
+    v: View, params: Mapping[str, str], *, history: bool = False
+) -> tuple[int, list[int]] | None:
     """(org, bucket indexes) picked by groupId [+ userId] [+ bucketName/bucket]."""
     org = group_of(v, params.get("groupId"))
     if org is None:
@@ -167,7 +182,7 @@ def select(v: View, params: Mapping[str, str]) -> tuple[int, list[int]] | None:
     user = params.get("userId")
     if user is not None and user not in USERS:
         return None
-    idx = buckets_here(v, org, USERS.index(user) if user else None)
+    idx = buckets_here(v, org, USERS.index(user) if user else None, history=history)
     wanted = params.get("bucketName") or params.get("bucket")
     if wanted:
         idx = [i for i in idx if bucket_name(v, i) == wanted]

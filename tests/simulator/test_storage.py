@@ -171,3 +171,28 @@ def test_bucket_series_sum_to_the_object_storage_truth(api: Api, sim: Simulation
         if r["product"] == "object_storage"
     }
     assert {k: v for k, v in totals.items() if v} == truth
+
+
+def test_a_deleted_buckets_history_stays_queryable(api: Api, sim: Simulation) -> None:
+    b = sim.world.buckets
+    gone = [i for i in range(len(b.site)) if 24 < b.deleted[i] < 744 and b.created[i] < 0]
+    assert gone, "the sample month deletes a bucket"
+    i = gone[0]
+    site = sim.sites[int(b.site[i])]
+    end = int(b.deleted[i])
+    sim.set_now(START + hours(end + 2))
+    from metering.simulator.views_storage import bucket_name
+    from metering.simulator.views_vcd import View
+
+    name = bucket_name(View(sim.world, sim.start, int(b.site[i]), sim.hour, ""), i)
+    gid = sim.world.group_ids[int(b.org[i])]
+    user = ("admin", "app", "velero")[int(b.user[i])]
+    listed = api.get(CLOUDIAN.format(site=site) + "/system/bucketusage", site, groupId=gid).json()
+    assert name not in {x["bucketName"] for u in listed or [] for x in u["buckets"]}
+    when = START + hours(end - 2)
+    series = api.get(CLOUDIAN.format(site=site) + "/usage", site, id=f"{gid}|{user}|{name}",
+                     operation="SB", startTime=f"{when:%Y%m%d%H%M}",
+                     endTime=f"{when + hours(4):%Y%m%d%H%M}").json()  # fmt: skip
+    assert [int(p["timestamp"]) for p in series] == [
+        int((when + hours(k)).timestamp()) * 1000 for k in (0, 1)
+    ]
