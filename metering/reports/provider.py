@@ -144,12 +144,24 @@ def report_rows(con: duckdb.DuckDBPyConnection, month: Window) -> list[dict[str,
     return rows
 
 
+def _cell(column: str, value: Any) -> str:
+    """Quantities in plain notation; a tenant-supplied name that a spreadsheet would run as a
+    formula (=, +, -, @) is prefixed with an apostrophe."""
+    if column == "quantity":
+        return f"{value:f}"
+    text = "" if value is None else str(value)
+    if column == "tenant_name" and text.startswith(("=", "+", "-", "@")):
+        return "'" + text
+    return text
+
+
 def report_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The commerce-portal CSV (columns: ``CSV_COLUMNS``, documented in docs/reports.md)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([f"{row[c]:f}" if c == "quantity" else row[c] for c in CSV_COLUMNS])
+        writer.writerow([_cell(c, row[c]) for c in CSV_COLUMNS])
     return out.getvalue().encode("utf-8")
 
 

@@ -227,3 +227,21 @@ def test_unpriced_usage_is_still_reported_to_the_provider(tmp_path):
     assert rows[("az2", "unmapped:shadow-it", "vcpu_quantity")] == 100
     assert rows[("az2", "unmapped:shadow-it", "vms")] == 1
     assert rows[("*", "*", "vms")] == 7
+
+
+def test_report_csv_never_hands_a_spreadsheet_a_formula():
+    from metering.reports.provider import report_csv
+
+    row = {
+        "month": "2026-10",
+        "site": "az1",
+        "tenant_id": "x",
+        "tenant_name": "=cmd|' /C calc'!A0",
+        "product": "vm",
+        "dimension": "",
+        "metric": "vms",
+        "quantity": Decimal("1"),
+        "unit": "VMs",
+    }
+    line = report_csv([row]).decode().splitlines()[1]
+    assert "'=cmd" in line and ",1,VMs" in line
