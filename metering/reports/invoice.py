@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from metering.reports.chart import daily_stacked_bars
-from metering.reports.formatting import dec
+from metering.reports.formatting import dec, spreadsheet_safe
 from metering.reports.render import Renderer, atomic_write
 
 APPENDIX_ROWS = 15  # usage rows printed in the PDF (keeps it ~2 pages); the attached CSV has all
@@ -37,6 +37,7 @@ USAGE_CSV_COLUMNS = (
     "last_date",
 )
 
+_NAMES = ("resource_id", "resource_name", "dimension")  # tenant-controlled text
 TEMPLATES = {"invoice": "invoice.html.j2", "credit_note": "credit_note.html.j2"}
 
 
@@ -123,7 +124,11 @@ def usage_csv(number: str, body: dict[str, Any]) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(USAGE_CSV_COLUMNS)
     for row in body["usage"]:
-        writer.writerow([number, body["tenant_id"], *(row[c] for c in USAGE_CSV_COLUMNS[2:])])
+        cells = [
+            spreadsheet_safe(str(row[c] or "")) if c in _NAMES else row[c]
+            for c in USAGE_CSV_COLUMNS[2:]
+        ]
+        writer.writerow([number, body["tenant_id"], *cells])
     return out.getvalue().encode("utf-8")
 
 

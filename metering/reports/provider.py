@@ -23,6 +23,7 @@ from metering.close.settings import InvoicingSettings
 from metering.config import ProviderConfig
 from metering.lake.store import read_dataset
 from metering.reports.chart import horizontal_bars
+from metering.reports.formatting import spreadsheet_safe
 from metering.reports.render import Renderer, atomic_write
 from metering.window import Window
 
@@ -150,9 +151,7 @@ def _cell(column: str, value: Any) -> str:
     if column == "quantity":
         return f"{value:f}"
     text = "" if value is None else str(value)
-    if column == "tenant_name" and text.startswith(("=", "+", "-", "@")):
-        return "'" + text
-    return text
+    return spreadsheet_safe(text) if column in ("tenant_name", "dimension") else text
 
 
 def report_csv(rows: list[dict[str, Any]]) -> bytes:

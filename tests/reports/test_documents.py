@@ -245,3 +245,25 @@ def test_report_csv_never_hands_a_spreadsheet_a_formula():
     }
     line = report_csv([row]).decode().splitlines()[1]
     assert "'=cmd" in line and ",1,VMs" in line
+
+
+def test_usage_csv_escapes_formula_like_resource_names_but_not_amounts():
+    body = {
+        "tenant_id": "t",
+        "usage": [
+            {
+                "site": "az1",
+                "resource_id": "vm-1",
+                "resource_name": "@SUM(A1)",
+                "product": "vcpu",
+                "dimension": "",
+                "unit": "vCPU-hour",
+                "quantity": "-2",
+                "list_amount": "-0.5",
+                "first_date": "2026-10-01",
+                "last_date": "2026-10-31",
+            }
+        ],
+    }
+    line = invoice.usage_csv("INV-1", body).decode().splitlines()[1]
+    assert line == "INV-1,t,az1,vm-1,'@SUM(A1),vcpu,,vCPU-hour,-2,-0.5,2026-10-01,2026-10-31"
