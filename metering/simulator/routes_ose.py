@@ -17,55 +17,59 @@ def _not_found(what: str) -> JSONResponse:
     return JSONResponse({"code": "NOT_FOUND", "message": f"{what} not found"}, status_code=404)
 
 
+def tenants(request: Request, v: View) -> Response:
+    return paging.ose_items(request, views_storage.ose_tenants(v))
+
+
+def _org(request: Request, v: View) -> int | None:
+    return views_storage.org_by_id(v, str(request.path_params["org_id"]))
+
+
+def users(request: Request, v: View) -> Response:
+    org = _org(request, v)
+    if org is None:
+        return _not_found("tenant")
+    return paging.ose_items(request, views_storage.ose_users(v, org))
+
+
+def usage(request: Request, v: View) -> Response:
+    org = _org(request, v)
+    if org is None:
+        return _not_found("tenant")
+    idx = views_storage.buckets_here(v, org)
+    return JSONResponse(views_storage.common_usage(v, "TENANT", idx))
+
+
+def buckets(request: Request, v: View) -> Response:
+    org = _org(request, v)
+    if org is None:
+        return _not_found("tenant")
+    return paging.ose_items(request, views_storage.ose_buckets(v, org))
+
+
+def policies(request: Request, v: View) -> Response:
+    items = [
+        {
+            "id": views_storage.policy_id(p.name),
+            "name": p.name,
+            "platformId": views_storage.policy_id(p.name),
+            "description": p.description,
+            "platform": "CLOUDIAN",
+        }
+        for p in v.world.inventory.object_policies
+    ]
+    return paging.ose_items(request, items)
+
+
+def backups(request: Request, v: View) -> Response:
+    urn = str(request.path_params["cluster"])
+    for c in live_clusters(v):
+        if v.cluster_id(c) == urn:
+            return paging.ose_items(request, views_storage.ose_backups(v, c))
+    return _not_found("cluster")
+
+
 def routes(sim: Simulation) -> list[Route]:
-    def tenants(request: Request, v: View) -> Response:
-        items = sim.cached(
-            ("ose.tenants", v.site, v.hour, v.base), lambda: views_storage.ose_tenants(v)
-        )
-        return paging.ose_items(request, items)
-
-    def org_or_404(request: Request, v: View) -> int | None:
-        return views_storage.org_by_id(v, str(request.path_params["org_id"]))
-
-    def users(request: Request, v: View) -> Response:
-        org = org_or_404(request, v)
-        if org is None:
-            return _not_found("tenant")
-        return paging.ose_items(request, views_storage.ose_users(v, org))
-
-    def usage(request: Request, v: View) -> Response:
-        org = org_or_404(request, v)
-        if org is None:
-            return _not_found("tenant")
-        idx = views_storage.buckets_here(v, org)
-        return JSONResponse(views_storage.common_usage(v, "TENANT", idx))
-
-    def buckets(request: Request, v: View) -> Response:
-        org = org_or_404(request, v)
-        if org is None:
-            return _not_found("tenant")
-        return paging.ose_items(request, views_storage.ose_buckets(v, org))
-
-    def policies(request: Request, v: View) -> Response:
-        items = [
-            {
-                "id": views_storage.policy_id(p.name),
-                "name": p.name,
-                "platformId": views_storage.policy_id(p.name),
-                "description": p.description,
-                "platform": "CLOUDIAN",
-            }
-            for p in v.world.inventory.object_policies
-        ]
-        return paging.ose_items(request, items)
-
-    def backups(request: Request, v: View) -> Response:
-        urn = str(request.path_params["cluster"])
-        for c in live_clusters(v):
-            if v.cluster_id(c) == urn:
-                return paging.ose_items(request, views_storage.ose_backups(v, c))
-        return _not_found("cluster")
-
     base = "/{site}/ose/api/v1"
     return [
         Route(f"{base}/core/associated-tenants", bearer(sim, "ose", tenants)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from metering.simulator import Simulation
 from metering.window import Window
@@ -34,3 +35,16 @@ def test_generated_provider_serves_its_apis() -> None:
     assert body["total"] > 1_000 and len(body["record"]) == 128
     orgs = api.get("/az2/vcd/cloudapi/1.0.0/orgs", "az2").json()
     assert orgs["resultTotal"] > 20
+
+
+def test_generated_provider_config_has_its_own_catalog(tmp_path: Path) -> None:
+    from metering.config import load_config
+    from metering.rating.catalog import load_catalog
+    from metering.simulator import serve_in_thread
+
+    sim = Simulation.generate(vms=500, clusters=10, tenants=120, seed=2, start=START)
+    with serve_in_thread(sim):
+        config = load_config(sim.provider_config(tmp_path))
+    tenants = load_catalog(config.tenant_catalog, "standard")
+    assert len(tenants) == 120 - 2  # every 50th org is left unmapped
+    assert config.tenant_catalog.parent == tmp_path.resolve()
