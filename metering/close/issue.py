@@ -83,6 +83,8 @@ def _draft(
             note = credit_note_body(old.body, old.number, reason)
             _insert_draft(con, register, month, note, at=at, credits=old)
         if body is not None:
+            if old is not None:  # printed on the corrected invoice; not part of its hash
+                body = {**body, "replaces_number": old.number}
             _insert_draft(con, register, month, body, at=at, replaces=old)
 
 

@@ -149,6 +149,9 @@ def test_reclose_after_price_correction_issues_credit_note_and_corrected_invoice
     assert corrected.total_amount == "90.74"
     # the issued invoice's PDF is untouched; the credit note names the invoice it cancels
     assert (first.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf").read_bytes() == old_pdf
+    corrected_text = pdf_text(second.out_dir / "invoices" / "2026-10" / "INV-2026-000004.pdf")
+    assert "corrects and replaces invoice INV-2026-000001" in corrected_text
+    assert "Total 90,74 €" in corrected_text
     text = pdf_text(second.out_dir / "credit_notes" / "2026-10" / "CN-2026-000001.pdf")
     assert "Credits invoice INV-2026-000001" in text and "Total -94,66 €" in text
     assert focus_sums(second) == {
