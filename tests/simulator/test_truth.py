@@ -107,3 +107,36 @@ def test_truth_of_adjacent_windows_adds_up(sim: Simulation, a: int, span1: int, 
     whole = totals(a, a + span1 + span2)
     keys = set(left) | set(right)
     assert whole == {k: left.get(k, Decimal(0)) + right.get(k, Decimal(0)) for k in keys}
+
+
+def test_truth_equals_served_clusters_apps_and_data_solutions(api: Api, sim: Simulation) -> None:
+    """Walk two days through the CSE, ALP and DSE APIs: hours and service vCPU-hours."""
+    window = Window(START + timedelta(days=20), START + timedelta(days=22))
+    rde = "/{site}/vcd/cloudapi/1.0.0/entities/types/vmware/{kind}"
+    served: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
+    for h in range(48):
+        sim.set_now(window.start + hours(h))
+        for site in ("az1", "az2"):
+
+            def get(path: str, site: str = site) -> list[dict]:
+                return list(api.get(path.format(site=site), site, pageSize=128).json()["values"])
+
+            for cluster in get(rde.replace("{kind}", "capvcdCluster/1.2.0")):
+                served[(site, cluster["org"]["name"], "tkg_cluster", "")] += 1
+            for app in get("/{site}/vcd/cloudapi/1.0.0/apps"):
+                served[(site, app["org"]["name"], "alp_instance", app["appId"])] += 1
+            for dse in get(rde.replace("{kind}", "dsInstance/0.1")):
+                spec = dse["entity"]["spec"]
+                (service,) = [c for c in spec["containers"] if c["role"] == "service"]
+                cpu = service["limits"]["cpu"]
+                vcpu = Decimal(cpu[:-1]) / 1000 if cpu.endswith("m") else Decimal(cpu)
+                kind = dse["name"].split("-")[0]
+                served[(site, dse["org"]["name"], "dse_core", kind)] += (
+                    vcpu * spec["data"]["replicas"]
+                )
+    truth = {
+        (r["site"], r["org_name"], r["product"], r["dimension"]): Decimal(r["quantity"])
+        for r in sim.truth(window)
+        if r["product"] in ("tkg_cluster", "alp_instance", "dse_core")
+    }
+    assert served == truth
