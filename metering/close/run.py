@@ -42,7 +42,7 @@ from metering.close.register import (
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import LockError
-from metering.reports.focus import focus_files, focus_table
+from metering.reports.focus import focus_files, focus_table, lake_replication_factors
 from metering.reports.invoice import DocumentRender, render_document
 from metering.reports.provider import write_provider_report
 from metering.reports.render import Job, Renderer, atomic_write, render_all
@@ -102,10 +102,11 @@ def rate_if_installed(config: ProviderConfig, month: Window) -> None:
     module.rate_month(config, month)
 
 
-def _replication_factors(config: ProviderConfig) -> dict[str, Decimal]:
-    """``[invoicing.replication_factors]``: storage policy → copies (for FOCUS x_ columns)."""
+def _replication_factors(config: ProviderConfig, month: Window) -> dict[str, Decimal]:
+    """Storage policy → copies (FOCUS ``x_ReplicationFactor``): from the collected Cloudian
+    policies, overridden or completed by ``[invoicing.replication_factors]``."""
+    result = lake_replication_factors(config.lake_dir, month)
     section = config.section("invoicing").sub("replication_factors")
-    result: dict[str, Decimal] = {}
     for name, value in section.data.items():
         try:
             result[str(name)] = Decimal(str(value))
@@ -158,7 +159,7 @@ def _write_outputs(
         region_id=settings.region_id,
         month_start=month.start,
         month_end=month.end,
-        replication_factors=_replication_factors(config),
+        replication_factors=_replication_factors(config, month),
     )
     parquet, csv = focus_files(table)
     atomic_write(paths["focus_parquet"], parquet)

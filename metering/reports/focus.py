@@ -12,6 +12,8 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -19,8 +21,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from metering.close.register import Document, DocumentKind
+from metering.lake.store import read_dataset
 from metering.money import minor_unit
 from metering.resources import read_sql
+from metering.window import Window
 
 MANDATORY = (
     "BilledCost",
@@ -110,6 +114,32 @@ def _documents_table(
             }
         )
     return pa.Table.from_pylist(rows, schema=_DOCUMENTS)
+
+
+def _overhead(scheme: str, centres: list[dict[str, Any]]) -> Decimal | None:
+    """Stored bytes per logical byte: replicas → total copies; EC k+m → (k+m)/k per DC that
+    holds a full EC set (REPLICATED_EC), once for an EC set spread over DCs."""
+    if scheme == "REPLICATION":
+        copies = sum(int(c["replicas"] or 0) for c in centres)
+        return Decimal(copies) if copies else None
+    sets = [(int(c["ec_k"]), int(c["ec_m"])) for c in centres if c.get("ec_k")]
+    if not sets:
+        return None
+    if scheme == "DISTRIBUTED_EC":
+        sets = sets[:1]
+    return sum((Decimal(k + m) / Decimal(k) for k, m in sets), Decimal(0))
+
+
+def lake_replication_factors(lake: Path, month: Window) -> dict[str, Decimal]:
+    """Each Cloudian storage policy's replication factor, from its last sample in ``month``."""
+    table = read_dataset(lake, "cloudian_storage_policy", window=month)
+    latest: dict[str, dict[str, Any]] = {}
+    for row in table.select(["policy_name", "scheme", "data_centers", "sample_time"]).to_pylist():
+        known = latest.get(row["policy_name"])
+        if known is None or row["sample_time"] > known["sample_time"]:
+            latest[row["policy_name"]] = row
+    factors = {name: _overhead(r["scheme"], r["data_centers"] or []) for name, r in latest.items()}
+    return {name: f.quantize(Decimal("0.0001")) for name, f in factors.items() if f is not None}
 
 
 def focus_table(

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from metering.close.contract import SCHEMAS
 from metering.config import ProviderConfig, load_config
 from metering.lake.schemas import schema as lake_schema
+from metering.lake.store import write_partition
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.window import Window
 
@@ -217,12 +218,36 @@ def write_lake_extras(config: ProviderConfig, case: dict[str, Any]) -> None:
         pq.write_table(table, path)
 
 
+def write_storage_policy(config: ProviderConfig) -> None:
+    """A Cloudian policy sample: 2DC-3R keeps 2 copies in DC1 and 1 in DC2."""
+    schema = lake_schema("cloudian_storage_policy")
+    t = _ts("2026-10-31T23:00:00")
+    row = {name: None for name in schema.names}
+    row.update(
+        site="az1",
+        source="cloudian",
+        run_id="r1",
+        collected_at=t,
+        sample_time=t,
+        policy_id="p1",
+        policy_name="2DC-3R",
+        scheme="REPLICATION",
+        dc_count=2,
+        data_centers=[
+            {"dc": "DC1", "replicas": 2, "ec_k": None, "ec_m": None},
+            {"dc": "DC2", "replicas": 1, "ec_k": None, "ec_m": None},
+        ],
+    )
+    write_partition(config.lake_dir, "cloudian_storage_policy", "az1", t, [row])
+
+
 def build_month(tmp: Path, **kwargs: Any) -> ProviderConfig:
     """Config + the static case's rating outputs + lake extras, ready to close."""
     config = make_config(tmp, **kwargs)
     case = load_case()
     write_rating(config, rating_rows(case))
     write_lake_extras(config, case)
+    write_storage_policy(config)
     return config
 
 

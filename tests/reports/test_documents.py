@@ -183,6 +183,11 @@ def test_focus_export_has_the_columns_and_bills_each_invoice_total(closed):
         "and ServiceSubcategory = 'Virtual Machines' order by ResourceId"
     ).fetchall()
     assert [n[1] for n in nodes] == [Decimal("18.60")] * 4
+    storage = duckdb.sql(
+        f"select x_StoragePolicy, x_ReplicationFactor, BilledCost from '{path}' "
+        "where ResourceType = 'object_storage'"
+    ).fetchall()
+    assert storage == [("2DC-3R", Decimal("3"), Decimal("16.50"))]
     kinds = duckdb.sql(f"select distinct ChargeCategory from '{path}' order by 1").fetchall()
     assert [k[0] for k in kinds] == ["Credit", "Tax", "Usage"]
     csv_text = result.outputs["focus_csv"].read_text()
