@@ -6,14 +6,16 @@ pricing and catalog through the same SQL, and compare: usage per site, org, prod
 dimension exactly, and every tenant's invoice total to the cent.
 
 A whole simulated month takes ~15 minutes of collection here; this test lives through one
-full day (24 hourly collections); `metering demo` and the benchmark cover the month.
+full day (25 hourly collections) with the shipped policy's price change moved to its noon,
+so the split at a rate change is checked against the truth too.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
@@ -27,21 +29,23 @@ from metering.rating.consolidate import consolidate_day, intervals_path
 from metering.rating.engine import connect, register_table
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.run import load_inputs, output_path, rate_month, rate_on
-from metering.window import Window
+from metering.resources import resource_dir
+from metering.window import Window, parse_utc
 
 simulator = pytest.importorskip("metering.simulator")
 
 OCT = Window.month(2026, 10)
+CHANGE = "2026-10-01T12:00:00Z"  # the vCPU price change, moved into the day under test
 HOUR = timedelta(hours=1)
 Key = tuple[str, str, str, str]
 
 
-def truth_intervals(truth: list[dict[str, str]], day: date) -> list[dict[str, Any]]:
-    """Ground-truth quantities as usage rows the rating SQL prices (one count per key)."""
-    start = Window.day(day).start
+def truth_intervals(truth: list[dict[str, str]], start: datetime) -> list[dict[str, Any]]:
+    """Ground truth of a window starting at ``start`` as usage rows the rating SQL prices
+    (one count per key, dated at the window's start, so the card in force then prices it)."""
     return [
         {
-            "usage_date": day,
+            "usage_date": start.date(),
             "site": r["site"],
             "dataset": "truth",
             "org_name": r["org_name"],
@@ -87,7 +91,19 @@ def pipeline_usage(config: ProviderConfig, days: list[date]) -> dict[Key, D]:
 def provider(tmp_path: Path) -> Iterator[tuple[Any, ProviderConfig]]:
     sim = simulator.Simulation.from_sample_data(seed=7, start=OCT.start)
     with simulator.serve_in_thread(sim) as server:
-        yield sim, load_config(sim.provider_config(tmp_path, server))
+        path = sim.provider_config(tmp_path, server)
+        # The shipped policy, with its price change moved into the day under test (12:00).
+        pricing = tmp_path / "pricing"
+        pricing.mkdir()
+        for card in sorted(resource_dir("pricing").glob("*.toml")):
+            text = card.read_text(encoding="utf-8").replace("2026-10-15T00:00:00Z", CHANGE)
+            (pricing / card.name).write_text(text, encoding="utf-8")
+        lines = [
+            f"pricing_dir = {json.dumps(str(pricing))}" if line.startswith("pricing_dir") else line
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        yield sim, load_config(path)
 
 
 @pytest.mark.slow
@@ -111,7 +127,10 @@ def test_one_simulated_day_equals_ground_truth_to_the_cent(
     }
     assert pipeline_usage(config, [day]) == expected
 
-    priced = rate_truth(config, truth_intervals(truth, day))
+    change = parse_utc(CHANGE)
+    halves = [Window(Window.day(day).start, change), Window(change, Window.day(day).end)]
+    rows = [row for half in halves for row in truth_intervals(sim.truth(half), half.start)]
+    priced = rate_truth(config, rows)
     ours = pq.read_table(output_path(config.lake_dir, "invoice_totals", OCT)).to_pylist()
     theirs = priced["invoice_totals"].to_pylist()
     assert [(t["tenant_id"], t["total_amount"]) for t in ours] == [
@@ -120,3 +139,6 @@ def test_one_simulated_day_equals_ground_truth_to_the_cent(
     assert sum(t["total_amount"] for t in ours) > D(100)  # a real day of a real provider
     assert any(t["tenant_id"].startswith("unmapped:") for t in ours)  # "shadow-it"
     assert result.unrated_rows == 0
+    lines = pq.read_table(output_path(config.lake_dir, "invoice_lines", OCT)).to_pylist()
+    vcpu_cards = {x["rate_card_id"] for x in lines if x["product"] == "vcpu"}
+    assert vcpu_cards == {"standard-2026", "standard-2026-10-15"}  # split at 12:00
