@@ -82,7 +82,7 @@ def _doc(line_amount: Decimal, usage: list[Decimal], tax: Decimal) -> Document:
     )
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(line=cents, usage=weights, tax=cents)
 def test_split_sums_to_the_line_and_each_share_is_within_a_cent(line, usage, tax):
     table = focus_table(
