@@ -29,7 +29,7 @@ from .conftest import FakeClock, Ledger, fail_with, make_config, utc, write_conf
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -216,7 +216,7 @@ def test_sigterm_stops_the_scheduler_process_cleanly(tmp_path: Path) -> None:
         if "scheduler started" in line:
             break
     proc.send_signal(signal.SIGTERM)
-    _, rest = proc.communicate(timeout=30)
+    _, rest = proc.communicate(timeout=120)
     lines += rest.splitlines()
     assert proc.returncode == 0, lines
     messages = [json.loads(line)["message"] for line in lines if line.startswith("{")]
