@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -180,23 +181,28 @@ class PipelineScheduler:
         log.info("scheduler stopped")
 
     def run_forever(self) -> None:
-        """Start, then block until SIGTERM or SIGINT; shut down cleanly."""
-        wake = threading.Event()
+        """Start, then block until SIGTERM or SIGINT; shut down cleanly.
+
+        The handler only records the signal and sets the runner's stop flag: it runs in the
+        main thread wherever that thread happens to be, so it must not take a lock the main
+        thread may hold (waiting on a ``threading.Event`` there could deadlock, and did).
+        """
+        received: list[int] = []
 
         def _on_signal(signum: int, _frame: FrameType | None) -> None:
-            log.info(
-                "received %s: finishing the running step, then stopping",
-                signal.Signals(signum).name,
-            )
-            self.stop_event.set()
-            wake.set()
+            received.append(signum)
+            self.stop_event.set()  # only worker threads wait on it; they see it between steps
 
         previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.start()
             try:
-                while not wake.wait(timeout=3600):
-                    pass
+                while not received:
+                    time.sleep(0.5)
+                log.info(
+                    "received %s: finishing the running step, then stopping",
+                    signal.Signals(received[0]).name,
+                )
             finally:
                 self.shutdown()
         finally:

@@ -210,14 +210,19 @@ def test_sigterm_stops_the_scheduler_process_cleanly(tmp_path: Path) -> None:
         text=True,
     )
     lines: list[str] = []
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        lines.append(line)
-        if "scheduler started" in line:
-            break
-    proc.send_signal(signal.SIGTERM)
-    _, rest = proc.communicate(timeout=120)
-    lines += rest.splitlines()
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "scheduler started" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=60)  # a hang here is the bug this test is for
+        lines += rest.splitlines()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, lines
     messages = [json.loads(line)["message"] for line in lines if line.startswith("{")]
     assert any(m.startswith("received SIGTERM") for m in messages)
