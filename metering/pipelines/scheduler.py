@@ -183,15 +183,14 @@ class PipelineScheduler:
     def run_forever(self) -> None:
         """Start, then block until SIGTERM or SIGINT; shut down cleanly.
 
-        The handler only records the signal and sets the runner's stop flag: it runs in the
-        main thread wherever that thread happens to be, so it must not take a lock the main
-        thread may hold (waiting on a ``threading.Event`` there could deadlock, and did).
+        The handler only records the signal: it runs in the main thread wherever that thread
+        happens to be, so it must not take a lock the main thread may hold (setting a
+        ``threading.Event`` the main thread was waiting on deadlocked, rarely).
         """
         received: list[int] = []
 
         def _on_signal(signum: int, _frame: FrameType | None) -> None:
-            received.append(signum)
-            self.stop_event.set()  # only worker threads wait on it; they see it between steps
+            received.append(signum)  # no lock taken: safe wherever the main thread is
 
         previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -199,6 +198,7 @@ class PipelineScheduler:
             try:
                 while not received:
                     time.sleep(0.5)
+                self.stop_event.set()  # the running step finishes; no further step starts
                 log.info(
                     "received %s: finishing the running step, then stopping",
                     signal.Signals(received[0]).name,
