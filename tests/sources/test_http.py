@@ -4,6 +4,7 @@ bounded concurrency, unreadable bodies retried, and no secret in any error."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 
 import pytest
@@ -133,7 +134,10 @@ def test_retry_after_forms_and_tls_defaults(tmp_path) -> None:  # type: ignore[n
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("soon") is None
     site = SiteConfig("az1", "https://vcd", "a", Secret("p"), None, None, "s", None)
-    assert _ssl_verify(site) is True
+    default = _ssl_verify(site)
+    assert isinstance(default, ssl.SSLContext)  # TLS verification is on by default
+    assert default.verify_mode is ssl.CERT_REQUIRED and default.check_hostname
+    assert _ssl_verify(site) is default  # the trust store is loaded once, not per client
     off = SiteConfig(
         "az1", "https://vcd", "a", Secret("p"), None, None, "s", None, verify_tls=False
     )
