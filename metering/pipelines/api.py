@@ -105,6 +105,10 @@ def replay(
                     )
                     bar.update(task, advance=1, description=f"collect {t:%Y-%m-%d %H:%M}Z")
             if day_window.start >= window.start and day_window.end <= window.end:
+                if set_time is not None:
+                    # a nightly runs once its day has ended (the scheduler's 02:00): sources
+                    # serve a day's last hour of history only then
+                    set_time(day_window.end)
                 bar.update(task, description=f"nightly {day}")
                 outcomes.append(_checked(runner.run("nightly", day.isoformat(), "replay")))
         for month in _whole_months(window):

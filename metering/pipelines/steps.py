@@ -86,10 +86,10 @@ def _raise_failed_sources(ctx: StepContext, summaries: list[Any]) -> None:
 
 
 def collect_step(ctx: StepContext) -> int:
-    """Sample every site and source at the run's instant."""
-    from metering.sources.collect import collect
+    """Sample the sources due at the run's instant (every source at the day's first)."""
+    from metering.sources.collect import collect, sources_due
 
-    summary = collect(ctx.config, ctx.at)
+    summary = collect(ctx.config, ctx.at, sources=sources_due(ctx.at))
     _raise_failed_sources(ctx, [summary])
     return rows_of(summary)
 

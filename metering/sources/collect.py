@@ -54,6 +54,26 @@ COLLECTORS: dict[str, tuple[Part, ...]] = {
 }
 SERIES_DATASET = "cloudian_usage"
 HOUR = timedelta(hours=1)
+# Sources whose state can only be seen when it is sampled are read at every sampling instant.
+# OSE and Cloudian keep their own history (Cloudian's hourly usage series, re-read whole by
+# the nightly backfill) or feed the month-end report (tenant usage, buckets, backups, groups,
+# storage policies), so they are read once a day, at the day's first instant: sampling them
+# hourly made nine requests in ten of every collection and changed no invoice line.
+DAILY_SOURCES = frozenset({"ose", "cloudian"})
+
+
+def sources_due(at: datetime) -> tuple[str, ...]:
+    """The sources a regular collection at ``at`` reads."""
+    first_of_day = at.hour == 0 and at.minute == 0 and at.second == 0
+    return tuple(s for s in COLLECTORS if first_of_day or s not in DAILY_SOURCES)
+
+
+def _expected_times(config: ProviderConfig, window: Window, source: str) -> list[datetime]:
+    """The sample times a source's datasets should have in ``window``."""
+    times = list(window.steps(config.sampling_interval))
+    return [t for t in times if source in sources_due(t)]
+
+
 LOOKBACK_HOURS = 24
 
 
@@ -339,13 +359,11 @@ def sample_gaps(config: ProviderConfig, window: Window, site: str) -> list[str]:
     """``dataset@time`` for every sample time in ``window`` with no file (nothing to backfill)."""
     gaps: list[str] = []
     for source, parts in COLLECTORS.items():
-        del source
+        expected = _expected_times(config, window, source)
         for dataset in (d for p in parts for d in p.datasets if d != SERIES_DATASET):
             have = store.sample_keys(config.lake_dir, dataset, site, window)
             gaps.extend(
-                f"{dataset}@{store.time_key(t)}"
-                for t in window.steps(config.sampling_interval)
-                if store.time_key(t) not in have
+                f"{dataset}@{store.time_key(t)}" for t in expected if store.time_key(t) not in have
             )
     return gaps
 

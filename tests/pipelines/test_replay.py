@@ -25,7 +25,15 @@ def test_replay_interleaves_collects_and_nights_then_closes_whole_months(
     window = Window(utc(2026, 9, 30, 12), utc(2026, 11, 1))
     outcomes = replay(config, window, set_time=moved.append, registry=ledger.registry())
 
-    assert moved == list(window.steps(config.sampling_interval))  # the clock moved to each instant
+    # the clock moved to each instant, and to each whole day's end before its night runs
+    # (a night runs once its day has ended; sources serve the day's last hour only then)
+    expected: list[datetime] = []
+    for day in window.days():
+        day_window = Window.day(day)
+        expected += [t for t in window.steps(config.sampling_interval) if t in day_window]
+        if day_window.start >= window.start and day_window.end <= window.end:
+            expected.append(day_window.end)
+    assert moved == expected
     assert all(o.ok for o in outcomes)
     calls = ledger.calls()
     # Sep 30 is partial (starts at noon): collected, but no night for it; October's 31 nights
