@@ -68,6 +68,32 @@ def test_installed_package_finds_its_data_outside_the_tree(installed: Path, tmp_
         assert int(count) > 0, f"{kind}/ shipped empty"
 
 
+def test_installed_package_loads_its_sql_templates_and_rate_cards(
+    installed: Path, tmp_path
+) -> None:
+    out = run_installed(
+        installed,
+        "import metering.resources as r\n"
+        "print(len(list((r.resource_dir('sql')).rglob('*.sql'))))\n"
+        "print(len(list(r.resource_dir('reports').glob('invoice*.html.j2'))))\n"
+        "print(len(list(r.resource_dir('pricing').glob('*.toml'))))\n"
+        "print(len(list(r.resource_dir('pipelines').glob('*.toml'))))\n"
+        "print(int((r.resource_dir('sample_data') / 'tenants.toml').is_file()))\n"
+        "from metering.rating.policy import load_pricing\n"
+        "print(len(load_pricing(r.resource_dir('pricing')).cards))\n"
+        "from metering.reports.render import template_env\n"
+        "print(int(bool(template_env().get_template('invoice.html.j2'))))\n"
+        "from metering.pipelines.definitions import load_pipelines\n"
+        "print(len(load_pipelines()))\n",
+        cwd=tmp_path,
+    )
+    sql, templates, cards, pipelines, catalog, loaded, template, defined = (
+        int(n) for n in out.split()
+    )
+    assert sql >= 10 and templates == 1 and cards >= 1 and pipelines == 3 and catalog == 1
+    assert loaded == cards and template == 1 and defined == 3
+
+
 def test_installed_console_script_runs(installed: Path, tmp_path) -> None:
     proc = subprocess.run(
         [str(installed / "bin" / "metering"), "--version"],
