@@ -27,6 +27,9 @@ class Context:
     client: SiteClient
     sample_time: datetime
     series_hours: tuple[datetime, ...] = ()
+    # Buckets the lake saw around those hours: a bucket deleted since is still read (its
+    # history stays queryable), so re-reading an hour never drops its rows.
+    known_buckets: tuple[dict[str, Any], ...] = ()
     _cache: dict[str, asyncio.Task[Any]] = field(default_factory=dict, repr=False)
 
     @property

@@ -200,7 +200,8 @@ async def _series(ctx: Context) -> list[Batch]:
     if not hours:
         return [batch]
     start, end = min(hours), max(hours) + HOUR
-    buckets = [r for g, u in await bucket_usage(ctx) for r in _safe_bucket_rows(g, u)]
+    listed = [r for g, u in await bucket_usage(ctx) for r in _safe_bucket_rows(g, u)]
+    buckets = list({_bucket_key(b): b for b in [*ctx.known_buckets, *listed]}.values())
 
     async def one(b: Row, op: str) -> tuple[Row, str, Any]:
         params = {
@@ -220,6 +221,10 @@ async def _series(ctx: Context) -> list[Batch]:
         records, lambda r: series_rows(r["bucket"], r["op"], r["answer"], hours), "bucket.bucket"
     )
     return [batch]
+
+
+def _bucket_key(row: Row) -> tuple[str, str, str]:
+    return (str(row["group_id"]), str(row["user_id"]), str(row["bucket"]))
 
 
 def _safe_bucket_rows(group_id: str, user: Record) -> list[Row]:

@@ -113,6 +113,23 @@ def series_hours(config: ProviderConfig, site: str, at: datetime) -> tuple[datet
     return tuple(sorted({*missing, last}))
 
 
+def known_buckets(
+    config: ProviderConfig, site: str, hours: tuple[datetime, ...]
+) -> tuple[dict[str, Any], ...]:
+    """Buckets the lake holds for ``site`` around ``hours`` (usage series and bucket samples)."""
+    if not hours:
+        return ()
+    window = Window(min(hours), max(hours) + 2 * HOUR)
+    columns = ["group_id", "user_id", "bucket", "storage_policy"]
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for dataset in (SERIES_DATASET, "cloudian_bucket_usage"):
+        table = store.read_dataset(config.lake_dir, dataset, site=site, window=window)
+        for row in table.select(columns).group_by(columns).aggregate([]).to_pylist():
+            if row["user_id"] and row["bucket"]:
+                found[(row["group_id"], row["user_id"], row["bucket"])] = row
+    return tuple(found.values())
+
+
 async def _run_part(ctx: Context, part: Part) -> list[Batch] | BaseException:
     try:
         return await part.run(ctx)
@@ -241,7 +258,7 @@ async def _collect_site(
             (SourceResult(site.name, src, "failed", errors=1, error=str(exc)), []) for src in plan
         ]
     async with client:
-        ctx = Context(client, at, hours)
+        ctx = Context(client, at, hours, known_buckets(config, site.name, hours))
         return list(
             await asyncio.gather(
                 *(_run_source(config, ctx, src, parts, run_id) for src, parts in plan.items())

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 ORGS = ("acme", "globex", "Ünïcode & <co>")
 PAGE = 2  # tiny pages so every listing has several
+OLD_BUCKET_UNTIL = 3  # acme's bucket "old" is deleted at this hour
 HOUR = timedelta(hours=1)
 FAULT_KINDS = ("503", "429", "500", "truncated", "duplicate", "loop")
 
@@ -314,19 +315,17 @@ class Provider:
             return _limit_plus_one([{"userId": "u1", "groupId": q["groupId"]}], "userId", q)
         if path == "/system/bucketusage":
             o = gids.index(q["groupId"])
-            return [
+            buckets = [
                 {
-                    "userId": "u1",
-                    "buckets": [
-                        {
-                            "bucketName": f"b-{q['groupId']}",
-                            "policyName": "2DC-3R",
-                            "byteCount": self.bucket_bytes(o, self.h()),
-                            "objectCount": 3,
-                        }
-                    ],
+                    "bucketName": f"b-{q['groupId']}",
+                    "policyName": "2DC-3R",
+                    "byteCount": self.bucket_bytes(o, self.h()),
+                    "objectCount": 3,
                 }
             ]
+            if o == 0 and self.h() < OLD_BUCKET_UNTIL:  # deleted at that hour; history stays
+                buckets.append({"bucketName": "old", "policyName": "EC-4+2", "byteCount": 5})
+            return [{"userId": "u1", "buckets": buckets}]
         if path == "/bppolicy/listpolicy":
             return [
                 {
@@ -344,12 +343,18 @@ class Provider:
                 },
             ]
         if path == "/usage":
-            gid = q["id"].split("|")[0]
+            gid, _, bucket = q["id"].split("|")
             fmt = "%Y%m%d%H%M"
             start = datetime.strptime(q["startTime"], fmt).replace(tzinfo=UTC)
             end = datetime.strptime(q["endTime"], fmt).replace(tzinfo=UTC)
-            return self.usage(site, gid, q["operation"], start, end)
+            rows = self.usage(site, gid, q["operation"], start, end)
+            if bucket == "old":
+                rows = [r for r in rows if int(r["timestamp"]) < self._old_end_ms()]
+            return rows
         return _NOT_FOUND
+
+    def _old_end_ms(self) -> int:
+        return int((self.start + OLD_BUCKET_UNTIL * HOUR).timestamp() * 1000)
 
     def transport(self) -> httpx.AsyncBaseTransport:
         return httpx.ASGITransport(self.app())

@@ -16,7 +16,7 @@ from metering.lake.schemas import DATASETS
 from metering.sources.collect import Options, backfill, collect
 from metering.window import Window
 
-from .provider import ORGS, Provider
+from .provider import OLD_BUCKET_UNTIL, ORGS, Provider
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -103,11 +103,13 @@ def test_one_collection_lands_every_dataset_with_nodes_linked_and_exact_cpu(
     sb = sorted(
         (r["interval_start"], r["value"])
         for r in series
-        if r["operation"] == "SB" and r["group_id"] == "acme"
+        if r["operation"] == "SB" and r["bucket"] == "b-acme"
     )
     assert sb == [(START + h * HOUR, provider.bucket_bytes(0, h)) for h in range(2)]
     assert all(
-        r["storage_policy"] == "2DC-3R" and r["sample_time"] == r["interval_end"] for r in series
+        r["storage_policy"] == ("EC-4+2" if r["bucket"] == "old" else "2DC-3R")
+        and r["sample_time"] == r["interval_end"]
+        for r in series
     )
 
 
@@ -229,7 +231,7 @@ def test_the_next_regular_run_reads_a_missed_cloudian_hour_again(
     keys = store.sample_keys(config.lake_dir, "cloudian_usage", "az1")
     assert {store.time_key(START + h * HOUR) for h in range(4)} <= keys
     series = store.read_dataset(config.lake_dir, "cloudian_usage", site="az1").to_pylist()
-    sb = [r for r in series if r["operation"] == "SB" and r["group_id"] == "acme"]
+    sb = [r for r in series if r["operation"] == "SB" and r["bucket"] == "b-acme"]
     assert sorted(r["value"] for r in sb) == [provider.bucket_bytes(0, h) for h in range(4)]
 
 
@@ -248,3 +250,25 @@ def test_a_site_with_an_unreadable_ca_bundle_fails_alone(
     assert len(errors) == 1 and "ca_bundle: cannot load" in errors.pop()
     assert store.dataset_files(config.lake_dir, "vcd_vm", site="az2") == []
     assert store.dataset_files(config.lake_dir, "vcd_vm", site="az1") != []
+
+
+def test_a_deleted_buckets_hours_survive_later_runs_and_backfill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(tmp_path, monkeypatch)
+    provider = Provider(START, START)
+    run_hours(config, provider, range(0, 6))
+
+    def old_rows() -> list[tuple[datetime, str]]:
+        rows = store.read_dataset(config.lake_dir, "cloudian_usage", site="az1").to_pylist()
+        return sorted(
+            (r["interval_start"], r["storage_policy"])
+            for r in rows
+            if r["bucket"] == "old" and r["operation"] == "SB"
+        )
+
+    expected = [(START + h * HOUR, "EC-4+2") for h in range(OLD_BUCKET_UNTIL)]
+    assert old_rows() == expected  # the run at 03:00 read 02:00 though "old" was gone
+    options = Options(transport=provider.transport(), sleep=no_sleep)
+    backfill(config, Window(START, START + 5 * HOUR), options=options)
+    assert old_rows() == expected  # re-reading the window keeps the deleted bucket's hours
