@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import shutil
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from metering.cli import app
@@ -26,6 +28,11 @@ _OUT = typer.Option(Path("out"), "--out", help="Directory for every output.")
 _MONTH = typer.Option("2026-10", "--month", help="The simulated month to bill (YYYY-MM).")
 _SEED = typer.Option(7, "--seed", help="Seed of the simulated provider's month.")
 _FRESH = typer.Option(False, "--fresh", help="Delete OUT first (otherwise a re-run is idempotent).")
+_TENANTS = typer.Option(
+    None, "--tenants", help="Generate a provider of this many tenants instead of sample_data/."
+)
+_VMS = typer.Option(200, "--vms", help="With --tenants: plain VMs of the generated provider.")
+_CLUSTERS = typer.Option(4, "--clusters", help="With --tenants: TKG clusters generated.")
 
 
 @app.command()
@@ -34,6 +41,9 @@ def demo(
     month: str = _MONTH,
     seed: int = _SEED,
     fresh: bool = _FRESH,
+    tenants: int | None = _TENANTS,
+    vms: int = _VMS,
+    clusters: int = _CLUSTERS,
 ) -> None:
     """Simulate a provider, ingest a month of usage, close it, and write invoices to OUT."""
     from metering.pipelines.api import replay, simulator_clock
@@ -45,7 +55,12 @@ def demo(
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    sim = Simulation.from_sample_data(seed=seed, start=window.start)
+    if tenants is None:
+        sim = Simulation.from_sample_data(seed=seed, start=window.start)
+    else:
+        sim = Simulation.generate(
+            vms=vms, clusters=clusters, tenants=tenants, seed=seed, start=window.start
+        )
     with serve_in_thread(sim) as server:
         config = load_config(sim.provider_config(out, server))
         console.print(
@@ -61,22 +76,30 @@ def _summary(warehouse: Path, out: Path, window: Window, seconds: float) -> None
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
-            "select currency, count(*), sum(total_amount) from invoice_totals"
-            " where month = ? group by currency order by currency",
+            "select tenant_name, currency, total_amount from invoice_totals"
+            " where month = ? order by total_amount desc, tenant_name",
             [window.start.date()],
         ).fetchall()
-    table = Table(title=f"Invoices for {window.start:%B %Y}")
-    table.add_column("currency")
-    table.add_column("tenants", justify="right")
+    table = Table(title=f"Invoices for {window.start:%B %Y}: {len(rows)} tenants")
+    table.add_column("tenant")
     table.add_column("total", justify="right")
-    for currency, tenants, total in rows:
-        table.add_row(str(currency), str(tenants), f"{total:,.2f}")
+    shown = 8
+    for name, currency, total in rows[:shown]:
+        table.add_row(escape(str(name)), f"{currency} {total:,.2f}")
+    if len(rows) > shown:
+        table.add_row(f"... and {len(rows) - shown} more", "")
+    totals: dict[str, Decimal] = {}
+    for _, currency, total in rows:
+        totals[currency] = totals.get(currency, Decimal(0)) + total
+    for currency, total in sorted(totals.items()):
+        table.add_row(f"[bold]all tenants ({currency})[/]", f"[bold]{currency} {total:,.2f}[/]")
     console.print(table)
     for label, path in (
-        ("invoices", out / "invoices"),
+        ("invoices", out / "invoices" / f"{window.start:%Y-%m}"),
         ("provider report", out / "report"),
         ("FOCUS export", out / "focus"),
         ("warehouse (duckdb)", warehouse),
+        ("provider config", out / "provider.toml"),
     ):
-        console.print(f"  {label:<20} {path}")
+        console.print(f"  {label:<20} {path}", highlight=False)
     console.print(f"done in {seconds:.0f} s")
