@@ -47,7 +47,7 @@ def demo(
 ) -> None:
     """Simulate a provider, ingest a month of usage, close it, and write invoices to OUT."""
     from metering.pipelines.api import replay, simulator_clock
-    from metering.simulator import Simulation, serve_in_thread
+    from metering.simulator import Simulation, serve_in_process
 
     window = Window.parse_month(month)
     out = out.resolve()
@@ -61,7 +61,7 @@ def demo(
         sim = Simulation.generate(
             vms=vms, clusters=clusters, tenants=tenants, seed=seed, start=window.start
         )
-    with serve_in_thread(sim) as server:
+    with serve_in_process(sim) as server:
         config = load_config(sim.provider_config(out, server))
         console.print(
             f"simulated provider [bold]{config.name}[/]: sites "

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from metering.simulator.app import create_app
 from metering.simulator.faults import FaultPlan, FaultRule
-from metering.simulator.server import RunningServer, serve_in_thread
+from metering.simulator.server import (
+    ProcessServer,
+    RunningServer,
+    serve_in_process,
+    serve_in_thread,
+)
 from metering.simulator.simulation import Simulation
 
 __all__ = [
     "FaultPlan",
     "FaultRule",
+    "ProcessServer",
     "RunningServer",
     "Simulation",
     "create_app",
+    "serve_in_process",
     "serve_in_thread",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import socket
 import threading
 import time
 from types import TracebackType
 
+import httpx
 import uvicorn
 
 from metering.simulator.app import create_app
@@ -78,6 +80,49 @@ class RunningServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class ProcessServer(RunningServer):
+    """The same server in a forked child process.
+
+    The demo uses it so the collectors and the simulated provider run on separate cores
+    instead of sharing one interpreter lock. The child owns the simulation's state from then
+    on: move its clock over HTTP (``POST /_sim/clock``), not through ``sim``.
+    """
+
+    def __init__(self, sim: Simulation, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(sim, host, port)
+        context = multiprocessing.get_context("fork")
+        self._process = context.Process(target=self._serve_child, daemon=True)
+
+    def _serve_child(self) -> None:
+        self._server.run(sockets=[self._socket])
+
+    def start(self) -> ProcessServer:
+        self._process.start()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                httpx.get(f"{self.base_url}/_sim/clock", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if not self._process.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the simulated provider did not start") from None
+                time.sleep(0.02)
+        self.sim.server = self
+        return self
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.join(timeout=10)
+        self._socket.close()
+        if self.sim.server is self:
+            self.sim.server = None
+
+
+def serve_in_process(sim: Simulation, host: str = "127.0.0.1", port: int = 0) -> ProcessServer:
+    """Start serving ``sim`` from a child process; stop it, or use ``with``."""
+    return ProcessServer(sim, host, port).start()
 
 
 def serve_in_thread(sim: Simulation, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
