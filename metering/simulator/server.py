@@ -6,6 +6,7 @@ import multiprocessing
 import socket
 import threading
 import time
+import warnings
 from types import TracebackType
 
 import httpx
@@ -99,7 +100,12 @@ class ProcessServer(RunningServer):
         self._server.run(sockets=[self._socket])
 
     def start(self) -> ProcessServer:
-        self._process.start()
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns on fork() from a process with threads (pytest-xdist has
+            # some). The child only runs the server loop on its own socket and takes none of
+            # the parent's locks, so the deadlock the warning is about cannot happen here.
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            self._process.start()
         deadline = time.monotonic() + 10
         while True:
             try:
