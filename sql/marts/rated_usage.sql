@@ -6,8 +6,8 @@
 --   product, dimension (or the rate's dimension for tiers), site and rate_card_id.
 -- rules: quantity is in the usage unit (vCPU-hour, GB-hour, request ...); list_amount is
 --   unrounded: quantity × price in the billing unit for per-unit and volume charges; for
---   graduated tiers it is the row's pro-rata share of its period's tiered amount (the
---   invoice line, not this share, is authoritative).
+--   graduated tiers it is the row's pro-rata share of its period's tiered amount, floored
+--   to 1e-9 in integer arithmetic (the invoice line, not this share, is authoritative).
 with params as (
     select month, hours_in_month from rating_params
 ),
@@ -53,8 +53,14 @@ amounts as (
             when pr.model = 'graduated' then
                 case
                     when pr.period_usage = 0 then cast(0 as decimal(38, 9))
-                    else cast(cast(pr.quantity_exact as double) / cast(pr.period_usage as double)
-                        * cast(pr.period_amount as double) as decimal(38, 9))
+                    -- exact in integers of 1e-9 (floor), never through floating point
+                    else cast(
+                        cast(
+                            cast(cast(pr.quantity_exact as decimal(28, 9)) * 1000000000 as hugeint)
+                            * cast(cast(pr.period_amount as decimal(28, 9)) * 1000000000 as hugeint)
+                            // cast(cast(pr.period_usage as decimal(28, 9)) * 1000000000 as hugeint)
+                            as decimal(38, 0))
+                        * 0.000000001 as decimal(38, 9))
                 end
             when pr.billing_basis = 'month' then cast(
                 cast(
