@@ -74,15 +74,27 @@ def _raise_failed_sources(ctx: StepContext, summaries: list[Any]) -> None:
     What the other sources returned is already in the lake (written atomically per file),
     and re-running the step replaces it, so the retry adds nothing twice.
     """
-    failed = [
-        f"{r.site}/{r.source}: {r.error or r.status}"
-        for summary in summaries
-        for r in summary.results
-        if r.status != "ok"
-    ]
+    results = [r for summary in summaries for r in summary.results]
+    failed = [f"{r.site}/{r.source}: {r.error or r.status}" for r in results if _unread(r)]
+    quarantined = sum(r.quarantined for r in results)
+    if quarantined:
+        # Bad records are kept in the quarantine dataset with their reason for a person to
+        # look at; reading the source again would reject them again, so it is no retry.
+        log.warning(
+            "%s %s: %d record(s) quarantined (see the quarantine dataset)",
+            ctx.pipeline,
+            ctx.period,
+            quarantined,
+            extra={"pipeline": ctx.pipeline, "period": ctx.period},
+        )
     if failed:
         shown = "; ".join(failed[:4]) + (f"; and {len(failed) - 4} more" if len(failed) > 4 else "")
         raise SourceUnavailable(f"{len(failed)} source(s) not fully collected: {shown}")
+
+
+def _unread(result: Any) -> bool:
+    """Whether part of a source could not be read or written (quarantine alone is not that)."""
+    return bool(result.status == "failed" or result.errors)
 
 
 def collect_step(ctx: StepContext) -> int:
