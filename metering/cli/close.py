@@ -41,11 +41,13 @@ def close_command(
     Safe to run again: an unchanged month issues nothing, an interrupted close resumes.
     """
     from metering.close.run import close_month
+    from metering.pipelines.api import pipeline_lock
 
     provider = load_config(config)
-    result = close_month(
-        provider, _month(month), rate=rate, workers=workers or None, draft_only=draft
-    )
+    with pipeline_lock(provider, "metering close"):
+        result = close_month(
+            provider, _month(month), rate=rate, workers=workers or None, draft_only=draft
+        )
     if draft:
         console.print(f"{month}: drafts written to the register; nothing issued.")
         return

@@ -14,6 +14,7 @@ from metering.cli import app
 from metering.config import ProviderConfig, load_config
 from metering.errors import ConfigError, SourceUnavailable
 from metering.lake import store
+from metering.pipelines.api import pipeline_lock
 from metering.sources.collect import CollectSummary, Options, SourceResult, backfill, collect
 from metering.window import Window, parse_utc
 
@@ -79,9 +80,14 @@ def collect_command(
         def done(_: SourceResult) -> None:
             progress.advance(task)
 
-        summary = collect(
-            provider, when, sites=site_names, sources=source_names, options=Options(on_result=done)
-        )
+        with pipeline_lock(provider, "metering collect"):
+            summary = collect(
+                provider,
+                when,
+                sites=site_names,
+                sources=source_names,
+                options=Options(on_result=done),
+            )
     _print(summary)
     if summary.status == "failed":
         raise SourceUnavailable(f"run {summary.run_id}: nothing collected (see the lines above)")
@@ -100,7 +106,7 @@ def backfill_command(
         window = Window(_time(start, "--from"), _time(end, "--to"))
     except ValueError as exc:
         raise ConfigError(f"--from/--to: {exc}") from None
-    with console.status(f"backfilling {window}"):
+    with console.status(f"backfilling {window}"), pipeline_lock(provider, "metering backfill"):
         summaries = backfill(provider, window, sites=_split(sites))
     for summary in summaries:
         _print(summary)

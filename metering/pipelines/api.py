@@ -7,7 +7,8 @@ every run shows up in ``metering pipeline-runs``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import httpx
@@ -19,6 +20,15 @@ from metering.pipelines.definitions import period_key
 from metering.pipelines.runner import Clock, PipelineRunner, RunOutcome
 from metering.pipelines.steps import STEPS, Registry
 from metering.window import Window, utc
+
+
+@contextmanager
+def pipeline_lock(config: ProviderConfig, holder: str) -> Iterator[None]:
+    """Hold the scheduler's run lock for a stage run by hand (``metering close``,
+    ``metering collect``, ...), so it never overlaps a scheduled or another manual run;
+    raises :class:`LockError` naming the holder when the lock is taken."""
+    with PipelineRunner(config, holder=holder).locked():
+        yield
 
 
 def run_nightly(

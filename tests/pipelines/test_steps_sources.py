@@ -41,3 +41,20 @@ def test_an_unread_source_fails_the_step_as_transient(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceUnavailable, match="az2/cse: HTTP 503"):
         _raise_failed_sources(context(tmp_path), [summary])
+
+
+def test_manual_close_and_collect_wait_for_no_one_while_a_run_holds_the_lock(
+    tmp_path: Path, capsys
+) -> None:
+    from metering.cli import main
+    from metering.pipelines.api import pipeline_lock
+
+    config = make_config(tmp_path)
+    with pipeline_lock(config, "the scheduler"):
+        for argv in (
+            ["close", "--month", "2026-10", "--config", str(config.source_file)],
+            ["collect", "--at", "2026-10-01T05:00:00Z", "--config", str(config.source_file)],
+        ):
+            assert main(argv) == 1
+            err = capsys.readouterr().err
+            assert "the scheduler" in err and "Traceback" not in err
