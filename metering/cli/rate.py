@@ -11,8 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from metering.cli import app
-from metering.config import load_config
+from metering.config import ProviderConfig, load_config
 from metering.errors import ConfigError
+from metering.pipelines.api import pipeline_lock
 from metering.window import Window
 
 console = Console()
@@ -40,24 +41,17 @@ def rate_command(
 
     Idempotent: rating the same month again gives identical outputs.
     """
-    from metering.rating.consolidate import consolidate_day
     from metering.rating.run import rate_month
     from metering.rating.warehouse import build_warehouse
 
     window = _month(month)
     provider = load_config(config)
-    if consolidate:
-        days: list[date] = list(window.days())
-        with Progress(
-            TextColumn("consolidating"), BarColumn(), MofNCompleteColumn(), console=console
-        ) as progress:
-            task = progress.add_task("days", total=len(days))
-            for day in days:
-                consolidate_day(provider, day)
-                progress.advance(task)
-    with console.status(f"rating {month}"):
-        result = rate_month(provider, window)
-        build_warehouse(provider)
+    with pipeline_lock(provider, "metering rate"):
+        if consolidate:
+            _consolidate_month(provider, window)
+        with console.status(f"rating {month}"):
+            result = rate_month(provider, window)
+            build_warehouse(provider)
     table = Table("currency", "total (incl. tax)", title=f"Rated {month}")
     for currency, total in sorted(result.totals.items()):
         table.add_row(currency, f"{total:,.2f}")
@@ -68,6 +62,19 @@ def rate_command(
         f"usage rows, {result.unrated_rows} unrated{note}",
         highlight=False,
     )
+
+
+def _consolidate_month(provider: ProviderConfig, window: Window) -> None:
+    from metering.rating.consolidate import consolidate_day
+
+    days: list[date] = list(window.days())
+    with Progress(
+        TextColumn("consolidating"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("days", total=len(days))
+        for day in days:
+            consolidate_day(provider, day)
+            progress.advance(task)
 
 
 @app.command("consolidate")
@@ -82,5 +89,7 @@ def consolidate_command(
         parsed = date.fromisoformat(day)
     except ValueError:
         raise ConfigError(f"--day: must be YYYY-MM-DD, got {day!r}") from None
-    rows = consolidate_day(load_config(config), parsed)
+    provider = load_config(config)
+    with pipeline_lock(provider, "metering consolidate"):
+        rows = consolidate_day(provider, parsed)
     console.print(f"{day}: {rows} usage intervals", highlight=False)
