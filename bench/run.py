@@ -1,0 +1,208 @@
+"""``python -m bench --size small``: build a generated provider, measure each stage, print a
+table and write ``bench/results/<time>-<size>.json``.
+
+Stages (docs/benchmarks.md): collect one site over loopback HTTP, write a month of hourly
+samples to the lake, consolidate one day, derive (consolidate every day) + rate the month
+against a raw DuckDB scan of the same samples, the naive pandas rating, and the close with
+1 and 2 render workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from bench import stages
+from bench.machine import machine_facts
+from bench.measure import Measurement, measure, process_cpu_seconds, run_isolated
+from bench.report import table
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MONTH_START = datetime(2026, 10, 1, tzinfo=UTC)
+console = Console(width=150)
+
+
+@dataclass(frozen=True)
+class Size:
+    """A generated provider and how much of it to measure."""
+
+    vms: int
+    clusters: int
+    tenants: int
+    sites: int
+    days: int
+    repeats: int
+    pandas: bool = True
+
+
+# Scale factors toward the issue's default (4 sites, 5,000 tenants, 200,000 VMs, 10,000 clusters).
+SIZES = {
+    "tiny": Size(vms=40, clusters=2, tenants=4, sites=1, days=2, repeats=1),
+    "small": Size(vms=2_000, clusters=100, tenants=50, sites=4, days=31, repeats=3),
+    "medium": Size(vms=20_000, clusters=1_000, tenants=500, sites=4, days=31, repeats=3),
+    "full": Size(
+        vms=200_000, clusters=10_000, tenants=5_000, sites=4, days=31, repeats=3, pandas=False
+    ),
+}
+STAGES = ("collect", "lake", "consolidate", "rate", "pandas", "invoices")
+
+
+def _collect(config: str, sim: Any, server: Any, size: Size) -> list[Measurement]:
+    site = sim.sites[0]
+    pid = server._process.pid  # the simulator's child process: its CPU is the server side
+    before = process_cpu_seconds(pid)
+    m = measure(
+        "collect one site",
+        stages.collect_site,
+        config,
+        site,
+        MONTH_START.isoformat(),
+        repeats=size.repeats,
+    )
+    m.extra["server_cpu_seconds"] = round((process_cpu_seconds(pid) - before) / size.repeats, 3)
+    m.extra["site"] = site
+    m.extra["records_per_s"] = round(m.facts["records"] / m.seconds)
+    m.extra["pages_per_s"] = round(m.facts["requests"] / m.seconds, 1)
+    return [m]
+
+
+def _month_lake(config: str, size: Size) -> Measurement:
+    run_isolated(stages.collect_all, config, MONTH_START.isoformat())
+    hours = (size.days + 1) * 24 - 1  # one day more: the last day's next samples
+    m = measure(
+        "lake: write month", stages.write_month, config, MONTH_START.isoformat(), hours, repeats=1
+    )
+    m.extra["vcd_vm_mib"] = round(m.facts["vcd_vm_bytes"] / 2**20, 1)
+    m.extra["rows_per_s"] = round(m.facts["rows"] / m.seconds)
+    return m
+
+
+def _rating(config: str, size: Size, month: str) -> list[Measurement]:
+    days = [(MONTH_START + timedelta(days=d)).date().isoformat() for d in range(size.days)]
+    one = measure(
+        "consolidate one day",
+        stages.consolidate_one,
+        config,
+        days[len(days) // 2],
+        repeats=size.repeats,
+    )
+    derive = measure("derive: all days", stages.consolidate_days, config, days, repeats=1)
+    rated = measure("rate month", stages.rate, config, month, repeats=size.repeats)
+    scan = measure("raw DuckDB scan", stages.raw_scan, config, repeats=size.repeats)
+    rows = scan.facts["sample_rows"]
+    one.extra["samples_per_s"] = round(rows / size.days / one.seconds)
+    rated.extra["derive_plus_rate_seconds"] = round(derive.seconds + rated.seconds, 3)
+    rated.extra["ratio_to_scan"] = round((derive.seconds + rated.seconds) / scan.seconds, 1)
+    rated.extra["sample_rows_per_s"] = round(rows / (derive.seconds + rated.seconds))
+    scan.extra["rows_per_s"] = round(rows / scan.seconds)
+    return [one, derive, rated, scan]
+
+
+def _pandas(config: str, size: Size, derive_rate: float | None) -> Measurement:
+    m = measure("naive pandas rating", stages.pandas_rate, config, repeats=size.repeats)
+    if derive_rate:
+        m.extra["ours_over_pandas"] = round(derive_rate / m.seconds, 2)
+    return m
+
+
+def _invoices(workdir: Path, size: Size, month: str) -> list[Measurement]:
+    out = []
+    source = (workdir / "provider.toml").read_text(encoding="utf-8")
+    for workers in (1, 2):
+        m = Measurement(f"close, {workers} worker(s)")
+        for repeat in range(size.repeats):
+            variant = workdir / f"close-{workers}-{repeat}"
+            variant.mkdir()
+            lake = workdir / "data" / "lake"
+            text = source.replace('data_dir = "data"', f'data_dir = "data"\nlake_dir = "{lake}"')
+            (variant / "provider.toml").write_text(text, encoding="utf-8")
+            m.runs.append(
+                run_isolated(stages.close, str(variant / "provider.toml"), month, workers)
+            )
+        m.extra["invoices_per_s"] = round(m.facts["rendered"] / m.seconds, 2)
+        out.append(m)
+    return out
+
+
+def run(size_name: str, workdir: Path, wanted: tuple[str, ...]) -> dict[str, Any]:
+    """Measure the wanted stages at one size; return the JSON document."""
+    from metering.simulator import Simulation, serve_in_process
+
+    size = SIZES[size_name]
+    month = f"{MONTH_START:%Y-%m}"
+    sim = Simulation.generate(
+        vms=size.vms,
+        clusters=size.clusters,
+        tenants=size.tenants,
+        sites=size.sites,
+        start=MONTH_START,
+    )
+    results: list[Measurement] = []
+    derive_rate = None
+    with serve_in_process(sim) as server:
+        config = str(sim.provider_config(workdir, server))
+        if "collect" in wanted:
+            console.print(f"[bold]collect[/] one site of {size_name}")
+            results += _collect(config, sim, server, size)
+        if {"lake", "consolidate", "rate", "pandas", "invoices"} & set(wanted):
+            console.print(f"[bold]lake[/]: {size.days} days of hourly samples")
+            results.append(_month_lake(config, size))
+    if {"consolidate", "rate", "invoices"} & set(wanted):
+        console.print("[bold]consolidate, derive + rate, raw scan[/]")
+        rating = _rating(config, size, month)
+        derive_rate = rating[2].facts["derive_plus_rate_seconds"]
+        results += rating
+    if "pandas" in wanted and size.pandas:
+        console.print("[bold]naive pandas rating[/]")
+        results.append(_pandas(config, size, derive_rate))
+    if "invoices" in wanted:
+        console.print("[bold]close: invoices with 1 and 2 workers[/]")
+        results += _invoices(workdir, size, month)
+    return {
+        "size": size_name,
+        "scale": size.__dict__,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_facts(),
+        "stages": [m.as_dict() for m in results],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument(
+        "--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}"
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the generated lake here (default: a temporary directory)",
+    )
+    args = parser.parse_args(argv)
+    wanted = tuple(s.strip() for s in args.stages.split(",") if s.strip())
+    unknown = set(wanted) - set(STAGES)
+    if unknown:
+        parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="metering-bench-") as tmp:
+        workdir = (args.workdir or Path(tmp)).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        document = run(args.size, workdir, wanted)
+    document["harness_seconds"] = round(time.perf_counter() - started, 1)
+    console.print(table(document))
+    args.results.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = args.results / f"{stamp}-{args.size}.json"
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    console.print(f"results: {path.name} in bench/results/ ({document['harness_seconds']} s)")
+    return 0

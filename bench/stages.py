@@ -1,0 +1,163 @@
+"""The measured stages. Each is a module-level function of plain arguments (paths, ISO
+strings) returning a dict of facts, so :mod:`bench.measure` can run it in a fresh process."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Facts
+
+
+def _config(config_path: str) -> Any:
+    from metering.config import load_config
+
+    return load_config(Path(config_path))
+
+
+def collect_site(config_path: str, site: str, at: str) -> Facts:
+    """One site's full snapshot over loopback HTTP; counts the HTTP requests (pages)."""
+    import httpx
+
+    from metering.sources.collect import collect
+
+    requests = 0
+    send = httpx.AsyncClient.send
+
+    async def counting(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> httpx.Response:
+        nonlocal requests
+        requests += 1
+        return await send(self, *args, **kwargs)
+
+    httpx.AsyncClient.send = counting  # type: ignore[method-assign]
+    summary = collect(_config(config_path), datetime.fromisoformat(at), sites=[site])
+    failed = [r.line() for r in summary.results if r.status == "failed"]
+    if failed:
+        raise RuntimeError("collection failed: " + "; ".join(failed))
+    return {"records": summary.rows, "requests": requests, "status": summary.status}
+
+
+def collect_all(config_path: str, at: str) -> Facts:
+    """Every site and source at ``at``: the snapshot the month is built from."""
+    from metering.sources.collect import collect
+
+    summary = collect(_config(config_path), datetime.fromisoformat(at))
+    return {"records": summary.rows, "status": summary.status}
+
+
+def write_month(config_path: str, start: str, hours: int) -> Facts:
+    """Repeat the snapshot at ``start`` for ``hours`` hours (the lake stage)."""
+    from bench.lake_gen import dataset_bytes, repeat_hourly
+
+    lake = _config(config_path).lake_dir
+    rows = repeat_hourly(lake, datetime.fromisoformat(start), hours)
+    size, files = dataset_bytes(lake, "vcd_vm")
+    return {
+        "rows": sum(rows.values()),
+        "vcd_vm_rows": rows.get("vcd_vm", 0),
+        "vcd_vm_bytes": size,
+        "vcd_vm_files": files,
+    }
+
+
+def consolidate_one(config_path: str, day: str) -> Facts:
+    """Nightly consolidation of one UTC day."""
+    from metering.rating.consolidate import consolidate_day
+
+    rows = consolidate_day(_config(config_path), date.fromisoformat(day))
+    return {"intervals": rows}
+
+
+def consolidate_days(config_path: str, days: list[str]) -> Facts:
+    """Consolidate every day of the month (the "derive" half of derive + rate)."""
+    from metering.rating.consolidate import consolidate_day
+
+    config = _config(config_path)
+    rows = sum(consolidate_day(config, date.fromisoformat(d)) for d in days)
+    return {"intervals": rows, "days": len(days)}
+
+
+def rate(config_path: str, month: str) -> Facts:
+    """``rate_month`` over the consolidated month."""
+    from metering.rating.run import rate_month
+    from metering.window import Window
+
+    result = rate_month(_config(config_path), Window.parse_month(month))
+    return {
+        "rated_rows": result.rows,
+        "invoice_lines": result.invoice_lines,
+        "tenants": result.tenants,
+        "unrated_rows": result.unrated_rows,
+    }
+
+
+def raw_scan(config_path: str) -> Facts:
+    """The practical limit: DuckDB reads the month's VM sample columns and sums them."""
+    import duckdb
+
+    from metering.lake.store import glob_pattern
+
+    pattern = glob_pattern(_config(config_path).lake_dir, "vcd_vm")
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select org_name, storage_policy, count(*), count(distinct vm_id),"
+            " sum(vcpu * powered_on::int), sum(memory_mb * powered_on::int), sum(storage_mb)"
+            " from read_parquet(?) group by org_name, storage_policy",
+            [pattern],
+        ).fetchall()
+    return {"sample_rows": sum(int(r[2]) for r in rows)}
+
+
+PANDAS_PRICES = {"vcpu": 0.011, "ram_gib": 0.004, "disk_gb_month": 0.08}
+
+
+def pandas_rate(config_path: str) -> Facts:
+    """The naive baseline a provider would script: every sample file into pandas, price each
+    sample-hour in float, group by org. (No gap rule, no tiers, no exact money: the figure is
+    what the straightforward script costs, for comparison only.)"""
+    import pandas as pd  # type: ignore[import-untyped]
+
+    lake = _config(config_path).lake_dir
+    frames = [
+        pd.read_parquet(
+            f,
+            columns=[
+                "org_name",
+                "vm_id",
+                "powered_on",
+                "vcpu",
+                "memory_mb",
+                "storage_mb",
+                "storage_policy",
+                "sample_time",
+            ],
+        )
+        for f in sorted((lake / "vcd_vm").glob("site=*/date=*/*.parquet"))
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df = df.drop_duplicates(["vm_id", "sample_time"])
+    on = df["powered_on"].astype(int)
+    hours_in_month = 744
+    df["amount"] = (
+        df["vcpu"] * on * PANDAS_PRICES["vcpu"]
+        + df["memory_mb"] / 1024 * on * PANDAS_PRICES["ram_gib"]
+        + df["storage_mb"] / 1024 / hours_in_month * PANDAS_PRICES["disk_gb_month"]
+    )
+    totals = df.groupby("org_name")["amount"].sum().round(2)
+    return {"sample_rows": len(df), "tenants": len(totals)}
+
+
+def close(config_path: str, month: str, workers: int) -> Facts:
+    """Month-end close of rated usage (no re-rating): invoices issued and rendered to PDF."""
+    from metering.close.run import close_month
+    from metering.window import Window
+
+    result = close_month(
+        _config(config_path),
+        Window.parse_month(month),
+        rate=False,
+        workers=workers,
+        show_progress=False,
+    )
+    return {"invoices": len(result.invoices), "rendered": len(result.rendered)}

@@ -1,0 +1,34 @@
+"""The benchmark harness still runs end to end at its tiny size (benchmarks never run here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.run import main
+
+
+def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    assert (
+        main(["--size", "tiny", "--results", str(results), "--workdir", str(tmp_path / "w")]) == 0
+    )
+    (path,) = results.glob("*-tiny.json")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    stages = {s["stage"]: s for s in document["stages"]}
+    assert document["machine"]["cores"] >= 1
+    collect = stages["collect one site"]
+    assert collect["records"] > 0 and collect["requests"] > 0 and collect["status"] == "ok"
+    lake = stages["lake: write month"]
+    assert (
+        lake["vcd_vm_rows"] > 0 and lake["vcd_vm_files"] == (2 + 1) * 24
+    )  # the days and the next one
+    assert stages["consolidate one day"]["intervals"] > 0
+    rated = stages["rate month"]
+    assert rated["tenants"] == 4 and rated["rated_rows"] > 0 and rated["ratio_to_scan"] > 0
+    # The raw scan and the naive baseline read the same samples.
+    assert stages["raw DuckDB scan"]["sample_rows"] == stages["naive pandas rating"]["sample_rows"]
+    for workers in (1, 2):
+        close = stages[f"close, {workers} worker(s)"]
+        assert close["rendered"] == close["invoices"] == 4
+        assert close["median_seconds"] > 0 and close["peak_rss_mib"] > 0
