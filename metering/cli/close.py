@@ -10,14 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from metering.cli import app
+from metering.cli.options import CONFIG_OPTION
 from metering.config import load_config
 from metering.errors import ConfigError
 from metering.window import Window
 
 console = Console()
-CONFIG_OPTION = typer.Option(
-    Path("provider.toml"), "--config", "-c", envvar="METERING_CONFIG", help="Provider config TOML."
-)
 
 
 def _month(text: str) -> Window:

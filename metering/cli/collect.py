@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from metering.cli import app
+from metering.cli.options import CONFIG_OPTION
 from metering.config import ProviderConfig, load_config
 from metering.errors import ConfigError, SourceUnavailable
 from metering.lake import store
@@ -19,9 +20,6 @@ from metering.sources.collect import CollectSummary, Options, SourceResult, back
 from metering.window import Window, parse_utc
 
 console = Console()
-CONFIG_OPTION = typer.Option(
-    Path("provider.toml"), "--config", "-c", envvar="METERING_CONFIG", help="Provider config TOML."
-)
 _STYLE = {"ok": "green", "partial": "yellow", "failed": "red"}
 
 

@@ -11,15 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from metering.cli import app
+from metering.cli.options import CONFIG_OPTION
 from metering.config import ProviderConfig, load_config
 from metering.errors import ConfigError
 from metering.pipelines.api import pipeline_lock
 from metering.window import Window
 
 console = Console()
-CONFIG_OPTION = typer.Option(
-    Path("provider.toml"), "--config", "-c", envvar="METERING_CONFIG", help="Provider config TOML."
-)
 
 
 def _month(text: str) -> Window:

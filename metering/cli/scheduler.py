@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metering.cli import app
+from metering.cli.options import CONFIG_OPTION
 from metering.config import ProviderConfig, load_config
 from metering.errors import ConfigError, MeteringError
 from metering.pipelines.history import RunHistory
@@ -25,9 +26,6 @@ run_app = typer.Typer(
 app.add_typer(run_app)
 console = Console()
 
-CONFIG_OPTION = typer.Option(
-    Path("provider.toml"), "--config", "-c", envvar="METERING_CONFIG", help="Provider config TOML."
-)
 LOG_FORMAT_OPTION = typer.Option("text", "--log-format", help="Log lines as 'text' or 'json'.")
 
 

@@ -9,13 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from metering.cli import app
+from metering.cli.options import CONFIG_OPTION
 from metering.config import load_config
 from metering.errors import ConfigError, MeteringError
 
 console = Console()
-CONFIG_OPTION = typer.Option(
-    Path("provider.toml"), "--config", "-c", envvar="METERING_CONFIG", help="Provider config TOML."
-)
 FILE_OPTION = typer.Option(None, "--file", "-f", help="Read the SQL from a file.")
 OUTPUT_OPTION = typer.Option(
     None, "--output", "-o", help="Write the result to .csv or .parquet instead of printing."
