@@ -13,7 +13,7 @@ import argparse
 import json
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ class Size:
 
 # Scale factors toward the issue's default (4 sites, 5,000 tenants, 200,000 VMs, 10,000 clusters).
 SIZES = {
-    "tiny": Size(vms=40, clusters=2, tenants=4, sites=1, days=2, repeats=1),
+    "tiny": Size(vms=40, clusters=2, tenants=4, sites=1, days=1, repeats=1),
     "small": Size(vms=2_000, clusters=100, tenants=50, sites=4, days=31, repeats=3),
     "medium": Size(vms=20_000, clusters=1_000, tenants=500, sites=4, days=31, repeats=3),
     "full": Size(
@@ -113,30 +113,50 @@ def _pandas(config: str, size: Size, derive_rate: float | None) -> Measurement:
     return m
 
 
-def _invoices(workdir: Path, size: Size, month: str) -> list[Measurement]:
-    out = []
+def _close_config(workdir: Path, name: str) -> str:
+    """A provider config of its own data and out dirs over the shared lake."""
+    variant = workdir / name
+    variant.mkdir()
     source = (workdir / "provider.toml").read_text(encoding="utf-8")
+    lake = workdir / "data" / "lake"
+    text = source.replace('data_dir = "data"', f'data_dir = "data"\nlake_dir = "{lake}"')
+    (variant / "provider.toml").write_text(text, encoding="utf-8")
+    return str(variant / "provider.toml")
+
+
+def _invoices(workdir: Path, size: Size, month: str) -> list[Measurement]:
+    """The whole close once per worker count, then the invoice PDFs alone (median)."""
+    out = []
     for workers in (1, 2):
-        m = Measurement(f"close, {workers} worker(s)")
-        for repeat in range(size.repeats):
-            variant = workdir / f"close-{workers}-{repeat}"
-            variant.mkdir()
-            lake = workdir / "data" / "lake"
-            text = source.replace('data_dir = "data"', f'data_dir = "data"\nlake_dir = "{lake}"')
-            (variant / "provider.toml").write_text(text, encoding="utf-8")
-            m.runs.append(
-                run_isolated(stages.close, str(variant / "provider.toml"), month, workers)
-            )
-        m.extra["invoices_per_s"] = round(m.facts["rendered"] / m.seconds, 2)
-        out.append(m)
+        config = _close_config(workdir, f"close-{workers}")
+        whole = Measurement(f"close, {workers} worker(s)")
+        whole.runs.append(run_isolated(stages.close, config, month, workers))
+        whole.extra["documents_per_s"] = round(whole.facts["rendered"] / whole.seconds, 2)
+        pdfs = measure(
+            f"invoice PDFs, {workers} worker(s)",
+            stages.render_again,
+            config,
+            month,
+            workers,
+            repeats=size.repeats,
+        )
+        pdfs.extra["invoices_per_s"] = round(pdfs.facts["rendered"] / pdfs.seconds, 2)
+        out += [whole, pdfs]
     return out
 
 
-def run(size_name: str, workdir: Path, wanted: tuple[str, ...]) -> dict[str, Any]:
+def run(
+    size_name: str,
+    workdir: Path,
+    wanted: tuple[str, ...],
+    days: int | None = None,
+    repeats: int | None = None,
+) -> dict[str, Any]:
     """Measure the wanted stages at one size; return the JSON document."""
     from metering.simulator import Simulation, serve_in_process
 
     size = SIZES[size_name]
+    size = replace(size, days=days or size.days, repeats=repeats or size.repeats)
     month = f"{MONTH_START:%Y-%m}"
     sim = Simulation.generate(
         vms=size.vms,
@@ -181,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}"
     )
+    parser.add_argument("--days", type=int, default=None, help="override the size's month days")
+    parser.add_argument("--repeats", type=int, default=None, help="override the size's repeats")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument(
         "--workdir",
@@ -197,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="metering-bench-") as tmp:
         workdir = (args.workdir or Path(tmp)).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
-        document = run(args.size, workdir, wanted)
+        document = run(args.size, workdir, wanted, days=args.days, repeats=args.repeats)
     document["harness_seconds"] = round(time.perf_counter() - started, 1)
     console.print(table(document))
     args.results.mkdir(parents=True, exist_ok=True)

@@ -161,3 +161,23 @@ def close(config_path: str, month: str, workers: int) -> Facts:
         show_progress=False,
     )
     return {"invoices": len(result.invoices), "rendered": len(result.rendered)}
+
+
+def render_again(config_path: str, month: str, workers: int) -> Facts:
+    """Invoice PDFs only: delete the month's invoice PDFs of a closed month and close again.
+    The usage is unchanged, so nothing is re-issued and the close renders just the missing
+    PDFs (its documented resume path) in ``workers`` processes."""
+    from metering.close.run import close_month
+    from metering.close.settings import load_settings
+    from metering.window import Window
+
+    config = _config(config_path)
+    folder = load_settings(config).out_dir / "invoices" / month
+    for pdf in folder.glob("*.pdf"):
+        pdf.unlink()
+    result = close_month(
+        config, Window.parse_month(month), rate=False, workers=workers, show_progress=False
+    )
+    if result.invoices:
+        raise RuntimeError("a second close of unchanged usage issued invoices again")
+    return {"rendered": len(result.rendered)}

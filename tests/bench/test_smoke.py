@@ -21,7 +21,7 @@ def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
     assert collect["records"] > 0 and collect["requests"] > 0 and collect["status"] == "ok"
     lake = stages["lake: write month"]
     assert (
-        lake["vcd_vm_rows"] > 0 and lake["vcd_vm_files"] == (2 + 1) * 24
+        lake["vcd_vm_rows"] > 0 and lake["vcd_vm_files"] == (1 + 1) * 24
     )  # the days and the next one
     assert stages["consolidate one day"]["intervals"] > 0
     rated = stages["rate month"]
@@ -32,3 +32,4 @@ def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
         close = stages[f"close, {workers} worker(s)"]
         assert close["rendered"] == close["invoices"] == 4
         assert close["median_seconds"] > 0 and close["peak_rss_mib"] > 0
+        assert stages[f"invoice PDFs, {workers} worker(s)"]["rendered"] == 4
