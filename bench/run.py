@@ -96,7 +96,7 @@ def _rating(config: str, size: Size, month: str) -> list[Measurement]:
     )
     derive = measure("derive: all days", stages.consolidate_days, config, days, repeats=1)
     rated = measure("rate month", stages.rate, config, month, repeats=size.repeats)
-    scan = measure("raw DuckDB scan", stages.raw_scan, config, repeats=size.repeats)
+    scan = measure("raw DuckDB scan", stages.raw_scan, config, days, repeats=size.repeats)
     rows = scan.facts["sample_rows"]
     one.extra["samples_per_s"] = round(rows / size.days / one.seconds)
     rated.extra["derive_plus_rate_seconds"] = round(derive.seconds + rated.seconds, 3)
@@ -107,7 +107,8 @@ def _rating(config: str, size: Size, month: str) -> list[Measurement]:
 
 
 def _pandas(config: str, size: Size, derive_rate: float | None) -> Measurement:
-    m = measure("naive pandas rating", stages.pandas_rate, config, repeats=size.repeats)
+    days = [(MONTH_START + timedelta(days=d)).date().isoformat() for d in range(size.days)]
+    m = measure("naive pandas rating", stages.pandas_rate, config, days, repeats=size.repeats)
     if derive_rate:
         m.extra["ours_over_pandas"] = round(derive_rate / m.seconds, 2)
     return m

@@ -92,13 +92,16 @@ def rate(config_path: str, month: str) -> Facts:
     }
 
 
-def raw_scan(config_path: str) -> Facts:
+def month_files(lake: Path, days: list[str]) -> list[str]:
+    """The ``vcd_vm`` sample files of ``days`` (every site)."""
+    return [str(f) for d in days for f in sorted((lake / "vcd_vm").glob(f"site=*/date={d}/*"))]
+
+
+def raw_scan(config_path: str, days: list[str]) -> Facts:
     """The practical limit: DuckDB reads the month's VM sample columns and sums them."""
     import duckdb
 
-    from metering.lake.store import glob_pattern
-
-    pattern = glob_pattern(_config(config_path).lake_dir, "vcd_vm")
+    pattern = month_files(_config(config_path).lake_dir, days)
     with duckdb.connect() as con:
         rows = con.execute(
             "select org_name, storage_policy, count(*), count(distinct vm_id),"
@@ -112,7 +115,7 @@ def raw_scan(config_path: str) -> Facts:
 PANDAS_PRICES = {"vcpu": 0.011, "ram_gib": 0.004, "disk_gb_month": 0.08}
 
 
-def pandas_rate(config_path: str) -> Facts:
+def pandas_rate(config_path: str, days: list[str]) -> Facts:
     """The naive baseline a provider would script: every sample file into pandas, price each
     sample-hour in float, group by org. (No gap rule, no tiers, no exact money: the figure is
     what the straightforward script costs, for comparison only.)"""
@@ -133,7 +136,7 @@ def pandas_rate(config_path: str) -> Facts:
                 "sample_time",
             ],
         )
-        for f in sorted((lake / "vcd_vm").glob("site=*/date=*/*.parquet"))
+        for f in month_files(lake, days)
     ]
     df = pd.concat(frames, ignore_index=True)
     df = df.drop_duplicates(["vm_id", "sample_time"])
