@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -41,19 +40,6 @@ def parse_fault(text: str) -> dict[str, Any]:
     return rule
 
 
-def _write_env(sim: Any, directory: Path) -> Path:
-    """The simulator's passwords as ``export`` lines in a private file (never printed)."""
-    lines = []
-    for site in sim.sites:
-        for service, name in sim.env_names(site).items():
-            lines.append(f"export {name}='{sim.passwords[site][service]}'")
-    path = directory / "simulator.env"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-    return path
-
-
 @app.command()
 def simulate(
     seed: int = typer.Option(7, "--seed", help="Seed of the month: same seed, same provider."),
@@ -75,7 +61,7 @@ def simulate(
     ),
     fault: list[str] = typer.Option([], "--fault", help=_FAULT_HELP),  # noqa: B008
     config_out: Path | None = typer.Option(  # noqa: B008
-        None, "--config-out", help="Write provider.toml and simulator.env (passwords) here."
+        None, "--config-out", help="Write provider.toml (and its password files) here."
     ),
 ) -> None:
     """Serve a simulated provider (VCD, CSE, ALP, DSE, OSE, Cloudian per site) until Ctrl-C.
@@ -141,6 +127,5 @@ def _announce(sim: Any, server: Any, config_out: Path | None) -> None:
     if config_out is not None:
         sim.server = server
         path = sim.provider_config(config_out.resolve(), server)
-        env = _write_env(sim, config_out.resolve())
-        console.print(f"  config {path}  (passwords: source {env})")
+        console.print(f"  config {path}  (passwords in private files under secrets/)")
     console.print("serving; press Ctrl-C to stop")

@@ -181,29 +181,28 @@ class Simulation:
 
     # -- provider config ------------------------------------------------------------------------
 
-    def env_names(self, site: str) -> dict[str, str]:
-        tag = site.upper().replace("-", "_")
-        return {
-            "vcd": f"METERING_SIM_{tag}_VCD_PASSWORD",
-            "cloudian": f"METERING_SIM_{tag}_CLOUDIAN_PASSWORD",
-        }
-
-    def _site_lines(self, site: str, server: RunningServer) -> list[str]:
-        """One ``[[sites]]`` table; sets the environment variables holding its passwords."""
-        env = self.env_names(site)
-        os.environ[env["vcd"]] = self.passwords[site]["vcd"]
-        os.environ[env["cloudian"]] = self.passwords[site]["cloudian"]
+    def _site_lines(self, site: str, server: RunningServer, directory: Path) -> list[str]:
+        """One ``[[sites]]`` table; its passwords go to private files the config names."""
+        secrets_dir = directory / "secrets"
+        secrets_dir.mkdir(mode=0o700, exist_ok=True)
+        names = {}
+        for system in ("vcd", "cloudian"):
+            names[system] = f"secrets/{site}-{system}.password"
+            path = directory / names[system]
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.passwords[site][system] + "\n")
         urls = server.site_urls(site)
         return [
             "[[sites]]",
             f'name = "{site}"',
             f'vcd_url = "{urls["vcd"]}"',
             f'vcd_user = "{VCD_USER}"',
-            f'vcd_password_env = "{env["vcd"]}"',
+            f'vcd_password_file = "{names["vcd"]}"',
             f'ose_url = "{urls["ose"]}"',
             f'cloudian_url = "{urls["cloudian"]}"',
             f'cloudian_user = "{CLOUDIAN_USER}"',
-            f'cloudian_password_env = "{env["cloudian"]}"',
+            f'cloudian_password_file = "{names["cloudian"]}"',
             "",
         ]
 
@@ -231,9 +230,11 @@ class Simulation:
         return path
 
     def provider_config(self, directory: Path, server: RunningServer | None = None) -> Path:
-        """Write ``provider.toml`` for the running server into ``directory``; set its secrets.
+        """Write ``provider.toml`` for the running server into ``directory``.
 
-        The passwords go into the environment variables the file names (never the file).
+        The passwords go into private (0600) files under ``directory/secrets/`` that the
+        config names by ``*_password_file`` (never into the config itself), so any later
+        command run with this config, in any shell, can read them.
         """
         server = server or self.server
         if server is None:
@@ -251,7 +252,7 @@ class Simulation:
             "",
         ]
         for site in self.sites:
-            lines += self._site_lines(site, server)
+            lines += self._site_lines(site, server, directory)
         path = directory / "provider.toml"
         tmp = path.with_suffix(".toml.tmp")
         tmp.write_text("\n".join(lines), encoding="utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ def test_collectors_read_every_source_of_every_site(tmp_path: Path) -> None:
         config = load_config(sim.provider_config(tmp_path))
         assert [s.name for s in config.sites] == ["az1", "az2"]
         assert config.pricing_dir.is_dir() and config.tenant_catalog.is_file()
-        password = os.environ[sim.env_names("az1")["vcd"]]
+        password = sim.passwords["az1"]["vcd"]
         assert password not in (tmp_path / "provider.toml").read_text(encoding="utf-8")
         at = START + hours(5)
         httpx.post(f"{server.base_url}/_sim/clock", json={"now": at.isoformat()})
@@ -42,3 +41,18 @@ def test_provider_config_needs_a_running_server(tmp_path: Path) -> None:
         assert "serve_in_thread" in str(exc)
     else:
         raise AssertionError("expected an error")
+
+
+def test_generated_config_keeps_passwords_in_private_files(tmp_path: Path) -> None:
+    sim = Simulation.from_sample_data(seed=7, start=START)
+    with serve_in_thread(sim) as server:
+        path = sim.provider_config(tmp_path, server)
+    text = path.read_text(encoding="utf-8")
+    for site in sim.sites:
+        for system in ("vcd", "cloudian"):
+            assert sim.passwords[site][system] not in text
+            secret = tmp_path / "secrets" / f"{site}-{system}.password"
+            assert secret.stat().st_mode & 0o077 == 0  # readable by its owner only
+    # any later command (a new shell, no environment) loads the config
+    config = load_config(path)
+    assert config.site("az2").vcd_password.reveal() == sim.passwords["az2"]["vcd"]
