@@ -8,6 +8,7 @@ whole month in the lake is held against the simulator's own ground truth.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -105,3 +106,19 @@ def test_demo_month_equals_the_simulators_ground_truth_to_the_cent(demo_out: Pat
     assert [(t["tenant_id"], t["total_amount"]) for t in ours] == [
         (t["tenant_id"], t["total_amount"]) for t in theirs
     ]
+
+
+def test_finance_queries_the_demo_warehouse_from_a_new_shell(demo_out: Path, tmp_path) -> None:
+    """`metering sql -c out/provider.toml` as the README shows, with no demo environment."""
+    export = tmp_path / "totals.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "metering", "sql", "-c", str(demo_out / "provider.toml"),
+         "-o", str(export),
+         "select tenant_id, total_amount from invoice_totals order by tenant_id"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("METERING_")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = export.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "tenant_id,total_amount"
+    assert len(lines) == 1 + 28
