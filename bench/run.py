@@ -121,6 +121,7 @@ def _close_config(workdir: Path, name: str) -> str:
     source = (workdir / "provider.toml").read_text(encoding="utf-8")
     lake = workdir / "data" / "lake"
     text = source.replace('data_dir = "data"', f'data_dir = "data"\nlake_dir = "{lake}"')
+    text = text.replace('= "secrets/', f'= "{workdir / "secrets"}/')  # relative to the config
     (variant / "provider.toml").write_text(text, encoding="utf-8")
     return str(variant / "provider.toml")
 
