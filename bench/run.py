@@ -48,6 +48,7 @@ SIZES = {
     "tiny": Size(vms=40, clusters=2, tenants=4, sites=1, days=1, repeats=1),
     "small": Size(vms=2_000, clusters=100, tenants=50, sites=4, days=31, repeats=3),
     "medium": Size(vms=20_000, clusters=1_000, tenants=500, sites=4, days=31, repeats=3),
+    "third": Size(vms=66_667, clusters=3_333, tenants=1_667, sites=4, days=31, repeats=3),
     "full": Size(
         vms=200_000, clusters=10_000, tenants=5_000, sites=4, days=31, repeats=3, pandas=False
     ),
