@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -174,9 +175,23 @@ def focus_table(
 
 
 def focus_files(table: pa.Table) -> tuple[bytes, bytes]:
-    """The table as Parquet (zstd, DECIMAL kept) and CSV bytes."""
+    """The table as Parquet (zstd, DECIMAL kept, text as is) and CSV bytes (text a
+    spreadsheet would run as a formula gets a leading apostrophe, as in our other CSVs)."""
     parquet = io.BytesIO()
     pq.write_table(table, parquet, compression="zstd")
     csv = io.BytesIO()
-    pacsv.write_csv(table, csv)
+    pacsv.write_csv(_spreadsheet_safe(table), csv)
     return parquet.getvalue(), csv.getvalue()
+
+
+def _spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """Every text column with ``=``, ``+``, ``-`` or ``@`` first prefixed by an apostrophe
+    (tenant-controlled names and tags), column-wise; numbers and dates untouched."""
+    for index, field in enumerate(table.schema):
+        if not pa.types.is_string(field.type) and not pa.types.is_large_string(field.type):
+            continue
+        column = table.column(index)
+        risky = pc.fill_null(pc.match_substring_regex(column, pattern="^[=+\\-@]"), False)
+        safe = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        table = table.set_column(index, field, safe)
+    return table

@@ -100,3 +100,28 @@ def test_split_sums_to_the_line_and_each_share_is_within_a_cent(line, usage, tax
     for i, w in enumerate(usage):
         exact = line * w / whole
         assert abs(shares[f"r{i}"] - exact) < Decimal("0.01")
+
+
+def test_focus_csv_defuses_formula_like_text_and_parquet_keeps_it() -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from metering.reports.focus import focus_files
+
+    table = pa.table(
+        {
+            "SubAccountName": ['=HYPERLINK("http://x")', "plain", "@SUM(A1)", None],
+            "BilledCost": pa.array(
+                [Decimal("-1.50"), Decimal("2.00"), Decimal("0.10"), Decimal("0")],
+                type=pa.decimal128(18, 2),
+            ),
+        }
+    )
+    parquet, csv = focus_files(table)
+    text = csv.decode("utf-8").splitlines()
+    assert text[1].startswith("\"'=HYPERLINK") and text[1].endswith(",-1.50")
+    assert text[2] == '"plain",2.00'
+    assert text[3].startswith('"\'@SUM(A1)"')
+    assert pq.read_table(io.BytesIO(parquet)).column("SubAccountName")[0].as_py().startswith("=")
