@@ -10,19 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from metering.cli import app
-from metering.cli.options import CONFIG_OPTION
+from metering.cli.options import CONFIG_OPTION, month_option
 from metering.config import load_config
 from metering.errors import ConfigError
 from metering.window import Window
 
 console = Console()
-
-
-def _month(text: str) -> Window:
-    try:
-        return Window.parse_month(text)
-    except ValueError:
-        raise ConfigError(f"--month: must be YYYY-MM, got {text!r}") from None
 
 
 @app.command("close")
@@ -44,7 +37,7 @@ def close_command(
     provider = load_config(config)
     with pipeline_lock(provider, "metering close"):
         result = close_month(
-            provider, _month(month), rate=rate, workers=workers or None, draft_only=draft
+            provider, month_option(month), rate=rate, workers=workers or None, draft_only=draft
         )
     if draft:
         console.print(f"{month}: drafts written to the register; nothing issued.")
@@ -85,7 +78,7 @@ def showback_command(
     now = datetime.now(UTC)
     if month and month_to_date:
         raise ConfigError("give either --month or --month-to-date, not both")
-    window = _month(month) if month else Window.month(now.year, now.month)
+    window = month_option(month) if month else Window.month(now.year, now.month)
     if month_to_date:
         rate_if_installed(provider, window)
     path = write_showback(provider, tenant, window, now=now)

@@ -11,20 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from metering.cli import app
-from metering.cli.options import CONFIG_OPTION
+from metering.cli.options import CONFIG_OPTION, month_option
 from metering.config import ProviderConfig, load_config
 from metering.errors import ConfigError
 from metering.pipelines.api import pipeline_lock
 from metering.window import Window
 
 console = Console()
-
-
-def _month(text: str) -> Window:
-    try:
-        return Window.parse_month(text)
-    except ValueError:
-        raise ConfigError(f"--month: must be YYYY-MM, got {text!r}") from None
 
 
 @app.command("rate")
@@ -42,7 +35,7 @@ def rate_command(
     from metering.rating.run import rate_month
     from metering.rating.warehouse import build_warehouse
 
-    window = _month(month)
+    window = month_option(month)
     provider = load_config(config)
     with pipeline_lock(provider, "metering rate"):
         if consolidate:
