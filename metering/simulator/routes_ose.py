@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from metering.simulator import paging, views_storage
+from metering.simulator.index import site_index
 from metering.simulator.routes_vcd import bearer
 from metering.simulator.simulation import Simulation
-from metering.simulator.views_apps import live_clusters
 from metering.simulator.views_vcd import View
 
 
@@ -62,11 +62,11 @@ def policies(request: Request, v: View) -> Response:
 
 
 def backups(request: Request, v: View) -> Response:
-    urn = str(request.path_params["cluster"])
-    for c in live_clusters(v):
-        if v.cluster_id(c) == urn:
-            return paging.ose_items(request, views_storage.ose_backups(v, c))
-    return _not_found("cluster")
+    c = site_index(v.world, v.site).clusters.get(str(request.path_params["cluster"]))
+    cl = v.world.clusters
+    if c is None or not cl.created[c] <= v.hour < cl.deleted[c]:
+        return _not_found("cluster")
+    return paging.ose_items(request, views_storage.ose_backups(v, c))
 
 
 def routes(sim: Simulation) -> list[Route]:

@@ -15,20 +15,20 @@ from typing import Any
 import numpy as np
 
 from metering.simulator import names
-from metering.simulator.state import DAY_WEIGHTS, bucket_chunks, bucket_objects
+from metering.simulator.index import bucket_levels, site_index
+from metering.simulator.state import DAY_WEIGHTS
 from metering.simulator.tables import CHUNK_BYTES, USERS, Ints
-from metering.simulator.views_vcd import View, orgs_present
+from metering.simulator.views_vcd import View
 
 Record = dict[str, Any]
 QUOTA_BYTES = 2**40  # 1 TiB per tenant, for OSE's availableBytes
 OPERATIONS = ("SB", "SO", "HG", "HP", "HD", "BI", "BO")
 
 
-def storage_orgs(v: View) -> list[int]:
+def storage_orgs(v: View) -> tuple[int, ...]:
     """Orgs of this site onboarded to object storage (OSE tenants, Cloudian groups): those
     with a bucket at any site. The others have no group and answer 204 / 404."""
-    with_buckets = set(np.unique(v.world.buckets.org).tolist())
-    return [org for org in orgs_present(v) if org in with_buckets]
+    return site_index(v.world, v.site).storage_orgs
 
 
 def buckets_here(
@@ -38,14 +38,14 @@ def buckets_here(
     ``history``, also those created before now and deleted since (their usage history
     stays queryable, as in Cloudian)."""
     b = v.world.buckets
-    mask = (b.site == v.site) & (b.created <= v.hour)
+    idx = site_index(v.world, v.site).buckets_of(org)
+    mask = b.created[idx] <= v.hour
     if not history:
-        mask &= v.hour < b.deleted
-    if org is not None:
-        mask &= b.org == org
+        mask &= v.hour < b.deleted[idx]
     if user is not None:
-        mask &= b.user == user
-    return np.flatnonzero(mask).tolist()
+        mask &= b.user[idx] == user
+    picked: list[int] = idx[mask].tolist()
+    return picked
 
 
 def bucket_name(v: View, i: int) -> str:
@@ -63,8 +63,7 @@ def policy_id(name: str) -> str:
 
 def usage_now(v: View) -> tuple[Ints, Ints]:
     """(bytes, objects) of every bucket during the current hour."""
-    b = v.world.buckets
-    return bucket_chunks(b, v.hour) * CHUNK_BYTES, bucket_objects(b, v.hour)
+    return bucket_levels(v.world, v.hour)
 
 
 def common_usage(v: View, scope: str, idx: list[int], quota: int = QUOTA_BYTES) -> Record:
@@ -98,10 +97,7 @@ def ose_tenants(v: View) -> list[Record]:
 
 
 def org_by_id(v: View, org_id: str) -> int | None:
-    for org in storage_orgs(v):
-        if v.org_ref(org)["id"] == org_id:
-            return org
-    return None
+    return site_index(v.world, v.site).by_org_urn.get(org_id)
 
 
 def ose_users(v: View, org: int) -> list[Record]:
@@ -166,10 +162,7 @@ def ose_backups(v: View, cluster: int) -> list[Record]:
 
 
 def group_of(v: View, group_id: str | None) -> int | None:
-    for org in storage_orgs(v):
-        if v.world.group_ids[org] == group_id:
-            return org
-    return None
+    return None if group_id is None else site_index(v.world, v.site).by_group.get(group_id)
 
 
 def select(

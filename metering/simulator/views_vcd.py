@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from metering.simulator import names
+from metering.simulator.index import cluster_urn, site_index
 from metering.simulator.state import alive
 from metering.simulator.tables import NEVER
 from metering.simulator.world import World
@@ -59,7 +60,7 @@ class View:
         return names.cluster_name(int(self.world.clusters.ordinal[c]))
 
     def cluster_id(self, c: int) -> str:
-        return f"urn:vcloud:entity:vmware:capvcdCluster:{names.uid('cluster', self.world.seed, c)}"
+        return cluster_urn(self.world.seed, c)
 
     def app_name(self, a: int) -> str:
         template = self.world.inventory.apps[int(self.world.apps.template[a])]
@@ -74,8 +75,8 @@ class View:
         return {"name": "admin", "id": f"urn:vcloud:user:{user}"}
 
 
-def orgs_present(view: View) -> list[int]:
-    return [o for o, s in view.world.presence if s == view.site]
+def orgs_present(view: View) -> tuple[int, ...]:
+    return site_index(view.world, view.site).orgs
 
 
 def org_records(view: View) -> list[Record]:

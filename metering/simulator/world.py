@@ -13,7 +13,11 @@ solutions in millicores.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +38,8 @@ from metering.simulator.tables import (
     VMs,
 )
 
+_MEMO_SIZE = 64
+
 
 @dataclass
 class World:
@@ -49,6 +55,28 @@ class World:
     dse: DataSolutions
     buckets: Buckets
     group_ids: list[str] = field(default_factory=list)
+    _memo: OrderedDict[Hashable, Any] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
+    _memo_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    def memo(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """Data derived from the world (per-site indexes, one hour's bucket levels): built
+        on first use and kept, the least recently used dropped beyond a few dozen entries.
+        The world never changes, so a key that names everything the value depends on (the
+        site, the hour) is a safe cache key."""
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = build()
+        with self._memo_lock:
+            self._memo[key] = value
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return value
 
 
 def _rep(values: Ints, counts: Ints) -> Ints:

@@ -196,3 +196,27 @@ def test_a_deleted_buckets_history_stays_queryable(api: Api, sim: Simulation) ->
     assert [int(p["timestamp"]) for p in series] == [
         int((when + hours(k)).timestamp()) * 1000 for k in (0, 1)
     ]
+
+
+def test_per_tenant_lookups_answer_only_for_this_site_and_hour(api: Api, sim: Simulation) -> None:
+    """Tenant, group and cluster lookups are indexed per site: another site's org id or
+    cluster is unknown here, and a cluster answers only while it exists."""
+    sim.set_now(START + hours(24 * 20))  # the sample deletes a cluster of az1 on day 20
+    az2 = _tenants(api, "az2")[0]
+    other = OSE.format(site="az1") + f"/tenants/{az2['orgId']}/usage"
+    assert api.get(other).status_code == 404
+    assert (
+        api.get(OSE.format(site="az2") + f"/tenants/{az2['orgId']}/usage", "az2").json()["scope"]
+        == "TENANT"
+    )
+    cl = sim.world.clusters
+    from metering.simulator.index import cluster_urn
+
+    gone = next(c for c in range(len(cl.site)) if cl.deleted[c] <= sim.hour and cl.site[c] == 0)
+    away = next(c for c in range(len(cl.site)) if cl.site[c] == 1 and cl.created[c] <= sim.hour)
+    for c in (gone, away):
+        path = f"/az1/ose/api/v1/k8s/clusters/{cluster_urn(sim.world.seed, c)}/backups"
+        assert api.get(path).status_code == 404
+    group = sim.world.group_ids[sim.world.presence[0][0]]
+    here = api.get(CLOUDIAN.format(site="az1") + "/group", groupId=group).json()
+    assert here["groupId"] == group
