@@ -45,7 +45,7 @@ from metering.errors import LockError
 from metering.reports.focus import focus_files, focus_table, lake_replication_factors
 from metering.reports.invoice import DocumentRender, render_document
 from metering.reports.provider import write_provider_report
-from metering.reports.render import Job, Renderer, atomic_write, render_all
+from metering.reports.render import Job, RenderPool, atomic_write, template_env
 from metering.window import Window
 
 
@@ -116,15 +116,10 @@ def _replication_factors(config: ProviderConfig, month: Window) -> dict[str, Dec
 
 
 def render_pending(
-    settings: InvoicingSettings,
-    register: Register,
-    month: str,
-    *,
-    workers: int,
-    show_progress: bool,
+    settings: InvoicingSettings, register: Register, month: str, pool: RenderPool
 ) -> tuple[str, ...]:
-    """Render every numbered document of ``month`` whose PDF does not exist yet (and sweep
-    the temp files a killed run may have left)."""
+    """Queue on ``pool`` every numbered document of ``month`` whose PDF does not exist yet
+    (and sweep the temp files a killed run may have left); return their numbers."""
     for folder in ("invoices", "credit_notes"):
         for stale in documents_dir(settings, folder, month).glob(".*.tmp"):
             stale.unlink(missing_ok=True)
@@ -137,9 +132,8 @@ def render_pending(
             continue
         payload = DocumentRender(doc.number, str(doc.issued_at), doc.body_json, str(pdf), str(csv))
         jobs.append(Job(doc.number, render_document, payload))
-    return tuple(
-        render_all(jobs, workers=workers, label=f"rendering {month}", show_progress=show_progress)
-    )
+    pool.submit(jobs)
+    return tuple(job.key for job in jobs)
 
 
 def _write_outputs(
@@ -149,9 +143,11 @@ def _write_outputs(
     register: Register,
     month: Window,
     paths: dict[str, Path],
+    pool: RenderPool,
 ) -> None:
-    """The provider report, the FOCUS export and the documents table of the month."""
-    write_provider_report(con, config, Renderer(), settings, month, paths)
+    """The provider report, the FOCUS export and the documents table of the month; the
+    report's PDF renders in ``pool`` while this process writes the rest."""
+    pool.submit([write_provider_report(con, config, template_env(), settings, month, paths)])
     docs = [d for d in register.documents(month_key(month)) if d.state is not DocumentState.DRAFT]
     table = focus_table(
         docs,
@@ -226,16 +222,15 @@ def _close(
             bodies = build_bodies(con, month, settings, catalog)
             at = now or datetime.now(UTC)
             issued = issue_month(register, settings, key, bodies, hashes, at, draft_only=draft_only)
-        rendered = render_pending(
-            settings,
-            register,
-            key,
-            workers=workers or settings.workers,
-            show_progress=show_progress,
-        )
         outputs = output_paths(settings, key)
-        if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
-            _write_outputs(con, config, settings, register, month, outputs)
+        label = f"rendering {key}"
+        with RenderPool(
+            workers or settings.workers, label=label, show_progress=show_progress
+        ) as pool:
+            rendered = render_pending(settings, register, key, pool)
+            if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
+                _write_outputs(con, config, settings, register, month, outputs, pool)
+            pool.wait()
         return CloseResult(
             month=key,
             usage_hash=hashes[0],

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 import pyarrow as pa
 
 from metering.close.inputs import query
@@ -24,7 +25,8 @@ from metering.config import ProviderConfig
 from metering.lake.store import read_dataset
 from metering.reports.chart import horizontal_bars
 from metering.reports.formatting import spreadsheet_safe
-from metering.reports.render import Renderer, atomic_write
+from metering.reports.render import Job, Renderer, atomic_write
+from metering.resources import resource_dir
 from metering.window import Window
 
 CSV_COLUMNS = (
@@ -164,10 +166,21 @@ def report_csv(rows: list[dict[str, Any]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def report_context(
-    rows: list[dict[str, Any]], settings: InvoicingSettings, month: Window, ratio: Decimal
-) -> dict[str, Any]:
-    """Sections of the readable report: provider totals, per site, per tenant."""
+PER_CLUSTER_METRICS = ("node_vms", "node_vcpu_hours")  # one row per TKG cluster: unbounded
+TOP_TENANTS = 25  # tenants listed in the summary PDF; every tenant is in the CSV and HTML
+TENANT_FIGURES = (  # (heading, product, metric): the summary's per-tenant columns, exact sums
+    ("VMs", "vm", "vms"),
+    ("TKG nodes", "vm", "tkg_node_vms"),
+    ("vCPU-hours", "vcpu", "vcpu_quantity"),
+    ("TKG clusters", "tkg_cluster", "clusters"),
+    ("Object storage GB-hours", "object_storage", "object_storage_quantity"),
+    ("ALP instances", "alp_instance", "instances"),
+    ("DSE core-hours", "dse_core", "dse_core_quantity"),
+)
+
+
+def _sections(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows split into provider totals, per site (all tenants) and per tenant (all sites)."""
     sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row["site"] == "*" and row["tenant_id"] == "*":
@@ -176,6 +189,10 @@ def report_context(
             sections["sites"].append(row)
         elif row["site"] == "*":
             sections["tenants"].append(row)
+    return sections
+
+
+def _charts(sections: dict[str, list[dict[str, Any]]]) -> list[tuple[str, Any]]:
     charts = []
     for title, section, metric in (
         ("VMs per site (TKG nodes included)", "sites", "vms"),
@@ -188,6 +205,53 @@ def report_context(
         ]
         if items:
             charts.append((title, horizontal_bars(items, title=title)))
+    return charts
+
+
+def largest_tenants(tenant_rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` tenants with the most VMs (then by id), each with ``TENANT_FIGURES``
+    summed over dimensions (policies, apps, DSE kinds) from the tenant's all-site rows."""
+    wanted = {(product, metric): i for i, (_, product, metric) in enumerate(TENANT_FIGURES)}
+    tenants: dict[str, dict[str, Any]] = {}
+    for row in tenant_rows:
+        tenant = tenants.setdefault(
+            row["tenant_id"],
+            {
+                "tenant_id": row["tenant_id"],
+                "tenant_name": row["tenant_name"],
+                "figures": [Decimal(0)] * len(TENANT_FIGURES),
+            },
+        )
+        index = wanted.get((row["product"], row["metric"]))
+        if index is not None:
+            tenant["figures"][index] += row["quantity"]
+    ranked = sorted(tenants.values(), key=lambda t: (-t["figures"][0], t["tenant_id"]))
+    return ranked[:limit]
+
+
+def report_context(
+    rows: list[dict[str, Any]],
+    settings: InvoicingSettings,
+    month: Window,
+    ratio: Decimal,
+    *,
+    summary: bool = False,
+) -> dict[str, Any]:
+    """The readable report. In full (the HTML): provider totals, per site, per tenant, every
+    row. As a ``summary`` (the PDF, bounded whatever the number of tenants and clusters):
+    totals and per-site rows without the per-cluster rows, and the largest tenants."""
+    sections = _sections(rows)
+    tenant_count = len({r["tenant_id"] for r in sections["tenants"]})
+    top: list[dict[str, Any]] = []
+    if summary:
+        top = largest_tenants(sections["tenants"], TOP_TENANTS)
+        for name in ("total", "sites"):
+            sections[name] = [
+                r
+                for r in sections[name]
+                if not (r["product"] == "tkg_cluster" and r["metric"] in PER_CLUSTER_METRICS)
+            ]
+        sections["tenants"] = []
     return {
         "month": f"{month.start:%Y-%m}",
         "issuer": settings.branding,
@@ -195,27 +259,43 @@ def report_context(
         "sections": sections,
         "ratio": ratio,
         "hours": month.hours,
-        "charts": charts,
+        "charts": _charts(sections),
+        "summary": summary,
+        "tenant_count": tenant_count,
+        "top_tenants": top,
+        "tenant_figures": [heading for heading, _, _ in TENANT_FIGURES],
     }
+
+
+def report_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
+    """The report as a standalone HTML page (the stylesheet inlined)."""
+    css = (resource_dir("reports") / "report.css").read_text(encoding="utf-8")
+    return env.get_template("provider_report.html.j2").render(css=css, **context)
+
+
+def render_report_pdf(renderer: Renderer, job: tuple[str, Path]) -> None:
+    """A render job (in a pool worker): the summary HTML to its PDF, atomically."""
+    html, path = job
+    atomic_write(path, renderer.pdf(html))
 
 
 def write_provider_report(
     con: duckdb.DuckDBPyConnection,
     config: ProviderConfig,
-    renderer: Renderer,
+    env: jinja2.Environment,
     settings: InvoicingSettings,
     month: Window,
     outputs: dict[str, Path],
-) -> list[dict[str, Any]]:
-    """Write the report's CSV, HTML and PDF (atomically) and return its rows."""
+) -> Job:
+    """Write the report's CSV and full HTML (atomically); return the job that renders the
+    summary PDF, for the close's render pool."""
     from metering.rating.settings import rating_settings
 
     register_report_inputs(con, config, month)
     rows = report_rows(con, month)
-    ctx = report_context(rows, settings, month, rating_settings(config).dse_vcpus_per_core)
-    ctx["css"] = renderer.css_text
-    html = renderer.html("provider_report.html.j2", ctx)
+    ratio = rating_settings(config).dse_vcpus_per_core
     atomic_write(outputs["provider_csv"], report_csv(rows))
-    atomic_write(outputs["provider_html"], html.encode("utf-8"))
-    atomic_write(outputs["provider_pdf"], renderer.pdf(html))
-    return rows
+    full = report_html(env, report_context(rows, settings, month, ratio))
+    atomic_write(outputs["provider_html"], full.encode("utf-8"))
+    summary = report_html(env, report_context(rows, settings, month, ratio, summary=True))
+    return Job("provider-report", render_report_pdf, (summary, outputs["provider_pdf"]))

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,37 +106,79 @@ def _run(job: Job) -> str:
     return job.key
 
 
+class RenderPool:
+    """One set of long-lived render workers for a whole close (invoices, credit notes and the
+    provider report), started at the first batch big enough to pay for them.
+
+    Jobs submitted before the pool starts, or when there are fewer than ``2 × workers`` of
+    them, render in this process at :meth:`wait`. Workers are *spawned* (a forked copy of a
+    process holding DuckDB threads is unsafe) and each builds its :class:`Renderer` (WeasyPrint,
+    fonts, the stylesheet) once, so the main process can keep working (the provider report,
+    FOCUS) while they render.
+    """
+
+    def __init__(self, workers: int, *, label: str, show_progress: bool = True) -> None:
+        self.workers = workers
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        self._progress = Progress(*columns, disable=not show_progress, transient=True)
+        self._bar = self._progress.add_task(label, total=0)
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[str]] = []
+        self._local: list[Job] = []
+
+    def __enter__(self) -> RenderPool:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        self._progress.stop()
+
+    def submit(self, jobs: Sequence[Job]) -> None:
+        """Queue ``jobs``; start the workers if this batch is worth them."""
+        self._progress.update(self._bar, total=len(self._futures) + len(self._local) + len(jobs))
+        if self._pool is None and self.workers > 1 and len(jobs) >= 2 * self.workers:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(str(resource_dir("reports")),),
+            )
+        if self._pool is None:
+            self._local.extend(jobs)
+            return
+        self._futures.extend(self._pool.submit(_run, job) for job in jobs)
+
+    def wait(self) -> list[str]:
+        """Render what is local, wait for the workers; return the keys done. A failure stops
+        the run with its error."""
+        done: list[str] = []
+        if self._local:
+            renderer = Renderer()
+            for job in self._local:
+                job.task(renderer, job.payload)
+                done.append(job.key)
+                self._progress.advance(self._bar)
+            self._local = []
+        for future in as_completed(self._futures):
+            done.append(future.result())
+            self._progress.advance(self._bar)
+        self._futures = []
+        return done
+
+
 def render_all(
     jobs: Iterable[Job], *, workers: int, label: str, show_progress: bool = True
 ) -> list[str]:
     """Run every job, in ``workers`` long-lived processes when there are enough jobs to pay
     for starting them; return the keys done. A failure stops the run with its error."""
-    todo = list(jobs)
-    if not todo:
-        return []
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    done: list[str] = []
-    with Progress(*columns, disable=not show_progress, transient=True) as progress:
-        bar = progress.add_task(label, total=len(todo))
-        if workers <= 1 or len(todo) < 2 * workers:
-            renderer = Renderer()
-            for job in todo:
-                job.task(renderer, job.payload)
-                done.append(job.key)
-                progress.advance(bar)
-            return done
-        context = multiprocessing.get_context("spawn")
-        init = (str(resource_dir("reports")),)
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=init
-        ) as pool:
-            futures = [pool.submit(_run, job) for job in todo]
-            for future in as_completed(futures):
-                done.append(future.result())
-                progress.advance(bar)
-    return done
+    with RenderPool(workers, label=label, show_progress=show_progress) as pool:
+        pool.submit(list(jobs))
+        return pool.wait()
