@@ -27,23 +27,41 @@ install_debian_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Java for the tests only: they rate a month on real PySpark local mode too (the demo and the
+# default install never need Java). Debian 12 has OpenJDK 17, Debian 13 only 21.
+install_java() {
+  command -v java >/dev/null && return 0
+  command -v apt-get >/dev/null || return 0
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  local jre
+  for jre in openjdk-17-jre-headless openjdk-21-jre-headless; do
+    if apt-cache show "$jre" >/dev/null 2>&1; then
+      echo "==> installing $jre (PySpark local mode in the tests)"
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$jre" >/dev/null
+      return 0
+    fi
+  done
+}
+
 install_python_packages() {
+  local extras="$1"  # dev for the demo; dev,spark for the tests
   local stamp="$VENV/.metering-installed"
   local want
-  want=$(cat constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  want=$( (cat constraints.txt pyproject.toml; echo "$extras") | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   echo "==> creating virtualenv $VENV and installing pinned packages (constraints.txt)"
   local py="${PYTHON:-python3}"
   "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "metering needs Python >= 3.11")'
   [ -x "$VENV/bin/python" ] || "$py" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev]"
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[$extras]"
   echo "$want" > "$stamp"
 }
 
 setup() {
   install_debian_packages
-  install_python_packages
+  install_python_packages "${1:-dev}"
   export PATH="$VENV/bin:$PATH"
 }
 
@@ -55,7 +73,8 @@ case "${1:-}" in
     ;;
   test)
     shift
-    setup
+    install_java
+    setup dev,spark
     echo "==> ruff"; ruff check . && ruff format --check .
     echo "==> mypy"; mypy
     echo "==> pytest"; exec pytest -n 2 "$@"

@@ -5,17 +5,19 @@
 -- rules (domain.md example 4): graduated: the month's quantity fills the bands in time order
 --   (periods ordered by price_from), each unit priced at the band it falls in; volume: the
 --   month's total picks one band (lower < total <= up_to) and every unit is priced there.
+-- portability (Spark): running sums are cast back to DECIMAL(28, 9) so their sums and
+--   differences stay at scale 9 on every engine.
 with positioned as (
     select
         *,
-        coalesce(sum(billing_quantity) over (
+        cast(coalesce(sum(billing_quantity) over (
             partition by tenant_id, product, line_dimension, line_site
             order by price_from
             rows between unbounded preceding and 1 preceding
-        ), 0) as cum_before,
-        sum(billing_quantity) over (
+        ), 0) as decimal(28, 9)) as cum_before,
+        cast(sum(billing_quantity) over (
             partition by tenant_id, product, line_dimension, line_site
-        ) as month_total
+        ) as decimal(28, 9)) as month_total
     from int_charge_periods
 ),
 

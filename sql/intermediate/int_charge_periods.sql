@@ -6,26 +6,31 @@
 --   to the month's total per tenant and product (all sites, all dimensions the rate covers),
 --   so their lines carry site '*' and the rate's dimension. GB-month = GB-hours ÷ hours in
 --   the month, truncated to 10^-9 with integer arithmetic; per-1000 prices count thousands.
+-- portability (Spark): billing_quantity is DECIMAL(28, 9), so that sums and differences of it
+--   stay within 38 digits at scale 9 and no engine trims their scale.
 with params as (
     select month_start, month_end, hours_in_month from rating_params
 ),
 
 grouped as (
+    -- an open-ended card (valid_to null) runs to the month's end
     select
-        tenant_id, product, rate_card_id, rate_dimension, model, per, billing_basis,
-        billing_unit, currency,
-        case when model = 'per_unit' then dimension else rate_dimension end as line_dimension,
-        case when model = 'per_unit' then site else '*' end as line_site,
-        min(valid_from) as valid_from,
-        max(coalesce(valid_to, timestamptz '9999-12-31 00:00:00+00')) as valid_to,
-        sum(quantity_exact) as usage_quantity,
+        r.tenant_id, r.product, r.rate_card_id, r.rate_dimension, r.model, r.per,
+        r.billing_basis, r.billing_unit, r.currency,
+        case when r.model = 'per_unit' then r.dimension else r.rate_dimension end
+            as line_dimension,
+        case when r.model = 'per_unit' then r.site else '*' end as line_site,
+        min(r.valid_from) as valid_from,
+        max(coalesce(r.valid_to, p.month_end)) as valid_to,
+        sum(r.quantity_exact) as usage_quantity,
         count(*) as usage_rows
-    from int_rate_parts
+    from int_rate_parts as r
+    cross join params as p
     group by
-        tenant_id, product, rate_card_id, rate_dimension, model, per, billing_basis,
-        billing_unit, currency,
-        case when model = 'per_unit' then dimension else rate_dimension end,
-        case when model = 'per_unit' then site else '*' end
+        r.tenant_id, r.product, r.rate_card_id, r.rate_dimension, r.model, r.per,
+        r.billing_basis, r.billing_unit, r.currency,
+        case when r.model = 'per_unit' then r.dimension else r.rate_dimension end,
+        case when r.model = 'per_unit' then r.site else '*' end
 )
 
 select
@@ -39,9 +44,9 @@ select
             cast(
                 cast(cast(g.usage_quantity as decimal(28, 9)) * 1000000000 as bigint)
                 // p.hours_in_month as decimal(18, 0))
-            * 0.000000001 as decimal(38, 9))
-        when g.per = 1000 then cast(cast(g.usage_quantity as decimal(28, 9)) * 0.001 as decimal(38, 9))
-        else cast(g.usage_quantity as decimal(38, 9))
+            * 0.000000001 as decimal(28, 9))
+        when g.per = 1000 then cast(cast(g.usage_quantity as decimal(28, 9)) * 0.001 as decimal(28, 9))
+        else cast(g.usage_quantity as decimal(28, 9))
     end as billing_quantity
 from grouped as g
 cross join params as p

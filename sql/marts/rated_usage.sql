@@ -53,13 +53,15 @@ amounts as (
             when pr.model = 'graduated' then
                 case
                     when pr.period_usage = 0 then cast(0 as decimal(38, 9))
-                    -- exact in integers of 1e-9 (floor), never through floating point
+                    -- exact in integers of 1e-9 (floor), never through floating point; the
+                    -- product needs 128 bits: HUGEINT here, DECIMAL(38, 0) on Spark (its DIV
+                    -- is exact there too), see metering/rating/portable.py
                     else cast(
                         cast(
                             cast(cast(pr.quantity_exact as decimal(28, 9)) * 1000000000 as hugeint)
                             * cast(cast(pr.period_amount as decimal(28, 9)) * 1000000000 as hugeint)
                             // cast(cast(pr.period_usage as decimal(28, 9)) * 1000000000 as hugeint)
-                            as decimal(38, 0))
+                            as decimal(28, 0))
                         * 0.000000001 as decimal(38, 9))
                 end
             when pr.billing_basis = 'month' then cast(
