@@ -182,6 +182,36 @@ def _close_lock(settings: InvoicingSettings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _issue(
+    con: duckdb.DuckDBPyConnection,
+    config: ProviderConfig,
+    settings: InvoicingSettings,
+    register: Register,
+    month: Window,
+    hashes: tuple[str, str],
+    at: datetime,
+    draft_only: bool,
+) -> Issued:
+    """Draft and number the documents the month's change needs (one transaction)."""
+    catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
+    bodies = build_bodies(con, month, settings, catalog)
+    key = month_key(month)
+    return issue_month(register, settings, key, bodies, hashes, at, draft_only=draft_only)
+
+
+def _renders_ahead(
+    con: duckdb.DuckDBPyConnection, settings: InvoicingSettings, month: str, workers: int
+) -> bool:
+    """Whether the close will render enough documents to start its workers before issuing:
+    the month's tenants outnumber its invoice PDFs by ``2 × workers`` (a first close, or
+    PDFs to render again). A correction's few documents start them when queued instead."""
+    if workers <= 1:
+        return False
+    row = con.execute("select count(distinct tenant_id) from invoice_totals").fetchone()
+    pdfs = sum(1 for _ in documents_dir(settings, "invoices", month).glob("*.pdf"))
+    return row is not None and int(row[0]) - pdfs >= 2 * workers
+
+
 def close_month(
     config: ProviderConfig,
     month: Window,
@@ -213,20 +243,18 @@ def _close(
         rate_if_installed(config, month)
     con = open_month(config, month)
     register = Register(settings.register_path, settings.provider)
+    count = workers or settings.workers
     try:
-        hashes = (content_hash(con), files_hash([config.pricing_dir, config.tenant_catalog]))
-        changed = register.last_close(key) != hashes or draft_only
-        issued = Issued((), (), ())
-        if changed:
-            catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
-            bodies = build_bodies(con, month, settings, catalog)
-            at = now or datetime.now(UTC)
-            issued = issue_month(register, settings, key, bodies, hashes, at, draft_only=draft_only)
-        outputs = output_paths(settings, key)
-        label = f"rendering {key}"
-        with RenderPool(
-            workers or settings.workers, label=label, show_progress=show_progress
-        ) as pool:
+        with RenderPool(count, label=f"rendering {key}", show_progress=show_progress) as pool:
+            if not draft_only and _renders_ahead(con, settings, key, count):
+                pool.start()  # the workers load WeasyPrint while this process hashes and issues
+            hashes = (content_hash(con), files_hash([config.pricing_dir, config.tenant_catalog]))
+            changed = register.last_close(key) != hashes or draft_only
+            issued = Issued((), (), ())
+            if changed:
+                at = now or datetime.now(UTC)
+                issued = _issue(con, config, settings, register, month, hashes, at, draft_only)
+            outputs = output_paths(settings, key)
             rendered = render_pending(settings, register, key, pool)
             if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
                 _write_outputs(con, config, settings, register, month, outputs, pool)

@@ -57,6 +57,20 @@ def template_env(templates: Path | None = None) -> jinja2.Environment:
     return env
 
 
+def _documents_html_class(ua: Any) -> Any:
+    """WeasyPrint's ``HTML`` with ``reports/ua.css`` as its user-agent stylesheet: the HTML
+    defaults of the elements our templates use instead of WeasyPrint's whole one (same
+    layout, ~20% less CPU per invoice). ``_ua_stylesheets`` is WeasyPrint's hook for it; if
+    a later WeasyPrint stops calling it, its own stylesheet applies: slower, not wrong."""
+    from weasyprint import HTML
+
+    class DocumentHTML(HTML):  # type: ignore[misc]
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [ua]
+
+    return DocumentHTML
+
+
 class Renderer:
     """Renders named templates to HTML and PDF; build one per process and reuse it."""
 
@@ -69,15 +83,16 @@ class Renderer:
         self.fonts = FontConfiguration()
         self.css_text = (self.templates / "report.css").read_text(encoding="utf-8")
         self.css = CSS(string=self.css_text, font_config=self.fonts)
+        self.html_class = _documents_html_class(CSS(filename=str(self.templates / "ua.css")))
 
     def html(self, template: str, context: dict[str, Any]) -> str:
         return self.env.get_template(template).render(**context)
 
     def pdf(self, html: str, attachments: Sequence[tuple[str, bytes]] = ()) -> bytes:
-        from weasyprint import HTML, Attachment
+        from weasyprint import Attachment
 
         files = [Attachment(string=data, name=name) for name, data in attachments]
-        doc = HTML(string=html, base_url=str(self.templates))
+        doc = self.html_class(string=html, base_url=str(self.templates))
         result = doc.write_pdf(stylesheets=[self.css], font_config=self.fonts, attachments=files)
         assert isinstance(result, bytes)
         return result
@@ -99,6 +114,10 @@ class Job:
 
 def _init_worker(templates: str) -> None:
     _WORKER["renderer"] = Renderer(Path(templates))
+
+
+def _ready() -> str:
+    return ""
 
 
 def _run(job: Job) -> str:
@@ -132,7 +151,6 @@ class RenderPool:
         self._local: list[Job] = []
 
     def __enter__(self) -> RenderPool:
-        self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,17 +158,28 @@ class RenderPool:
             self._pool.shutdown(cancel_futures=True)
         self._progress.stop()
 
+    def start(self) -> None:
+        """Start the workers now, so they load WeasyPrint while this process goes on (hashing,
+        issuing); a no-op with one worker or once started."""
+        if self._pool is not None or self.workers <= 1:
+            return
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(str(resource_dir("reports")),),
+        )
+        for _ in range(self.workers):  # workers are spawned on demand: ask for all of them
+            self._pool.submit(_ready)
+
     def submit(self, jobs: Sequence[Job]) -> None:
         """Queue ``jobs``; start the workers if this batch is worth them."""
+        if not jobs:
+            return
+        self._progress.start()
         self._progress.update(self._bar, total=len(self._futures) + len(self._local) + len(jobs))
-        if self._pool is None and self.workers > 1 and len(jobs) >= 2 * self.workers:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(str(resource_dir("reports")),),
-            )
+        if len(jobs) >= 2 * self.workers:
+            self.start()
         if self._pool is None:
             self._local.extend(jobs)
             return
