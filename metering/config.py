@@ -22,7 +22,8 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from metering.errors import ConfigError
+from metering.errors import ConfigError, LakeError
+from metering.lake.storage import LakePath, ObjectPath, s3_root
 
 
 class Secret:
@@ -141,7 +142,7 @@ class ProviderConfig:
     name: str
     source_file: Path
     data_dir: Path
-    lake_dir: Path
+    lake: LakePath  # a local directory or an s3:// root (metering.lake.storage)
     warehouse_path: Path
     out_dir: Path
     tenant_catalog: Path
@@ -150,6 +151,14 @@ class ProviderConfig:
     sampling_interval: timedelta
     sites: tuple[SiteConfig, ...]
     raw: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def lake_dir(self) -> Path:
+        """The lake as a local directory; a step that only works on a local lake asks here,
+        so on an S3 lake it fails with a clear error instead of writing to the local disk."""
+        if isinstance(self.lake, ObjectPath):
+            raise LakeError(f"lake {self.lake}: this step needs a local lake directory")
+        return self.lake
 
     def section(self, name: str) -> Section:
         """The ``[name]`` table, for a component to parse into its own settings."""
@@ -193,6 +202,45 @@ def _parse_site(s: Section, base: Path) -> SiteConfig:
     )
 
 
+def _parse_lake(top: Section, provider: Section, base: Path, data_dir: Path) -> LakePath:
+    """``[lake] root`` (a local path or ``s3://bucket/prefix``) or ``[provider] lake_dir``."""
+    lake = top.sub("lake")
+    if "root" not in lake.data:
+        if lake.data:
+            raise lake.error("root", "is required when [lake] is given")
+        return provider.path("lake_dir", base, str(data_dir / "lake"))
+    if "lake_dir" in provider.data:
+        raise provider.error("lake_dir", "give the lake either here or as [lake] root, not both")
+    root = lake.get("root", str)
+    if not root.startswith("s3://"):
+        if "://" in root:
+            raise lake.error("root", f"must be a local path or s3://bucket/prefix, got {root!r}")
+        s3_keys = sorted(set(lake.data) - {"root"})
+        if s3_keys:
+            raise lake.error(s3_keys[0], "applies only to an s3:// root")
+        return lake.path("root", base)
+    bucket = root.removeprefix("s3://").split("/", 1)[0]
+    if not bucket or not all(c.isalnum() or c in "-." for c in bucket):
+        raise lake.error("root", f"must be s3://bucket/prefix with a valid bucket, got {root!r}")
+    timeout = lake.get("timeout_seconds", float, 30.0)
+    if timeout <= 0:
+        raise lake.error("timeout_seconds", "must be positive")
+    ca = lake.get("ca_bundle", str, None)
+    key, secret = lake.secret("access_key_id", base), lake.secret("secret_access_key", base)
+    token = lake.secret("session_token", base, required=False)
+    assert key is not None and secret is not None
+    return s3_root(
+        root,
+        access_key=key.reveal(),
+        secret_key=secret.reveal(),
+        session_token=token.reveal() if token else None,
+        endpoint_url=lake.url("endpoint_url", None),
+        region=lake.get("region", str, "us-east-1"),
+        ca_bundle=(base / ca).resolve() if ca else None,
+        timeout_seconds=timeout,
+    )
+
+
 def parse_config(raw: Mapping[str, Any], source_file: Path) -> ProviderConfig:
     """Validate a parsed TOML document into a :class:`ProviderConfig`."""
     base = source_file.parent
@@ -221,7 +269,7 @@ def parse_config(raw: Mapping[str, Any], source_file: Path) -> ProviderConfig:
         name=provider.get("name", str),
         source_file=source_file,
         data_dir=data_dir,
-        lake_dir=provider.path("lake_dir", base, str(data_dir / "lake")),
+        lake=_parse_lake(top, provider, base, data_dir),
         warehouse_path=provider.path("warehouse", base, str(data_dir / "warehouse.duckdb")),
         out_dir=provider.path("out_dir", base, str(data_dir / "out")),
         tenant_catalog=provider.path("tenant_catalog", base),

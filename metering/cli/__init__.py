@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from metering import __version__
 from metering.errors import MeteringError
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except MeteringError as exc:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         return 1
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]")

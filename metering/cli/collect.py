@@ -124,7 +124,7 @@ def runs_command(
 ) -> None:
     """Recent collection runs: per site and source, status, rows, quarantined, errors."""
     provider = load_config(config)
-    table = store.read_dataset(provider.lake_dir, "runs")
+    table = store.read_dataset(provider.lake, "runs")
     rows = sorted(table.to_pylist(), key=lambda r: (r["finished_at"], r["site"], r["source"]))
     out = Table("sample time", "site", "source", "status", "rows", "quar.", "error")
     out.add_column("run", no_wrap=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,6 +18,9 @@ from metering.errors import ConfigError
 from metering.pipelines.api import pipeline_lock
 from metering.window import Window
 
+if TYPE_CHECKING:
+    from metering.rating.engines import EngineChoice
+
 console = Console()
 
 
@@ -27,21 +31,34 @@ def rate_command(
     consolidate: bool = typer.Option(
         False, "--consolidate", help="Consolidate every day of the month first (from samples)."
     ),
+    engine: str = typer.Option(
+        "duckdb", "--engine", help="duckdb (default) or spark (needs the spark extra)."
+    ),
+    spark_master: str | None = typer.Option(
+        None,
+        "--spark-master",
+        help="Spark master (local[N], spark://host:7077, yarn) or Spark Connect URL "
+        "(sc://host:15002); default local[2].",
+    ),
+    per_site: int = typer.Option(
+        0, "--per-site", help="DuckDB: rate each site in its own process, N at a time."
+    ),
 ) -> None:
     """Rate a month: price its usage intervals, audit, write the outputs, refresh the warehouse.
 
-    Idempotent: rating the same month again gives identical outputs.
+    Idempotent: rating the same month again gives identical outputs, on every engine.
     """
-    from metering.rating.run import rate_month
+    from metering.rating.engines import EngineChoice, rate_month_with
     from metering.rating.warehouse import build_warehouse
 
     window = month_option(month)
+    choice = EngineChoice(engine=engine, master=spark_master, site_workers=per_site)
     provider = load_config(config)
     with pipeline_lock(provider, "metering rate"):
         if consolidate:
             _consolidate_month(provider, window)
-        with console.status(f"rating {month}"):
-            result = rate_month(provider, window)
+        with console.status(f"rating {month} on {_engine_label(choice)}"):
+            result = rate_month_with(provider, window, choice)
             build_warehouse(provider)
     table = Table("currency", "total (incl. tax)", title=f"Rated {month}")
     for currency, total in sorted(result.totals.items()):
@@ -53,6 +70,14 @@ def rate_command(
         f"usage rows, {result.unrated_rows} unrated{note}",
         highlight=False,
     )
+
+
+def _engine_label(choice: EngineChoice) -> str:
+    if choice.engine == "spark":
+        return f"Spark ({choice.master or 'local'})"
+    if choice.site_workers:
+        return f"DuckDB, one process per site ({choice.site_workers} at a time)"
+    return "DuckDB"
 
 
 def _consolidate_month(provider: ProviderConfig, window: Window) -> None:

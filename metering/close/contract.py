@@ -7,11 +7,10 @@ are written with). Extra columns written by rating are ignored; a missing one is
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 
 from metering.config import ProviderConfig
+from metering.lake.storage import LakePath
 from metering.window import Window
 
 _QTY = pa.decimal128(38, 9)
@@ -104,6 +103,6 @@ def month_key(month: Window) -> str:
     return f"{month.start:%Y-%m}"
 
 
-def rating_path(config: ProviderConfig, table: str, month: Window) -> Path:
+def rating_path(config: ProviderConfig, table: str, month: Window) -> LakePath:
     """Where rating writes ``table`` for ``month``."""
-    return config.lake_dir / "rating" / table / f"month={month_key(month)}" / "part.parquet"
+    return config.lake / "rating" / table / f"month={month_key(month)}" / "part.parquet"

@@ -17,11 +17,12 @@ import pyarrow as pa
 from metering.close.contract import REQUIRED, SCHEMAS, month_key, rating_path
 from metering.config import ProviderConfig
 from metering.errors import CloseError, LakeError
+from metering.lake.storage import LakePath, ObjectPath, duckdb_scan, parquet_columns
 from metering.resources import read_sql
 from metering.window import Window
 
 
-def _register(con: duckdb.DuckDBPyConnection, table: str, path: Path, month: Window) -> None:
+def _register(con: duckdb.DuckDBPyConnection, table: str, path: LakePath, month: Window) -> None:
     schema = SCHEMAS[table]
     if not path.is_file():
         if table in REQUIRED:
@@ -34,16 +35,21 @@ def _register(con: duckdb.DuckDBPyConnection, table: str, path: Path, month: Win
         return
     wanted = [name for name in schema.names]
     try:
-        present = set(con.execute("select name from parquet_schema(?)", [str(path)]).fetchall())
-    except duckdb.Error as exc:
+        if isinstance(path, ObjectPath):  # an S3 lake: DuckDB reads it through Arrow
+            present = {(name,) for name in parquet_columns(path)}
+        else:
+            present = set(con.execute("select name from parquet_schema(?)", [str(path)]).fetchall())
+    except (duckdb.Error, OSError, pa.ArrowInvalid) as exc:
         raise LakeError(f"cannot read rating output {path}: {exc}") from None
     missing = [name for name in wanted if (name,) not in present]
     if missing:
         raise LakeError(f"rating output {path} lacks contract column(s) {missing}")
     cols = ", ".join(f'"{name}"' for name in wanted if (name,) in present)
     literal = str(path).replace("'", "''")
+    source = duckdb_scan(con, table, [path]) if isinstance(path, ObjectPath) else None
     con.execute(
-        f"create or replace temp view {table} as select {cols} from read_parquet('{literal}')"
+        f"create or replace temp view {table} as select {cols} from "
+        + (source or f"read_parquet('{literal}')")
     )
 
 

@@ -42,10 +42,11 @@ from metering.close.register import (
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import LockError
+from metering.lake.storage import LakePath, write_bytes
 from metering.reports.focus import focus_files, focus_table, lake_replication_factors
 from metering.reports.invoice import DocumentRender, render_document
 from metering.reports.provider import write_provider_report
-from metering.reports.render import Job, RenderPool, atomic_write, template_env
+from metering.reports.render import Job, RenderPool, template_env
 from metering.window import Window
 
 
@@ -62,7 +63,7 @@ class CloseResult:
     credited: tuple[str, ...]
     rendered: tuple[str, ...]
     out_dir: Path
-    outputs: dict[str, Path] = field(default_factory=dict)
+    outputs: dict[str, LakePath] = field(default_factory=dict)
 
 
 def documents_dir(settings: InvoicingSettings, folder: str, month: str) -> Path:
@@ -70,7 +71,7 @@ def documents_dir(settings: InvoicingSettings, folder: str, month: str) -> Path:
     return settings.out_dir / folder / month
 
 
-def output_paths(settings: InvoicingSettings, month: str) -> dict[str, Path]:
+def output_paths(settings: InvoicingSettings, month: str) -> dict[str, LakePath]:
     """Where the month's provider report and FOCUS export are written."""
     report, focus = settings.out_dir / "report", settings.out_dir / "focus"
     return {
@@ -105,7 +106,7 @@ def rate_if_installed(config: ProviderConfig, month: Window) -> None:
 def _replication_factors(config: ProviderConfig, month: Window) -> dict[str, Decimal]:
     """Storage policy → copies (FOCUS ``x_ReplicationFactor``): from the collected Cloudian
     policies, overridden or completed by ``[invoicing.replication_factors]``."""
-    result = lake_replication_factors(config.lake_dir, month)
+    result = lake_replication_factors(config.lake, month)
     section = config.section("invoicing").sub("replication_factors")
     for name, value in section.data.items():
         try:
@@ -142,7 +143,7 @@ def _write_outputs(
     settings: InvoicingSettings,
     register: Register,
     month: Window,
-    paths: dict[str, Path],
+    paths: dict[str, LakePath],
     pool: RenderPool,
 ) -> None:
     """The provider report, the FOCUS export and the documents table of the month; the
@@ -158,12 +159,12 @@ def _write_outputs(
         replication_factors=_replication_factors(config, month),
     )
     parquet, csv = focus_files(table)
-    atomic_write(paths["focus_parquet"], parquet)
-    atomic_write(paths["focus_csv"], csv)
+    write_bytes(paths["focus_parquet"], parquet)
+    write_bytes(paths["focus_csv"], csv)
     # the register's documents of the month, for finance next to the rating outputs
     out = io.BytesIO()
     pq.write_table(documents_table(docs), out, compression="zstd")
-    atomic_write(paths["documents"], out.getvalue())
+    write_bytes(paths["documents"], out.getvalue())
 
 
 @contextmanager

@@ -32,6 +32,7 @@ from babel import Locale, UnknownLocaleError
 
 from metering.config import ProviderConfig, Section
 from metering.errors import ConfigError
+from metering.lake.storage import LakePath
 
 _FORMAT_FIELDS = {"seq", "year", "month", "provider"}
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -64,7 +65,7 @@ class InvoicingSettings:
     workers: int
     register_path: Path
     out_dir: Path
-    lake_dir: Path
+    lake_dir: LakePath
 
     def number(self, kind: str, seq: int, year: int, month: int) -> str:
         """The document number for sequence value ``seq`` (``kind``: invoice/credit_note)."""
@@ -149,5 +150,5 @@ def load_settings(config: ProviderConfig) -> InvoicingSettings:
             "register", config.source_file.parent, str(config.data_dir / "invoices.sqlite")
         ),
         out_dir=inv.path("out_dir", config.source_file.parent, str(config.out_dir)),
-        lake_dir=config.lake_dir,
+        lake_dir=config.lake,
     )

@@ -4,23 +4,21 @@ Layout: ``<lake>/<dataset>/site=<site>/date=<YYYY-MM-DD>/<key>.parquet`` (zstd, 
 A write goes to a temp file in the target directory and is moved into place with
 ``os.replace``, so a reader sees the old file or the new one, never half of one; writing the
 same key again replaces the file, so re-collecting a sample never duplicates rows.
+The lake may also be an S3 bucket: every function takes a :data:`LakePath` (a local
+``Path`` or an ``s3://`` :class:`~metering.lake.storage.ObjectPath`; see storage.py).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
 from metering.errors import LakeError
 from metering.lake.schemas import DATASETS, schema
+from metering.lake.storage import LakePath, arrow_dataset, write_parquet
 from metering.window import Window, utc
 
 
@@ -29,11 +27,13 @@ def time_key(t: datetime) -> str:
     return utc(t).strftime("%Y%m%dT%H%MZ")
 
 
-def partition_dir(lake: Path, dataset: str, site: str, day: date) -> Path:
+def partition_dir(lake: LakePath, dataset: str, site: str, day: date) -> LakePath:
     return lake / dataset / f"site={site}" / f"date={day.isoformat()}"
 
 
-def partition_path(lake: Path, dataset: str, site: str, t: datetime, suffix: str = "") -> Path:
+def partition_path(
+    lake: LakePath, dataset: str, site: str, t: datetime, suffix: str = ""
+) -> LakePath:
     """Where the file of ``dataset`` for ``site`` at instant ``t`` lives."""
     key = time_key(t) + (f"-{suffix}" if suffix else "")
     return partition_dir(lake, dataset, site, utc(t).date()) / f"{key}.parquet"
@@ -62,29 +62,21 @@ def to_table(dataset: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     return table
 
 
-def write_file(path: Path, table: pa.Table) -> Path:
-    """Write ``table`` to ``path`` atomically (temp file in the same dir + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def write_file(path: LakePath, table: pa.Table) -> LakePath:
+    """Write ``table`` to ``path`` atomically (temp file in the same dir + ``os.replace``;
+    on S3 one completed upload)."""
+    return write_parquet(path, table)
 
 
 def write_partition(
-    lake: Path,
+    lake: LakePath,
     dataset: str,
     site: str,
     t: datetime,
     rows: Sequence[Mapping[str, Any]] | pa.Table,
     *,
     suffix: str = "",
-) -> Path:
+) -> LakePath:
     """Write (or replace) the file of ``dataset``/``site`` keyed by ``t``; empty is allowed."""
     table = rows if isinstance(rows, pa.Table) else to_table(dataset, rows)
     if table.schema != schema(dataset):
@@ -93,12 +85,12 @@ def write_partition(
 
 
 def dataset_files(
-    lake: Path,
+    lake: LakePath,
     dataset: str,
     *,
     site: str | None = None,
     window: Window | None = None,
-) -> list[Path]:
+) -> list[LakePath]:
     """The files of a dataset, optionally of one site and of the days ``window`` touches."""
     if dataset not in DATASETS:
         raise LakeError(f"unknown dataset {dataset!r}")
@@ -108,14 +100,14 @@ def dataset_files(
     site_glob = f"site={site}" if site else "site=*"
     if window is None:
         return sorted(base.glob(f"{site_glob}/date=*/*.parquet"))
-    files: list[Path] = []
+    files: list[LakePath] = []
     for day in window.days():
         files.extend(base.glob(f"{site_glob}/date={day.isoformat()}/*.parquet"))
     return sorted(files)
 
 
 def read_dataset(
-    lake: Path,
+    lake: LakePath,
     dataset: str,
     *,
     site: str | None = None,
@@ -131,7 +123,7 @@ def read_dataset(
     if not files:
         return sch.empty_table()
     try:
-        table = pads.dataset([str(f) for f in files], schema=sch, format="parquet").to_table()
+        table = arrow_dataset(files, sch).to_table()
     except (OSError, pa.ArrowInvalid) as exc:
         raise LakeError(f"cannot read dataset {dataset}: {exc}") from None
     if window is not None:
@@ -147,21 +139,21 @@ def read_dataset(
     return table
 
 
-def sample_keys(lake: Path, dataset: str, site: str, window: Window | None = None) -> set[str]:
+def sample_keys(lake: LakePath, dataset: str, site: str, window: Window | None = None) -> set[str]:
     """The time keys present for one dataset/site (to find gaps)."""
     return {p.stem.split("-")[0] for p in dataset_files(lake, dataset, site=site, window=window)}
 
 
-def glob_pattern(lake: Path, dataset: str) -> str:
+def glob_pattern(lake: LakePath, dataset: str) -> str:
     """A hive glob for DuckDB/Polars: ``<lake>/<dataset>/*/*/*.parquet``."""
     return str(lake / dataset / "*" / "*" / "*.parquet")
 
 
 def write_rows_by_day(
-    lake: Path,
+    lake: LakePath,
     dataset: str,
     site: str,
     keyed: Iterable[tuple[datetime, Sequence[Mapping[str, Any]]]],
-) -> list[Path]:
+) -> list[LakePath]:
     """Write several keyed partitions (e.g. one per hour of a series)."""
     return [write_partition(lake, dataset, site, t, rows) for t, rows in keyed]

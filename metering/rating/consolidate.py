@@ -11,12 +11,12 @@ the day as consolidated for rating.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from metering.config import ProviderConfig
+from metering.lake.storage import LakePath
 from metering.lake.store import write_file
 from metering.rating.engine import connect, quote, register_lake, run_models
 from metering.rating.intervals import INTERVALS_SCHEMA
@@ -49,7 +49,7 @@ MODELS = (
 )
 
 
-def intervals_path(lake: Path, day: date) -> Path:
+def intervals_path(lake: LakePath, day: date) -> LakePath:
     return lake / INTERVALS / f"date={day.isoformat()}" / "part.parquet"
 
 
@@ -70,7 +70,7 @@ def set_consolidation_params(
 
 
 def consolidated_intervals(
-    con: duckdb.DuckDBPyConnection, lake: Path, day: date, settings: RatingSettings
+    con: duckdb.DuckDBPyConnection, lake: LakePath, day: date, settings: RatingSettings
 ) -> pa.Table:
     """Run the consolidation SQL for ``day`` on ``con`` and return the intervals."""
     days = [day - timedelta(days=1), day, day + timedelta(days=1)]
@@ -87,8 +87,8 @@ def consolidate_day(config: ProviderConfig, day: date) -> int:
     settings = rating_settings(config)
     con = connect()
     try:
-        table = consolidated_intervals(con, config.lake_dir, day, settings)
+        table = consolidated_intervals(con, config.lake, day, settings)
     finally:
         con.close()
-    write_file(intervals_path(config.lake_dir, day), table)
+    write_file(intervals_path(config.lake, day), table)
     return int(table.num_rows)

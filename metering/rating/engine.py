@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from metering.lake.schemas import DATASETS
+from metering.lake.storage import LakePath, duckdb_scan
 from metering.resources import read_sql
 
 
@@ -34,10 +35,10 @@ def quote(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def day_files(lake: Path, dataset: str, days: Iterable[date]) -> list[Path]:
+def day_files(lake: LakePath, dataset: str, days: Iterable[date]) -> list[LakePath]:
     """The Parquet files of ``dataset`` in the date partitions of ``days`` (any site)."""
     root = lake / dataset
-    files: list[Path] = []
+    files: list[LakePath] = []
     for day in days:
         files += sorted(root.glob(f"site=*/date={day.isoformat()}/*.parquet"))
         files += sorted(root.glob(f"date={day.isoformat()}/*.parquet"))
@@ -55,21 +56,20 @@ def register_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -
 
 
 def register_files(
-    con: duckdb.DuckDBPyConnection, name: str, files: list[Path], schema: pa.Schema
+    con: duckdb.DuckDBPyConnection, name: str, files: list[LakePath], schema: pa.Schema
 ) -> None:
     """View ``name`` over ``files``; with no files, an empty table of ``schema``."""
     if not files:
         register_table(con, name, schema.empty_table())
         return
-    listing = ", ".join(quote(f) for f in files)
     con.execute(
-        f"create or replace temp view {name} as select * from read_parquet([{listing}], "
-        "hive_partitioning = false, union_by_name = true)"
+        f"create or replace temp view {name} as select * from "
+        + duckdb_scan(con, name, files, schema)
     )
 
 
 def register_lake(
-    con: duckdb.DuckDBPyConnection, lake: Path, datasets: Iterable[str], days: Iterable[date]
+    con: duckdb.DuckDBPyConnection, lake: LakePath, datasets: Iterable[str], days: Iterable[date]
 ) -> None:
     """Register each lake dataset as a view over the files of ``days``."""
     wanted = list(days)

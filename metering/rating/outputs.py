@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
 
 import pyarrow as pa
 
@@ -143,6 +145,15 @@ def conform(name: str, table: pa.Table) -> pa.Table:
         return table.cast(want, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise RatingError(f"{name}: cannot keep its output types: {exc}") from None
+
+
+def raise_on_audit(name: str, bad: list[dict[str, Any]], month: Window) -> None:
+    """Fail the rating when audit ``name`` (``audits/x.sql``) returned bad rows."""
+    if bad:
+        shown = "; ".join(str(row) for row in bad[:3])
+        raise RatingError(
+            f"audit {PurePath(name).stem} found {len(bad)} bad row(s): {shown}", window=month
+        )
 
 
 def totals_by_currency(totals: pa.Table) -> dict[str, Decimal]:

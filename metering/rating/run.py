@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from metering.config import ProviderConfig
 from metering.errors import RatingError
+from metering.lake.storage import LakePath
 from metering.lake.store import write_file
 from metering.money import minor_unit
 from metering.rating.catalog import Tenant, load_catalog
@@ -60,10 +61,10 @@ class RatingResult:
     unrated_rows: int
     estimated: bool
     totals: dict[str, Decimal] = field(default_factory=dict)  # currency → Σ total_amount
-    paths: dict[str, Path] = field(default_factory=dict)
+    paths: dict[str, LakePath] = field(default_factory=dict)
 
 
-def output_path(lake: Path, table: str, month: Window) -> Path:
+def output_path(lake: LakePath, table: str, month: Window) -> LakePath:
     return lake / "rating" / table / f"month={month.start:%Y-%m}" / "part.parquet"
 
 
@@ -146,7 +147,7 @@ def month_days(month: Window) -> list[date]:
     return list(month.days())
 
 
-def register_month_usage(con: duckdb.DuckDBPyConnection, lake: Path, month: Window) -> bool:
+def register_month_usage(con: duckdb.DuckDBPyConnection, lake: LakePath, month: Window) -> bool:
     """Register the month's usage intervals; returns True when some day is not consolidated."""
     from metering.rating.intervals import INTERVALS_SCHEMA
 
@@ -161,13 +162,13 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
     settings, pricing, tenants = load_inputs(config)
     con = connect()
     try:
-        estimated = register_month_usage(con, config.lake_dir, month)
+        estimated = register_month_usage(con, config.lake, month)
         tables = rate_on(con, month, settings, pricing, tenants, estimated=estimated)
     finally:
         con.close()
     paths = {}
     for name, table in tables.items():
-        paths[name] = write_file(output_path(config.lake_dir, name, month), table)
+        paths[name] = write_file(output_path(config.lake, name, month), table)
     totals: dict[str, Decimal] = {}
     for row in tables["invoice_totals"].to_pylist():
         totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["total_amount"]

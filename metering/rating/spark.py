@@ -19,6 +19,7 @@ overflow fails instead of billing a different cent.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,11 +29,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from metering.config import ProviderConfig
-from metering.errors import ConfigError, RatingError
+from metering.errors import ConfigError
 from metering.rating.catalog import Tenant
-from metering.rating.consolidate import intervals_path
 from metering.rating.intervals import INTERVALS_SCHEMA
-from metering.rating.outputs import conform, rating_params
+from metering.rating.outputs import conform, raise_on_audit, rating_params
 from metering.rating.policy import Pricing
 from metering.rating.portable import spark_sql
 from metering.rating.settings import RatingSettings
@@ -80,7 +80,10 @@ def spark_session(master: str | None = None) -> Iterator[SparkSession]:
     if url.startswith("sc://"):
         builder = builder.remote(url)
     else:
-        builder = builder.master(url)
+        # A Spark Connect session earlier in this process leaves this flag behind, and PySpark
+        # would then refuse to start a classic one.
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+        builder = builder.master(url).config("spark.api.mode", "classic")
         local = LOCAL_CONF if url.startswith("local") else {}
         for key, value in {**SESSION_CONF, **local}.items():
             builder = builder.config(key, value)
@@ -150,30 +153,19 @@ def rate_on_spark(
         # cached, as DuckDB materialises them: later models and the audits read each one
         spark.sql(spark_sql(model)).cache().createOrReplaceTempView(Path(model).stem)
     for name in audit_names():
-        bad = _collect(spark.sql(spark_sql(name))).to_pylist()
-        if bad:
-            shown = "; ".join(str(row) for row in bad[:3])
-            raise RatingError(
-                f"audit {Path(name).stem} found {len(bad)} bad row(s): {shown}", window=month
-            )
+        raise_on_audit(name, _collect(spark.sql(spark_sql(name))).to_pylist(), month)
     return {name: conform(name, _collect(spark.table(name))) for name in OUTPUTS}
-
-
-def month_files(lake: Path, month: Window) -> tuple[list[object], bool]:
-    """The month's consolidated days present in the lake, and whether some are missing."""
-    files = [intervals_path(lake, day) for day in month.days()]
-    present: list[object] = [f for f in files if f.is_file()]
-    return present, len(present) < len(files)
 
 
 def rate_tables_spark(
     config: ProviderConfig, month: Window, master: str | None = None
 ) -> tuple[dict[str, pa.Table], bool]:
     """The month's four rating outputs computed on Spark (not written), and ``estimated``."""
+    from metering.rating.engines import month_usage_files
     from metering.rating.run import load_inputs
 
     settings, pricing, tenants = load_inputs(config)
-    files, estimated = month_files(config.lake_dir, month)
+    files, estimated = month_usage_files(config, month)
     with spark_session(master) as spark:
         register_usage(spark, files)
         tables = rate_on_spark(spark, month, settings, pricing, tenants, estimated=estimated)

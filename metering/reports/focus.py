@@ -12,7 +12,6 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -22,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from metering.close.register import Document, DocumentKind
+from metering.lake.storage import LakePath
 from metering.lake.store import read_dataset
 from metering.money import minor_unit
 from metering.resources import read_sql
@@ -131,7 +131,7 @@ def _overhead(scheme: str, centres: list[dict[str, Any]]) -> Decimal | None:
     return sum((Decimal(k + m) / Decimal(k) for k, m in sets), Decimal(0))
 
 
-def lake_replication_factors(lake: Path, month: Window) -> dict[str, Decimal]:
+def lake_replication_factors(lake: LakePath, month: Window) -> dict[str, Decimal]:
     """Each Cloudian storage policy's replication factor, from its last sample in ``month``."""
     table = read_dataset(lake, "cloudian_storage_policy", window=month)
     latest: dict[str, dict[str, Any]] = {}

@@ -12,7 +12,6 @@ import csv
 import io
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -22,10 +21,11 @@ import pyarrow as pa
 from metering.close.inputs import query
 from metering.close.settings import InvoicingSettings
 from metering.config import ProviderConfig
+from metering.lake.storage import LakePath, duckdb_scan, write_bytes
 from metering.lake.store import read_dataset
 from metering.reports.chart import horizontal_bars
 from metering.reports.formatting import spreadsheet_safe
-from metering.reports.render import Job, Renderer, atomic_write
+from metering.reports.render import Job, Renderer
 from metering.resources import resource_dir
 from metering.window import Window
 
@@ -60,10 +60,10 @@ _EMPTY = {
 }
 
 
-def _interval_files(lake: Path, month: Window) -> list[str]:
+def _interval_files(lake: LakePath, month: Window) -> list[LakePath]:
     """The month's consolidated ``usage_intervals`` files (written by rating's consolidation)."""
     days = [d.isoformat() for d in month.days()]
-    return sorted(str(p) for d in days for p in lake.glob(f"usage_intervals/date={d}/*.parquet"))
+    return sorted(p for d in days for p in lake.glob(f"usage_intervals/date={d}/*.parquet"))
 
 
 def _view(con: duckdb.DuckDBPyConnection, name: str, sql: str | None) -> None:
@@ -85,10 +85,10 @@ def _org_tenants(config: ProviderConfig) -> pa.Table:
     )
 
 
-def _register_intervals(con: duckdb.DuckDBPyConnection, lake: Path, month: Window) -> None:
+def _register_intervals(con: duckdb.DuckDBPyConnection, lake: LakePath, month: Window) -> None:
     """TKG node VM → cluster, and cluster names, from the month's usage intervals."""
     intervals = _interval_files(lake, month)
-    src = f"read_parquet({intervals!r}, union_by_name = true)" if intervals else None
+    src = duckdb_scan(con, "report_intervals", intervals) if intervals else None
     nodes = (
         f"select distinct site, resource_id, parent_id as cluster_id from {src} "
         "where resource_type = 'vm' and parent_id is not null"
@@ -103,7 +103,7 @@ def _register_intervals(con: duckdb.DuckDBPyConnection, lake: Path, month: Windo
 
 def _register_ose(con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window) -> None:
     """OSE objects, buckets and users per site and tenant at the month's last sample."""
-    ose = read_dataset(config.lake_dir, "ose_tenant_usage", window=month)
+    ose = read_dataset(config.lake, "ose_tenant_usage", window=month)
     columns = ["site", "org_name", "object_count", "bucket_count", "user_count", "sample_time"]
     con.register("report_ose_samples", ose.select(columns))
     con.register("report_org_tenants", _org_tenants(config))
@@ -131,7 +131,7 @@ def register_report_inputs(
         f"create or replace temp view report_params as select cast({month.hours} as bigint) "
         f"as hours_in_month, cast('{ratio}' as decimal(18, 9)) as dse_vcpus_per_core"
     )
-    _register_intervals(con, config.lake_dir, month)
+    _register_intervals(con, config.lake, month)
     _register_ose(con, config, month)
 
 
@@ -273,10 +273,10 @@ def report_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
     return env.get_template("provider_report.html.j2").render(css=css, **context)
 
 
-def render_report_pdf(renderer: Renderer, job: tuple[str, Path]) -> None:
+def render_report_pdf(renderer: Renderer, job: tuple[str, LakePath]) -> None:
     """A render job (in a pool worker): the summary HTML to its PDF, atomically."""
     html, path = job
-    atomic_write(path, renderer.pdf(html))
+    write_bytes(path, renderer.pdf(html))
 
 
 def write_provider_report(
@@ -285,7 +285,7 @@ def write_provider_report(
     env: jinja2.Environment,
     settings: InvoicingSettings,
     month: Window,
-    outputs: dict[str, Path],
+    outputs: dict[str, LakePath],
 ) -> Job:
     """Write the report's CSV and full HTML (atomically); return the job that renders the
     summary PDF, for the close's render pool."""
@@ -294,8 +294,8 @@ def write_provider_report(
     register_report_inputs(con, config, month)
     rows = report_rows(con, month)
     ratio = rating_settings(config).dse_vcpus_per_core
-    atomic_write(outputs["provider_csv"], report_csv(rows))
+    write_bytes(outputs["provider_csv"], report_csv(rows))
     full = report_html(env, report_context(rows, settings, month, ratio))
-    atomic_write(outputs["provider_html"], full.encode("utf-8"))
+    write_bytes(outputs["provider_html"], full.encode("utf-8"))
     summary = report_html(env, report_context(rows, settings, month, ratio, summary=True))
     return Job("provider-report", render_report_pdf, (summary, outputs["provider_pdf"]))

@@ -106,7 +106,7 @@ def series_hours(config: ProviderConfig, site: str, at: datetime) -> tuple[datet
     hour of the last day missing from the lake after the first one already there."""
     last = at.replace(minute=0, second=0, microsecond=0) - HOUR
     window = Window(last - HOUR * (LOOKBACK_HOURS - 1), last + HOUR)
-    have = store.sample_keys(config.lake_dir, SERIES_DATASET, site, window)
+    have = store.sample_keys(config.lake, SERIES_DATASET, site, window)
     hours = list(window.steps(HOUR))
     present = [h for h in hours if store.time_key(h) in have]
     missing = [h for h in hours if present and h > present[0] and store.time_key(h) not in have]
@@ -123,7 +123,7 @@ def known_buckets(
     columns = ["group_id", "user_id", "bucket", "storage_policy"]
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for dataset in (SERIES_DATASET, "cloudian_bucket_usage"):
-        table = store.read_dataset(config.lake_dir, dataset, site=site, window=window)
+        table = store.read_dataset(config.lake, dataset, site=site, window=window)
         for row in table.select(columns).group_by(columns).aggregate([]).to_pylist():
             if row["user_id"] and row["bucket"]:
                 found[(row["group_id"], row["user_id"], row["bucket"])] = row
@@ -152,14 +152,10 @@ def _write_batches(
                     {**row, **common, "sample_time": row["interval_end"]}
                 )
             for hour, hour_rows in by_hour.items():
-                store.write_partition(
-                    config.lake_dir, SERIES_DATASET, ctx.site.name, hour, hour_rows
-                )
+                store.write_partition(config.lake, SERIES_DATASET, ctx.site.name, hour, hour_rows)
         else:
             out = [{**row, **common, "sample_time": ctx.sample_time} for row in batch.rows]
-            store.write_partition(
-                config.lake_dir, batch.dataset, ctx.site.name, ctx.sample_time, out
-            )
+            store.write_partition(config.lake, batch.dataset, ctx.site.name, ctx.sample_time, out)
         rows += len(batch.rows)
     return rows
 
@@ -282,10 +278,10 @@ async def _run_site(
     for (result, rejected), source in zip(pairs, plan, strict=True):
         window = _window_of(config, source, at, hours, plan[source])
         qrows = _quarantine_rows(rejected, site.name, source, run_id, at)
-        qpath = store.partition_path(config.lake_dir, "quarantine", site.name, at, source + qsuffix)
+        qpath = store.partition_path(config.lake, "quarantine", site.name, at, source + qsuffix)
         if qrows:  # replaces what an earlier run of this sample quarantined
             store.write_partition(
-                config.lake_dir, "quarantine", site.name, at, qrows, suffix=source + qsuffix
+                config.lake, "quarantine", site.name, at, qrows, suffix=source + qsuffix
             )
         elif not result.errors:  # a clean re-run clears; a failed part keeps its old data
             qpath.unlink(missing_ok=True)
@@ -293,7 +289,7 @@ async def _run_site(
         results.append(result)
         if options.on_result:
             options.on_result(result)
-    store.write_partition(config.lake_dir, "runs", site.name, at, runs, suffix=run_id)
+    store.write_partition(config.lake, "runs", site.name, at, runs, suffix=run_id)
     return results
 
 
@@ -378,7 +374,7 @@ def sample_gaps(config: ProviderConfig, window: Window, site: str) -> list[str]:
     for source, parts in COLLECTORS.items():
         expected = _expected_times(config, window, source)
         for dataset in (d for p in parts for d in p.datasets if d != SERIES_DATASET):
-            have = store.sample_keys(config.lake_dir, dataset, site, window)
+            have = store.sample_keys(config.lake, dataset, site, window)
             gaps.extend(
                 f"{dataset}@{store.time_key(t)}" for t in expected if store.time_key(t) not in have
             )

@@ -11,16 +11,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from metering.cli import main
+from metering.config import load_config
 from metering.rating.catalog import load_catalog
 from metering.rating.engine import connect, register_table
 from metering.rating.outputs import OUTPUT_SCHEMAS
 from metering.rating.policy import load_pricing
-from metering.rating.run import rate_on
+from metering.rating.run import output_path, rate_month, rate_on
 from metering.rating.tables import check_plans
 from tests.rating import fixture_month
 from tests.rating.conftest import settings
+from tests.rating.lake_builders import write_config_file
 
 pytest.importorskip("pyspark")
 sail = pytest.importorskip("pysail.spark")
@@ -94,3 +98,21 @@ def test_a_month_with_no_usage_rates_the_same_on_spark(tmp_path: Path, sail_url:
     duck, on_spark = rate_both(tmp_path, empty, sail_url)
     assert_identical(duck, on_spark)
     assert duck["rated_usage"].num_rows == 0 and duck["invoice_totals"].num_rows == 4
+
+
+def test_rate_command_on_spark_writes_what_duckdb_writes(
+    tmp_path: Path, sail_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixture_month.write_inputs(tmp_path)
+    path = write_config_file(tmp_path, 'default_plan = "standard"\ndefault_tax_rate = "0.2"')
+    config = load_config(path)
+    fixture_month.write_lake(config.lake_dir, fixture_month.usage(resources=120))
+    duck = rate_month(config, fixture_month.OCT)
+    expected = {name: pq.read_table(p) for name, p in duck.paths.items()}
+    args = ["rate", "--month", "2026-10", "-c", str(path), "--engine", "spark"]
+    assert main([*args, "--spark-master", sail_url]) == 0
+    assert "EUR" in capsys.readouterr().out
+    for name, table in expected.items():
+        on_spark = pq.read_table(output_path(config.lake_dir, name, fixture_month.OCT))
+        assert on_spark.schema == table.schema, name
+        assert on_spark.to_pylist() == table.to_pylist(), name

@@ -1,0 +1,90 @@
+"""Which engine rates a month: one DuckDB (the default), DuckDB per site, or Spark.
+
+All three run the same SQL files over the same named views and hand back the four outputs in
+the same Arrow schemas; :func:`publish` writes them to the lake and summarises them, once for
+every engine, so the close, the reports and finance SQL cannot tell which engine ran.
+See docs/scale-out.md for when to use which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from metering.config import ProviderConfig
+from metering.errors import ConfigError
+from metering.lake.store import write_file
+from metering.rating.outputs import totals_by_currency
+from metering.rating.run import RatingResult, load_inputs, output_path, rate_month
+from metering.window import Window
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """How to rate: ``engine`` duckdb or spark; ``master`` a Spark master or ``sc://`` URL;
+    ``site_workers`` > 0 rates DuckDB one site per process, that many at a time."""
+
+    engine: str = "duckdb"
+    master: str | None = None
+    site_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"--engine: must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.master and self.engine != "spark":
+            raise ConfigError("--spark-master: only with --engine spark")
+        if self.site_workers and self.engine != "duckdb":
+            raise ConfigError("--per-site: only with --engine duckdb")
+        if self.site_workers < 0:
+            raise ConfigError(f"--per-site: a number of processes >= 1, got {self.site_workers}")
+
+
+def publish(
+    config: ProviderConfig, month: Window, tables: dict[str, pa.Table], *, estimated: bool
+) -> RatingResult:
+    """Write the four outputs to the lake (atomically, as the DuckDB path does) and sum up."""
+    paths = {
+        name: write_file(output_path(config.lake_dir, name, month), t) for name, t in tables.items()
+    }
+    return RatingResult(
+        month=month,
+        tenants=tables["invoice_totals"].num_rows,
+        rows=tables["rated_usage"].num_rows,
+        invoice_lines=tables["invoice_lines"].num_rows,
+        unrated_rows=tables["unrated_usage"].num_rows,
+        estimated=estimated,
+        totals=totals_by_currency(tables["invoice_totals"]),
+        paths=paths,
+    )
+
+
+def month_usage_files(config: ProviderConfig, month: Window) -> tuple[list[Any], bool]:
+    """The month's consolidated day files present, and whether some day is missing."""
+    from metering.rating.consolidate import intervals_path
+
+    files = [intervals_path(config.lake_dir, day) for day in month.days()]
+    present = [f for f in files if f.is_file()]
+    return present, len(present) < len(files)
+
+
+def rate_month_with(config: ProviderConfig, month: Window, choice: EngineChoice) -> RatingResult:
+    """Rate ``month`` on the chosen engine and write the outputs."""
+    if choice.engine == "spark":
+        from metering.rating.spark import rate_tables_spark
+
+        tables, estimated = rate_tables_spark(config, month, choice.master)
+        return publish(config, month, tables, estimated=estimated)
+    if choice.site_workers:
+        from metering.rating.per_site import rate_on_per_site
+
+        files, estimated = month_usage_files(config, month)
+        inputs = load_inputs(config)
+        tables = rate_on_per_site(
+            files, month, inputs, estimated=estimated, workers=choice.site_workers
+        )
+        return publish(config, month, tables, estimated=estimated)
+    return rate_month(config, month)
