@@ -28,6 +28,8 @@ class RecordError(ValueError):
 
 def dig(record: Record, dotted: str) -> Any:
     """``dig(r, "entity.status.phase")``: a nested value, or None if any step is missing."""
+    if type(record) is dict and "." not in dotted:
+        return record.get(dotted)  # the common case, called for every field of every record
     value: Any = record
     for part in dotted.split("."):
         if not isinstance(value, Mapping):
@@ -189,7 +191,7 @@ class Batch:
         """Map every record; a :class:`RecordError` (or a non-object) quarantines it."""
         for position, record in enumerate(records):
             try:
-                if not isinstance(record, Mapping):
+                if type(record) is not dict and not isinstance(record, Mapping):
                     raise RecordError(f"record is a {type(record).__name__}, not an object")
                 out = mapper(record)
             except RecordError as exc:
