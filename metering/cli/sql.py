@@ -44,7 +44,7 @@ def sql_command(
     """Run read-only SQL on the warehouse (views over the lake and the rating outputs)."""
     import duckdb
 
-    from metering.rating.warehouse import build_warehouse
+    from metering.rating.warehouse import build_warehouse, register_lake_views
 
     text = _query_text(query, file)
     provider = load_config(config)
@@ -55,6 +55,7 @@ def sql_command(
     con = duckdb.connect(str(provider.warehouse_path), read_only=True)
     try:
         con.execute("set TimeZone = 'UTC'")
+        register_lake_views(con, provider)  # an S3 lake's views (the file has none)
         relation = con.sql(text)
         if relation is None:
             raise MeteringError("the statement returned no rows to show")

@@ -170,7 +170,9 @@ class ObjectPath:
 
         Walks one segment at a time: a literal segment is appended without a request, a
         wildcard one lists that level only (one delimiter listing per candidate), so
-        ``site=*/date=2026-10-01/*.parquet`` costs a few listings, not the whole dataset.
+        ``site=*/date=2026-10-01/*.parquet`` costs a few listings, not the whole dataset;
+        when every segment left is a wildcard (``site=*/date=*/*.parquet``), one recursive
+        listing (1,000 keys a page) replaces a listing per partition.
         """
         parts = [p for p in pattern.split("/") if p]
         candidates = [self]
@@ -179,6 +181,8 @@ class ObjectPath:
             if not _magic(part):
                 candidates = [c / part for c in candidates]
                 continue
+            if not last and all(_magic(p) for p in parts[i:]):
+                return iter(sorted(f for c in candidates for f in c._match_files(parts[i:])))
             found: list[ObjectPath] = []
             for cand in candidates:
                 for info in cand._children():
@@ -189,6 +193,21 @@ class ObjectPath:
         if parts and not _magic(parts[-1]):
             candidates = [c for c in candidates if c.exists()]
         return iter(sorted(candidates))
+
+    def _match_files(self, parts: list[str]) -> Iterator[ObjectPath]:
+        """Objects under this prefix whose relative path matches ``parts`` segment by segment."""
+        self._bucket.check()
+        selector = pafs.FileSelector(self._path, recursive=True, allow_not_found=True)
+        try:
+            infos: list[pafs.FileInfo] = self.fs.get_file_info(selector)
+        except OSError as exc:
+            raise self._bucket.error("list", self._key() or "/", exc) from None
+        for info in infos:
+            if info.type != pafs.FileType.File:
+                continue
+            rel = info.path[len(self._path) + 1 :].split("/")
+            if len(rel) == len(parts) and all(map(fnmatch.fnmatchcase, rel, parts)):
+                yield ObjectPath(self._bucket, info.path)
 
     # --- data ---------------------------------------------------------------------------
     def read_bytes(self) -> bytes:

@@ -7,6 +7,11 @@ current state. Every view and column is described in docs/data-dictionary.md.
 
 The file is rebuilt whole into a temp file and moved into place (``os.replace``), so a
 reader never sees half a warehouse and rebuilding is idempotent.
+
+On an S3 lake the file holds the reference tables only: a view over ``s3://`` needs DuckDB's
+``httpfs`` extension, which cannot be assumed (offline hosts). ``metering sql`` then
+registers the lake's views on its connection from Arrow datasets
+(:func:`register_lake_views`); docs/lake-on-s3.md shows a stock DuckDB CLI the way.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import os
 import tempfile
 from pathlib import Path
 
+import duckdb
+
 from metering.config import ProviderConfig
 from metering.errors import MeteringError, RatingError
 from metering.lake.schemas import DATASETS
+from metering.lake.storage import LakePath, ObjectPath, arrow_dataset
 from metering.rating.engine import connect, quote, register_table
 from metering.rating.run import OUTPUTS, load_inputs
 from metering.rating.tables import catalog_tables, pricing_tables
@@ -33,18 +41,37 @@ REFERENCE_TABLES = (
 )
 
 
-def lake_views(lake: Path) -> dict[str, str]:
+def view_patterns() -> dict[str, str]:
+    """View name → glob of its Parquet files, relative to the lake root."""
+    patterns = {name: f"{name}/site=*/date=*/*.parquet" for name in DATASETS}
+    patterns["usage_intervals"] = "usage_intervals/date=*/*.parquet"
+    patterns.update({name: f"rating/{name}/month=*/*.parquet" for name in OUTPUTS})
+    return patterns
+
+
+def lake_views(lake: LakePath) -> dict[str, str]:
     """View name → glob of the Parquet files behind it (only those that have files)."""
     globs: dict[str, str] = {}
-    for name in DATASETS:
-        if any((lake / name).glob("site=*/date=*/*.parquet")):
-            globs[name] = str(lake / name / "site=*" / "date=*" / "*.parquet")
-    if any((lake / "usage_intervals").glob("date=*/*.parquet")):
-        globs["usage_intervals"] = str(lake / "usage_intervals" / "date=*" / "*.parquet")
-    for name in OUTPUTS:
-        if any((lake / "rating" / name).glob("month=*/*.parquet")):
-            globs[name] = str(lake / "rating" / name / "month=*" / "*.parquet")
+    for name, pattern in view_patterns().items():
+        if any(lake.glob(pattern)):
+            globs[name] = str(lake / pattern)
     return globs
+
+
+def register_lake_views(con: duckdb.DuckDBPyConnection, config: ProviderConfig) -> list[str]:
+    """On an S3 lake, the warehouse's lake views as views of ``con`` over Arrow datasets
+    (lazy: DuckDB pushes projections and filters down); nothing to do on a local lake,
+    whose views are in the warehouse file. Returns the names registered."""
+    if not isinstance(config.lake, ObjectPath):
+        return []
+    names = []
+    for name, pattern in view_patterns().items():
+        files: list[LakePath] = list(config.lake.glob(pattern))
+        if files:
+            schema = DATASETS[name].schema if name in DATASETS else None
+            con.register(name, arrow_dataset(files, schema))
+            names.append(name)
+    return names
 
 
 def build_warehouse(config: ProviderConfig) -> Path:
@@ -57,7 +84,8 @@ def build_warehouse(config: ProviderConfig) -> Path:
     try:
         con = connect(tmp)
         try:
-            for name, pattern in sorted(lake_views(config.lake_dir).items()):
+            local = config.lake if isinstance(config.lake, Path) else None
+            for name, pattern in sorted(lake_views(local).items() if local else []):
                 con.execute(
                     f"create view {name} as select * from read_parquet({quote(pattern)}, "
                     "hive_partitioning = false, union_by_name = true)"

@@ -80,6 +80,9 @@ def test_object_paths_behave_like_the_paths_the_stages_use(s3_server, bucket) ->
     path.write_bytes(b"x")
     assert path.is_file() and path.parent.is_dir() and path.read_bytes() == b"x"
     assert list(lake.glob("close/*/month=*/*.parquet")) == [path]
+    assert list(lake.glob("close/documents/*/*.parquet")) == [path]
+    assert list(lake.glob("close/documents/*/*.csv")) == []
+    assert list(lake.glob("*/documents/month=2026-10/*")) == [path]
     assert list(lake.glob("close/documents/month=2026-10/part.parquet")) == [path]
     assert list(lake.glob("close/documents/month=2026-11/part.parquet")) == []
     path.unlink()

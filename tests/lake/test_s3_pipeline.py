@@ -114,6 +114,18 @@ def test_collect_rate_close_on_s3_equal_the_same_run_on_a_local_lake(
     pdfs = result.out_dir / "invoices" / "2026-10"
     assert all((pdfs / f"{number}.pdf").is_file() for number in result.invoices)
 
+    # finance's `metering sql` on the S3 lake: lake views and reference tables together
+    out = tmp_path / "totals.csv"
+    query = (
+        "select t.tenant_id, t.total_amount, n.plan from invoice_totals t "
+        "join tenants n on n.tenant_id = t.tenant_id order by t.tenant_id"
+    )
+    assert main(["sql", query, "--output", str(out), "--config", str(s3.source_file)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [
+        [tenant, str(total)] for tenant, total in sorted(totals.items())
+    ]
+
 
 def test_a_missing_bucket_on_the_command_line_is_one_line_naming_the_lake(
     tmp_path: Path, s3_server: S3Server, capsys
