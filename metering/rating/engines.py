@@ -48,7 +48,7 @@ def publish(
 ) -> RatingResult:
     """Write the four outputs to the lake (atomically, as the DuckDB path does) and sum up."""
     paths = {
-        name: write_file(output_path(config.lake_dir, name, month), t) for name, t in tables.items()
+        name: write_file(output_path(config.lake, name, month), t) for name, t in tables.items()
     }
     return RatingResult(
         month=month,
@@ -66,7 +66,7 @@ def month_usage_files(config: ProviderConfig, month: Window) -> tuple[list[Any],
     """The month's consolidated day files present, and whether some day is missing."""
     from metering.rating.consolidate import intervals_path
 
-    files = [intervals_path(config.lake_dir, day) for day in month.days()]
+    files = [intervals_path(config.lake, day) for day in month.days()]
     present = [f for f in files if f.is_file()]
     return present, len(present) < len(files)
 
