@@ -125,6 +125,15 @@ def register_usage(spark: SparkSession, files: Sequence[Path | object]) -> None:
     frame.selectExpr(*columns.split(", ")).createOrReplaceTempView("usage_intervals")
 
 
+def _materialise(frame: DataFrame) -> DataFrame:
+    """Computed once, as DuckDB materialises each model: later models and the audits read
+    each one. Classic Spark checkpoints it now (which also cuts the growing plan); over
+    Spark Connect it is cached (a local checkpoint there needs a server-side path)."""
+    if "connect" in type(frame).__module__:
+        return frame.cache()
+    return frame.localCheckpoint()
+
+
 def _collect(frame: DataFrame) -> pa.Table:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
@@ -150,8 +159,7 @@ def rate_on_spark(
     for name, table in inputs.items():
         register_arrow(spark, name, table)
     for model in (*INTERMEDIATE, *MARTS):
-        # cached, as DuckDB materialises them: later models and the audits read each one
-        spark.sql(spark_sql(model)).cache().createOrReplaceTempView(Path(model).stem)
+        _materialise(spark.sql(spark_sql(model))).createOrReplaceTempView(Path(model).stem)
     for name in audit_names():
         raise_on_audit(name, _collect(spark.sql(spark_sql(name))).to_pylist(), month)
     return {name: conform(name, _collect(spark.table(name))) for name in OUTPUTS}

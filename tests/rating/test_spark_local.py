@@ -21,6 +21,6 @@ from tests.rating.test_spark import assert_identical, rate_both
 
 @pytest.mark.slow
 def test_fixture_month_on_pyspark_local_equals_duckdb(tmp_path: Path) -> None:
-    duck, on_spark = rate_both(tmp_path, fixture_month.usage(resources=150), "local[2]")
+    duck, on_spark = rate_both(tmp_path, fixture_month.usage(resources=60), "local[2]")
     assert_identical(duck, on_spark)
-    assert duck["rated_usage"].num_rows > 300
+    assert duck["rated_usage"].num_rows > 100
