@@ -1,15 +1,21 @@
 """Consolidation: one UTC day of samples → usage intervals in the lake.
 
-``consolidate_day`` reads the samples of the day and of its neighbours (a sample taken
-before midnight holds into the day; the next run after midnight ends the last one), runs
+``consolidate_day`` reads the samples that can hold into the day (those of the day, and of
+the day before within the gap: a sample taken before midnight holds into the day), runs
 ``sql/staging`` → ``sql/intermediate`` → ``sql/marts/usage_intervals.sql`` and writes
 ``<lake>/usage_intervals/date=YYYY-MM-DD/part.parquet`` atomically. Re-running a day
 replaces the file (idempotent); a day with no usage still gets an (empty) file, which marks
 the day as consolidated for rating.
+
+Every model is a view, so DuckDB runs the chain as one query and streams the samples through
+it instead of storing each step (one reader each; at full size a stored step held millions of
+rows). DuckDB's memory is bounded by :data:`MEMORY_LIMIT`; past it, sorts and windows spill to
+a temporary directory instead of growing.
 """
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, timedelta
 
 import duckdb
@@ -25,15 +31,11 @@ from metering.window import Window
 
 INTERVALS = "usage_intervals"
 
-LAKE_INPUTS = (
-    "vcd_vm",
-    "cse_cluster",
-    "alp_app",
-    "dse_instance",
-    "cloudian_usage",
-    "cloudian_group",
-    "runs",
-)
+# Samples (and the runs log): a date partition holds the samples taken that UTC day.
+SAMPLE_INPUTS = ("vcd_vm", "cse_cluster", "alp_app", "dse_instance", "runs")
+# Cloudian's hourly series (an hour may be filed under its end) and its groups.
+SERIES_INPUTS = ("cloudian_usage", "cloudian_group")
+LAKE_INPUTS = SAMPLE_INPUTS + SERIES_INPUTS
 
 MODELS = (
     "staging/stg_vcd__vm.sql",
@@ -44,9 +46,15 @@ MODELS = (
     "staging/stg_cloudian__group.sql",
     "intermediate/int_sample_levels.sql",
     "intermediate/int_usage_holds.sql",
+    "intermediate/int_resource_intervals.sql",
     "intermediate/int_level_intervals.sql",
     "intermediate/int_cloudian_intervals.sql",
+    "marts/usage_intervals.sql",
 )
+
+# DuckDB's own memory (buffers, sorts, windows) for one day; the Arrow result and Python come
+# on top. A full-size day (4.8 M VM samples) fits in it and spills if a larger one does not.
+MEMORY_LIMIT = "2GB"
 
 
 def intervals_path(lake: LakePath, day: date) -> LakePath:
@@ -72,23 +80,31 @@ def set_consolidation_params(
 def consolidated_intervals(
     con: duckdb.DuckDBPyConnection, lake: LakePath, day: date, settings: RatingSettings
 ) -> pa.Table:
-    """Run the consolidation SQL for ``day`` on ``con`` and return the intervals."""
-    days = [day - timedelta(days=1), day, day + timedelta(days=1)]
-    register_lake(con, lake, LAKE_INPUTS, days)
+    """Run the consolidation SQL for ``day`` on ``con`` and return the intervals.
+
+    Samples are read from the date partitions that can hold one taken within the gap before
+    the day, up to the day itself: a later sample could only end a hold at midnight, where
+    the day cuts it anyway. Cloudian's series are read around the day.
+    """
+    first = (Window.day(day).start - settings.gap).date()
+    sample_days = [first + timedelta(days=d) for d in range((day - first).days + 1)]
+    register_lake(con, lake, SAMPLE_INPUTS, sample_days)
+    register_lake(con, lake, SERIES_INPUTS, [day - timedelta(days=1), day, day + timedelta(days=1)])
     set_consolidation_params(con, day, settings)
-    run_models(con, [m for m in MODELS if m.startswith("staging/")])
-    run_models(con, [m for m in MODELS if m.startswith("intermediate/")], materialize=True)
-    run_models(con, ["marts/usage_intervals.sql"], materialize=True)
+    run_models(con, MODELS)
     return con.sql("select * from usage_intervals").to_arrow_table().cast(INTERVALS_SCHEMA)
 
 
 def consolidate_day(config: ProviderConfig, day: date) -> int:
     """Consolidate one UTC day of samples into usage intervals; returns the rows written."""
     settings = rating_settings(config)
-    con = connect()
-    try:
-        table = consolidated_intervals(con, config.lake, day, settings)
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="metering-consolidate-") as spill:
+        con = connect()
+        try:
+            con.execute(f"set memory_limit = {quote(MEMORY_LIMIT)}")
+            con.execute(f"set temp_directory = {quote(spill)}")
+            table = consolidated_intervals(con, config.lake, day, settings)
+        finally:
+            con.close()
     write_file(intervals_path(config.lake, day), table)
     return int(table.num_rows)

@@ -1,59 +1,84 @@
--- int_sample_levels: what each sampled resource uses per hour, as product rows.
--- grain: one row per site × resource × product × dimension × sample_time.
--- parameters: view `consolidation_params` (cores_per_vcpu, include_sidecars).
+-- int_sample_levels: the samples that can hold into the day, one row per resource sample, with
+--   the levels of its products side by side (up to three product slots).
+-- grain: one row per site × resource × sample_time, day_start - gap < sample_time < day_end.
+-- parameters: view `consolidation_params` (day_start, day_end, gap, cores_per_vcpu,
+--   include_sidecars).
 -- feeds: intermediate/int_usage_holds.sql.
+-- why wide: a VM sample gives three product rows (vcpu, ram, vm_disk); its hold and the merging
+--   of unchanged samples are computed once per sample, and the merged stretches are split into
+--   products afterwards (int_resource_intervals.sql), on a few rows per resource and day.
+-- why only these samples: a sample holds at most `gap`, so an earlier one cannot reach the day;
+--   a sample at or after day_end could only end a hold at or after day_end, where the day cuts
+--   it anyway.
 -- rules (docs/metering-rules.md): compute (vcpu, ram) only while POWERED_ON, disk always;
 --   GiB/GB = MiB ÷ 1024, computed as exact nano-units with integer arithmetic; TKG node VMs
 --   are ordinary VMs here (parent_id links them to their cluster) and the cluster row is the
 --   management fee only; DSE cores = Σ service CPU limits (+ sidecars if set) × cores/vCPU.
 with params as (
-    select cores_per_vcpu, include_sidecars from consolidation_params
+    select day_start, day_end, gap, cores_per_vcpu, include_sidecars from consolidation_params
 ),
 
 vm as (
     select
-        site, org_name, vm_id as resource_id, vm_name as resource_name,
-        case when is_tkg_node then tkg_cluster_id end as parent_id,
-        powered_on, vcpu, storage_policy, sample_time,
-        cast(cast((memory_mb * 1953125) // 2 as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
-            as memory_gib,
-        cast(cast((storage_mb * 1953125) // 2 as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
-            as storage_gb
-    from stg_vcd__vm
+        v.site, v.org_name, v.vm_id, v.vm_name, v.is_tkg_node, v.tkg_cluster_id, v.powered_on,
+        v.vcpu, v.memory_mb, v.storage_mb, v.storage_policy, v.sample_time
+    from stg_vcd__vm as v
+    cross join params as p
+    where v.sample_time > p.day_start - p.gap and v.sample_time < p.day_end
 ),
 
 vm_levels as (
-    select site, 'vcd_vm' as dataset, org_name, 'vm' as resource_type, resource_id,
-        resource_name, parent_id, 'vcpu' as product, '' as dimension,
-        cast(vcpu as decimal(18, 9)) as level, sample_time
-    from vm
-    where powered_on
-    union all
-    select site, 'vcd_vm' as dataset, org_name, 'vm' as resource_type, resource_id,
-        resource_name, parent_id, 'ram' as product, '' as dimension,
-        memory_gib as level, sample_time
-    from vm
-    where powered_on
-    union all
-    select site, 'vcd_vm' as dataset, org_name, 'vm' as resource_type, resource_id,
-        resource_name, parent_id, 'vm_disk' as product, storage_policy as dimension,
-        storage_gb as level, sample_time
+    select
+        site, 'vcd_vm' as dataset, org_name, 'vm' as resource_type, vm_id as resource_id,
+        vm_name as resource_name,
+        case when is_tkg_node then tkg_cluster_id end as parent_id,
+        sample_time,
+        'vm_disk' as product_1,
+        storage_policy as dimension_1,
+        cast(cast((storage_mb * 1953125) // 2 as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
+            as level_1,
+        case when powered_on then 'vcpu' end as product_2,
+        case when powered_on then '' end as dimension_2,
+        case when powered_on then cast(vcpu as decimal(18, 9)) end as level_2,
+        case when powered_on then 'ram' end as product_3,
+        case when powered_on then '' end as dimension_3,
+        case
+            when powered_on then cast(
+                cast((memory_mb * 1953125) // 2 as decimal(18, 0)) * 0.000000001
+                as decimal(18, 9))
+        end as level_3
     from vm
 ),
 
 cluster_levels as (
-    select site, 'cse_cluster' as dataset, org_name, 'tkg_cluster' as resource_type,
-        cluster_id as resource_id, cluster_name as resource_name, cast(null as varchar) as parent_id,
-        'tkg_cluster' as product, '' as dimension, cast(1 as decimal(18, 9)) as level, sample_time
-    from stg_cse__cluster
+    select
+        c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
+        c.cluster_id as resource_id, c.cluster_name as resource_name,
+        cast(null as varchar) as parent_id, c.sample_time,
+        'tkg_cluster' as product_1, '' as dimension_1, cast(1 as decimal(18, 9)) as level_1,
+        cast(null as varchar) as product_2, cast(null as varchar) as dimension_2,
+        cast(null as decimal(18, 9)) as level_2,
+        cast(null as varchar) as product_3, cast(null as varchar) as dimension_3,
+        cast(null as decimal(18, 9)) as level_3
+    from stg_cse__cluster as c
+    cross join params as p
+    where c.sample_time > p.day_start - p.gap and c.sample_time < p.day_end
 ),
 
 alp_levels as (
-    select site, 'alp_app' as dataset, org_name, 'alp_instance' as resource_type,
-        instance_id as resource_id, instance_name as resource_name,
-        cast(null as varchar) as parent_id, 'alp_instance' as product, app_id as dimension,
-        cast(1 as decimal(18, 9)) as level, sample_time
-    from stg_alp__app
+    select
+        a.site, 'alp_app' as dataset, a.org_name, 'alp_instance' as resource_type,
+        a.instance_id as resource_id, a.instance_name as resource_name,
+        cast(null as varchar) as parent_id, a.sample_time,
+        'alp_instance' as product_1, a.app_id as dimension_1,
+        cast(1 as decimal(18, 9)) as level_1,
+        cast(null as varchar) as product_2, cast(null as varchar) as dimension_2,
+        cast(null as decimal(18, 9)) as level_2,
+        cast(null as varchar) as product_3, cast(null as varchar) as dimension_3,
+        cast(null as decimal(18, 9)) as level_3
+    from stg_alp__app as a
+    cross join params as p
+    where a.sample_time > p.day_start - p.gap and a.sample_time < p.day_end
 ),
 
 dse_vcpu as (
@@ -67,13 +92,20 @@ dse_vcpu as (
         p.cores_per_vcpu
     from stg_dse__instance as d
     cross join params as p
+    where d.sample_time > p.day_start - p.gap and d.sample_time < p.day_end
 ),
 
 dse_levels as (
-    select site, 'dse_instance' as dataset, org_name, 'dse_instance' as resource_type,
+    select
+        site, 'dse_instance' as dataset, org_name, 'dse_instance' as resource_type,
         instance_id as resource_id, instance_name as resource_name,
-        cast(null as varchar) as parent_id, 'dse_core' as product, kind as dimension,
-        cast(vcpu * cores_per_vcpu as decimal(18, 9)) as level, sample_time
+        cast(null as varchar) as parent_id, sample_time,
+        'dse_core' as product_1, kind as dimension_1,
+        cast(vcpu * cores_per_vcpu as decimal(18, 9)) as level_1,
+        cast(null as varchar) as product_2, cast(null as varchar) as dimension_2,
+        cast(null as decimal(18, 9)) as level_2,
+        cast(null as varchar) as product_3, cast(null as varchar) as dimension_3,
+        cast(null as decimal(18, 9)) as level_3
     from dse_vcpu
 )
 

@@ -1,10 +1,12 @@
 -- int_usage_holds: how long each sample holds, clipped to the day being consolidated.
--- grain: one row per site × resource × product × dimension × sample_time (within the day).
+-- grain: one row per site × resource × sample_time (within the day), product levels side by
+--   side as in int_sample_levels.
 -- parameters: view `consolidation_params` (day_start, day_end, gap).
--- feeds: intermediate/int_level_intervals.sql.
+-- feeds: intermediate/int_resource_intervals.sql.
 -- rule (docs/metering-rules.md, gap rule): a sample holds from its sample time until the next
 --   successful run of the same dataset at the same site, and at most `gap`; a resource missing
---   from a run has ended at that run. Run instants come from the samples and from `runs`.
+--   from a run has ended at that run. Run instants come from the samples and from `runs`; only
+--   those in (day_start - gap, day_end) can end a hold inside the day.
 with params as (
     select day_start, day_end, gap from consolidation_params
 ),
@@ -14,9 +16,12 @@ run_times as (
     from int_sample_levels
     group by site, dataset, sample_time
     union
-    select site, cast(dataset as varchar) as dataset, sample_time
+    select r.site, cast(r.dataset as varchar) as dataset, r.sample_time
     from (select site, sample_time, status, unnest(datasets) as dataset from runs) as r
-    where status in ('ok', 'partial')
+    cross join params as p
+    where r.status in ('ok', 'partial')
+        and r.sample_time > p.day_start - p.gap
+        and r.sample_time < p.day_end
 ),
 
 next_runs as (
@@ -29,7 +34,10 @@ next_runs as (
 holds as (
     select
         l.site, l.dataset, l.org_name, l.resource_type, l.resource_id, l.resource_name,
-        l.parent_id, l.product, l.dimension, l.level, l.sample_time,
+        l.parent_id, l.sample_time,
+        l.product_1, l.dimension_1, l.level_1,
+        l.product_2, l.dimension_2, l.level_2,
+        l.product_3, l.dimension_3, l.level_3,
         greatest(l.sample_time, p.day_start) as hold_start,
         least(coalesce(n.next_time, l.sample_time + p.gap), l.sample_time + p.gap, p.day_end)
             as hold_end
@@ -40,7 +48,8 @@ holds as (
 )
 
 select
-    site, dataset, org_name, resource_type, resource_id, resource_name, parent_id, product,
-    dimension, level, sample_time, hold_start, hold_end
+    site, dataset, org_name, resource_type, resource_id, resource_name, parent_id, sample_time,
+    product_1, dimension_1, level_1, product_2, dimension_2, level_2,
+    product_3, dimension_3, level_3, hold_start, hold_end
 from holds
 where hold_start < hold_end

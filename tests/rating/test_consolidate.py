@@ -92,6 +92,31 @@ def test_no_interval_crosses_midnight_and_days_add_up(tmp_path: Path) -> None:
     assert total == timedelta(hours=72)
 
 
+def test_a_change_and_back_is_three_intervals_and_the_disk_stays_one(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for h in range(24):
+        resized = 6 <= h < 12  # 4 vCPU, 8 from 06:00 to 12:00, 4 again
+        off = 18 <= h < 20
+        row = vm(
+            hour(2, h), vcpu=8 if resized else 4, status="POWERED_OFF" if off else "POWERED_ON"
+        )
+        write(lake, "vcd_vm", hour(2, h), [row])
+    rows = intervals(tmp_path)
+    assert spans(rows, "vcpu") == [(0, 6, D(4)), (6, 12, D(8)), (12, 18, D(4)), (20, 24, D(4))]
+    assert spans(rows, "ram") == [(0, 18, D(16)), (20, 24, D(16))]
+    assert [(r["samples"], r["level"]) for r in rows if r["product"] == "vm_disk"] == [(24, D(100))]
+
+
+def test_samples_older_than_the_gap_or_after_the_day_change_nothing(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    times = [(1, 20), (1, 21), (1, 23), (2, 1), (2, 2), (2, 23), (3, 0), (3, 1)]
+    for d, h in times:  # day 2's 00:00 run is missing: day 1's 23:00 sample holds into it
+        write(lake, "vcd_vm", hour(d, h), [vm(hour(d, h), vcpu=d)])
+    vcpu = [r for r in intervals(tmp_path) if r["product"] == "vcpu"]
+    assert spans(vcpu, "vcpu") == [(0, 1, D(1)), (1, 4, D(2)), (23, 24, D(2))]
+    assert [r["samples"] for r in vcpu] == [1, 2, 1]
+
+
 def test_consolidation_is_idempotent(tmp_path: Path) -> None:
     lake = tmp_path / "data" / "lake"
     for h in range(0, 24, 3):

@@ -147,9 +147,9 @@ HOLDS = pa.schema(
         ("product", pa.string()),
         ("dimension", pa.string()),
         ("level", PRICE),
-        ("sample_time", TS),
-        ("hold_start", TS),
-        ("hold_end", TS),
+        ("interval_start", TS),
+        ("interval_end", TS),
+        ("samples", pa.int64()),
     ]
 )
 
@@ -167,16 +167,16 @@ def test_int_level_intervals_merges_unchanged_contiguous_holds_only() -> None:
             "product": "vcpu",
             "dimension": "",
             "level": D(level),
-            "sample_time": at(2, h),
-            "hold_start": at(2, h),
-            "hold_end": at(2, end if end is not None else h + 1),
+            "interval_start": at(2, h),
+            "interval_end": at(2, end if end is not None else h + 1),
+            "samples": 1,
         }
 
     rows = [hold(0, 2), hold(1, 2), hold(2, 4), hold(3, 4, end=5), hold(7, 4), hold(8, 4)]
     out = run_model(
         "intermediate/int_level_intervals.sql",
         {
-            "int_usage_holds": pa.Table.from_pylist(rows, schema=HOLDS),
+            "int_resource_intervals": pa.Table.from_pylist(rows, schema=HOLDS),
         },
     )
     spans = sorted(
