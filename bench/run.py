@@ -53,7 +53,13 @@ SIZES = {
         vms=200_000, clusters=10_000, tenants=5_000, sites=4, days=31, repeats=3, pandas=False
     ),
 }
-STAGES = ("collect", "lake", "consolidate", "rate", "pandas", "invoices")
+STAGES = ("collect", "lake", "consolidate", "rate", "scaleout", "pandas", "invoices")
+# docs/scale-out.md: the same month on DuckDB per site and on Spark, equal to one DuckDB?
+SCALE_OUT = (
+    ("rate: DuckDB per site (2 processes)", "duckdb", 2),
+    ("rate: Spark on Sail (Spark Connect)", "spark-sail", 0),
+    ("rate: PySpark local[2]", "spark-local", 0),
+)
 
 
 def _collect(config: str, sim: Any, server: Any, size: Size) -> list[Measurement]:
@@ -105,6 +111,22 @@ def _rating(config: str, size: Size, month: str) -> list[Measurement]:
     rated.extra["sample_rows_per_s"] = round(rows / (derive.seconds + rated.seconds))
     scan.extra["rows_per_s"] = round(rows / scan.seconds)
     return [one, derive, rated, scan]
+
+
+def _scale_out(config: str, size: Size, month: str, rated: Measurement) -> list[Measurement]:
+    """Each scale-out engine on the month just rated; equal = same digests as one DuckDB."""
+    import shutil
+
+    out = []
+    for stage, engine, per_site in SCALE_OUT:
+        if engine == "spark-local" and shutil.which("java") is None:
+            continue
+        m = measure(stage, stages.rate, config, month, engine, per_site, repeats=size.repeats)
+        m.extra["equal_to_duckdb"] = all(
+            m.facts[k] == rated.facts[k] for k in ("totals_sha", "rated_sha")
+        )
+        out.append(m)
+    return out
 
 
 def _pandas(config: str, size: Size, derive_rate: float | None) -> Measurement:
@@ -175,14 +197,17 @@ def run(
         if "collect" in wanted:
             console.print(f"[bold]collect[/] one site of {size_name}")
             results += _collect(config, sim, server, size)
-        if {"lake", "consolidate", "rate", "pandas", "invoices"} & set(wanted):
+        if {"lake", "consolidate", "rate", "scaleout", "pandas", "invoices"} & set(wanted):
             console.print(f"[bold]lake[/]: {size.days} days of hourly samples")
             results.append(_month_lake(config, size))
-    if {"consolidate", "rate", "invoices"} & set(wanted):
+    if {"consolidate", "rate", "scaleout", "invoices"} & set(wanted):
         console.print("[bold]consolidate, derive + rate, raw scan[/]")
         rating = _rating(config, size, month)
         derive_rate = rating[2].facts["derive_plus_rate_seconds"]
         results += rating
+    if "scaleout" in wanted:
+        console.print("[bold]scale-out: DuckDB per site, Spark (Sail, local)[/]")
+        results += _scale_out(config, size, month, rating[2])
     if "pandas" in wanted and size.pandas:
         console.print("[bold]naive pandas rating[/]")
         results.append(_pandas(config, size, derive_rate))
@@ -202,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument(
-        "--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}"
+        "--stages",
+        default=",".join(s for s in STAGES if s != "scaleout"),  # a JVM: only when asked
+        help=f"comma-separated subset of {','.join(STAGES)} (default: all but scaleout)",
     )
     parser.add_argument("--days", type=int, default=None, help="override the size's month days")
     parser.add_argument("--repeats", type=int, default=None, help="override the size's repeats")

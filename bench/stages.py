@@ -78,17 +78,48 @@ def consolidate_days(config_path: str, days: list[str]) -> Facts:
     return {"intervals": rows, "days": len(days)}
 
 
-def rate(config_path: str, month: str) -> Facts:
-    """``rate_month`` over the consolidated month."""
-    from metering.rating.run import rate_month
+def rate(config_path: str, month: str, engine: str = "duckdb", per_site: int = 0) -> Facts:
+    """The month rated on one DuckDB, DuckDB per site (``per_site`` processes) or Spark
+    (``engine`` = ``spark-sail``: a Sail Spark Connect server in this process, no JVM;
+    ``spark-local``: PySpark local mode), with digests of what it wrote to compare engines."""
+    from metering.rating.engines import EngineChoice, rate_month_with
     from metering.window import Window
 
-    result = rate_month(_config(config_path), Window.parse_month(month))
+    config, window = _config(config_path), Window.parse_month(month)
+    if engine == "spark-sail":
+        from pysail.spark import SparkConnectServer
+
+        server = SparkConnectServer("127.0.0.1", 0)
+        server.start(background=True)
+        try:
+            url = f"sc://127.0.0.1:{server.listening_address[1]}"
+            result = rate_month_with(config, window, EngineChoice("spark", master=url))
+        finally:
+            server.stop()
+    elif engine == "spark-local":
+        result = rate_month_with(config, window, EngineChoice("spark", master="local[2]"))
+    else:
+        result = rate_month_with(config, window, EngineChoice(site_workers=per_site))
     return {
         "rated_rows": result.rows,
         "invoice_lines": result.invoice_lines,
         "tenants": result.tenants,
         "unrated_rows": result.unrated_rows,
+        **_digests(result.paths),
+    }
+
+
+def _digests(paths: dict[str, Any]) -> Facts:
+    """sha256 of the invoice totals (tenant, total) and of every rated amount, in order."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    totals = pq.read_table(paths["invoice_totals"], columns=["tenant_id", "total_amount"])
+    rated = pq.read_table(paths["rated_usage"], columns=["list_amount", "quantity"])
+    return {
+        "totals_sha": hashlib.sha256(str(totals.to_pydict()).encode()).hexdigest()[:16],
+        "rated_sha": hashlib.sha256(str(rated.to_pydict()).encode()).hexdigest()[:16],
     }
 
 
