@@ -17,7 +17,14 @@ import pyarrow as pa
 from metering.close.contract import REQUIRED, SCHEMAS, month_key, rating_path
 from metering.config import ProviderConfig
 from metering.errors import CloseError, LakeError
-from metering.lake.storage import LakePath, ObjectPath, duckdb_scan, parquet_columns
+from metering.lake.storage import (
+    LakePath,
+    ObjectPath,
+    duckdb_scan,
+    hive_values,
+    parquet_columns,
+    quote,
+)
 from metering.resources import read_sql
 from metering.window import Window
 
@@ -44,7 +51,14 @@ def _register(con: duckdb.DuckDBPyConnection, table: str, path: LakePath, month:
     missing = [name for name in wanted if (name,) not in present]
     if missing:
         raise LakeError(f"rating output {path} lacks contract column(s) {missing}")
-    cols = ", ".join(f'"{name}"' for name in wanted if (name,) in present)
+    # read_parquet() below takes `month` from the path (DuckDB's hive auto-detection, as text);
+    # the S3 read does the same, so a lake moved to S3 keeps its rows and content hash
+    hive = hive_values(path) if isinstance(path, ObjectPath) else {}
+    cols = ", ".join(
+        f'{quote(hive[name])} as "{name}"' if name in hive else f'"{name}"'
+        for name in wanted
+        if (name,) in present
+    )
     literal = str(path).replace("'", "''")
     source = duckdb_scan(con, table, [path]) if isinstance(path, ObjectPath) else None
     con.execute(

@@ -28,14 +28,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
 from metering.errors import LakeError
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow.dataset as pads
+
+# pyarrow.dataset and pyarrow.parquet are imported where used: the config imports this
+# module, and pyarrow.dataset pulls in pandas (half a second) for every command otherwise.
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,8 @@ def s3_root(
 
 def parquet_bytes(table: pa.Table) -> bytes:
     """``table`` as a zstd Parquet file in memory."""
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return bytes(sink.getvalue().to_pybytes())
@@ -296,6 +300,8 @@ def parquet_bytes(table: pa.Table) -> bytes:
 def write_parquet(path: LakePath, table: pa.Table) -> LakePath:
     """Write ``table`` to ``path`` atomically: temp file + ``os.replace`` locally, one
     completed upload on S3."""
+    import pyarrow.parquet as pq
+
     if isinstance(path, ObjectPath):
         path.write_bytes(parquet_bytes(table))
         return path
@@ -334,6 +340,8 @@ def write_bytes(path: LakePath, data: bytes) -> None:
 
 def arrow_dataset(files: Sequence[LakePath], schema: pa.Schema | None = None) -> pads.Dataset:
     """A lazy Arrow dataset over Parquet ``files`` (all of one lake)."""
+    import pyarrow.dataset as pads
+
     objects = [f for f in files if isinstance(f, ObjectPath)]
     if not objects:
         return pads.dataset([str(f) for f in files], schema=schema, format="parquet")
@@ -350,6 +358,8 @@ def arrow_dataset(files: Sequence[LakePath], schema: pa.Schema | None = None) ->
 
 def parquet_columns(path: LakePath) -> list[str]:
     """The column names of one Parquet file (reads only its footer)."""
+    import pyarrow.parquet as pq
+
     if not isinstance(path, ObjectPath):
         return list(pq.read_schema(path).names)
     try:
@@ -357,6 +367,12 @@ def parquet_columns(path: LakePath) -> list[str]:
             return list(pq.read_schema(handle).names)
     except OSError as exc:
         raise path.bucket.error("read", path._key(), exc) from None
+
+
+def hive_values(path: LakePath) -> dict[str, str]:
+    """The ``key=value`` partitions in the directories of ``path`` (``{"month": "2026-10"}``)."""
+    parents = str(path).split("/")[:-1]
+    return dict(part.split("=", 1) for part in parents if "=" in part)
 
 
 def quote(text: str) -> str:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pytest
 
 from metering.cli import main
+from metering.close.inputs import content_hash, open_month
 from metering.close.run import close_month
 from metering.config import ProviderConfig, load_config
 from metering.lake.storage import LakePath, ObjectPath, arrow_dataset
@@ -99,6 +100,12 @@ def test_collect_rate_close_on_s3_equal_the_same_run_on_a_local_lake(
     for name in OUTPUTS:
         s3_rows, local_rows = (_read(output_path(c.lake, name, OCT)) for c in (s3, local))
         assert _sorted(s3_rows) == _sorted(local_rows), name
+    hashes = []
+    for config in (s3, local):
+        con = open_month(config, OCT)
+        hashes.append(content_hash(con))
+        con.close()
+    assert hashes[0] == hashes[1]  # the close sees the same content on either lake
     totals = {
         r["tenant_id"]: r["total_amount"]
         for r in _read(output_path(local.lake, "invoice_totals", OCT)).to_pylist()
