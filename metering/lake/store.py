@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from metering.errors import LakeError
 from metering.lake.schemas import DATASETS, schema
-from metering.lake.storage import LakePath, arrow_dataset, write_parquet
+from metering.lake.storage import LakePath, ObjectPath, arrow_dataset, write_parquet
 from metering.window import Window, utc
 
 
@@ -125,6 +125,8 @@ def read_dataset(
     try:
         table = arrow_dataset(files, sch).to_table()
     except (OSError, pa.ArrowInvalid) as exc:
+        if isinstance(lake, ObjectPath):  # one line naming the lake root, keys scrubbed
+            raise lake.bucket.error("read dataset", dataset, exc) from None
         raise LakeError(f"cannot read dataset {dataset}: {exc}") from None
     if window is not None:
         col = "interval_start" if DATASETS[dataset].series else "sample_time"
