@@ -22,6 +22,7 @@ from metering.close.run import close_month
 from metering.config import ProviderConfig, load_config
 from metering.lake.storage import LakePath, ObjectPath, arrow_dataset
 from metering.rating.consolidate import consolidate_day, intervals_path
+from metering.rating.engines import EngineChoice, rate_month_with
 from metering.rating.run import OUTPUTS, output_path, rate_month
 from metering.sources.collect import collect
 from metering.window import Window
@@ -95,7 +96,7 @@ def test_collect_rate_close_on_s3_equal_the_same_run_on_a_local_lake(
         assert _sorted(s3_rows) == _sorted(local_rows)
 
     # rating on the local lake; on S3 the close rates the month itself, then invoices it
-    rate_month(local, OCT)
+    rated = rate_month(local, OCT)
     result = close_month(s3, OCT, now=NOW, show_progress=False)
     for name in OUTPUTS:
         s3_rows, local_rows = (_read(output_path(c.lake, name, OCT)) for c in (s3, local))
@@ -120,6 +121,15 @@ def test_collect_rate_close_on_s3_equal_the_same_run_on_a_local_lake(
     assert invoiced == totals and len(result.invoices) == len(totals)
     pdfs = result.out_dir / "invoices" / "2026-10"
     assert all((pdfs / f"{number}.pdf").is_file() for number in result.invoices)
+
+    # rating one site per DuckDB process reads and writes the S3 lake the same way
+    per_site = rate_month_with(s3, OCT, EngineChoice(site_workers=2))
+    assert per_site.totals == rated.totals and per_site.paths["rated_usage"] == output_path(
+        s3.lake, "rated_usage", OCT
+    )
+    assert _sorted(_read(output_path(s3.lake, "rated_usage", OCT))) == _sorted(
+        _read(output_path(local.lake, "rated_usage", OCT))
+    )
 
     # finance's `metering sql` on the S3 lake: lake views and reference tables together
     out = tmp_path / "totals.csv"
