@@ -11,13 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
-from metering.lake.store import write_file
-from metering.rating.outputs import totals_by_currency
-from metering.rating.run import RatingResult, load_inputs, output_path, rate_month
+from metering.rating.run import RatingResult, load_inputs, publish, rate_month
 from metering.window import Window
 
 ENGINES = ("duckdb", "spark")
@@ -41,25 +37,6 @@ class EngineChoice:
             raise ConfigError("--per-site: only with --engine duckdb")
         if self.site_workers < 0:
             raise ConfigError(f"--per-site: a number of processes >= 1, got {self.site_workers}")
-
-
-def publish(
-    config: ProviderConfig, month: Window, tables: dict[str, pa.Table], *, estimated: bool
-) -> RatingResult:
-    """Write the four outputs to the lake (atomically, as the DuckDB path does) and sum up."""
-    paths = {
-        name: write_file(output_path(config.lake, name, month), t) for name, t in tables.items()
-    }
-    return RatingResult(
-        month=month,
-        tenants=tables["invoice_totals"].num_rows,
-        rows=tables["rated_usage"].num_rows,
-        invoice_lines=tables["invoice_lines"].num_rows,
-        unrated_rows=tables["unrated_usage"].num_rows,
-        estimated=estimated,
-        totals=totals_by_currency(tables["invoice_totals"]),
-        paths=paths,
-    )
 
 
 def month_usage_files(config: ProviderConfig, month: Window) -> tuple[list[Any], bool]:

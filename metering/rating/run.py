@@ -12,19 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from metering.config import ProviderConfig
-from metering.errors import RatingError
 from metering.lake.storage import LakePath
 from metering.lake.store import write_file
-from metering.money import minor_unit
 from metering.rating.catalog import Tenant, load_catalog
 from metering.rating.consolidate import intervals_path
-from metering.rating.engine import audit, connect, quote, register_files, register_table, run_models
+from metering.rating.engine import audit, connect, register_files, register_table, run_models
+from metering.rating.outputs import raise_on_audit, rating_params, totals_by_currency
 from metering.rating.policy import Pricing, load_pricing
 from metering.rating.settings import RatingSettings, rating_settings
 from metering.rating.tables import catalog_tables, check_plans, pricing_tables
@@ -96,19 +94,10 @@ def set_rating_params(
     *,
     estimated: bool,
 ) -> None:
-    """The one-row view ``rating_params`` the rating SQL reads its parameters from."""
-    currency = pricing.currency_of(settings.default_plan)
-    con.execute(
-        "create or replace temp view rating_params as select "
-        f"cast({quote(month.start.date().isoformat())} as date) as month, "
-        f"cast({quote(month.start.isoformat())} as timestamptz) as month_start, "
-        f"cast({quote(month.end.isoformat())} as timestamptz) as month_end, "
-        f"cast({month.hours} as bigint) as hours_in_month, "
-        f"{'true' if estimated else 'false'} as estimated, "
-        f"{quote(settings.default_plan)} as default_plan, "
-        f"{quote(currency)} as default_currency, "
-        f"cast({minor_unit(currency)} as integer) as default_minor_unit, "
-        f"cast({quote(str(settings.default_tax_rate))} as decimal(18, 9)) as default_tax_rate"
+    """The one-row table ``rating_params`` the rating SQL reads its parameters from (the
+    same Arrow table every engine registers)."""
+    register_table(
+        con, "rating_params", rating_params(month, settings, pricing, estimated=estimated)
     )
 
 
@@ -134,12 +123,7 @@ def rate_on(
     run_models(con, INTERMEDIATE, materialize=True)
     run_models(con, MARTS, materialize=True)
     for name in audit_names():
-        bad = audit(con, name)
-        if bad:
-            shown = "; ".join(str(row) for row in bad[:3])
-            raise RatingError(
-                f"audit {Path(name).stem} found {len(bad)} bad row(s): {shown}", window=month
-            )
+        raise_on_audit(name, audit(con, name), month)
     return {name: con.sql(f"select * from {name}").to_arrow_table() for name in OUTPUTS}
 
 
@@ -166,12 +150,16 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
         tables = rate_on(con, month, settings, pricing, tenants, estimated=estimated)
     finally:
         con.close()
-    paths = {}
-    for name, table in tables.items():
-        paths[name] = write_file(output_path(config.lake, name, month), table)
-    totals: dict[str, Decimal] = {}
-    for row in tables["invoice_totals"].to_pylist():
-        totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + row["total_amount"]
+    return publish(config, month, tables, estimated=estimated)
+
+
+def publish(
+    config: ProviderConfig, month: Window, tables: dict[str, pa.Table], *, estimated: bool
+) -> RatingResult:
+    """Write the four outputs to the lake (atomically) and sum up; every engine ends here."""
+    paths = {
+        name: write_file(output_path(config.lake, name, month), t) for name, t in tables.items()
+    }
     return RatingResult(
         month=month,
         tenants=tables["invoice_totals"].num_rows,
@@ -179,6 +167,6 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
         invoice_lines=tables["invoice_lines"].num_rows,
         unrated_rows=tables["unrated_usage"].num_rows,
         estimated=estimated,
-        totals=totals,
+        totals=totals_by_currency(tables["invoice_totals"]),
         paths=paths,
     )
