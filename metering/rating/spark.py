@@ -74,7 +74,7 @@ def _pyspark() -> Any:
 @contextmanager
 def spark_session(master: str | None = None) -> Iterator[SparkSession]:
     """A Spark session for rating: classic for ``local[N]``/``spark://``/``yarn``, Spark Connect
-    for ``sc://`` URLs; stopped on exit when this function started it."""
+    for ``sc://`` URLs (where only this client session is closed on exit); stopped on exit."""
     sql = _pyspark()
     url = master or DEFAULT_MASTER
     builder = sql.SparkSession.builder.appName("metering-rating")
@@ -121,9 +121,8 @@ def register_usage(spark: SparkSession, files: Sequence[Path | object]) -> None:
     if not files:
         register_arrow(spark, "usage_intervals", INTERVALS_SCHEMA.empty_table())
         return
-    columns = ", ".join(INTERVALS_SCHEMA.names)
     frame = spark.read.parquet(*[spark_path(f) for f in files])
-    frame.selectExpr(*columns.split(", ")).createOrReplaceTempView("usage_intervals")
+    frame.select(*INTERVALS_SCHEMA.names).createOrReplaceTempView("usage_intervals")
 
 
 def _materialise(frame: DataFrame) -> DataFrame:
