@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import certifi
 import httpx
@@ -259,7 +260,7 @@ class SiteClient:
         *,
         retry_401: bool,
     ) -> httpx.Response:
-        path = httpx.URL(url).path
+        path = urlsplit(url).path
         problem = "no attempt made"
         for attempt in range(self.retry.attempts):
             retry_after: float | None = None

@@ -171,3 +171,25 @@ def test_retries_are_logged_without_credentials(caplog: pytest.LogCaptureFixture
     run(go())
     assert "site az1: GET /az1/vcd/api/query: HTTP 503; retry 1" in caplog.text
     assert PASSWORD not in caplog.text and "tok1" not in caplog.text
+
+
+def test_no_cookie_is_kept_or_sent_back() -> None:
+    """Credentials travel in headers only: a session cookie an API sets is never stored
+    or replayed (nothing secret lingers in a jar)."""
+    api = FakeApi()
+    seen: list[str | None] = []
+
+    def sets_cookie(request: Request, _: int) -> Response:
+        seen.append(request.headers.get("cookie"))
+        return js({"ok": True}, 200, {"Set-Cookie": "vcloud-session=abc; Path=/"})
+
+    api.handlers["/cloudapi/1.0.0/orgs"] = sets_cookie
+
+    async def go() -> None:
+        async with api.client() as client:
+            for _ in range(2):
+                body, _ = await client.get_json("vcd", "/cloudapi/1.0.0/orgs")
+                assert body == {"ok": True}
+
+    run(go())
+    assert seen == [None, None]
