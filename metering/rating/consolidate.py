@@ -7,10 +7,12 @@ the day before within the gap: a sample taken before midnight holds into the day
 replaces the file (idempotent); a day with no usage still gets an (empty) file, which marks
 the day as consolidated for rating.
 
-Every model is a view, so DuckDB runs the chain as one query and streams the samples through
-it instead of storing each step (one reader each; at full size a stored step held millions of
-rows). DuckDB's memory is bounded by :data:`MEMORY_LIMIT`; past it, sorts and windows spill to
-a temporary directory instead of growing.
+Only ``int_sample_levels`` (the day's samples, one row per resource sample) is stored: the
+holds read it twice, and a small day costs mostly the opening of its many small files. Every
+later model is a view with one reader, so DuckDB runs the rest as one query instead of storing
+each step (at full size a stored step held millions of rows). DuckDB's memory is bounded by
+:data:`MEMORY_LIMIT`; past it, tables, sorts and windows spill to a temporary directory
+instead of growing.
 """
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ def consolidated_intervals(
     register_lake(con, lake, SAMPLE_INPUTS, sample_days)
     register_lake(con, lake, SERIES_INPUTS, [day - timedelta(days=1), day, day + timedelta(days=1)])
     set_consolidation_params(con, day, settings)
-    run_models(con, MODELS)
+    stored = "intermediate/int_sample_levels.sql"
+    run_models(con, MODELS[: MODELS.index(stored)])
+    run_models(con, [stored], materialize=True)
+    run_models(con, MODELS[MODELS.index(stored) + 1 :])
     return con.sql("select * from usage_intervals").to_arrow_table().cast(INTERVALS_SCHEMA)
 
 
