@@ -93,3 +93,5 @@ def test_worker_processes_render_every_document(tmp_path):
     for number in result.invoices:
         pdf = result.out_dir / "invoices" / "2026-10" / f"{number}.pdf"
         assert pdf.read_bytes().startswith(b"%PDF")
+    # the provider report's PDF renders in the same pool, next to the invoices
+    assert result.outputs["provider_pdf"].read_bytes().startswith(b"%PDF")
