@@ -11,81 +11,35 @@ import pyarrow as pa
 
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
+from metering.rating.outputs import OUTPUT_SCHEMAS
 from metering.window import Window
 
-_QTY = pa.decimal128(38, 9)
-_PRICE = pa.decimal128(18, 9)
-_MONEY = pa.decimal128(18, 2)
 
-RATED_USAGE = pa.schema(
-    [
-        ("month", pa.date32()),
-        ("tenant_id", pa.string()),
-        ("site", pa.string()),
-        ("resource_id", pa.string()),
-        ("resource_name", pa.string()),
-        ("usage_date", pa.date32()),
-        ("product", pa.string()),
-        ("dimension", pa.string()),
-        ("quantity", _QTY),
-        ("unit", pa.string()),
-        ("list_amount", _QTY),
-    ]
+def _columns(table: str, names: str) -> pa.Schema:
+    """The columns of rating output ``table`` the close reads, typed as rating writes them."""
+    written = OUTPUT_SCHEMAS[table]
+    return pa.schema([written.field(name) for name in names.split()])
+
+
+RATED_USAGE = _columns(
+    "rated_usage",
+    "month tenant_id site resource_id resource_name usage_date product dimension quantity unit "
+    "list_amount",
 )
-
-INVOICE_LINES = pa.schema(
-    [
-        ("month", pa.date32()),
-        ("tenant_id", pa.string()),
-        ("line_no", pa.int32()),
-        ("service", pa.string()),
-        ("product", pa.string()),
-        ("dimension", pa.string()),
-        ("site", pa.string()),
-        ("description", pa.string()),
-        ("quantity", _QTY),
-        ("unit", pa.string()),
-        ("unit_price", _PRICE),
-        ("rate_card_id", pa.string()),
-        ("price_from", pa.timestamp("us", tz="UTC")),
-        ("price_to", pa.timestamp("us", tz="UTC")),
-        ("tier_detail", pa.string()),
-        ("list_amount", _MONEY),
-        ("estimated", pa.bool_()),
-        ("currency", pa.string()),
-    ]
+INVOICE_LINES = _columns(
+    "invoice_lines",
+    "month tenant_id line_no service product dimension site description quantity unit "
+    "unit_price rate_card_id price_from price_to tier_detail list_amount estimated currency",
 )
-
-INVOICE_TOTALS = pa.schema(
-    [
-        ("month", pa.date32()),
-        ("tenant_id", pa.string()),
-        ("tenant_name", pa.string()),
-        ("currency", pa.string()),
-        ("lines_amount", _MONEY),
-        ("discount_amount", _MONEY),
-        ("minimum_adjustment", _MONEY),
-        ("subtotal_amount", _MONEY),
-        ("tax_rate", pa.decimal128(9, 6)),
-        ("tax_amount", _MONEY),
-        ("total_amount", _MONEY),
-    ]
+INVOICE_TOTALS = _columns(
+    "invoice_totals",
+    "month tenant_id tenant_name currency lines_amount discount_amount minimum_adjustment "
+    "subtotal_amount tax_rate tax_amount total_amount",
 )
-
-UNRATED_USAGE = pa.schema(
-    [
-        ("month", pa.date32()),
-        ("site", pa.string()),
-        ("org_name", pa.string()),
-        ("tenant_id", pa.string()),
-        ("resource_id", pa.string()),
-        ("resource_name", pa.string()),
-        ("product", pa.string()),
-        ("dimension", pa.string()),
-        ("quantity", _QTY),
-        ("unit", pa.string()),
-        ("reason", pa.string()),
-    ]
+UNRATED_USAGE = _columns(
+    "unrated_usage",
+    "month site org_name tenant_id resource_id resource_name product dimension quantity unit "
+    "reason",
 )
 
 SCHEMAS: dict[str, pa.Schema] = {

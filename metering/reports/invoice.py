@@ -16,9 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from metering.lake.storage import write_bytes
 from metering.reports.chart import daily_stacked_bars
 from metering.reports.formatting import dec, spreadsheet_safe
-from metering.reports.render import Renderer, atomic_write
+from metering.reports.render import Renderer
 
 APPENDIX_ROWS = 15  # usage rows printed in the PDF (keeps it ~2 pages); the attached CSV has all
 
@@ -137,6 +138,6 @@ def render_document(renderer: Renderer, job: DocumentRender) -> None:
     The PDF is written last: its presence means the document is fully rendered."""
     body = json.loads(job.body_json)
     data = usage_csv(job.number, body)
-    atomic_write(Path(job.csv_path), data)
+    write_bytes(Path(job.csv_path), data)
     text = html(renderer, job.number, job.issued_at, body)
-    atomic_write(Path(job.pdf_path), renderer.pdf(text, [(Path(job.csv_path).name, data)]))
+    write_bytes(Path(job.pdf_path), renderer.pdf(text, [(Path(job.csv_path).name, data)]))

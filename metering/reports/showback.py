@@ -18,8 +18,9 @@ from metering.close.inputs import open_month
 from metering.close.settings import load_settings
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
+from metering.lake.storage import write_bytes
 from metering.reports.invoice import context
-from metering.reports.render import Renderer, atomic_write
+from metering.reports.render import Renderer
 from metering.window import Window
 
 _MONEY_KEYS = (
@@ -89,5 +90,5 @@ def write_showback(
     html = showback_html(config, tenant, month, now=now)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tenant)
     path = settings.out_dir / "showback" / f"{safe}-{month_key(month)}.html"
-    atomic_write(path, html.encode("utf-8"))
+    write_bytes(path, html.encode("utf-8"))
     return path
