@@ -10,14 +10,13 @@ the day as consolidated for rating.
 Only ``int_sample_levels`` (the day's samples, one row per resource sample) is stored: the
 holds read it twice, and a small day costs mostly the opening of its many small files. Every
 later model is a view with one reader, so DuckDB runs the rest as one query instead of storing
-each step (at full size a stored step held millions of rows). DuckDB's memory is bounded by
-:data:`MEMORY_LIMIT`; past it, tables, sorts and windows spill to a temporary directory
-instead of growing.
+each step (at full size a stored step held millions of rows). DuckDB's memory is bounded
+(``engine.bounded_connection``); past it, tables, sorts and windows spill to a temporary
+directory instead of growing.
 """
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, timedelta
 
 import duckdb
@@ -26,7 +25,7 @@ import pyarrow as pa
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
 from metering.lake.store import write_file
-from metering.rating.engine import connect, quote, register_lake, run_models
+from metering.rating.engine import bounded_connection, quote, register_lake, run_models
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.settings import RatingSettings, rating_settings
 from metering.window import Window
@@ -53,10 +52,6 @@ MODELS = (
     "intermediate/int_cloudian_intervals.sql",
     "marts/usage_intervals.sql",
 )
-
-# DuckDB's own memory (buffers, sorts, windows) for one day; the Arrow result and Python come
-# on top. A full-size day (4.8 M VM samples) fits in it and spills if a larger one does not.
-MEMORY_LIMIT = "2GB"
 
 
 def intervals_path(lake: LakePath, day: date) -> LakePath:
@@ -103,13 +98,7 @@ def consolidated_intervals(
 def consolidate_day(config: ProviderConfig, day: date) -> int:
     """Consolidate one UTC day of samples into usage intervals; returns the rows written."""
     settings = rating_settings(config)
-    with tempfile.TemporaryDirectory(prefix="metering-consolidate-") as spill:
-        con = connect()
-        try:
-            con.execute(f"set memory_limit = {quote(MEMORY_LIMIT)}")
-            con.execute(f"set temp_directory = {quote(spill)}")
-            table = consolidated_intervals(con, config.lake, day, settings)
-        finally:
-            con.close()
+    with bounded_connection() as con:
+        table = consolidated_intervals(con, config.lake, day, settings)
     write_file(intervals_path(config.lake, day), table)
     return int(table.num_rows)

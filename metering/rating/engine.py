@@ -10,7 +10,9 @@ planning the whole view chain again for each reader costs more than the rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +30,25 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con.execute("set TimeZone = 'UTC'")
     con.execute("set threads = 2")
     return con
+
+
+# DuckDB's own memory (buffers, sorts, windows, temp tables) per connection that works on usage;
+# the Arrow results and Python come on top. Past it, DuckDB spills to a temporary directory
+# instead of growing (a full-size day's consolidation needs about 2 GB).
+MEMORY_LIMIT = "2GB"
+
+
+@contextmanager
+def bounded_connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A :func:`connect` connection capped at :data:`MEMORY_LIMIT`, spilling to a temp dir."""
+    with tempfile.TemporaryDirectory(prefix="metering-duckdb-") as spill:
+        con = connect()
+        try:
+            con.execute(f"set memory_limit = {quote(MEMORY_LIMIT)}")
+            con.execute(f"set temp_directory = {quote(spill)}")
+            yield con
+        finally:
+            con.close()
 
 
 def quote(path: Path | str) -> str:

@@ -21,7 +21,13 @@ from metering.lake.storage import LakePath
 from metering.lake.store import write_file
 from metering.rating.catalog import Tenant, load_catalog
 from metering.rating.consolidate import intervals_path
-from metering.rating.engine import audit, connect, register_files, register_table, run_models
+from metering.rating.engine import (
+    audit,
+    bounded_connection,
+    register_files,
+    register_table,
+    run_models,
+)
 from metering.rating.outputs import raise_on_audit, rating_params, totals_by_currency
 from metering.rating.policy import Pricing, load_pricing
 from metering.rating.settings import RatingSettings, rating_settings
@@ -144,12 +150,9 @@ def register_month_usage(con: duckdb.DuckDBPyConnection, lake: LakePath, month: 
 def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
     """Rate ``month`` from the lake's usage intervals and write the rating outputs."""
     settings, pricing, tenants = load_inputs(config)
-    con = connect()
-    try:
+    with bounded_connection() as con:
         estimated = register_month_usage(con, config.lake, month)
         tables = rate_on(con, month, settings, pricing, tenants, estimated=estimated)
-    finally:
-        con.close()
     return publish(config, month, tables, estimated=estimated)
 
 
