@@ -8,7 +8,7 @@ a value that would change raises), so a Spark run writes byte-for-byte the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -17,8 +17,10 @@ import pyarrow as pa
 
 from metering.errors import RatingError
 from metering.money import minor_unit
+from metering.rating.catalog import Tenant
 from metering.rating.policy import Pricing
 from metering.rating.settings import RatingSettings
+from metering.rating.tables import catalog_tables, pricing_tables
 from metering.window import Window
 
 TS = pa.timestamp("us", tz="UTC")
@@ -131,6 +133,21 @@ def rating_params(
         "default_tax_rate": Decimal(settings.default_tax_rate),
     }
     return pa.Table.from_pylist([row], schema=PARAMS_SCHEMA)
+
+
+def rating_inputs(
+    month: Window,
+    settings: RatingSettings,
+    pricing: Pricing,
+    tenants: Sequence[Tenant],
+    *,
+    estimated: bool,
+) -> dict[str, pa.Table]:
+    """Every table the rating SQL reads besides usage: pricing, catalog and ``rating_params``
+    (each engine registers exactly these under these names)."""
+    tables = {**pricing_tables(pricing), **catalog_tables(tenants)}
+    tables["rating_params"] = rating_params(month, settings, pricing, estimated=estimated)
+    return tables
 
 
 def conform(name: str, table: pa.Table) -> pa.Table:

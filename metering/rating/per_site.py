@@ -26,10 +26,10 @@ import pyarrow as pa
 from metering.rating.catalog import Tenant
 from metering.rating.engine import connect, quote, register_files, register_table, run_models
 from metering.rating.intervals import INTERVALS_SCHEMA
-from metering.rating.outputs import raise_on_audit, rating_params
+from metering.rating.outputs import raise_on_audit
 from metering.rating.policy import Pricing
+from metering.rating.run import INTERMEDIATE, MARTS, OUTPUTS, audit_names, register_inputs
 from metering.rating.settings import RatingSettings
-from metering.rating.tables import catalog_tables, pricing_tables
 from metering.resources import read_sql
 from metering.window import Window
 
@@ -44,22 +44,6 @@ SITE_MODELS = (
 SITE_OUTPUTS = ("int_rating_usage", "int_rate_parts", "int_unrated_parts")
 # After the merge: the small models again over the union, then the rest of the chain.
 MERGE_MODELS = ("intermediate/int_tenants.sql", "intermediate/int_tenant_rates.sql")
-
-
-def register_inputs(
-    con: duckdb.DuckDBPyConnection,
-    month: Window,
-    settings: RatingSettings,
-    pricing: Pricing,
-    tenants: tuple[Tenant, ...],
-    *,
-    estimated: bool,
-) -> None:
-    """Pricing, catalog and ``rating_params`` as temp tables (as :func:`rate_on` does)."""
-    tables = {**pricing_tables(pricing), **catalog_tables(tenants)}
-    tables["rating_params"] = rating_params(month, settings, pricing, estimated=estimated)
-    for name, table in tables.items():
-        register_table(con, name, table)
 
 
 def month_sites(files: list[Path]) -> list[str]:
@@ -142,7 +126,6 @@ def rate_on_per_site(
     workers: int,
 ) -> dict[str, pa.Table]:
     """The four rating outputs of ``files``' usage, rated one site per process and merged."""
-    from metering.rating.run import INTERMEDIATE, MARTS, OUTPUTS, audit_names
 
     settings, pricing, tenants = inputs
     con = connect()

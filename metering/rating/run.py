@@ -28,10 +28,10 @@ from metering.rating.engine import (
     register_table,
     run_models,
 )
-from metering.rating.outputs import raise_on_audit, rating_params, totals_by_currency
+from metering.rating.outputs import raise_on_audit, rating_inputs, totals_by_currency
 from metering.rating.policy import Pricing, load_pricing
 from metering.rating.settings import RatingSettings, rating_settings
-from metering.rating.tables import catalog_tables, check_plans, pricing_tables
+from metering.rating.tables import check_plans
 from metering.resources import resource_dir
 from metering.window import Window
 
@@ -92,25 +92,18 @@ def load_inputs(config: ProviderConfig) -> tuple[RatingSettings, Pricing, tuple[
     return settings, pricing, tenants
 
 
-def set_rating_params(
+def register_inputs(
     con: duckdb.DuckDBPyConnection,
     month: Window,
     settings: RatingSettings,
     pricing: Pricing,
+    tenants: tuple[Tenant, ...],
     *,
     estimated: bool,
 ) -> None:
-    """The one-row table ``rating_params`` the rating SQL reads its parameters from (the
-    same Arrow table every engine registers)."""
-    register_table(
-        con, "rating_params", rating_params(month, settings, pricing, estimated=estimated)
-    )
-
-
-def register_inputs(
-    con: duckdb.DuckDBPyConnection, pricing: Pricing, tenants: tuple[Tenant, ...]
-) -> None:
-    for name, table in {**pricing_tables(pricing), **catalog_tables(tenants)}.items():
+    """Pricing, catalog and ``rating_params`` as temp tables (every engine reads the same)."""
+    tables = rating_inputs(month, settings, pricing, tenants, estimated=estimated)
+    for name, table in tables.items():
         register_table(con, name, table)
 
 
@@ -124,8 +117,7 @@ def rate_on(
     estimated: bool,
 ) -> dict[str, pa.Table]:
     """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it."""
-    register_inputs(con, pricing, tenants)
-    set_rating_params(con, month, settings, pricing, estimated=estimated)
+    register_inputs(con, month, settings, pricing, tenants, estimated=estimated)
     run_models(con, INTERMEDIATE, materialize=True)
     run_models(con, MARTS, materialize=True)
     for name in audit_names():

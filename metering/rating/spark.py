@@ -32,11 +32,10 @@ from metering.config import ProviderConfig
 from metering.errors import ConfigError
 from metering.rating.catalog import Tenant
 from metering.rating.intervals import INTERVALS_SCHEMA
-from metering.rating.outputs import conform, raise_on_audit, rating_params
+from metering.rating.outputs import conform, raise_on_audit, rating_inputs
 from metering.rating.policy import Pricing
 from metering.rating.portable import spark_sql
 from metering.rating.settings import RatingSettings
-from metering.rating.tables import catalog_tables, pricing_tables
 from metering.window import Window
 
 if TYPE_CHECKING:
@@ -154,9 +153,8 @@ def rate_on_spark(
     the outputs in the DuckDB path's exact schemas."""
     from metering.rating.run import INTERMEDIATE, MARTS, OUTPUTS, audit_names
 
-    inputs = {**pricing_tables(pricing), **catalog_tables(tenants)}
-    inputs["rating_params"] = rating_params(month, settings, pricing, estimated=estimated)
-    for name, table in inputs.items():
+    tables = rating_inputs(month, settings, pricing, tenants, estimated=estimated)
+    for name, table in tables.items():
         register_arrow(spark, name, table)
     for model in (*INTERMEDIATE, *MARTS):
         _materialise(spark.sql(spark_sql(model))).createOrReplaceTempView(Path(model).stem)
