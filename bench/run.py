@@ -53,7 +53,7 @@ SIZES = {
         vms=200_000, clusters=10_000, tenants=5_000, sites=4, days=31, repeats=3, pandas=False
     ),
 }
-STAGES = ("collect", "lake", "consolidate", "rate", "scaleout", "pandas", "invoices")
+STAGES = ("collect", "lake", "consolidate", "rate", "scaleout", "pandas", "invoices", "close")
 # docs/scale-out.md: the same month on DuckDB per site and on Spark, equal to one DuckDB?
 SCALE_OUT = (
     ("rate: DuckDB per site (2 processes)", "duckdb", 2),
@@ -149,14 +149,19 @@ def _close_config(workdir: Path, name: str) -> str:
     return str(variant / "provider.toml")
 
 
-def _invoices(workdir: Path, size: Size, month: str) -> list[Measurement]:
-    """The whole close once per worker count, then the invoice PDFs alone (median)."""
+def _invoices(
+    workdir: Path, size: Size, month: str, workers_list: tuple[int, ...], pdfs_alone: bool
+) -> list[Measurement]:
+    """The whole close once per worker count, then (``pdfs_alone``) the invoice PDFs alone."""
     out = []
-    for workers in (1, 2):
+    for workers in workers_list:
         config = _close_config(workdir, f"close-{workers}")
         whole = Measurement(f"close, {workers} worker(s)")
         whole.runs.append(run_isolated(stages.close, config, month, workers))
         whole.extra["documents_per_s"] = round(whole.facts["rendered"] / whole.seconds, 2)
+        out.append(whole)
+        if not pdfs_alone:
+            continue
         pdfs = measure(
             f"invoice PDFs, {workers} worker(s)",
             stages.render_again,
@@ -166,7 +171,7 @@ def _invoices(workdir: Path, size: Size, month: str) -> list[Measurement]:
             repeats=size.repeats,
         )
         pdfs.extra["invoices_per_s"] = round(pdfs.facts["rendered"] / pdfs.seconds, 2)
-        out += [whole, pdfs]
+        out.append(pdfs)
     return out
 
 
@@ -176,6 +181,7 @@ def run(
     wanted: tuple[str, ...],
     days: int | None = None,
     repeats: int | None = None,
+    workers: tuple[int, ...] = (1, 2),
 ) -> dict[str, Any]:
     """Measure the wanted stages at one size; return the JSON document."""
     from metering.simulator import Simulation, serve_in_process
@@ -197,10 +203,10 @@ def run(
         if "collect" in wanted:
             console.print(f"[bold]collect[/] one site of {size_name}")
             results += _collect(config, sim, server, size)
-        if {"lake", "consolidate", "rate", "scaleout", "pandas", "invoices"} & set(wanted):
+        if {"lake", "consolidate", "rate", "scaleout", "pandas", "invoices", "close"} & set(wanted):
             console.print(f"[bold]lake[/]: {size.days} days of hourly samples")
             results.append(_month_lake(config, size))
-    if {"consolidate", "rate", "scaleout", "invoices"} & set(wanted):
+    if {"consolidate", "rate", "scaleout", "invoices", "close"} & set(wanted):
         console.print("[bold]consolidate, derive + rate, raw scan[/]")
         rating = _rating(config, size, month)
         derive_rate = rating[2].facts["derive_plus_rate_seconds"]
@@ -211,9 +217,10 @@ def run(
     if "pandas" in wanted and size.pandas:
         console.print("[bold]naive pandas rating[/]")
         results.append(_pandas(config, size, derive_rate))
-    if "invoices" in wanted:
-        console.print("[bold]close: invoices with 1 and 2 workers[/]")
-        results += _invoices(workdir, size, month)
+    if {"invoices", "close"} & set(wanted):
+        names = " and ".join(str(w) for w in workers)
+        console.print(f"[bold]close: invoices with {names} worker(s)[/]")
+        results += _invoices(workdir, size, month, workers, pdfs_alone="invoices" in wanted)
     return {
         "size": size_name,
         "scale": size.__dict__,
@@ -233,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--days", type=int, default=None, help="override the size's month days")
     parser.add_argument("--repeats", type=int, default=None, help="override the size's repeats")
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="render worker counts of the close stages, comma-separated (default: 1,2)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument(
         "--workdir",
@@ -245,11 +257,19 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(wanted) - set(STAGES)
     if unknown:
         parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    try:
+        workers = tuple(int(w) for w in args.workers.split(",") if w.strip())
+    except ValueError:
+        parser.error(f"--workers takes whole numbers, e.g. 1,2 (got {args.workers!r})")
+    if not workers or min(workers) < 1:
+        parser.error("--workers needs at least one count of 1 or more")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="metering-bench-") as tmp:
         workdir = (args.workdir or Path(tmp)).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
-        document = run(args.size, workdir, wanted, days=args.days, repeats=args.repeats)
+        document = run(
+            args.size, workdir, wanted, days=args.days, repeats=args.repeats, workers=workers
+        )
     document["harness_seconds"] = round(time.perf_counter() - started, 1)
     console.print(table(document))
     args.results.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.run import main
 
 
@@ -33,3 +35,23 @@ def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
         assert close["rendered"] == close["invoices"] == 4
         assert close["median_seconds"] > 0 and close["peak_rss_mib"] > 0
         assert stages[f"invoice PDFs, {workers} worker(s)"]["rendered"] == 4
+
+
+def test_close_stage_alone_runs_the_whole_close_with_the_chosen_workers(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    argv = ["--size", "tiny", "--stages", "close", "--workers", "2", "--results", str(results)]
+    assert main([*argv, "--workdir", str(tmp_path / "w")]) == 0
+    (path,) = results.glob("*-tiny.json")
+    stages = {s["stage"]: s for s in json.loads(path.read_text(encoding="utf-8"))["stages"]}
+    close = stages["close, 2 worker(s)"]
+    assert close["rendered"] == close["invoices"] == 4
+    # Only the whole close: no second close of the PDFs alone, no 1-worker run.
+    assert "invoice PDFs, 2 worker(s)" not in stages and "close, 1 worker(s)" not in stages
+
+
+@pytest.mark.parametrize("workers", ["0", "two", ","])
+def test_bad_worker_counts_are_refused_before_any_work(workers: str, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--size", "tiny", "--workers", workers, "--results", str(tmp_path)])
+    assert exited.value.code == 2
+    assert not list(tmp_path.glob("*.json"))
