@@ -46,12 +46,17 @@ MODELS = (
     "staging/stg_cloudian__usage.sql",
     "staging/stg_cloudian__group.sql",
     "intermediate/int_sample_levels.sql",
+    "intermediate/int_run_holds.sql",
     "intermediate/int_usage_holds.sql",
     "intermediate/int_resource_intervals.sql",
     "intermediate/int_level_intervals.sql",
     "intermediate/int_cloudian_intervals.sql",
     "marts/usage_intervals.sql",
 )
+
+# Stored as temp tables, the rest are views: the samples are read by the run instants and by
+# the holds; the run instants (a few rows) by the holds and twice by the stretches.
+STORED = ("intermediate/int_sample_levels.sql", "intermediate/int_run_holds.sql")
 
 
 def intervals_path(lake: LakePath, day: date) -> LakePath:
@@ -88,10 +93,13 @@ def consolidated_intervals(
     register_lake(con, lake, SAMPLE_INPUTS, sample_days)
     register_lake(con, lake, SERIES_INPUTS, [day - timedelta(days=1), day, day + timedelta(days=1)])
     set_consolidation_params(con, day, settings)
-    stored = "intermediate/int_sample_levels.sql"
-    run_models(con, MODELS[: MODELS.index(stored)])
-    run_models(con, [stored], materialize=True)
-    run_models(con, MODELS[MODELS.index(stored) + 1 :])
+    # DuckDB would pre-aggregate the samples by every attribute and sample time below their
+    # join with the run instants (5 M groups of one row each) before grouping them by resource.
+    con.execute("set disabled_optimizers = 'partial_aggregate_pushdown'")
+    first_stored, last_stored = STORED[0], STORED[-1]
+    run_models(con, MODELS[: MODELS.index(first_stored)])
+    run_models(con, STORED, materialize=True)
+    run_models(con, MODELS[MODELS.index(last_stored) + 1 :])
     return con.sql("select * from usage_intervals").to_arrow_table().cast(INTERVALS_SCHEMA)
 
 

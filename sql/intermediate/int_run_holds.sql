@@ -1,0 +1,53 @@
+-- int_run_holds: for each run instant that can hold into the day, how long a sample taken at it
+--   holds (the same for every resource of the run), numbered in time order.
+-- grain: one row per site × dataset × run instant, day_start - gap < sample_time < day_end.
+-- parameters: view `consolidation_params` (day_start, day_end, gap).
+-- feeds: intermediate/int_usage_holds.sql (each sample's hold) and
+--   intermediate/int_resource_intervals.sql (a stretch's start and end from its first and last
+--   run number).
+-- rule (docs/metering-rules.md, gap rule): a sample holds from its sample time until the next
+--   successful run of the same dataset at the same site, and at most `gap`; a resource missing
+--   from a run has ended at that run. Run instants come from the samples and from `runs`; only
+--   those in (day_start - gap, day_end) can end a hold inside the day.
+-- run_no: 0, 1, 2, … in time order per site × dataset. reaches_next_run: the hold ends exactly
+--   at the next run instant, so a sample of the same resource at the next run continues it.
+with params as (
+    select day_start, day_end, gap from consolidation_params
+),
+
+run_times as (
+    select site, dataset, sample_time
+    from int_sample_levels
+    group by site, dataset, sample_time
+    union
+    select r.site, cast(r.dataset as varchar) as dataset, r.sample_time
+    from (select site, sample_time, status, unnest(datasets) as dataset from runs) as r
+    cross join params as p
+    where r.status in ('ok', 'partial')
+        and r.sample_time > p.day_start - p.gap
+        and r.sample_time < p.day_end
+),
+
+next_runs as (
+    select
+        site, dataset, sample_time,
+        row_number() over w - 1 as run_no,
+        lead(sample_time) over w as next_time
+    from run_times
+    window w as (partition by site, dataset order by sample_time)
+),
+
+holds as (
+    select
+        n.site, n.dataset, n.sample_time, n.run_no, n.next_time,
+        greatest(n.sample_time, p.day_start) as hold_start,
+        least(coalesce(n.next_time, n.sample_time + p.gap), n.sample_time + p.gap, p.day_end)
+            as hold_end
+    from next_runs as n
+    cross join params as p
+)
+
+select
+    site, dataset, sample_time, run_no, hold_start, hold_end,
+    coalesce(hold_end = next_time, false) as reaches_next_run
+from holds
