@@ -13,7 +13,14 @@ from typing import Any
 
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
-from metering.rating.run import RatingResult, load_inputs, publish, rate_month
+from metering.rating.run import (
+    RatingResult,
+    duckdb_outputs,
+    load_inputs,
+    publish,
+    rate_month,
+    table_outputs,
+)
 from metering.window import Window
 
 ENGINES = ("duckdb", "spark")
@@ -54,14 +61,13 @@ def rate_month_with(config: ProviderConfig, month: Window, choice: EngineChoice)
         from metering.rating.spark import rate_tables_spark
 
         tables, estimated = rate_tables_spark(config, month, choice.master)
-        return publish(config, month, tables, estimated=estimated)
+        return publish(config, month, table_outputs(tables), estimated=estimated)
     if choice.site_workers:
-        from metering.rating.per_site import rate_on_per_site
+        from metering.rating.per_site import rated_per_site
 
         files, estimated = month_usage_files(config, month)
         inputs = load_inputs(config)
-        tables = rate_on_per_site(
-            files, month, inputs, estimated=estimated, workers=choice.site_workers
-        )
-        return publish(config, month, tables, estimated=estimated)
+        workers = choice.site_workers
+        with rated_per_site(files, month, inputs, estimated=estimated, workers=workers) as con:
+            return publish(config, month, duckdb_outputs(con), estimated=estimated)
     return rate_month(config, month)

@@ -173,6 +173,12 @@ def raise_on_audit(name: str, bad: list[dict[str, Any]], month: Window) -> None:
         )
 
 
+def add_totals(sums: dict[str, Decimal], totals: pa.Table) -> None:
+    """Add Σ total_amount per currency of (a batch of) ``invoice_totals`` to ``sums``."""
+    for currency, amount in totals_by_currency(totals).items():
+        sums[currency] = sums.get(currency, Decimal(0)) + amount
+
+
 def totals_by_currency(totals: pa.Table) -> dict[str, Decimal]:
     """Σ total_amount of ``invoice_totals`` per currency."""
     sums: dict[str, Decimal] = {}

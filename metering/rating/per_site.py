@@ -17,20 +17,28 @@ from __future__ import annotations
 
 import multiprocessing
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from metering.rating.catalog import Tenant
-from metering.rating.engine import connect, quote, register_files, register_table, run_models
+from metering.rating.engine import (
+    audit,
+    bounded_connection,
+    connect,
+    quote,
+    register_files,
+    register_table,
+    run_models,
+)
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.outputs import raise_on_audit
 from metering.rating.policy import Pricing
-from metering.rating.run import INTERMEDIATE, MARTS, OUTPUTS, audit_names, register_inputs
+from metering.rating.run import INTERMEDIATE, MARTS, audit_names, register_inputs
 from metering.rating.settings import RatingSettings
-from metering.resources import read_sql
 from metering.window import Window
 
 # Per site: everything up to the parts (each later file reads only these and small tables).
@@ -117,31 +125,28 @@ def rate_parts_per_site(
         return [f.result() for f in futures]
 
 
-def rate_on_per_site(
+@contextmanager
+def rated_per_site(
     files: list[Path],
     month: Window,
     inputs: tuple[RatingSettings, Pricing, tuple[Tenant, ...]],
     *,
     estimated: bool,
     workers: int,
-) -> dict[str, pa.Table]:
-    """The four rating outputs of ``files``' usage, rated one site per process and merged."""
-
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection holding the four rating outputs of ``files``' usage (rated one site per
+    process, merged and audited), open while the caller writes them."""
     settings, pricing, tenants = inputs
-    con = connect()
-    try:
-        with tempfile.TemporaryDirectory(prefix="metering-sites-") as scratch:
-            parts = rate_parts_per_site(files, month, inputs, Path(scratch), workers=workers)
-            register_inputs(con, month, settings, pricing, tenants, estimated=estimated)
-            if parts:
-                register_site_parts(con, parts)
-                rest = [m for m in INTERMEDIATE if m not in SITE_MODELS]
-                run_models(con, [*MERGE_MODELS, *rest, *MARTS], materialize=True)
-            else:  # no usage at all: nothing to split
-                register_table(con, "usage_intervals", INTERVALS_SCHEMA.empty_table())
-                run_models(con, [*INTERMEDIATE, *MARTS], materialize=True)
+    with bounded_connection() as con, tempfile.TemporaryDirectory(prefix="metering-sites-") as tmp:
+        parts = rate_parts_per_site(files, month, inputs, Path(tmp), workers=workers)
+        register_inputs(con, month, settings, pricing, tenants, estimated=estimated)
+        if parts:
+            register_site_parts(con, parts)
+            rest = [m for m in INTERMEDIATE if m not in SITE_MODELS]
+            run_models(con, [*MERGE_MODELS, *rest, *MARTS], materialize=True)
+        else:  # no usage at all: nothing to split
+            register_table(con, "usage_intervals", INTERVALS_SCHEMA.empty_table())
+            run_models(con, [*INTERMEDIATE, *MARTS], materialize=True)
         for name in audit_names():
-            raise_on_audit(name, con.sql(read_sql(name)).to_arrow_table().to_pylist(), month)
-        return {name: con.sql(f"select * from {name}").to_arrow_table() for name in OUTPUTS}
-    finally:
-        con.close()
+            raise_on_audit(name, audit(con, name), month)
+        yield con

@@ -5,20 +5,25 @@ month's ``usage_intervals`` as views, runs ``sql/intermediate`` and ``sql/marts`
 audit in ``sql/audits`` (any bad row fails the rating), and writes the four outputs to
 ``<lake>/rating/<table>/month=YYYY-MM/part.parquet`` atomically. Re-rating a month gives
 identical files' contents (idempotent).
+
+The outputs never become Python tables: each is streamed out of DuckDB in row groups into
+its file (:mod:`metering.rating.publish`), so memory does not grow with the month; the
+audits run as SQL on the engine before anything is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import duckdb
 import pyarrow as pa
 
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
-from metering.lake.store import write_file
 from metering.rating.catalog import Tenant, load_catalog
 from metering.rating.consolidate import intervals_path
 from metering.rating.engine import (
@@ -28,8 +33,15 @@ from metering.rating.engine import (
     register_table,
     run_models,
 )
-from metering.rating.outputs import raise_on_audit, rating_inputs, totals_by_currency
+from metering.rating.outputs import (
+    OUTPUT_SCHEMAS,
+    add_totals,
+    conform,
+    raise_on_audit,
+    rating_inputs,
+)
 from metering.rating.policy import Pricing, load_pricing
+from metering.rating.publish import ROW_GROUP_ROWS, Batches, Staged, commit_all, write_staged
 from metering.rating.settings import RatingSettings, rating_settings
 from metering.rating.tables import check_plans
 from metering.resources import resource_dir
@@ -115,14 +127,35 @@ def rate_on(
     tenants: tuple[Tenant, ...],
     *,
     estimated: bool,
-) -> dict[str, pa.Table]:
-    """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it."""
+) -> None:
+    """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it;
+    the four outputs are left as temp tables of those names (see :func:`duckdb_outputs`)."""
     register_inputs(con, month, settings, pricing, tenants, estimated=estimated)
     run_models(con, INTERMEDIATE, materialize=True)
     run_models(con, MARTS, materialize=True)
     for name in audit_names():
         raise_on_audit(name, audit(con, name), month)
+
+
+def _duckdb_reader(con: duckdb.DuckDBPyConnection, name: str) -> pa.RecordBatchReader:
+    reader: pa.RecordBatchReader = con.sql(f"select * from {name}").to_arrow_reader(ROW_GROUP_ROWS)
+    return reader
+
+
+def duckdb_outputs(con: duckdb.DuckDBPyConnection) -> dict[str, Batches]:
+    """The outputs rated on ``con``, each opened as a stream of Arrow batches when written
+    (one at a time: a DuckDB connection runs one query at once)."""
+    return {name: partial(_duckdb_reader, con, name) for name in OUTPUTS}
+
+
+def output_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """The outputs rated on ``con`` as whole Arrow tables (small months, comparisons)."""
     return {name: con.sql(f"select * from {name}").to_arrow_table() for name in OUTPUTS}
+
+
+def table_outputs(tables: Mapping[str, pa.Table]) -> dict[str, Batches]:
+    """Outputs an engine already collected (Spark) in the form :func:`publish` takes."""
+    return {name: table.to_reader for name, table in tables.items()}
 
 
 def month_days(month: Window) -> list[date]:
@@ -144,24 +177,39 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
     settings, pricing, tenants = load_inputs(config)
     with bounded_connection() as con:
         estimated = register_month_usage(con, config.lake, month)
-        tables = rate_on(con, month, settings, pricing, tenants, estimated=estimated)
-    return publish(config, month, tables, estimated=estimated)
+        rate_on(con, month, settings, pricing, tenants, estimated=estimated)
+        return publish(config, month, duckdb_outputs(con), estimated=estimated)
 
 
 def publish(
-    config: ProviderConfig, month: Window, tables: dict[str, pa.Table], *, estimated: bool
+    config: ProviderConfig, month: Window, outputs: Mapping[str, Batches], *, estimated: bool
 ) -> RatingResult:
-    """Write the four outputs to the lake (atomically) and sum up; every engine ends here."""
-    paths = {
-        name: write_file(output_path(config.lake, name, month), t) for name, t in tables.items()
-    }
+    """Write the four outputs to the lake and sum up; every engine ends here. Each output is
+    streamed to a staged file in the exact output schema (a lossless cast only), and the
+    files replace the month's previous ones only once all four are written."""
+    totals: dict[str, Decimal] = {}
+    staged: dict[str, Staged] = {}
+    try:
+        for name in OUTPUTS:
+            staged[name] = write_staged(
+                output_path(config.lake, name, month),
+                OUTPUT_SCHEMAS[name],
+                outputs[name],
+                partial(conform, name),
+                partial(add_totals, totals) if name == "invoice_totals" else None,
+            )
+    except BaseException:
+        for item in staged.values():
+            item.discard()
+        raise
+    paths = commit_all(staged)
     return RatingResult(
         month=month,
-        tenants=tables["invoice_totals"].num_rows,
-        rows=tables["rated_usage"].num_rows,
-        invoice_lines=tables["invoice_lines"].num_rows,
-        unrated_rows=tables["unrated_usage"].num_rows,
+        tenants=staged["invoice_totals"].rows,
+        rows=staged["rated_usage"].rows,
+        invoice_lines=staged["invoice_lines"].rows,
+        unrated_rows=staged["unrated_usage"].rows,
         estimated=estimated,
-        totals=totals_by_currency(tables["invoice_totals"]),
+        totals=totals,
         paths=paths,
     )

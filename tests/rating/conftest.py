@@ -16,7 +16,7 @@ from metering.rating.catalog import load_catalog
 from metering.rating.engine import connect, register_table
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.policy import load_pricing
-from metering.rating.run import rate_on
+from metering.rating.run import output_tables, rate_on
 from metering.rating.settings import RatingSettings
 from metering.rating.tables import check_plans
 from metering.window import Window
@@ -152,7 +152,8 @@ class Rater:
             register_table(
                 con, "usage_intervals", pa.Table.from_pylist(list(rows), schema=INTERVALS_SCHEMA)
             )
-            tables = rate_on(con, month, s, pricing, catalog, estimated=estimated)
+            rate_on(con, month, s, pricing, catalog, estimated=estimated)
+            tables = output_tables(con)
         finally:
             con.close()
         return {name: table.to_pylist() for name, table in tables.items()}

@@ -28,7 +28,7 @@ from metering.config import ProviderConfig, load_config
 from metering.rating.consolidate import consolidate_day, intervals_path
 from metering.rating.engine import connect, register_table
 from metering.rating.intervals import INTERVALS_SCHEMA
-from metering.rating.run import load_inputs, output_path, rate_month, rate_on
+from metering.rating.run import load_inputs, output_path, output_tables, rate_month, rate_on
 from metering.resources import resource_dir
 from metering.window import Window, parse_utc
 
@@ -70,7 +70,8 @@ def rate_truth(config: ProviderConfig, rows: list[dict[str, Any]]) -> dict[str, 
     con = connect()
     try:
         register_table(con, "usage_intervals", pa.Table.from_pylist(rows, schema=INTERVALS_SCHEMA))
-        return rate_on(con, OCT, settings, pricing, tenants, estimated=True)
+        rate_on(con, OCT, settings, pricing, tenants, estimated=True)
+        return output_tables(con)
     finally:
         con.close()
 

@@ -20,7 +20,7 @@ from metering.rating.catalog import load_catalog
 from metering.rating.engine import connect, register_table
 from metering.rating.outputs import OUTPUT_SCHEMAS
 from metering.rating.policy import load_pricing
-from metering.rating.run import output_path, rate_month, rate_on
+from metering.rating.run import output_path, output_tables, rate_month, rate_on
 from metering.rating.tables import check_plans
 from tests.rating import fixture_month
 from tests.rating.conftest import settings
@@ -55,7 +55,8 @@ def rate_both(root: Path, usage: pa.Table, master: str) -> tuple[Outputs, Output
     con = connect()
     try:
         register_table(con, "usage_intervals", usage)
-        duck = rate_on(con, fixture_month.OCT, s, pricing, tenants, estimated=False)
+        rate_on(con, fixture_month.OCT, s, pricing, tenants, estimated=False)
+        duck = output_tables(con)
     finally:
         con.close()
     with spark_session(master) as spark:
