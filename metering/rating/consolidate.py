@@ -48,6 +48,8 @@ MODELS = (
     "intermediate/int_sample_levels.sql",
     "intermediate/int_run_holds.sql",
     "intermediate/int_usage_holds.sql",
+    "intermediate/int_resource_runs.sql",
+    "intermediate/int_run_intervals.sql",
     "intermediate/int_resource_intervals.sql",
     "intermediate/int_level_intervals.sql",
     "intermediate/int_cloudian_intervals.sql",
@@ -55,8 +57,13 @@ MODELS = (
 )
 
 # Stored as temp tables, the rest are views: the samples are read by the run instants and by
-# the holds; the run instants (a few rows) by the holds and twice by the stretches.
-STORED = ("intermediate/int_sample_levels.sql", "intermediate/int_run_holds.sql")
+# the holds, the run instants (a few rows) by the holds and the intervals, the resources' bitmask
+# groups (a few per resource) by both merges.
+STORED = (
+    "intermediate/int_sample_levels.sql",
+    "intermediate/int_run_holds.sql",
+    "intermediate/int_resource_runs.sql",
+)
 
 
 def intervals_path(lake: LakePath, day: date) -> LakePath:
@@ -96,10 +103,8 @@ def consolidated_intervals(
     # DuckDB would pre-aggregate the samples by every attribute and sample time below their
     # join with the run instants (5 M groups of one row each) before grouping them by resource.
     con.execute("set disabled_optimizers = 'partial_aggregate_pushdown'")
-    first_stored, last_stored = STORED[0], STORED[-1]
-    run_models(con, MODELS[: MODELS.index(first_stored)])
-    run_models(con, STORED, materialize=True)
-    run_models(con, MODELS[MODELS.index(last_stored) + 1 :])
+    for model in MODELS:
+        run_models(con, [model], materialize=model in STORED)
     return con.sql("select * from usage_intervals").to_arrow_table().cast(INTERVALS_SCHEMA)
 
 

@@ -17,6 +17,11 @@ intervals as (
     select
         site, dataset, org_name, resource_type, resource_id, resource_name, parent_id,
         product, dimension, measure, level, interval_start, interval_end, samples
+    from int_run_intervals
+    union all
+    select
+        site, dataset, org_name, resource_type, resource_id, resource_name, parent_id,
+        product, dimension, measure, level, interval_start, interval_end, samples
     from int_cloudian_intervals
 )
 

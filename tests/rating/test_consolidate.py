@@ -199,3 +199,64 @@ def test_cloudian_different_buckets_at_two_sites_both_count(tmp_path: Path) -> N
         write(lake, "cloudian_usage", end, [sb(start, end, site, 2**30, bucket=name)], site=site)
     storage = [r for r in intervals(tmp_path) if r["product"] == "object_storage"]
     assert sorted((r["site"], r["resource_name"]) for r in storage) == [("az1", "a"), ("az2", "b")]
+
+
+def history(vm_id: str, h: int, **overrides: object) -> dict[str, object]:
+    """A VM resized 06-12, on Silver storage 14-16, off 18-20, renamed at 22:00."""
+    return vm(
+        hour(2, h),
+        vm_id=vm_id,
+        vcpu=8 if 6 <= h < 12 else 4,
+        storage_policy="Silver" if 14 <= h < 16 else "Gold",
+        vm_name="web02" if h >= 22 else "web01",
+        status="POWERED_OFF" if 18 <= h < 20 else "POWERED_ON",
+        **overrides,
+    )
+
+
+def stretches(rows: list[dict[str, object]], vm_id: str) -> list[tuple[object, ...]]:
+    keys = ("product", "dimension", "level", "interval_start", "interval_end", "samples")
+    return sorted(tuple(r[k] for k in keys) for r in rows if r["resource_id"] == vm_id)
+
+
+def test_bitmask_and_sorted_merges_give_the_same_intervals(tmp_path: Path) -> None:
+    # A parent_id of '' sends a VM through the sorted merge (int_resource_intervals and
+    # int_level_intervals); the others are merged by run bitmasks (int_run_intervals).
+    lake = tmp_path / "data" / "lake"
+    node = {"is_tkg_node": True, "tkg_cluster_id": ""}
+    before = hour(1, 23)
+    write(lake, "vcd_vm", before, [vm(before, vm_id="a"), vm(before, vm_id="b", **node)])
+    for h in [*range(0, 9), *range(10, 24)]:  # both missing from a run at 09:00
+        write(lake, "vcd_vm", hour(2, h), [history("a", h), history("b", h, **node)])
+    write(lake, "vcd_vm", hour(2, 9), [vm(hour(2, 9), vm_id="c")])
+    out = intervals(tmp_path)
+    assert {r["parent_id"] for r in out if r["resource_id"] == "b"} == {""}
+    assert stretches(out, "a") == stretches(out, "b")
+    vcpu = [r for r in out if r["resource_id"] == "a"]
+    assert spans(vcpu, "vcpu") == [
+        (0, 6, D(4)),
+        (6, 9, D(8)),
+        (10, 12, D(8)),
+        (12, 18, D(4)),
+        (20, 22, D(4)),
+        (22, 24, D(4)),
+    ]
+    assert spans(vcpu, "vm_disk") == [
+        (0, 9, D(100)),
+        (10, 14, D(100)),
+        (14, 16, D(100)),
+        (16, 22, D(100)),
+        (22, 24, D(100)),
+    ]
+    assert [r["samples"] for r in vcpu if r["product"] == "ram"] == [9, 8, 2, 2]
+
+
+def test_more_runs_a_day_than_a_bitmask_holds_still_merge(tmp_path: Path) -> None:
+    # Runs every 15 minutes: 96 a day, beyond the 64 bits of int_resource_runs.
+    lake = tmp_path / "data" / "lake"
+    for q in range(96):
+        t = hour(2, q // 4).replace(minute=15 * (q % 4))
+        write(lake, "vcd_vm", t, [vm(t, vcpu=8 if 40 <= q < 48 else 4)])
+    out = intervals(tmp_path)
+    assert spans(out, "vcpu") == [(0, 10, D(4)), (10, 12, D(8)), (12, 24, D(4))]
+    assert [r["samples"] for r in out if r["product"] == "vm_disk"] == [96]

@@ -1,0 +1,49 @@
+-- int_resource_runs: each resource's holds that say the same, as one row with two bitmasks over
+--   the day's run numbers: the runs it has a hold at, and those whose hold reaches the next run.
+-- grain: one row per site × resource × distinct attributes (every column of a sample but its
+--   time).
+-- parameters: none.
+-- feeds: intermediate/int_run_intervals.sql (resources `by_masks`) and
+--   intermediate/int_resource_intervals.sql (the others).
+-- why: merging unchanged contiguous samples (gaps and islands) by sorting every sample of the
+--   day was most of consolidation's time. A hash aggregate gives the same answer: runs are
+--   numbered per site × dataset (int_run_holds.run_no) and there is no other run between two
+--   consecutive ones, so two holds at runs k and k + 1 are neighbours in time and contiguous
+--   when the first reaches the next run. That needs one hold per resource and run (no duplicate
+--   samples: the bits set equal the holds), run numbers below 64 (a day of hourly runs has
+--   about 26) and no parent_id '' (int_level_intervals compares parent_id with '' for null);
+--   any other resource is merged by the sorted passes of int_resource_intervals and
+--   int_level_intervals, as before.
+with grouped as (
+    select
+        site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
+        product_1, dimension_1, level_1, product_2, dimension_2, level_2,
+        product_3, dimension_3, level_3,
+        count(*) as holds,
+        max(run_no) as last_run,
+        bit_or(cast(1 as ubigint) << least(run_no, 63)) as present,
+        bit_or(
+            case when reaches_next_run then cast(1 as ubigint) << least(run_no, 63)
+            else cast(0 as ubigint) end
+        ) as linked
+    from int_usage_holds
+    group by
+        site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
+        product_1, dimension_1, level_1, product_2, dimension_2, level_2,
+        product_3, dimension_3, level_3
+),
+
+resources as (
+    select
+        site, dataset, resource_id,
+        max(last_run) < 64
+            and bit_count(bit_or(present)) = sum(holds)
+            and not coalesce(bool_or(parent_id = ''), false) as by_masks
+    from grouped
+    group by site, dataset, resource_id
+)
+
+select g.*, r.by_masks
+from grouped as g
+inner join resources as r
+    on r.site = g.site and r.dataset = g.dataset and r.resource_id = g.resource_id
