@@ -7,10 +7,12 @@ the day before within the gap: a sample taken before midnight holds into the day
 replaces the file (idempotent); a day with no usage still gets an (empty) file, which marks
 the day as consolidated for rating.
 
-Only ``int_sample_levels`` (the day's samples, one row per resource sample) is stored: the
-holds read it twice, and a small day costs mostly the opening of its many small files. Every
-later model is a view with one reader, so DuckDB runs the rest as one query instead of storing
-each step (at full size a stored step held millions of rows). DuckDB's memory is bounded
+Merging unchanged contiguous samples into intervals is a hash aggregate per resource with
+bitmasks over the day's numbered runs (``int_resource_runs``, ``int_run_intervals``), not a
+sort of every sample; resources it cannot take (duplicate samples, more than 64 runs a day) go
+through the sorted passes. Only the run instants and the bitmask groups (a few rows per
+resource) are stored; the samples stream from Parquet, and every other model is a view, so
+DuckDB runs the rest as one query. DuckDB's memory is bounded
 (``engine.bounded_connection``); past it, tables, sorts and windows spill to a temporary
 directory instead of growing.
 """
@@ -56,14 +58,11 @@ MODELS = (
     "marts/usage_intervals.sql",
 )
 
-# Stored as temp tables, the rest are views: the samples are read by the run instants and by
-# the holds, the run instants (a few rows) by the holds and the intervals, the resources' bitmask
-# groups (a few per resource) by both merges.
-STORED = (
-    "intermediate/int_sample_levels.sql",
-    "intermediate/int_run_holds.sql",
-    "intermediate/int_resource_runs.sql",
-)
+# Stored as temp tables, the rest are views: the run instants (a few rows) are read by the holds
+# and by the intervals, the resources' bitmask groups (a few per resource) by both merges. The
+# samples are not stored: reading the Parquet columns again for the run instants costs less
+# than writing millions of rows with their strings into a table.
+STORED = ("intermediate/int_run_holds.sql", "intermediate/int_resource_runs.sql")
 
 
 def intervals_path(lake: LakePath, day: date) -> LakePath:
