@@ -29,7 +29,11 @@ from metering.sources.records import (
     req_str,
 )
 
-OPERATIONS = ("SB", "SO", "HG", "HP", "HD")
+# The series rating reads (sql/intermediate/int_cloudian_intervals.sql): bytes stored and
+# GET/PUT/DELETE counts. SO (stored objects) is not requested: nothing downstream reads it,
+# /system/bucketusage already gives each bucket's object count, and it was a fifth of every
+# daily run's requests (one per bucket).
+OPERATIONS = ("SB", "HG", "HP", "HD")
 HOUR = timedelta(hours=1)
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from metering.config import ProviderConfig, parse_config
@@ -272,3 +273,35 @@ def test_a_deleted_buckets_hours_survive_later_runs_and_backfill(
     options = Options(transport=provider.transport(), sleep=no_sleep)
     backfill(config, Window(START, START + 5 * HOUR), options=options)
     assert old_rows() == expected  # re-reading the window keeps the deleted bucket's hours
+
+
+class _Recording(httpx.AsyncBaseTransport):
+    """The provider's transport, noting every request URL (the test's own instrument)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.urls = inner, []  # type: ignore[var-annotated]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(request.url)
+        return await self.inner.handle_async_request(request)
+
+
+def test_cloudian_series_requests_only_what_rating_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SB/HG/HP/HD once per bucket and hour window, never SO (nothing downstream reads it)."""
+    config = make_config(tmp_path, monkeypatch)
+    provider = Provider(START, START)
+    run_hours(config, provider, range(0, 1))
+    provider.now = START + HOUR
+    recording = _Recording(provider.transport())
+    options = Options(transport=recording, sleep=no_sleep)
+    summary = collect(config, provider.now, sites=["az1"], sources=["cloudian"], options=options)
+    assert summary.status == "ok"
+    usage = [u.params for u in recording.urls if u.path.endswith("/cloudian/usage")]
+    buckets = {p["id"] for p in usage}
+    assert buckets and sorted(p["operation"] for p in usage) == sorted(
+        op for _ in buckets for op in ("SB", "HG", "HP", "HD")
+    )
+    series = store.read_dataset(config.lake_dir, "cloudian_usage", site="az1").to_pylist()
+    assert {r["operation"] for r in series} == {"SB", "HG", "HP", "HD"}
