@@ -56,12 +56,22 @@ marked as (
 ),
 
 stretches as (
+    -- one stretch (most groups): its only start and end bit; 2^i - 1 has i bits set
+    select
+        site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
+        product, dimension, level,
+        bit_count(starts - 1) as first_run,
+        bit_count(ends - 1) as last_run
+    from marked
+    where bit_count(starts) = 1
+    union all
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
         product, dimension, level,
         unnest(list_filter(range(64), lambda i: (starts >> i) & 1 = 1)) as first_run,
         unnest(list_filter(range(64), lambda i: (ends >> i) & 1 = 1)) as last_run
     from marked
+    where bit_count(starts) > 1
 )
 
 select
