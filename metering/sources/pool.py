@@ -2,18 +2,21 @@
 
 A daily collection is ~18,000 small GETs per site. httpcore's pool runs every request
 through anyio locks and cancel scopes (each lock forces an extra event-loop pass) and polls
-every idle socket before reusing it; over loopback that cost more CPU than the requests
-themselves. :class:`PooledTransport` is httpx's own ``AsyncHTTPTransport`` (requests still
-pass its ``handle_async_request``, which builds the httpcore request and maps errors to
-``httpx.TransportError``) over :class:`Pool`: the same h11 protocol machine httpcore uses,
-on plain asyncio streams, with one idle-connection list per origin.
+every idle socket before reusing it, and h11 validates every event through a state
+machine; over loopback that cost more CPU than the requests themselves.
+:class:`PooledTransport` is httpx's own ``AsyncHTTPTransport`` (requests still pass its
+``handle_async_request``, which builds the httpcore request and maps errors to
+``httpx.TransportError``) over :class:`Pool`: HTTP/1.1 message framing (RFC 9112: status
+line, header fields, ``Content-Length``, chunked, or read to close) on plain asyncio
+streams, with one idle-connection list per origin. httpx decodes gzip and friends above it.
 
 What it keeps from httpcore: TLS with the caller's verifying context (SNI and hostname
-checks), connect/read/write timeouts as ``httpcore.*Timeout``, transport failures as
-``httpcore.*Error`` (so retries see ``httpx.TransportError``), keep-alive expiry, and a
-connection is reused only when both sides finished the exchange cleanly. A request that
-finds a reused connection closed by the server before any byte of the answer is sent once
-more on a new connection (what httpcore's readable-socket check prevents).
+checks), connect/read/write timeouts as ``httpcore.*Timeout`` (the read timeout bounds each
+answer), transport failures and malformed answers as ``httpcore.*Error`` (so retries see
+``httpx.TransportError``), keep-alive expiry, ``Connection: close`` honoured, and a
+connection reused only after a completely framed answer. A request that finds a reused
+connection closed by the server before any byte of the answer is sent once more on a new
+connection (what httpcore's readable-socket check prevents).
 """
 
 from __future__ import annotations
@@ -23,9 +26,7 @@ import ssl
 import time
 from collections.abc import AsyncIterable
 from types import TracebackType
-from typing import Any
 
-import h11
 import httpcore
 import httpx
 
@@ -44,13 +45,13 @@ def _timeouts(request: httpcore.Request) -> dict[str, float | None]:
 
 
 class _Connection:
-    """One HTTP/1.1 connection; one exchange at a time."""
+    """One HTTP/1.1 connection; one exchange at a time (RFC 9112 framing, client side)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
-        self.protocol = h11.Connection(h11.CLIENT)
         self.idle_since = time.monotonic()
         self.reused = False
+        self.keep_alive = True
 
     def usable(self, now: float) -> bool:
         return (
@@ -62,85 +63,120 @@ class _Connection:
     def close(self) -> None:
         self.writer.close()
 
-    async def _read(self, timeout: float | None) -> bytes:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self.reader.read(_READ_SIZE)
-        except TimeoutError:
-            raise httpcore.ReadTimeout("timed out reading the response") from None
-        except OSError as exc:
-            raise httpcore.ReadError(str(exc)) from None
-
     async def _send(self, request: httpcore.Request, timeout: float | None) -> None:
-        out = self.protocol.send(
-            h11.Request(method=request.method, target=request.url.target, headers=request.headers)
-        )
-        parts = [out or b""]
+        lines = [request.method, b" ", request.url.target, b" HTTP/1.1\r\n"]
+        chunked = False
+        for name, value in request.headers:
+            if any(c in name + value for c in (b"\r", b"\n", b"\0")):
+                raise httpcore.LocalProtocolError(f"header {name!r} holds a line break")
+            chunked = chunked or (name.lower() == b"transfer-encoding" and b"chunked" in value)
+            lines += [name, b": ", value, b"\r\n"]
+        lines.append(b"\r\n")
         if isinstance(request.stream, AsyncIterable):
-            async for chunk in request.stream:
-                parts.append(self.protocol.send(h11.Data(data=chunk)) or b"")
-        parts.append(self.protocol.send(h11.EndOfMessage()) or b"")
+            body = b"".join([chunk async for chunk in request.stream])
+            if chunked:
+                body = (b"%x\r\n%b\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+            lines.append(body)
         try:
-            self.writer.write(b"".join(parts))
+            self.writer.write(b"".join(lines))
             async with asyncio.timeout(timeout):
                 await self.writer.drain()
         except TimeoutError:
             raise httpcore.WriteTimeout("timed out sending the request") from None
         except OSError as exc:
-            raise httpcore.WriteError(str(exc)) from None
+            raise (_StaleConnection() if self.reused else httpcore.WriteError(str(exc))) from None
 
-    async def _next(self, timeout: float | None, answered: bool) -> Any:
-        """The next h11 event, reading from the socket as needed."""
+    async def _head(self, first: bool) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+        """Status line and header fields of the next response head."""
+        try:
+            raw = await self.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if first and not exc.partial and self.reused:
+                raise _StaleConnection from None
+            raise httpcore.RemoteProtocolError("server disconnected without an answer") from None
+        except asyncio.LimitOverrunError:
+            raise httpcore.RemoteProtocolError("response head too large") from None
+        except OSError as exc:
+            if first and self.reused:
+                raise _StaleConnection from None
+            raise httpcore.ReadError(str(exc)) from None
+        status_line, *fields = raw[:-4].split(b"\r\n")
+        version, _, rest = status_line.partition(b" ")
+        code, _, reason = rest.partition(b" ")
+        if not version.startswith(b"HTTP/1.") or len(code) != 3 or not code.isdigit():
+            raise httpcore.RemoteProtocolError(f"bad status line {status_line[:80]!r}")
+        headers = []
+        for field in fields:
+            name, sep, value = field.partition(b":")
+            if not sep or not name or name != name.strip() or field[:1] in (b" ", b"\t"):
+                raise httpcore.RemoteProtocolError(f"bad header line {field[:80]!r}")
+            headers.append((name, value.strip(b" \t")))
+        return int(code), version, reason, headers
+
+    async def _chunked(self) -> bytes:
+        parts: list[bytes] = []
         while True:
+            line = await self.reader.readuntil(b"\r\n")
             try:
-                event = self.protocol.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise httpcore.RemoteProtocolError(str(exc)) from None
-            if event is not h11.NEED_DATA:
-                return event
-            data = await self._read(timeout)
-            if not data and not answered and self.reused:
-                raise _StaleConnection
-            if not data and not answered:
-                raise httpcore.RemoteProtocolError("server disconnected without an answer")
-            self.protocol.receive_data(data)
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise httpcore.RemoteProtocolError(f"bad chunk size {line[:40]!r}") from None
+            if size == 0:
+                while await self.reader.readuntil(b"\r\n") != b"\r\n":
+                    pass  # trailer fields: none of ours
+                return b"".join(parts)
+            data = await self.reader.readexactly(size + 2)
+            if data[-2:] != b"\r\n":
+                raise httpcore.RemoteProtocolError("chunk not followed by CRLF")
+            parts.append(data[:-2])
+
+    async def _body(self, method: bytes, status: int, fields: dict[bytes, bytes]) -> bytes:
+        if method == b"HEAD" or status in (204, 304):
+            return b""
+        if b"chunked" in fields.get(b"transfer-encoding", b"").lower():
+            return await self._chunked()
+        length = fields.get(b"content-length")
+        if length is None:
+            self.keep_alive = False  # the body ends when the server closes
+            return await self.reader.read()
+        if not length.strip().isdigit():
+            raise httpcore.RemoteProtocolError(f"bad Content-Length {length[:40]!r}")
+        return await self.reader.readexactly(int(length))
 
     async def exchange(self, request: httpcore.Request) -> httpcore.Response:
         """Send ``request`` and read the whole answer (bodies here are small JSON)."""
         timeouts = _timeouts(request)
+        await self._send(request, timeouts.get("write"))
         try:
-            await self._send(request, timeouts.get("write"))
-        except httpcore.WriteError:
-            if self.reused:
-                raise _StaleConnection from None
-            raise
-        head = await self._next(timeouts.get("read"), answered=False)
-        while isinstance(head, h11.InformationalResponse):
-            head = await self._next(timeouts.get("read"), answered=True)
-        if not isinstance(head, h11.Response):
-            raise httpcore.RemoteProtocolError(f"unexpected {type(head).__name__}")
-        chunks = []
-        while True:
-            event = await self._next(timeouts.get("read"), answered=True)
-            if isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            else:
-                raise httpcore.RemoteProtocolError(f"unexpected {type(event).__name__}")
+            async with asyncio.timeout(timeouts.get("read")):
+                status, version, reason, headers = await self._head(first=True)
+                while 100 <= status < 200:  # informational: the real answer follows
+                    if status == 101:
+                        raise httpcore.RemoteProtocolError("unexpected protocol switch")
+                    status, version, reason, headers = await self._head(first=False)
+                fields = {name.lower(): value for name, value in headers}
+                body = await self._body(request.method, status, fields)
+        except TimeoutError:
+            raise httpcore.ReadTimeout("timed out reading the response") from None
+        except asyncio.IncompleteReadError:
+            raise httpcore.RemoteProtocolError("server disconnected mid-answer") from None
+        except asyncio.LimitOverrunError:
+            raise httpcore.RemoteProtocolError("chunk line too long") from None
+        except OSError as exc:
+            raise httpcore.ReadError(str(exc)) from None
+        connection = fields.get(b"connection", b"").lower()
+        if b"close" in connection or (version == b"HTTP/1.0" and b"keep-alive" not in connection):
+            self.keep_alive = False
         return httpcore.Response(
-            head.status_code,
-            headers=head.headers.raw_items(),
-            content=b"".join(chunks),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+            status,
+            headers=headers,
+            content=body,
+            extensions={"http_version": version, "reason_phrase": reason},
         )
 
     def reusable(self) -> bool:
-        """Whether both sides ended the exchange cleanly and kept the connection open."""
-        if self.protocol.our_state is h11.DONE and self.protocol.their_state is h11.DONE:
-            self.protocol.start_next_cycle()
-            return True
-        return False
+        """Whether the answer was framed so the connection can carry the next request."""
+        return self.keep_alive and not self.reader.at_eof()
 
 
 class Pool:

@@ -35,11 +35,14 @@ def ok(body: object, extra: str = "") -> bytes:
 class Server:
     """A loopback HTTP/1.1 server that counts connections and requests."""
 
-    def __init__(self, close_after_answer: bool = False, silent: bool = False) -> None:
+    def __init__(
+        self, close_after_answer: bool = False, silent: bool = False, raw: bytes | None = None
+    ) -> None:
         self.connections = 0
         self.paths: list[str] = []
-        self.close_after_answer = close_after_answer
+        self.close_after_answer = close_after_answer or raw is not None
         self.silent = silent
+        self.raw = raw
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -50,7 +53,9 @@ class Server:
                 self.paths.append(path)
                 if self.silent:
                     await asyncio.sleep(30)
-                if path.startswith("/gz"):
+                if self.raw is not None:
+                    writer.write(self.raw)
+                elif path.startswith("/gz"):
                     writer.write(self.gzip_chunked({"path": path}))
                 else:
                     writer.write(ok({"path": path, "n": len(self.paths)}))
@@ -196,3 +201,37 @@ def test_tls_is_verified_by_default_and_trusts_the_site_ca_bundle(tmp_path: Path
 
     assert serve(Server(), refused, tls) is True
     assert serve(Server(), trusted, tls) == {"path": "/x", "n": 1}
+
+
+def test_answer_framed_by_close_is_read_whole_and_the_connection_not_reused() -> None:
+    server = Server(raw=b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"a": [1, 2]}')
+
+    async def go(url: str) -> object:
+        async with SiteClient(site(url, concurrency=1)) as client:
+            return [(await client.get_json("cloudian", "/x"))[0] for _ in range(3)]
+
+    assert serve(server, go) == [{"a": [1, 2]}] * 3
+    assert server.connections == 3
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTP/1.1 200 OK\r\n\r\n",  # not HTTP
+        b"HTTP/1.1 200 OK\r\n folded: header\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",  # cut short
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    ],
+)
+def test_malformed_answers_are_retried_then_reported(raw: bytes) -> None:
+    server = Server(raw=raw)
+
+    async def go(url: str) -> object:
+        retry = RetryPolicy(attempts=3)
+        async with SiteClient(site(url), retry=retry, sleep=no_sleep) as client:
+            with pytest.raises(SourceUnavailable, match="RemoteProtocolError") as err:
+                await client.get_json("cloudian", "/bad")
+            return str(err.value)
+
+    assert "gave up after 3 attempts" in str(serve(server, go))
+    assert len(server.paths) == 3
