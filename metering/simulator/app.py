@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -25,18 +26,38 @@ from metering.window import Window, parse_utc
 
 def create_app(sim: Simulation) -> ASGIApp:
     """A Starlette app serving ``sim`` (usable with ``httpx.ASGITransport`` or uvicorn)."""
-    app = Starlette(
-        routes=[
-            Route("/_sim/clock", _clock(sim), methods=["GET", "POST"]),
-            Route("/_sim/truth", _truth(sim)),
-            Route("/_sim/faults", _faults(sim), methods=["GET", "POST", "DELETE"]),
-            Route("/_sim/sessions", _sessions(sim), methods=["DELETE"]),
-            *routes_vcd.routes(sim),
-            *routes_ose.routes(sim),
-            *routes_cloudian.routes(sim),
-        ]
-    )
-    return FaultMiddleware(app, sim)
+    control = [
+        Route("/_sim/clock", _clock(sim), methods=["GET", "POST"]),
+        Route("/_sim/truth", _truth(sim)),
+        Route("/_sim/faults", _faults(sim), methods=["GET", "POST", "DELETE"]),
+        Route("/_sim/sessions", _sessions(sim), methods=["DELETE"]),
+    ]
+    services = {
+        "vcd": routes_vcd.routes(sim),
+        "ose": routes_ose.routes(sim),
+        "cloudian": routes_cloudian.routes(sim),
+    }
+    everything = Starlette(routes=[*control, *(r for rs in services.values() for r in rs)])
+    per_service = {name: Starlette(routes=rs) for name, rs in services.items()}
+    return FaultMiddleware(ServiceDispatch(per_service, everything), sim)
+
+
+class ServiceDispatch:
+    """Hands ``/<site>/<service>/...`` to that service's app, anything else to ``fallback``.
+
+    Starlette tries its routes one after the other (a regex each); with every service in
+    one app a Cloudian ``/usage`` call was matched against ~30 patterns first. Each service's
+    app holds the same routes as the whole one, so answers (404s included) are the same.
+    """
+
+    def __init__(self, services: Mapping[str, ASGIApp], fallback: ASGIApp) -> None:
+        self.services = services
+        self.fallback = fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        parts: list[str] = scope.get("path", "").split("/", 3) if scope["type"] == "http" else []
+        app = self.services.get(parts[2], self.fallback) if len(parts) > 2 else self.fallback
+        await app(scope, receive, send)
 
 
 def _error(status: int, message: str) -> JSONResponse:
