@@ -7,12 +7,14 @@ the day before within the gap: a sample taken before midnight holds into the day
 replaces the file (idempotent); a day with no usage still gets an (empty) file, which marks
 the day as consolidated for rating.
 
-Merging unchanged contiguous samples into intervals is a hash aggregate per resource with
-bitmasks over the day's numbered runs (``int_resource_runs``, ``int_run_intervals``), not a
-sort of every sample; resources it cannot take (duplicate samples, more than 64 runs a day) go
-through the sorted passes. Only the run instants and the bitmask groups (a few rows per
-resource) are stored; the samples stream from Parquet, and every other model is a view, so
-DuckDB runs the rest as one query. DuckDB's memory is bounded
+Merging unchanged contiguous samples into intervals is a hash aggregate: a resource's
+identical raw samples become one group with bitmasks over the day's numbered runs
+(``int_resource_runs``), their levels are computed per group (``int_sample_levels``) and
+each product's stretches come from the bits (``int_run_intervals``), with no sort of the
+samples; resources it cannot take (duplicate samples, more than 64 runs a day) go through the
+sorted passes (``int_resource_intervals``, ``int_level_intervals``). Only the run instants
+and the groups (a few rows per resource) are stored; the samples stream from Parquet, and
+every other model is a view, so DuckDB runs the rest as one query. DuckDB's memory is bounded
 (``engine.bounded_connection``); past it, tables, sorts and windows spill to a temporary
 directory instead of growing.
 """
@@ -47,10 +49,11 @@ MODELS = (
     "staging/stg_dse__instance.sql",
     "staging/stg_cloudian__usage.sql",
     "staging/stg_cloudian__group.sql",
-    "intermediate/int_sample_levels.sql",
+    "intermediate/int_samples.sql",
     "intermediate/int_run_holds.sql",
-    "intermediate/int_usage_holds.sql",
     "intermediate/int_resource_runs.sql",
+    "intermediate/int_usage_holds.sql",
+    "intermediate/int_sample_levels.sql",
     "intermediate/int_run_intervals.sql",
     "intermediate/int_resource_intervals.sql",
     "intermediate/int_level_intervals.sql",
@@ -58,10 +61,10 @@ MODELS = (
     "marts/usage_intervals.sql",
 )
 
-# Stored as temp tables, the rest are views: the run instants (a few rows) are read by the holds
-# and by the intervals, the resources' bitmask groups (a few per resource) by both merges. The
-# samples are not stored: reading the Parquet columns again for the run instants costs less
-# than writing millions of rows with their strings into a table.
+# Stored as temp tables, the rest are views: the run instants (a few rows) are read by the groups,
+# the holds and the intervals, the groups of identical samples (a few per resource) by both
+# merges. The samples are not stored: reading their Parquet columns again for the run instants
+# costs less than writing millions of rows with their strings into a table.
 STORED = ("intermediate/int_run_holds.sql", "intermediate/int_resource_runs.sql")
 
 

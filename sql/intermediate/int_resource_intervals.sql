@@ -34,10 +34,8 @@ with keyed as (
         org_name is not null and resource_name is not null and level_1 is not null
             and (product_2 is null or level_2 is not null)
             and (product_3 is null or level_3 is not null) as mergeable
-    from int_usage_holds as h
-    semi join int_resource_runs as r
-        on r.site = h.site and r.dataset = h.dataset and r.resource_id = h.resource_id
-        and not r.by_masks
+    from int_sample_levels
+    where present is null
 ),
 
 marked as (

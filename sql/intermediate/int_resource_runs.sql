@@ -1,10 +1,10 @@
 -- int_resource_runs: each resource's holds that say the same, as one row with two bitmasks over
 --   the day's run numbers: the runs it has a hold at, and those whose hold reaches the next run.
--- grain: one row per site × resource × distinct attributes (every column of a sample but its
---   time).
+-- grain: one row per site × resource × distinct raw sample (every column of int_samples but
+--   its time).
 -- parameters: none.
--- feeds: intermediate/int_run_intervals.sql (resources `by_masks`) and
---   intermediate/int_resource_intervals.sql (the others).
+-- feeds: intermediate/int_usage_holds.sql (the groups of resources `by_masks`; the others go
+--   on sample by sample).
 -- why: merging unchanged contiguous samples (gaps and islands) by sorting every sample of the
 --   day was most of consolidation's time. A hash aggregate gives the same answer: runs are
 --   numbered per site × dataset (int_run_holds.run_no) and there is no other run between two
@@ -14,11 +14,21 @@
 --   about 26) and no parent_id '' (int_level_intervals compares parent_id with '' for null);
 --   any other resource is merged by the sorted passes of int_resource_intervals and
 --   int_level_intervals, as before.
-with grouped as (
+with holds as (
+    select
+        s.site, s.dataset, s.resource_id, s.resource_type, s.org_name, s.resource_name,
+        s.parent_id, s.powered_on, s.dimension, s.figure_1, s.figure_2, s.figure_3,
+        r.run_no, r.reaches_next_run
+    from int_samples as s
+    inner join int_run_holds as r
+        on r.site = s.site and r.dataset = s.dataset and r.sample_time = s.sample_time
+    where r.hold_start < r.hold_end
+),
+
+grouped as (
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
-        product_1, dimension_1, level_1, product_2, dimension_2, level_2,
-        product_3, dimension_3, level_3,
+        powered_on, dimension, figure_1, figure_2, figure_3,
         count(*) as holds,
         max(run_no) as last_run,
         bit_or(cast(1 as ubigint) << least(run_no, 63)) as present,
@@ -26,11 +36,10 @@ with grouped as (
             case when reaches_next_run then cast(1 as ubigint) << least(run_no, 63)
             else cast(0 as ubigint) end
         ) as linked
-    from int_usage_holds
+    from holds
     group by
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
-        product_1, dimension_1, level_1, product_2, dimension_2, level_2,
-        product_3, dimension_3, level_3
+        powered_on, dimension, figure_1, figure_2, figure_3
 ),
 
 resources as (

@@ -2,9 +2,9 @@
 --   holds (the same for every resource of the run), numbered in time order.
 -- grain: one row per site × dataset × run instant, day_start - gap < sample_time < day_end.
 -- parameters: view `consolidation_params` (day_start, day_end, gap).
--- feeds: intermediate/int_usage_holds.sql (each sample's hold) and
---   intermediate/int_resource_intervals.sql (a stretch's start and end from its first and last
---   run number).
+-- feeds: intermediate/int_resource_runs.sql (run numbers), intermediate/int_usage_holds.sql
+--   (each sample's hold) and intermediate/int_run_intervals.sql (a stretch's start and end
+--   from its first and last run number).
 -- rule (docs/metering-rules.md, gap rule): a sample holds from its sample time until the next
 --   successful run of the same dataset at the same site, and at most `gap`; a resource missing
 --   from a run has ended at that run. Run instants come from the samples and from `runs`; only
@@ -17,7 +17,7 @@ with params as (
 
 run_times as (
     select site, dataset, sample_time
-    from int_sample_levels
+    from int_samples
     group by site, dataset, sample_time
     union
     select r.site, cast(r.dataset as varchar) as dataset, r.sample_time

@@ -7,7 +7,7 @@
 -- rule (as int_resource_intervals then int_level_intervals): a product's hold continues the one
 --   at the run before when that one reaches this run and both have the same level, org, name
 --   and parent; a hold with no level, org or name merges with nothing. Per product, the holds
---   that say the same are one bitmask pair (int_resource_runs); a stretch starts at a present
+--   that say the same are one bitmask pair (the OR of int_resource_runs' groups); a stretch starts at a present
 --   run whose previous run is not a linked member, and ends at a present run not linked to a
 --   present next run; the i-th start pairs with the i-th end, and its samples are the runs
 --   between them.
@@ -15,20 +15,20 @@ with products as (
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
         product_1 as product, dimension_1 as dimension, level_1 as level, present, linked
-    from int_resource_runs
-    where by_masks and product_1 is not null
+    from int_sample_levels
+    where present is not null and product_1 is not null
     union all
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
         product_2 as product, dimension_2 as dimension, level_2 as level, present, linked
-    from int_resource_runs
-    where by_masks and product_2 is not null
+    from int_sample_levels
+    where present is not null and product_2 is not null
     union all
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
         product_3 as product, dimension_3 as dimension, level_3 as level, present, linked
-    from int_resource_runs
-    where by_masks and product_3 is not null
+    from int_sample_levels
+    where present is not null and product_3 is not null
 ),
 
 merged as (

@@ -1,0 +1,77 @@
+-- int_samples: the samples that can hold into the day, one row per resource sample, with the
+--   raw figures their product levels come from (int_sample_levels.sql computes the levels).
+-- grain: one row per site × resource × sample_time, day_start - gap < sample_time < day_end.
+-- parameters: view `consolidation_params` (day_start, day_end, gap, include_sidecars).
+-- feeds: intermediate/int_run_holds.sql (run instants), intermediate/int_resource_runs.sql and
+--   intermediate/int_usage_holds.sql.
+-- why raw figures: identical samples are grouped before their levels are computed (the
+--   exact decimal arithmetic then runs once per group, not once per sample).
+-- why only these samples: a sample holds at most `gap`, so an earlier one cannot reach the day;
+--   a sample at or after day_end could only end a hold at or after day_end, where the day cuts
+--   it anyway.
+-- figures: VM storage_mb, vcpu, memory_mb and power state; DSE service CPU limits (+ sidecars
+--   if set) in millicores; none for clusters and apps. TKG node VMs are ordinary VMs here
+--   (parent_id links them to their cluster).
+with params as (
+    select day_start, day_end, gap, include_sidecars from consolidation_params
+),
+
+vm as (
+    select
+        v.site, 'vcd_vm' as dataset, v.org_name, 'vm' as resource_type, v.vm_id as resource_id,
+        v.vm_name as resource_name,
+        case when v.is_tkg_node then v.tkg_cluster_id end as parent_id,
+        v.sample_time, v.powered_on, v.storage_policy as dimension,
+        v.storage_mb as figure_1, v.vcpu as figure_2, v.memory_mb as figure_3
+    from stg_vcd__vm as v
+    cross join params as p
+    where v.sample_time > p.day_start - p.gap and v.sample_time < p.day_end
+),
+
+clusters as (
+    select
+        c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
+        c.cluster_id as resource_id, c.cluster_name as resource_name,
+        cast(null as varchar) as parent_id, c.sample_time,
+        cast(null as boolean) as powered_on, '' as dimension,
+        cast(null as bigint) as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3
+    from stg_cse__cluster as c
+    cross join params as p
+    where c.sample_time > p.day_start - p.gap and c.sample_time < p.day_end
+),
+
+apps as (
+    select
+        a.site, 'alp_app' as dataset, a.org_name, 'alp_instance' as resource_type,
+        a.instance_id as resource_id, a.instance_name as resource_name,
+        cast(null as varchar) as parent_id, a.sample_time,
+        cast(null as boolean) as powered_on, a.app_id as dimension,
+        cast(null as bigint) as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3
+    from stg_alp__app as a
+    cross join params as p
+    where a.sample_time > p.day_start - p.gap and a.sample_time < p.day_end
+),
+
+dse as (
+    select
+        d.site, 'dse_instance' as dataset, d.org_name, 'dse_instance' as resource_type,
+        d.instance_id as resource_id, d.instance_name as resource_name,
+        cast(null as varchar) as parent_id, d.sample_time,
+        cast(null as boolean) as powered_on, d.kind as dimension,
+        d.service_cpu_millicores
+        + case when p.include_sidecars then d.sidecar_cpu_millicores else 0 end as figure_1,
+        cast(null as bigint) as figure_2, cast(null as bigint) as figure_3
+    from stg_dse__instance as d
+    cross join params as p
+    where d.sample_time > p.day_start - p.gap and d.sample_time < p.day_end
+)
+
+select * from vm
+union all
+select * from clusters
+union all
+select * from apps
+union all
+select * from dse
