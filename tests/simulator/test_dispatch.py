@@ -35,3 +35,19 @@ def test_resource_ids_are_version_5_uuids_of_their_names() -> None:
         )
         assert names.uid(*parts) == str(expected)
         assert uuid.UUID(names.uid(*parts)).version == 5
+
+
+def test_usage_rejects_impossible_times_with_a_clear_400() -> None:
+    api = Api(Simulation.from_sample_data(seed=7, start=START))
+    auth = {"Authorization": basic(f"sysadmin:{api.sim.passwords['az1']['cloudian']}")}
+    group = api.request("GET", "/az1/cloudian/group/list", headers=auth).json()[0]["groupId"]
+    params = {"id": group, "operation": "SB", "endTime": "202610020000", "granularity": "hour"}
+    ok = api.request(
+        "GET", "/az1/cloudian/usage", headers=auth, params={**params, "startTime": "202610010000"}
+    )
+    assert ok.status_code in (200, 204)
+    for bad in ("202613010000", "202602300000", "2026100100aa"):
+        answer = api.request(
+            "GET", "/az1/cloudian/usage", headers=auth, params={**params, "startTime": bad}
+        )
+        assert answer.status_code == 400 and "startTime" in answer.text and bad in answer.text
