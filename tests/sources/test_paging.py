@@ -54,10 +54,28 @@ def test_vcd_query_follows_next_page_links_and_drops_duplicates() -> None:
 
 def test_vcd_query_loop_is_retried_then_reported() -> None:
     api = FakeApi()
-    api.handlers["/api/query"] = legacy([RECORDS[0:3], RECORDS[3:6], RECORDS[6:]], {1: 2, 2: 1}, 7)
+    looping = legacy([RECORDS[0:3], RECORDS[3:6], RECORDS[6:]], {1: 2, 2: 1}, 7)
+    starts = []
+
+    def handler(request: Request, n: int) -> Response:
+        starts.extend([n] if request.query_params.get("page") == "1" else [])
+        return looping(request, n)
+
+    api.handlers["/api/query"] = handler
     with pytest.raises(SourceUnavailable, match="page loop"):
         listing(api, lambda c: paging.vcd_query(c, "adminVM", page_size=3))
-    assert api.calls["/api/query"] == 2 * paging.LISTING_ATTEMPTS
+    assert len(starts) == paging.LISTING_ATTEMPTS  # the whole listing, from page 1, each time
+
+
+def test_vcd_query_fetches_pages_ahead_concurrently_in_page_order() -> None:
+    api = FakeApi()
+    records = [{"href": f"{BASE}/vcd/api/vApp/vm-{i}", "name": f"vm{i}"} for i in range(20)]
+    pages = [records[i : i + 3] for i in range(0, 20, 3)]
+    api.handlers["/api/query"] = legacy(pages, {p: p + 1 for p in range(1, len(pages))}, 20)
+    result = listing(api, lambda c: paging.vcd_query(c, "adminVM", page_size=3))
+    assert [r["name"] for r in result.records] == [f"vm{i}" for i in range(20)]
+    assert api.calls["/api/query"] == len(pages) and result.pages == len(pages)
+    assert api.max_in_flight > 1  # pages after the first were in flight together
 
 
 def test_short_listing_is_retried_and_recovers() -> None:
