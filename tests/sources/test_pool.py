@@ -10,10 +10,11 @@ import gzip
 import ipaddress
 import json
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,6 +25,17 @@ from metering.errors import SourceUnavailable
 from metering.sources.http import RetryPolicy, SiteClient
 
 Answer = Callable[[bytes], bytes]
+# Every test runs on asyncio's loop and on uvloop (what collect() uses when installed).
+LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+LOOP = "asyncio"
+
+
+@pytest.fixture(autouse=True, params=sorted(LOOPS))
+def loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    global LOOP  # the serve() helper of this module reads it
+    LOOP = request.param
+    yield
+    LOOP = "asyncio"
 
 
 def ok(body: object, extra: str = "") -> bytes:
@@ -95,7 +107,8 @@ def serve(
         async with listener:
             return await go(f"{'https' if tls else 'http'}://127.0.0.1:{port}")
 
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=LOOPS[LOOP]) as runner:
+        return runner.run(main())
 
 
 def test_keeps_one_connection_alive_for_sequential_requests() -> None:
