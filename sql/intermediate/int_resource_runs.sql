@@ -3,8 +3,8 @@
 -- grain: one row per site × resource × distinct raw sample (every column of int_samples but
 --   its time).
 -- parameters: none.
--- feeds: intermediate/int_usage_holds.sql (the groups of resources `by_masks`; the others go
---   on sample by sample).
+-- feeds: intermediate/int_usage_holds.sql (the groups of resources `by_masks`) and
+--   intermediate/int_unmerged_holds.sql (which picks the others' samples one by one).
 -- why: merging unchanged contiguous samples (gaps and islands) by sorting every sample of the
 --   day was most of consolidation's time. A hash aggregate gives the same answer: runs are
 --   numbered per site × dataset (int_run_holds.run_no) and there is no other run between two

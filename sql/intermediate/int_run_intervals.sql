@@ -7,10 +7,10 @@
 -- rule (as int_resource_intervals then int_level_intervals): a product's hold continues the one
 --   at the run before when that one reaches this run and both have the same level, org, name
 --   and parent; a hold with no level, org or name merges with nothing. Per product, the holds
---   that say the same are one bitmask pair (the OR of int_resource_runs' groups); a stretch starts at a present
---   run whose previous run is not a linked member, and ends at a present run not linked to a
---   present next run; the i-th start pairs with the i-th end, and its samples are the runs
---   between them.
+--   that say the same are one bitmask pair (the OR of their int_resource_runs groups'); a
+--   stretch starts at a present run whose previous run is not a linked member, and ends at a
+--   present run not linked to a present next run; the i-th start pairs with the i-th end, and
+--   its samples are the runs between them.
 with products as (
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
