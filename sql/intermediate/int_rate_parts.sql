@@ -13,12 +13,36 @@ with params as (
     select month_start from rating_params
 ),
 
+usage_keys as (
+    select distinct tenant_id, product, dimension from int_rating_usage
+),
+
+-- Each card's rate for each (tenant, product, usage dimension) the month has: the exact
+-- dimension wins over '*'. Ranked here, on a few thousand keys, not per usage interval: the
+-- rates of one card share its validity, so the time test below cannot change the winner.
+resolved as (
+    select
+        k.tenant_id, k.product, k.dimension, r.rate_card_id, r.dimension as rate_dimension,
+        r.model, r.per, r.billing_basis, r.billing_unit, r.currency, r.valid_from, r.valid_to,
+        r.unit_price,
+        row_number() over (
+            partition by k.tenant_id, k.product, k.dimension, r.rate_card_id
+            order by case when r.dimension = k.dimension then 0 else 1 end
+        ) as match_rank
+    from usage_keys as k
+    inner join int_tenant_rates as r
+        on r.tenant_id = k.tenant_id
+        and r.product = k.product
+        and (r.dimension = k.dimension or r.dimension = '*')
+        and r.tier_no = 1
+),
+
 candidates as (
     select
         u.usage_date, u.site, u.dataset, u.org_name, u.tenant_id, u.resource_type,
         u.resource_id, u.resource_name, u.parent_id, u.product, u.dimension, u.measure,
         u.level, u.interval_start, u.interval_end,
-        r.rate_card_id, r.dimension as rate_dimension, r.model, r.per, r.billing_basis,
+        r.rate_card_id, r.rate_dimension, r.model, r.per, r.billing_basis,
         r.billing_unit, r.currency, r.valid_from, r.valid_to, r.unit_price as first_price,
         case
             when u.measure = 'count' then u.interval_start
@@ -27,18 +51,13 @@ candidates as (
         case
             when u.measure = 'count' then u.interval_end
             else least(u.interval_end, coalesce(r.valid_to, u.interval_end))
-        end as part_end,
-        row_number() over (
-            partition by u.site, u.resource_id, u.product, u.dimension, u.interval_start,
-                r.rate_card_id
-            order by case when r.dimension = u.dimension then 0 else 1 end
-        ) as match_rank
+        end as part_end
     from int_rating_usage as u
-    inner join int_tenant_rates as r
+    inner join resolved as r
         on r.tenant_id = u.tenant_id
         and r.product = u.product
-        and (r.dimension = u.dimension or r.dimension = '*')
-        and r.tier_no = 1
+        and r.dimension is not distinct from u.dimension
+        and r.match_rank = 1
         and (
             (u.measure = 'level'
                 and r.valid_from < u.interval_end
@@ -56,7 +75,6 @@ timed as (
         - (date_diff('second', p.month_start, c.part_start) * 1000000000) // 3600 as nano_hours
     from candidates as c
     cross join params as p
-    where c.match_rank = 1
 )
 
 select

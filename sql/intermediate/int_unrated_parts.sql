@@ -8,11 +8,53 @@ with params as (
     select month_start from rating_params
 ),
 
+-- The validity of every card with a first-tier rate per tenant, product and rate dimension.
+spans as (
+    select distinct tenant_id, product, dimension, valid_from, valid_to
+    from int_tenant_rates
+    where tier_no = 1
+),
+
+-- Usage no single card's rate covers whole: only these can have an uncovered remainder (a
+-- card covering an interval whole prices all of it, and the cards of a plan never overlap),
+-- so only these are compared with their rate parts, instead of every interval of the month.
+open_usage as (
+    select u.*
+    from int_rating_usage as u
+    where not exists (
+        select 1
+        from spans as s
+        where s.tenant_id = u.tenant_id and s.product = u.product
+            and s.dimension = u.dimension
+            and s.valid_from <= u.interval_start
+            and (s.valid_to is null
+                or s.valid_to >= u.interval_end
+                or (u.measure = 'count' and s.valid_to > u.interval_start))
+    )
+    and not exists (
+        select 1
+        from spans as s
+        where s.tenant_id = u.tenant_id and s.product = u.product
+            and s.dimension = '*'
+            and s.valid_from <= u.interval_start
+            and (s.valid_to is null
+                or s.valid_to >= u.interval_end
+                or (u.measure = 'count' and s.valid_to > u.interval_start))
+    )
+),
+
 covered as (
-    select site, resource_id, product, dimension, interval_start, sum(nano_hours) as nano_hours,
-        count(*) as parts
-    from int_rate_parts
-    group by site, resource_id, product, dimension, interval_start
+    select
+        r.site, r.resource_id, r.product, r.dimension, r.interval_start,
+        sum(r.nano_hours) as nano_hours, count(*) as parts
+    from int_rate_parts as r
+    where exists (
+        select 1
+        from open_usage as o
+        where o.site = r.site and o.resource_id = r.resource_id and o.product = r.product
+            and o.dimension = r.dimension and o.interval_start = r.interval_start
+    )
+    group by r.site, r.resource_id, r.product, r.dimension, r.interval_start
 ),
 
 usage as (
@@ -22,7 +64,7 @@ usage as (
         - (date_diff('second', p.month_start, u.interval_start) * 1000000000) // 3600
             as nano_hours,
         t.plan
-    from int_rating_usage as u
+    from open_usage as u
     cross join params as p
     left join int_tenants as t on t.tenant_id = u.tenant_id
 ),
