@@ -14,19 +14,22 @@
 with products as (
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
-        product_1 as product, dimension_1 as dimension, level_1 as level, present, linked
+        product_1 as product, dimension_1 as dimension, level_1 as level,
+        present, linked, last_run
     from int_sample_levels
     where present is not null and product_1 is not null
     union all
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
-        product_2 as product, dimension_2 as dimension, level_2 as level, present, linked
+        product_2 as product, dimension_2 as dimension, level_2 as level,
+        present, linked, last_run
     from int_sample_levels
     where present is not null and product_2 is not null
     union all
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
-        product_3 as product, dimension_3 as dimension, level_3 as level, present, linked
+        product_3 as product, dimension_3 as dimension, level_3 as level,
+        present, linked, last_run
     from int_sample_levels
     where present is not null and product_3 is not null
 ),
@@ -36,7 +39,8 @@ merged as (
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
         product, dimension, level,
         bit_or(present) as present,
-        bit_or(linked) as linked
+        bit_or(linked) as linked,
+        max(last_run) as last_run
     from products
     group by
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
@@ -55,6 +59,17 @@ marked as (
     from merged
 ),
 
+runs as (
+    -- several stretches: every run number up to the last, kept where a stretch starts
+    select *
+    from (
+        select *, unnest(range(last_run + 1)) as run
+        from marked
+        where bit_count(starts) > 1
+    )
+    where (starts >> run) & 1 = 1
+),
+
 stretches as (
     -- one stretch (most groups): its only start and end bit; 2^i - 1 has i bits set
     select
@@ -65,13 +80,16 @@ stretches as (
     from marked
     where bit_count(starts) = 1
     union all
+    -- a stretch starting at `run` ends at the lowest end bit from `run` on (m & ~(m - 1))
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
         product, dimension, level,
-        unnest(list_filter(range(64), lambda i: (starts >> i) & 1 = 1)) as first_run,
-        unnest(list_filter(range(64), lambda i: (ends >> i) & 1 = 1)) as last_run
-    from marked
-    where bit_count(starts) > 1
+        run as first_run,
+        bit_count((from_run & ~(from_run - 1)) - 1) as last_run
+    from (
+        select *, ends & ~((cast(1 as ubigint) << run) - 1) as from_run
+        from runs
+    )
 )
 
 select

@@ -18,7 +18,7 @@ with params as (
 
 select
     h.site, h.dataset, h.org_name, h.resource_type, h.resource_id, h.resource_name,
-    h.parent_id, h.hold_start, h.hold_end, h.present, h.linked,
+    h.parent_id, h.hold_start, h.hold_end, h.present, h.linked, h.last_run,
     case h.dataset
         when 'vcd_vm' then 'vm_disk'
         when 'cse_cluster' then 'tkg_cluster'
