@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -28,7 +28,7 @@ from metering.lake import store
 from metering.lake.schemas import SOURCES
 from metering.sources import alp, cloudian, cse, dse, ose, vcd
 from metering.sources.base import Context, Part
-from metering.sources.http import RetryPolicy, SiteClient, Sleep
+from metering.sources.http import RetryPolicy, SiteClient, Sleep, run_loop
 from metering.sources.records import Batch, Quarantined
 from metering.sources.summary import CollectSummary, SourceResult
 from metering.window import Window, utc
@@ -54,7 +54,6 @@ COLLECTORS: dict[str, tuple[Part, ...]] = {
 }
 SERIES_DATASET = "cloudian_usage"
 HOUR = timedelta(hours=1)
-T = TypeVar("T")
 # Sources whose state can only be seen when it is sampled are read at every sampling instant.
 # OSE and Cloudian keep their own history (Cloudian's hourly usage series, re-read whole by
 # the nightly backfill) or feed the month-end report (tenant usage, buckets, backups, groups,
@@ -318,20 +317,6 @@ def _plan(sources: Sequence[str] | None, series_only: bool = False) -> dict[str,
     return plan
 
 
-def _run(main: Coroutine[Any, Any, T]) -> T:
-    """Run a collection on uvloop when it is installed, else on asyncio's own loop.
-
-    A daily run is ~18,000 small requests; uvloop's C event loop (and its transports) cuts
-    the per-request cost of the loop itself. Behaviour is the same on either loop.
-    """
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
-
-
 def new_run_id(at: datetime) -> str:
     return f"{store.time_key(at)}-{uuid.uuid4().hex[:8]}"
 
@@ -370,7 +355,7 @@ def collect(
     options: Options | None = None,
 ) -> CollectSummary:
     """Take one sample of every (chosen) site and source at ``at`` and write it to the lake."""
-    return _run(collect_async(config, at, sites=sites, sources=sources, options=options))
+    return run_loop(collect_async(config, at, sites=sites, sources=sources, options=options))
 
 
 def _chunks(window: Window) -> list[Window]:
@@ -434,4 +419,4 @@ def backfill(
 ) -> list[CollectSummary]:
     """Re-read the Cloudian hourly series for ``window`` (replacing those hours' files) and
     list the sample-dataset gaps in it that no source can fill any more."""
-    return _run(backfill_async(config, window, sites=sites, options=options))
+    return run_loop(backfill_async(config, window, sites=sites, options=options))

@@ -20,10 +20,10 @@ import json
 import logging
 import random
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import certifi
@@ -37,6 +37,7 @@ from metering.window import utc
 Sleep = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+T = TypeVar("T")
 _DEFAULT_HEADERS = {"User-Agent": "metering", "Accept-Encoding": "gzip, deflate"}
 
 
@@ -323,3 +324,17 @@ class SiteClient:
             raise NotFound(f"{method} {path}: HTTP 404", site=self.site.name)
         if status >= 400:
             raise SourceDataError(f"{method} {path}: HTTP {status}", site=self.site.name)
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a collection on uvloop when it is installed, else on asyncio's own loop.
+
+    A daily run is ~18,000 small requests; uvloop's C event loop (and its transports) cuts
+    the per-request cost of the loop itself. Behaviour is the same on either loop.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)

@@ -193,3 +193,12 @@ def test_no_cookie_is_kept_or_sent_back() -> None:
 
     run(go())
     assert seen == [None, None]
+
+
+def test_collections_run_on_uvloop_when_installed() -> None:
+    from metering.sources.http import run_loop
+
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert run_loop(loop_module()).startswith("uvloop")
