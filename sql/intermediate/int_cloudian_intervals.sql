@@ -7,6 +7,10 @@
 --   Cloudian sites form one multi-DC cluster, so several sites may report the same bucket's
 --   series: logical bytes are billed once, from one site (the first site name reporting
 --   that bucket and hour), never again for the replicas; different buckets all count.
+--   A site that reports an hour twice (a retried page, a backfill beside the regular run)
+--   bills it once too: its row collected last, at the same collected_at the higher value
+--   (then storage policy, interval end): one row per bucket, operation and hour, whatever
+--   the order of files and rows.
 with params as (
     select day_start, day_end from consolidation_params
 ),
@@ -21,9 +25,12 @@ usage as (
     select
         u.site, u.group_id, u.user_id, u.bucket, u.storage_policy, u.operation,
         u.interval_start, u.interval_end, u.value,
-        min(u.site) over (
+        row_number() over (
             partition by u.group_id, u.user_id, u.bucket, u.operation, u.interval_start
-        ) as billing_site
+            order by
+                u.site, u.collected_at desc nulls last, u.value desc nulls last,
+                u.storage_policy nulls last, u.interval_end desc nulls last
+        ) as pick
     from stg_cloudian__usage as u
     cross join params as p
     where u.interval_start >= p.day_start
@@ -52,7 +59,7 @@ typed as (
         end as level
     from usage as u
     left join groups as g on g.group_id = u.group_id
-    where u.site = u.billing_site
+    where u.pick = 1
 )
 
 select

@@ -1,6 +1,8 @@
 -- int_samples: the samples that can hold into the day, one row per resource sample, with the
 --   raw figures their product levels come from (int_sample_levels.sql computes the levels).
--- grain: one row per site × resource × sample_time, day_start - gap < sample_time < day_end.
+-- grain: one row per collected sample, day_start - gap < sample_time < day_end: usually one per
+--   site × resource × sample_time; a resource listed twice in a run has two (int_resource_runs
+--   sends it to the sorted merge, whose int_unmerged_holds keeps one per run).
 -- parameters: view `consolidation_params` (day_start, day_end, gap, include_sidecars).
 -- feeds: intermediate/int_run_holds.sql (run instants), intermediate/int_resource_runs.sql and
 --   intermediate/int_usage_holds.sql.
@@ -11,7 +13,8 @@
 --   it anyway.
 -- figures: VM storage_mb, vcpu, memory_mb and power state; DSE service CPU limits (+ sidecars
 --   if set) in millicores; none for clusters and apps. TKG node VMs are ordinary VMs here
---   (parent_id links them to their cluster).
+--   (parent_id links them to their cluster). collected_at only picks among a run's duplicate
+--   samples (int_unmerged_holds); the bitmask merge does not read it.
 with params as (
     select day_start, day_end, gap, include_sidecars from consolidation_params
 ),
@@ -22,7 +25,7 @@ vm as (
         v.vm_name as resource_name,
         case when v.is_tkg_node then v.tkg_cluster_id end as parent_id,
         v.sample_time, v.powered_on, v.storage_policy as dimension,
-        v.storage_mb as figure_1, v.vcpu as figure_2, v.memory_mb as figure_3
+        v.storage_mb as figure_1, v.vcpu as figure_2, v.memory_mb as figure_3, v.collected_at
     from stg_vcd__vm as v
     cross join params as p
     where v.sample_time > p.day_start - p.gap and v.sample_time < p.day_end
@@ -35,7 +38,7 @@ clusters as (
         cast(null as varchar) as parent_id, c.sample_time,
         cast(null as boolean) as powered_on, '' as dimension,
         cast(null as bigint) as figure_1, cast(null as bigint) as figure_2,
-        cast(null as bigint) as figure_3
+        cast(null as bigint) as figure_3, c.collected_at
     from stg_cse__cluster as c
     cross join params as p
     where c.sample_time > p.day_start - p.gap and c.sample_time < p.day_end
@@ -48,7 +51,7 @@ apps as (
         cast(null as varchar) as parent_id, a.sample_time,
         cast(null as boolean) as powered_on, a.app_id as dimension,
         cast(null as bigint) as figure_1, cast(null as bigint) as figure_2,
-        cast(null as bigint) as figure_3
+        cast(null as bigint) as figure_3, a.collected_at
     from stg_alp__app as a
     cross join params as p
     where a.sample_time > p.day_start - p.gap and a.sample_time < p.day_end
@@ -62,7 +65,7 @@ dse as (
         cast(null as boolean) as powered_on, d.kind as dimension,
         d.service_cpu_millicores
         + case when p.include_sidecars then d.sidecar_cpu_millicores else 0 end as figure_1,
-        cast(null as bigint) as figure_2, cast(null as bigint) as figure_3
+        cast(null as bigint) as figure_2, cast(null as bigint) as figure_3, d.collected_at
     from stg_dse__instance as d
     cross join params as p
     where d.sample_time > p.day_start - p.gap and d.sample_time < p.day_end

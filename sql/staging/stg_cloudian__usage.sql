@@ -1,5 +1,8 @@
 -- stg_cloudian__usage: Cloudian's own hourly usage series, renamed and cast for rating.
--- grain: one row per site × group × user × bucket × operation × interval.
+-- grain: one row per collected record: usually one per site × group × user × bucket ×
+--   operation × interval.
+--   An hour reported twice by one site (a retried page, a backfill beside the regular run)
+--   gives two rows here; int_cloudian_intervals.sql keeps one of them.
 -- parameters: none (reads the engine's view `cloudian_usage`).
 -- feeds: intermediate/int_cloudian_intervals.sql.
 select
@@ -11,5 +14,6 @@ select
     cast(operation as varchar) as operation,
     cast(interval_start as timestamptz) as interval_start,
     cast(interval_end as timestamptz) as interval_end,
-    cast(value as bigint) as value
+    cast(value as bigint) as value,
+    cast(collected_at as timestamptz) as collected_at
 from cloudian_usage

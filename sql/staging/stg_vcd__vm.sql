@@ -1,5 +1,7 @@
 -- stg_vcd__vm: VCD VM samples, renamed and cast for rating.
--- grain: one row per site × VM × sample_time.
+-- grain: one row per collected record: usually one per site × VM × sample_time.
+--   A resource listed twice in one run (paging over a changing set, a retried page, two
+--   collector processes) gives two rows here; int_unmerged_holds.sql keeps one of them.
 -- parameters: none (reads the engine's view `vcd_vm` over the lake dataset of the same name).
 -- feeds: intermediate/int_sample_levels.sql.
 select
@@ -14,5 +16,6 @@ select
     cast(storage_policy as varchar) as storage_policy,
     cast(is_tkg_node as boolean) as is_tkg_node,
     cast(tkg_cluster_id as varchar) as tkg_cluster_id,
-    cast(sample_time as timestamptz) as sample_time
+    cast(sample_time as timestamptz) as sample_time,
+    cast(collected_at as timestamptz) as collected_at
 from vcd_vm
