@@ -138,7 +138,10 @@ def rate_on(
 
 
 def _duckdb_reader(con: duckdb.DuckDBPyConnection, name: str) -> pa.RecordBatchReader:
-    reader: pa.RecordBatchReader = con.sql(f"select * from {name}").to_arrow_reader(ROW_GROUP_ROWS)
+    relation = con.sql(f"select * from {name}")
+    # DuckDB 2 names it to_arrow_reader (the 1.x name is deprecated there); pyproject allows 1.1
+    opener = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+    reader: pa.RecordBatchReader = opener(ROW_GROUP_ROWS)
     return reader
 
 
