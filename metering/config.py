@@ -133,6 +133,7 @@ class SiteConfig:
     timeout_seconds: float = 30.0
     concurrency: int = 4
     api_version: str = "38.0"
+    proxy: Secret | None = None  # an HTTP(S) proxy URL; may carry credentials
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,23 @@ def _parse_site(s: Section, base: Path) -> SiteConfig:
         timeout_seconds=timeout,
         concurrency=concurrency,
         api_version=s.get("api_version", str, "38.0"),
+        proxy=_proxy(s),
     )
+
+
+def _proxy(s: Section) -> Secret | None:
+    """``proxy``: an http(s) proxy URL; the value is never echoed (it may hold a password)."""
+    value = s.get("proxy", str, None)
+    if value is None:
+        return None
+    try:
+        parsed = urlparse(value)
+        port_ok = parsed.port is None or parsed.port > 0
+    except ValueError:
+        port_ok = False
+    if not port_ok or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise s.error("proxy", "must be an http:// or https:// proxy URL with a host")
+    return Secret(value)
 
 
 def _parse_lake(top: Section, provider: Section, base: Path, data_dir: Path) -> LakePath:

@@ -31,7 +31,7 @@ import httpx
 
 from metering.config import SiteConfig
 from metering.errors import ConfigError, SourceDataError, SourceUnavailable
-from metering.sources.pool import PooledTransport
+from metering.sources.pool import site_transport
 from metering.window import utc
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -149,7 +149,11 @@ class SiteClient:
         # headers, redirects are not followed), and skipping it saves ~30 % of the CPU of
         # each request, which dominates a daily run of ~20,000 small per-tenant calls.
         verify = _ssl_verify(site)  # a bad CA bundle fails the site even with a test transport
-        self._transport = transport or PooledTransport(verify=verify)
+        if transport is None:
+            urls = [url for url in (site.vcd_url, site.ose_url, site.cloudian_url) if url]
+            proxy = site.proxy.reveal() if site.proxy is not None else None
+            transport = site_transport(urls, verify, proxy)
+        self._transport = transport
 
     async def __aenter__(self) -> SiteClient:
         return self
@@ -278,7 +282,12 @@ class SiteClient:
             except RetryableResponse as exc:
                 problem, retry_after = str(exc), exc.retry_after
             except (httpx.TransportError, TimeoutError) as exc:
-                problem = f"{method} {path}: {type(exc).__name__}"
+                # The class and what the transport says (a size limit, a parser's complaint);
+                # transport messages carry no header, so no credential.
+                detail = str(exc)[:200]
+                problem = f"{method} {path}: {type(exc).__name__}" + (
+                    f" ({detail})" if detail else ""
+                )
             if attempt + 1 < self.retry.attempts:
                 self.stats.retries += 1
                 wait = self.retry.delay(attempt, retry_after, self._rng)

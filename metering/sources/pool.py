@@ -6,9 +6,9 @@ every idle socket before reusing it, and h11 validates every event through a sta
 machine; over loopback that cost more CPU than the requests themselves.
 :class:`PooledTransport` is httpx's own ``AsyncHTTPTransport`` (requests still pass its
 ``handle_async_request``, which builds the httpcore request and maps errors to
-``httpx.TransportError``) over :class:`Pool`: HTTP/1.1 message framing (RFC 9112: status
-line, header fields, ``Content-Length``, chunked, or read to close) on plain asyncio
-streams, with one idle-connection list per origin. httpx decodes gzip and friends above it.
+``httpx.TransportError``) over :class:`Pool`: plain asyncio streams with one idle-connection
+list per origin; answers are framed by httptools (llhttp, Node's parser: status line, header
+fields, ``Content-Length``, chunked, or read to close). httpx decodes gzip and friends above.
 
 What it keeps from httpcore: TLS with the caller's verifying context (SNI and hostname
 checks), connect/read/write timeouts as ``httpcore.*Timeout`` (the read timeout bounds each
@@ -16,7 +16,8 @@ answer), transport failures and malformed answers as ``httpcore.*Error`` (so ret
 ``httpx.TransportError``), keep-alive expiry, ``Connection: close`` honoured, and a
 connection reused only after a completely framed answer. A request that finds a reused
 connection closed by the server before any byte of the answer is sent once more on a new
-connection (what httpcore's readable-socket check prevents).
+connection (what httpcore's readable-socket check prevents). One answer is bounded
+(:data:`MAX_ANSWER_BYTES`): a larger one is a transport error naming the limit.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from collections.abc import AsyncIterable
 from types import TracebackType
 
 import httpcore
+import httptools
 import httpx
+from httpx._utils import URLPattern, get_environment_proxies  # httpx's env proxy rules
 
 KEEPALIVE_SECONDS = 5.0  # httpx's default keep-alive expiry
 _READ_SIZE = 64 * 1024
+MAX_ANSWER_BYTES = 64 * 2**20  # one answer, head and body: far above any real page
 _Origin = tuple[bytes, bytes, int]
 
 
@@ -42,6 +46,48 @@ class _StaleConnection(Exception):
 def _timeouts(request: httpcore.Request) -> dict[str, float | None]:
     value = request.extensions.get("timeout", {})
     return value if isinstance(value, dict) else {}
+
+
+class _Answer:
+    """httptools (llhttp) callbacks collecting one answer; 1xx answers before it are skipped."""
+
+    def __init__(self, head_only: bool) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.head_only = head_only
+        self.status, self.reason = 0, b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.head_done = self.done = self.extra = False
+        self.keep_alive = False
+
+    def on_message_begin(self) -> None:
+        self.extra = self.extra or self.done  # bytes after the answer: never reuse
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason = reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        self.head_done = self.status >= 200 or self.status < 100
+        self.done = self.head_only and self.head_done
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if not self.head_done:  # an informational answer: the real one follows
+            self.headers.clear()
+            return
+        self.done = True
+        self.keep_alive = self.parser.should_keep_alive()  # reset once the next one begins
+
+    def framed_by_close(self) -> bool:
+        """Whether the body has no length of its own (it ends when the server closes)."""
+        names = {name.lower() for name, _ in self.headers}
+        return b"content-length" not in names and b"transfer-encoding" not in names
 
 
 class _Connection:
@@ -86,92 +132,63 @@ class _Connection:
         except OSError as exc:
             raise (_StaleConnection() if self.reused else httpcore.WriteError(str(exc))) from None
 
-    async def _head(self, first: bool) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
-        """Status line and header fields of the next response head."""
-        try:
-            raw = await self.reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError as exc:
-            if first and not exc.partial and self.reused:
-                raise _StaleConnection from None
-            raise httpcore.RemoteProtocolError("server disconnected without an answer") from None
-        except asyncio.LimitOverrunError:
-            raise httpcore.RemoteProtocolError("response head too large") from None
-        except OSError as exc:
-            if first and self.reused:
-                raise _StaleConnection from None
-            raise httpcore.ReadError(str(exc)) from None
-        status_line, *fields = raw[:-4].split(b"\r\n")
-        version, _, rest = status_line.partition(b" ")
-        code, _, reason = rest.partition(b" ")
-        if not version.startswith(b"HTTP/1.") or len(code) != 3 or not code.isdigit():
-            raise httpcore.RemoteProtocolError(f"bad status line {status_line[:80]!r}")
-        headers = []
-        for field in fields:
-            name, sep, value = field.partition(b":")
-            if not sep or not name or name != name.strip() or field[:1] in (b" ", b"\t"):
-                raise httpcore.RemoteProtocolError(f"bad header line {field[:80]!r}")
-            headers.append((name, value.strip(b" \t")))
-        return int(code), version, reason, headers
-
-    async def _chunked(self) -> bytes:
-        parts: list[bytes] = []
-        while True:
-            line = await self.reader.readuntil(b"\r\n")
+    async def _read(self, answer: _Answer) -> None:
+        """Feed the answer's bytes to the parser until it is complete (or the server closes)."""
+        received = 0
+        while not answer.done:
             try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise httpcore.RemoteProtocolError(f"bad chunk size {line[:40]!r}") from None
-            if size == 0:
-                while await self.reader.readuntil(b"\r\n") != b"\r\n":
-                    pass  # trailer fields: none of ours
-                return b"".join(parts)
-            data = await self.reader.readexactly(size + 2)
-            if data[-2:] != b"\r\n":
-                raise httpcore.RemoteProtocolError("chunk not followed by CRLF")
-            parts.append(data[:-2])
+                data = await self.reader.read(_READ_SIZE)
+            except OSError as exc:
+                if not received and self.reused:
+                    raise _StaleConnection from None
+                raise httpcore.ReadError(str(exc)) from None
+            if not data:
+                self._end_of_stream(answer, received)
+                return
+            received += len(data)
+            if received > MAX_ANSWER_BYTES:
+                raise httpcore.RemoteProtocolError(
+                    f"answer larger than the {MAX_ANSWER_BYTES / 2**20:g} MiB limit"
+                )
+            try:
+                answer.parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                raise httpcore.RemoteProtocolError("unexpected protocol switch") from None
+            except httptools.HttpParserError as exc:
+                raise httpcore.RemoteProtocolError(f"malformed answer: {exc}") from None
 
-    async def _body(self, method: bytes, status: int, fields: dict[bytes, bytes]) -> bytes:
-        if method == b"HEAD" or status in (204, 304):
-            return b""
-        if b"chunked" in fields.get(b"transfer-encoding", b"").lower():
-            return await self._chunked()
-        length = fields.get(b"content-length")
-        if length is None:
-            self.keep_alive = False  # the body ends when the server closes
-            return await self.reader.read()
-        if not length.strip().isdigit():
-            raise httpcore.RemoteProtocolError(f"bad Content-Length {length[:40]!r}")
-        return await self.reader.readexactly(int(length))
+    def _end_of_stream(self, answer: _Answer, received: int) -> None:
+        """The server closed: the end of a read-to-close body, a stale connection, or a cut."""
+        self.keep_alive = False
+        if answer.head_done and answer.framed_by_close():
+            answer.done = True  # HTTP/1.0 style: the body ends when the server closes
+        elif not received and self.reused:
+            raise _StaleConnection
+        elif not received:
+            raise httpcore.RemoteProtocolError("server disconnected without an answer")
+        else:
+            raise httpcore.RemoteProtocolError("server disconnected mid-answer")
 
     async def exchange(self, request: httpcore.Request) -> httpcore.Response:
         """Send ``request`` and read the whole answer (bodies here are small JSON)."""
         timeouts = _timeouts(request)
         await self._send(request, timeouts.get("write"))
+        answer = _Answer(head_only=request.method == b"HEAD")
         try:
             async with asyncio.timeout(timeouts.get("read")):
-                status, version, reason, headers = await self._head(first=True)
-                while 100 <= status < 200:  # informational: the real answer follows
-                    if status == 101:
-                        raise httpcore.RemoteProtocolError("unexpected protocol switch")
-                    status, version, reason, headers = await self._head(first=False)
-                fields = {name.lower(): value for name, value in headers}
-                body = await self._body(request.method, status, fields)
+                await self._read(answer)
         except TimeoutError:
             raise httpcore.ReadTimeout("timed out reading the response") from None
-        except asyncio.IncompleteReadError:
-            raise httpcore.RemoteProtocolError("server disconnected mid-answer") from None
-        except asyncio.LimitOverrunError:
-            raise httpcore.RemoteProtocolError("chunk line too long") from None
-        except OSError as exc:
-            raise httpcore.ReadError(str(exc)) from None
-        connection = fields.get(b"connection", b"").lower()
-        if b"close" in connection or (version == b"HTTP/1.0" and b"keep-alive" not in connection):
-            self.keep_alive = False
+        if not answer.keep_alive or answer.extra or answer.head_only:
+            self.keep_alive = False  # a HEAD's parser still expects the body it announced
         return httpcore.Response(
-            status,
-            headers=headers,
-            content=body,
-            extensions={"http_version": version, "reason_phrase": reason},
+            answer.status,
+            headers=answer.headers,
+            content=b"".join(answer.body),
+            extensions={
+                "http_version": b"HTTP/" + answer.parser.get_http_version().encode(),
+                "reason_phrase": answer.reason,
+            },
         )
 
     def reusable(self) -> bool:
@@ -259,3 +276,57 @@ class PooledTransport(httpx.AsyncHTTPTransport):
     def __init__(self, verify: ssl.SSLContext | bool = True) -> None:
         # Not super().__init__: that builds an httpcore pool we would throw away.
         self._pool = Pool(httpx.create_ssl_context(verify=verify))  # type: ignore[assignment]
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTP_PROXY``, ``HTTPS_PROXY``,
+    ``ALL_PROXY``), or None when there is none or ``NO_PROXY`` names the host.
+
+    httpx's own reading of these variables (curl's rules: ``NO_PROXY=.example.com``,
+    ``localhost``, IP addresses, ``*``), so a site behaves as an ``httpx.Client`` would.
+    """
+    target = httpx.URL(url)
+    mounts = sorted((URLPattern(key), proxy) for key, proxy in get_environment_proxies().items())
+    return next((proxy for pattern, proxy in mounts if pattern.matches(target)), None)
+
+
+class RoutedTransport(httpx.AsyncBaseTransport):
+    """Each origin of a site direct through our :class:`Pool`, or through its proxy with
+    httpx's own transport (CONNECT tunnels for https, absolute-form requests for http)."""
+
+    def __init__(self, verify: ssl.SSLContext | bool, proxy: str | None) -> None:
+        self._verify, self._proxy = verify, proxy
+        self._direct = PooledTransport(verify=verify)
+        self._routes: dict[tuple[bytes, bytes, int | None], httpx.AsyncBaseTransport] = {}
+        self._proxied: dict[str, httpx.AsyncHTTPTransport] = {}
+
+    def _route(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
+        proxy = self._proxy or env_proxy(str(url))
+        if proxy is None:
+            return self._direct
+        if proxy not in self._proxied:
+            self._proxied[proxy] = httpx.AsyncHTTPTransport(proxy=proxy, verify=self._verify)
+        return self._proxied[proxy]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        origin = (url.raw_scheme, url.raw_host, url.port)
+        transport = self._routes.get(origin)
+        if transport is None:
+            transport = self._routes[origin] = self._route(url)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._direct.aclose()
+        for transport in self._proxied.values():
+            await transport.aclose()
+
+
+def site_transport(
+    urls: list[str], verify: ssl.SSLContext | bool, proxy: str | None
+) -> httpx.AsyncBaseTransport:
+    """A site's transport: our pool alone when no proxy applies to any of its ``urls``
+    (no routing cost per request), else a :class:`RoutedTransport`."""
+    if proxy is None and all(env_proxy(url) is None for url in urls):
+        return PooledTransport(verify=verify)
+    return RoutedTransport(verify, proxy)

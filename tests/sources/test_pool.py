@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from metering.config import Secret, SiteConfig
 from metering.errors import SourceUnavailable
+from metering.sources import pool
 from metering.sources.http import RetryPolicy, SiteClient
 
 Answer = Callable[[bytes], bytes]
@@ -248,3 +249,30 @@ def test_malformed_answers_are_retried_then_reported(raw: bytes) -> None:
 
     assert "gave up after 3 attempts" in str(serve(server, go))
     assert len(server.paths) == 3
+
+
+def test_informational_answer_is_skipped_for_the_real_one() -> None:
+    server = Server(raw=b"HTTP/1.1 100 Continue\r\n\r\n" + ok({"a": 1}))
+
+    async def go(url: str) -> object:
+        async with SiteClient(site(url)) as client:
+            return (await client.get_json("cloudian", "/x"))[0]
+
+    assert serve(server, go) == {"a": 1}
+
+
+def test_answer_over_the_size_limit_is_a_transport_error_naming_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pool, "MAX_ANSWER_BYTES", 2**20)
+    server = Server(raw=ok({"big": "x" * (3 * 2**19)}))  # 1.5 MiB
+
+    async def go(url: str) -> object:
+        retry = RetryPolicy(attempts=2)
+        async with SiteClient(site(url), retry=retry, sleep=no_sleep) as client:
+            with pytest.raises(SourceUnavailable) as err:
+                await client.get_json("cloudian", "/big")
+            return str(err.value)
+
+    message = str(serve(server, go))
+    assert "RemoteProtocolError (answer larger than the 1 MiB limit)" in message
