@@ -86,8 +86,9 @@ class _Answer:
 
     def framed_by_close(self) -> bool:
         """Whether the body has no length of its own (it ends when the server closes)."""
-        names = {name.lower() for name, _ in self.headers}
-        return b"content-length" not in names and b"transfer-encoding" not in names
+        fields = {name.lower(): value.lower() for name, value in self.headers}
+        chunked = b"chunked" in fields.get(b"transfer-encoding", b"")
+        return b"content-length" not in fields and not chunked
 
 
 class _Connection:

@@ -217,8 +217,15 @@ def test_tls_is_verified_by_default_and_trusts_the_site_ca_bundle(tmp_path: Path
     assert serve(Server(), trusted, tls) == {"path": "/x", "n": 1}
 
 
-def test_answer_framed_by_close_is_read_whole_and_the_connection_not_reused() -> None:
-    server = Server(raw=b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"a": [1, 2]}')
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n",  # not chunked: ends at close
+    ],
+)
+def test_answer_framed_by_close_is_read_whole_and_the_connection_not_reused(head: bytes) -> None:
+    server = Server(raw=head + b'{"a": [1, 2]}')
 
     async def go(url: str) -> object:
         async with SiteClient(site(url, concurrency=1)) as client:
