@@ -15,9 +15,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from metering.config import load_config
 from metering.lake.store import write_partition
 from metering.rating.consolidate import consolidate_day, intervals_path
-from tests.rating.lake_builders import hour, make_config, sb, vm, write
+from metering.rating.run import output_path, rate_month
+from metering.window import Window
+from tests.rating.conftest import write_card
+from tests.rating.lake_builders import hour, make_config, sb, vm, write, write_config_file
 
 DAY = date(2026, 10, 2)
 KEYS = ("product", "dimension", "level", "interval_start", "interval_end", "samples")
@@ -150,3 +154,20 @@ def test_a_cloudian_hour_reported_twice_by_one_site_is_billed_once(tmp_path: Pat
     rows = consolidated(tmp_path)
     assert hours_of(rows, "object_storage") == 24 * 10
     assert [r[3] for r in rows if r[1] == "object_requests"] == [D(7)]
+
+
+def test_rating_bills_a_duplicated_hour_once(tmp_path: Path) -> None:
+    # Before the fix the doubled hour made overlapping intervals and the month failed its
+    # audit (audit_no_double_counting); now it rates, and 07:00 counts once, at 2 vCPUs.
+    card = '[[rates]]\nproduct = "vcpu"\nunit_price = "0.0125"\n'
+    write_card(tmp_path / "pricing", card, policy="standard")
+    config = load_config(write_config_file(tmp_path))
+    t = hour(2, 7)
+    later = t + timedelta(minutes=3)
+    write_day(config.lake_dir, 7, [vm(t), vm(t, vcpu=2, collected_at=later)], suffix="retry")
+    consolidate_day(config, DAY)
+    month = Window.month(2026, 10)
+    rate_month(config, month)
+    lines = pq.read_table(output_path(config.lake_dir, "invoice_lines", month)).to_pylist()
+    (vcpu,) = [r for r in lines if r["product"] == "vcpu"]
+    assert vcpu["quantity"] == D(23 * 4 + 2) and vcpu["list_amount"] == D("1.18")
