@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -115,8 +116,6 @@ def _rating(config: str, size: Size, month: str) -> list[Measurement]:
 
 def _scale_out(config: str, size: Size, month: str, rated: Measurement) -> list[Measurement]:
     """Each scale-out engine on the month just rated; equal = same digests as one DuckDB."""
-    import shutil
-
     out = []
     for stage, engine, per_site in SCALE_OUT:
         if engine == "spark-local" and shutil.which("java") is None:
@@ -175,6 +174,29 @@ def _invoices(
     return out
 
 
+def _lake_marker(size_name: str, size: Size) -> dict[str, Any]:
+    return {"size": size_name, "days": size.days, "month": f"{MONTH_START:%Y-%m}"}
+
+
+def _mark_lake(workdir: Path, size_name: str, size: Size) -> None:
+    """Say which lake this workdir holds, so ``--reuse-lake`` can trust it later."""
+    marker = json.dumps(_lake_marker(size_name, size))
+    (workdir / "bench-lake.json").write_text(marker + "\n", encoding="utf-8")
+
+
+def _built_lake(workdir: Path, size_name: str, size: Size) -> str | None:
+    """The config of the lake a previous run built here at the same size and days."""
+    marker = workdir / "bench-lake.json"
+    if not marker.exists():
+        return None
+    held = json.loads(marker.read_text(encoding="utf-8"))
+    if held != _lake_marker(size_name, size):
+        raise ValueError(f"{workdir} holds a different lake ({held}); use another --workdir")
+    for variant in workdir.glob("close-*"):
+        shutil.rmtree(variant)  # a fresh register for each close measured
+    return str(workdir / "provider.toml")
+
+
 def run(
     size_name: str,
     workdir: Path,
@@ -182,6 +204,7 @@ def run(
     days: int | None = None,
     repeats: int | None = None,
     workers: tuple[int, ...] = (1, 2),
+    reuse_lake: bool = False,
 ) -> dict[str, Any]:
     """Measure the wanted stages at one size; return the JSON document."""
     from metering.simulator import Simulation, serve_in_process
@@ -189,23 +212,32 @@ def run(
     size = SIZES[size_name]
     size = replace(size, days=days or size.days, repeats=repeats or size.repeats)
     month = f"{MONTH_START:%Y-%m}"
-    sim = Simulation.generate(
-        vms=size.vms,
-        clusters=size.clusters,
-        tenants=size.tenants,
-        sites=size.sites,
-        start=MONTH_START,
-    )
+    if reuse_lake and "collect" in wanted:
+        raise ValueError("--reuse-lake measures the stages after the lake; drop collect")
     results: list[Measurement] = []
     derive_rate = None
-    with serve_in_process(sim) as server:
-        config = str(sim.provider_config(workdir, server))
-        if "collect" in wanted:
-            console.print(f"[bold]collect[/] one site of {size_name}")
-            results += _collect(config, sim, server, size)
-        if {"lake", "consolidate", "rate", "scaleout", "pandas", "invoices", "close"} & set(wanted):
-            console.print(f"[bold]lake[/]: {size.days} days of hourly samples")
-            results.append(_month_lake(config, size))
+    needs_lake = {"lake", "consolidate", "rate", "scaleout", "pandas", "invoices", "close"}
+    built = _built_lake(workdir, size_name, size) if reuse_lake else None
+    if built is not None:
+        console.print(f"[bold]lake[/]: reusing the {size.days}-day lake in {workdir}")
+        config = built
+    else:
+        sim = Simulation.generate(
+            vms=size.vms,
+            clusters=size.clusters,
+            tenants=size.tenants,
+            sites=size.sites,
+            start=MONTH_START,
+        )
+        with serve_in_process(sim) as server:
+            config = str(sim.provider_config(workdir, server))
+            if "collect" in wanted:
+                console.print(f"[bold]collect[/] one site of {size_name}")
+                results += _collect(config, sim, server, size)
+            if needs_lake & set(wanted):
+                console.print(f"[bold]lake[/]: {size.days} days of hourly samples")
+                results.append(_month_lake(config, size))
+                _mark_lake(workdir, size_name, size)
     if {"consolidate", "rate", "scaleout", "invoices", "close"} & set(wanted):
         console.print("[bold]consolidate, derive + rate, raw scan[/]")
         rating = _rating(config, size, month)
@@ -245,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
         default="1,2",
         help="render worker counts of the close stages, comma-separated (default: 1,2)",
     )
+    parser.add_argument(
+        "--reuse-lake",
+        action="store_true",
+        help="with --workdir: measure again on the lake a previous run built there (same size"
+        " and days) instead of building it; the lake stage is then not measured",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument(
         "--workdir",
@@ -263,13 +301,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--workers takes whole numbers, e.g. 1,2 (got {args.workers!r})")
     if not workers or min(workers) < 1:
         parser.error("--workers needs at least one count of 1 or more")
+    if args.reuse_lake and args.workdir is None:
+        parser.error("--reuse-lake needs --workdir (the lake to measure again)")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="metering-bench-") as tmp:
         workdir = (args.workdir or Path(tmp)).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
-        document = run(
-            args.size, workdir, wanted, days=args.days, repeats=args.repeats, workers=workers
-        )
+        try:
+            document = run(
+                args.size,
+                workdir,
+                wanted,
+                days=args.days,
+                repeats=args.repeats,
+                workers=workers,
+                reuse_lake=args.reuse_lake,
+            )
+        except ValueError as exc:
+            parser.error(str(exc))
     document["harness_seconds"] = round(time.perf_counter() - started, 1)
     console.print(table(document))
     args.results.mkdir(parents=True, exist_ok=True)

@@ -55,3 +55,21 @@ def test_bad_worker_counts_are_refused_before_any_work(workers: str, tmp_path: P
         main(["--size", "tiny", "--workers", workers, "--results", str(tmp_path)])
     assert exited.value.code == 2
     assert not list(tmp_path.glob("*.json"))
+
+
+def test_a_kept_lake_is_measured_again_without_building_it(tmp_path: Path) -> None:
+    workdir, results = tmp_path / "w", tmp_path / "results"
+    base = ["--size", "tiny", "--workdir", str(workdir), "--results", str(results)]
+    assert main([*base, "--stages", "rate"]) == 0
+    first = sorted(results.glob("*-tiny.json"))
+    for path in first:
+        path.unlink()
+    assert main([*base, "--stages", "rate", "--reuse-lake"]) == 0
+    (path,) = results.glob("*-tiny.json")
+    stages = {s["stage"]: s for s in json.loads(path.read_text(encoding="utf-8"))["stages"]}
+    assert "lake: write month" not in stages  # reused, not rebuilt
+    assert stages["rate month"]["tenants"] == 4 and stages["rate month"]["rated_rows"] > 0
+    # A lake of other days is refused, not silently measured.
+    with pytest.raises(SystemExit) as exited:
+        main([*base, "--stages", "rate", "--reuse-lake", "--days", "2"])
+    assert exited.value.code == 2
