@@ -18,29 +18,29 @@ spans as (
 -- Usage no single card's rate covers whole: only these can have an uncovered remainder (a
 -- card covering an interval whole prices all of it, and the cards of a plan never overlap),
 -- so only these are compared with their rate parts, instead of every interval of the month.
+-- Written as two left joins on equality keys (the exact dimension, then '*') keeping the
+-- rows neither matches, not as correlated NOT EXISTS: with range predicates in the
+-- correlation the engine decorrelates those through a distinct of every interval's keys,
+-- held in memory (a full-size month ran out of memory there). A kept row matched nothing,
+-- so it appears once.
 open_usage as (
     select u.*
     from int_rating_usage as u
-    where not exists (
-        select 1
-        from spans as s
-        where s.tenant_id = u.tenant_id and s.product = u.product
-            and s.dimension = u.dimension
-            and s.valid_from <= u.interval_start
-            and (s.valid_to is null
-                or s.valid_to >= u.interval_end
-                or (u.measure = 'count' and s.valid_to > u.interval_start))
-    )
-    and not exists (
-        select 1
-        from spans as s
-        where s.tenant_id = u.tenant_id and s.product = u.product
-            and s.dimension = '*'
-            and s.valid_from <= u.interval_start
-            and (s.valid_to is null
-                or s.valid_to >= u.interval_end
-                or (u.measure = 'count' and s.valid_to > u.interval_start))
-    )
+    left join spans as s
+        on s.tenant_id = u.tenant_id and s.product = u.product
+        and s.dimension = u.dimension
+        and s.valid_from <= u.interval_start
+        and (s.valid_to is null
+            or s.valid_to >= u.interval_end
+            or (u.measure = 'count' and s.valid_to > u.interval_start))
+    left join spans as w
+        on w.tenant_id = u.tenant_id and w.product = u.product
+        and w.dimension = '*'
+        and w.valid_from <= u.interval_start
+        and (w.valid_to is null
+            or w.valid_to >= u.interval_end
+            or (u.measure = 'count' and w.valid_to > u.interval_start))
+    where s.tenant_id is null and w.tenant_id is null
 ),
 
 covered as (
