@@ -93,6 +93,13 @@ def _month_lake(config: str, size: Size) -> Measurement:
     return m
 
 
+def _with_digests(rated: Measurement) -> Measurement:
+    """Add the digests of what the rating wrote, computed outside its measured process."""
+    paths = rated.runs[-1].facts.pop("paths")
+    rated.extra.update(run_isolated(stages.digests, paths).facts)
+    return rated
+
+
 def _rating(config: str, size: Size, month: str) -> list[Measurement]:
     days = [(MONTH_START + timedelta(days=d)).date().isoformat() for d in range(size.days)]
     one = measure(
@@ -103,7 +110,7 @@ def _rating(config: str, size: Size, month: str) -> list[Measurement]:
         repeats=size.repeats,
     )
     derive = measure("derive: all days", stages.consolidate_days, config, days, repeats=1)
-    rated = measure("rate month", stages.rate, config, month, repeats=size.repeats)
+    rated = _with_digests(measure("rate month", stages.rate, config, month, repeats=size.repeats))
     scan = measure("raw DuckDB scan", stages.raw_scan, config, days, repeats=size.repeats)
     rows = scan.facts["sample_rows"]
     one.extra["samples_per_s"] = round(rows / size.days / one.seconds)
@@ -120,7 +127,9 @@ def _scale_out(config: str, size: Size, month: str, rated: Measurement) -> list[
     for stage, engine, per_site in SCALE_OUT:
         if engine == "spark-local" and shutil.which("java") is None:
             continue
-        m = measure(stage, stages.rate, config, month, engine, per_site, repeats=size.repeats)
+        m = _with_digests(
+            measure(stage, stages.rate, config, month, engine, per_site, repeats=size.repeats)
+        )
         m.extra["equal_to_duckdb"] = all(
             m.facts[k] == rated.facts[k] for k in ("totals_sha", "rated_sha")
         )

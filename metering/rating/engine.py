@@ -29,6 +29,8 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(database)
     con.execute("set TimeZone = 'UTC'")
     con.execute("set threads = 2")
+    # Our commands show progress with rich; DuckDB's own bar would write over it (and into logs).
+    con.execute("set enable_progress_bar = false")
     return con
 
 
