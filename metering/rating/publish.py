@@ -1,4 +1,4 @@
-"""Writing the rating outputs to the lake in bounded memory, all four or none.
+"""Writing the rating outputs to the lake in bounded memory, each file atomically.
 
 A full-size month has ~20 M ``rated_usage`` rows: collected as one Arrow table in Python it
 alone needs several GiB. Here every output is streamed from the engine (a
@@ -10,8 +10,10 @@ groups whatever the month's size.
 Atomicity: every output is first written whole to a staged file (local lake: a temp file in
 the target directory; S3 lake: a local temp file), and only when all four are complete are
 they moved into place (``os.replace``; on S3 one upload each, visible only once complete).
-A failure while computing or writing leaves the previous outputs untouched; the row groups
-are cut at fixed row counts, so re-rating the same usage writes the same files.
+A failure while computing or writing leaves the previous outputs untouched. The moves
+themselves are four steps, not one: a failure between them (an S3 error on the third upload)
+leaves some outputs new and some old; rating the month again repairs it. The row groups are
+cut at fixed row counts, so re-rating the same usage writes the same files.
 """
 
 from __future__ import annotations
