@@ -288,6 +288,40 @@ def s3_root(
 # --- writes -----------------------------------------------------------------------------
 
 
+def process_umask() -> int:
+    """The process's umask, read without changing it (``os.umask`` would, for a moment, under
+    every other thread: two writers restoring each other's value can leave it changed)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o077)  # no /proc (not Linux): the classic read-and-restore
+    os.umask(mask)
+    return mask
+
+
+def temp_file_beside(path: Path, prefix: str, suffix: str = ".tmp") -> tuple[int, str]:
+    """A new temp file in ``path``'s directory (created if missing), for an atomic
+    ``os.replace`` onto ``path``: ``(fd, name)``.
+
+    ``mkstemp`` creates files mode 0600 whatever the umask; the file gets the mode a plain
+    ``open`` would give it instead (0666 minus the umask), so the operator's umask decides
+    who may read the lake and the invoices (the shipped systemd unit sets ``UMask=0027``:
+    the service's group reads, nobody else does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~process_umask())
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return fd, tmp
+
+
 def parquet_bytes(table: pa.Table) -> bytes:
     """``table`` as a zstd Parquet file in memory."""
     import pyarrow.parquet as pq
@@ -305,8 +339,7 @@ def write_parquet(path: LakePath, table: pa.Table) -> LakePath:
     if isinstance(path, ObjectPath):
         path.write_bytes(parquet_bytes(table))
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_beside(path, prefix=f".{path.stem}.")
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression="zstd")
@@ -322,8 +355,7 @@ def write_bytes(path: LakePath, data: bytes) -> None:
     if isinstance(path, ObjectPath):
         path.write_bytes(data)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_file_beside(path, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from metering.errors import LakeError
-from metering.lake import store
+from metering.lake import storage, store
 from metering.lake.schemas import COMMON, DATASETS, doc, markdown_table
 from metering.window import Window
 
@@ -99,3 +101,19 @@ def test_read_filters_site_and_window_and_duckdb_reads_the_hive_layout(tmp_path:
         " hive_partitioning=true) where date = '2026-10-02'"
     ).fetchall()
     assert count == [(12, 2)]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o027, 0o640), (0o077, 0o600), (0o022, 0o644)])
+def test_lake_files_get_the_mode_the_umask_gives(tmp_path: Path, umask: int, mode: int) -> None:
+    # The systemd unit sets UMask=0027 so the service's group (finance) can read the lake;
+    # a temp file from mkstemp would be 0600 whatever the umask.
+    old = os.umask(umask)
+    try:
+        parquet = store.write_partition(tmp_path / "lake", "vcd_vm", "az1", T0, [vm_row(T0)])
+        other = tmp_path / "close" / "invoice.pdf"
+        storage.write_bytes(other, b"%PDF-")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(parquet.stat().st_mode) == mode
+    assert stat.S_IMODE(other.stat().st_mode) == mode
+    assert storage.process_umask() == old
