@@ -42,17 +42,22 @@ grouped as (
         powered_on, dimension, figure_1, figure_2, figure_3
 ),
 
-resources as (
-    select
-        site, dataset, resource_id,
-        max(last_run) < 64
-            and bit_count(bit_or(present)) = sum(holds)
-            and not coalesce(bool_or(parent_id = ''), false) as by_masks
+unmergeable as (
+    -- the few resources the bitmasks cannot merge; a left join to them costs less than joining
+    -- every group to a per-resource verdict
+    select site, dataset, resource_id, true as sorted_merge
     from grouped
     group by site, dataset, resource_id
+    having not (
+        max(last_run) < 64
+        and bit_count(bit_or(present)) = sum(holds)
+        and not coalesce(bool_or(parent_id = ''), false)
+    )
 )
 
-select g.*, r.by_masks
+select g.*, u.sorted_merge is null as by_masks
 from grouped as g
-inner join resources as r
-    on r.site = g.site and r.dataset = g.dataset and r.resource_id = g.resource_id
+left join unmergeable as u
+    on u.site = g.site and u.dataset = g.dataset and u.resource_id = g.resource_id
+-- as the inner join to every resource did, a sample without site or id merges nowhere
+where g.site is not null and g.resource_id is not null
