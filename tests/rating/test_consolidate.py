@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from metering.lake.store import write_partition
 from metering.rating.consolidate import consolidate_day, intervals_path
 from tests.rating.lake_builders import dse, hour, make_config, sb, vm, write
 
@@ -260,3 +261,30 @@ def test_more_runs_a_day_than_a_bitmask_holds_still_merge(tmp_path: Path) -> Non
     out = intervals(tmp_path)
     assert spans(out, "vcpu") == [(0, 10, D(4)), (10, 12, D(8)), (12, 24, D(4))]
     assert [r["samples"] for r in out if r["product"] == "vm_disk"] == [96]
+
+
+def test_cloudian_repeated_hours_are_ranked_among_unique_ones(tmp_path: Path) -> None:
+    # Rows whose key occurs once skip the ranking; the repeated ones (two sites, a retry of a
+    # series without a user) are ranked by their real keys, NULLs equal, as before.
+    lake = tmp_path / "data" / "lake"
+    gib = 2**30
+    anon = {"group_id": "g-anon", "user_id": None, "bucket": "anon"}
+    for h in range(24):
+        start, end = hour(2, h), hour(2, h) + timedelta(hours=1)
+        rows = [sb(start, end, "az1", (h + 1) * gib, bucket=f"b{n}") for n in range(40)]
+        rows.append(sb(start, end, "az1", 3, operation="HG", **anon))
+        write(lake, "cloudian_usage", end, rows)
+        write(lake, "cloudian_usage", end, [sb(start, end, "az2", 9 * gib, bucket="b7")], "az2")
+    start, end = hour(2, 5), hour(2, 6)
+    later = end + timedelta(minutes=2)
+    retry = [sb(start, end, "az1", 4, operation="HG", collected_at=later, **anon)]
+    write_partition(lake, "cloudian_usage", "az1", end, retry, suffix="-retry")
+    rows = intervals(tmp_path)
+    keys = [(r["resource_id"], r["product"], r["interval_start"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 24 * 40 + 24
+    b7 = [r for r in rows if r["resource_name"] == "b7"]
+    assert {r["site"] for r in b7} == {"az1"}  # the first site name, never the replica's 9 GB
+    assert [r["level"] for r in b7] == [D(h + 1) for h in range(24)]
+    anon_rows = [r for r in rows if r["resource_name"] == "anon"]
+    assert [r["level"] for r in anon_rows] == [D(4) if h == 5 else D(3) for h in range(24)]
+    assert {r["org_name"] for r in anon_rows} == {None}
