@@ -59,6 +59,7 @@ MODELS = (
     "intermediate/int_run_intervals.sql",
     "intermediate/int_resource_intervals.sql",
     "intermediate/int_level_intervals.sql",
+    "intermediate/int_cloudian_groups.sql",
     "intermediate/int_cloudian_intervals.sql",
     "marts/usage_intervals.sql",
 )
@@ -68,11 +69,13 @@ MODELS = (
 # merges; with the unmerged samples (usually none) stored too, no later view binds the samples'
 # Parquet scans again (creating a view binds it: ~0.15 s a time over a day's files). The samples
 # are not stored: reading their Parquet columns again for the run instants costs less than
-# writing millions of rows with their strings into a table.
+# writing millions of rows with their strings into a table. Cloudian's groups (a few thousand)
+# are stored so that DuckDB knows their count and builds the org join on them, not on the usage.
 STORED = (
     "intermediate/int_run_holds.sql",
     "intermediate/int_resource_runs.sql",
     "intermediate/int_unmerged_holds.sql",
+    "intermediate/int_cloudian_groups.sql",
 )
 
 

@@ -1,6 +1,7 @@
 -- int_cloudian_intervals: Cloudian's hourly usage series read as intervals (never re-sampled).
 -- grain: one row per bucket × product × dimension × hourly interval starting in the day.
 -- parameters: view `consolidation_params` (day_start, day_end).
+-- reads: stg_cloudian__usage, and int_cloudian_groups.sql (group → org name).
 -- feeds: marts/usage_intervals.sql.
 -- rules (docs/metering-rules.md): SB (bytes stored) is a level in GB (2^30 bytes, exact
 --   nano-GB by integer arithmetic) held over the interval; HG/HP/HD are request counts.
@@ -17,12 +18,6 @@
 --   hash (duplicates, or a collision) are ranked, by their real keys, as before.
 with params as (
     select day_start, day_end from consolidation_params
-),
-
-groups as (
-    select group_id, min(group_name) as org_name
-    from stg_cloudian__group
-    group by group_id
 ),
 
 filtered as (
@@ -85,7 +80,7 @@ typed as (
             else cast(u.value as decimal(18, 9))
         end as level
     from usage as u
-    left join groups as g on g.group_id = u.group_id
+    left join int_cloudian_groups as g on g.group_id = u.group_id
     where u.pick = 1
 )
 

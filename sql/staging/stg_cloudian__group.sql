@@ -1,7 +1,7 @@
 -- stg_cloudian__group: Cloudian groups, renamed and cast; OSE maps one org to one group.
 -- grain: one row per site × group × sample_time.
 -- parameters: none (reads the engine's view `cloudian_group`).
--- feeds: intermediate/int_cloudian_intervals.sql (group → org name).
+-- feeds: intermediate/int_cloudian_groups.sql (group → org name).
 select
     cast(site as varchar) as site,
     cast(group_id as varchar) as group_id,
