@@ -3,6 +3,11 @@
 A body is plain JSON (decimals as strings) so the register can keep it verbatim: an issued
 invoice is re-rendered from its body, never from the lake, and so never changes. Its
 ``content_hash`` covers what is billed (lines, totals, usage), not presentation details.
+
+Bodies are built a batch of tenants at a time (``[invoicing] batch_tenants``), in tenant
+order: a month's usage appendix is ~1 M rows at 5,000 tenants, far too much to hold as
+Python objects at once. DuckDB runs each mart query once into a temp table (it spills past
+its memory cap); each batch then reads its tenants' rows, in the query's order.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,8 +23,9 @@ from typing import Any
 import duckdb
 
 from metering.close.billto import BillTo, bill_to_for
-from metering.close.inputs import query
+from metering.close.inputs import tenant_ranges
 from metering.close.settings import InvoicingSettings
+from metering.resources import read_sql
 from metering.window import Window
 
 Body = dict[str, Any]
@@ -79,9 +85,29 @@ def _pick(row: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]
     return {key: jsonable(row.get(key)) for key in keys}
 
 
-def _grouped(con: duckdb.DuckDBPyConnection, sql_name: str) -> dict[str, list[dict[str, Any]]]:
+# the body parts, each a mart query run once into a temp table of the close's connection
+_PARTS = {
+    "lines": "marts/invoice_lines_ordered.sql",
+    "usage": "marts/invoice_usage_appendix.sql",
+    "daily": "marts/invoice_daily_cost.sql",
+}
+
+
+def _materialize(con: duckdb.DuckDBPyConnection) -> None:
+    """Each part's rows in a temp table, in its query's order (DuckDB keeps insertion order,
+    so a filtered scan returns a tenant's rows exactly as the whole query ordered them)."""
+    for name, sql_name in _PARTS.items():
+        sql = read_sql(sql_name).strip().rstrip(";")
+        con.execute(f"create or replace temp table _close_{name} as {sql}")
+
+
+def _batch_rows(
+    con: duckdb.DuckDBPyConnection, table: str, low: str, high: str
+) -> dict[str, list[dict[str, Any]]]:
+    """One batch's rows of a part, grouped by tenant, in the part's order."""
     result: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in query(con, sql_name).to_pylist():
+    rows = con.sql(f"select * from {table} where tenant_id between ? and ?", params=[low, high])
+    for row in rows.to_arrow_table().to_pylist():
         result[row["tenant_id"]].append(row)
     return result
 
@@ -105,47 +131,75 @@ def _issuer(settings: InvoicingSettings) -> dict[str, object]:
     }
 
 
+def _body(
+    row: Mapping[str, Any],
+    parts: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    month: Window,
+    settings: InvoicingSettings,
+    catalog: Mapping[str, BillTo],
+) -> Body:
+    """One tenant's body from its ``invoice_totals`` row and its rows of each part."""
+    tenant = row["tenant_id"]
+    bill_to = bill_to_for(tenant, row["tenant_name"], catalog, settings.default_locale)
+    return {
+        "kind": "invoice",
+        "month": f"{month.start:%Y-%m}",
+        "period_start": month.start.date().isoformat(),
+        "period_end": (month.end - timedelta(days=1)).date().isoformat(),
+        "tenant_id": tenant,
+        "tenant_name": row["tenant_name"],
+        "currency": row["currency"],
+        "bill_to": bill_to.as_dict(),
+        "issuer": _issuer(settings),
+        "payment_terms_days": settings.payment_terms_days,
+        "lines": [_pick(line, _LINE_KEYS) for line in parts["lines"].get(tenant, [])],
+        "totals": _pick(row, _TOTAL_KEYS),
+        "usage": [_pick(u, _USAGE_KEYS) for u in parts["usage"].get(tenant, [])],
+        "daily": [
+            {
+                "date": jsonable(d["usage_date"]),
+                "service": d["service"],
+                "list_amount": jsonable(d["list_amount"]),
+            }
+            for d in parts["daily"].get(tenant, [])
+        ],
+    }
+
+
+def iter_bodies(
+    con: duckdb.DuckDBPyConnection,
+    month: Window,
+    settings: InvoicingSettings,
+    catalog: Mapping[str, BillTo],
+) -> Iterator[tuple[str, Body]]:
+    """``(tenant id, invoice body)`` for each tenant of ``invoice_totals``, in tenant order,
+    built ``settings.batch_tenants`` tenants at a time (only one batch is held at once)."""
+    _materialize(con)
+    try:
+        for low, high in tenant_ranges(con, ["invoice_totals"], settings.batch_tenants):
+            totals = con.sql(
+                "select * from invoice_totals where tenant_id between ? and ? order by tenant_id",
+                params=[low, high],
+            ).to_arrow_table()
+            parts = {name: _batch_rows(con, f"_close_{name}", low, high) for name in _PARTS}
+            # a tenant twice in invoice_totals keeps its last row, as one dict of bodies did
+            batch = {row["tenant_id"]: row for row in totals.to_pylist()}
+            for tenant, row in batch.items():
+                yield tenant, _body(row, parts, month, settings, catalog)
+    finally:
+        for name in _PARTS:
+            con.execute(f"drop table if exists _close_{name}")
+
+
 def build_bodies(
     con: duckdb.DuckDBPyConnection,
     month: Window,
     settings: InvoicingSettings,
     catalog: Mapping[str, BillTo],
 ) -> dict[str, Body]:
-    """One invoice body per tenant of ``invoice_totals``, keyed by tenant id."""
-    totals = con.sql("select * from invoice_totals order by tenant_id").to_arrow_table()
-    lines = _grouped(con, "marts/invoice_lines_ordered.sql")
-    usage = _grouped(con, "marts/invoice_usage_appendix.sql")
-    daily = _grouped(con, "marts/invoice_daily_cost.sql")
-    period_last = (month.end - timedelta(days=1)).date()
-    bodies: dict[str, Body] = {}
-    for row in totals.to_pylist():
-        tenant = row["tenant_id"]
-        bill_to = bill_to_for(tenant, row["tenant_name"], catalog, settings.default_locale)
-        body: Body = {
-            "kind": "invoice",
-            "month": f"{month.start:%Y-%m}",
-            "period_start": month.start.date().isoformat(),
-            "period_end": period_last.isoformat(),
-            "tenant_id": tenant,
-            "tenant_name": row["tenant_name"],
-            "currency": row["currency"],
-            "bill_to": bill_to.as_dict(),
-            "issuer": _issuer(settings),
-            "payment_terms_days": settings.payment_terms_days,
-            "lines": [_pick(line, _LINE_KEYS) for line in lines.get(tenant, [])],
-            "totals": _pick(row, _TOTAL_KEYS),
-            "usage": [_pick(u, _USAGE_KEYS) for u in usage.get(tenant, [])],
-            "daily": [
-                {
-                    "date": jsonable(d["usage_date"]),
-                    "service": d["service"],
-                    "list_amount": jsonable(d["list_amount"]),
-                }
-                for d in daily.get(tenant, [])
-            ],
-        }
-        bodies[tenant] = body
-    return bodies
+    """Every tenant's body at once, keyed by tenant id (for one tenant's showback page; the
+    close streams :func:`iter_bodies` instead)."""
+    return dict(iter_bodies(con, month, settings, catalog))
 
 
 def _negate(value: object) -> object:

@@ -9,6 +9,7 @@ contract's columns, so "no usage detail" is a normal, empty result.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -67,10 +68,24 @@ def _register(con: duckdb.DuckDBPyConnection, table: str, path: LakePath, month:
     )
 
 
-def open_month(config: ProviderConfig, month: Window) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the month's rating outputs as views."""
+# DuckDB's own memory (the body parts' temp tables, hashing's aggregates) in the close; past
+# it DuckDB spills to ``spill_dir``. The close's Python side works a batch of tenants at a time.
+MEMORY_LIMIT = "1GB"
+
+
+def open_month(
+    config: ProviderConfig, month: Window, *, spill_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the month's rating outputs as views. With
+    ``spill_dir`` (the close), capped at :data:`MEMORY_LIMIT` and two threads (the machine
+    is shared with the render workers), spilling there."""
     con = duckdb.connect(":memory:")
     con.execute("set timezone = 'UTC'")
+    if spill_dir is not None:
+        con.execute("set threads = 2")
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"set temp_directory = {quote(str(spill_dir))}")
     for table in SCHEMAS:
         _register(con, table, rating_path(config, table, month), month)
     return con
@@ -83,19 +98,45 @@ def query(
     return con.sql(read_sql(sql_name)).to_arrow_table()
 
 
-def content_hash(con: duckdb.DuckDBPyConnection) -> str:
+def tenant_ranges(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], size: int
+) -> Iterator[tuple[str, str]]:
+    """``(first, last)`` tenant ids of consecutive groups of ``size`` tenants, in order,
+    covering every non-null ``tenant_id`` of ``tables``: for work done a batch at a time."""
+    union = " union ".join(f"select tenant_id from {t} where tenant_id is not null" for t in tables)
+    tenants = [str(r[0]) for r in con.execute(f"select * from ({union}) order by 1").fetchall()]
+    for start in range(0, len(tenants), size):
+        yield tenants[start], tenants[min(start + size, len(tenants)) - 1]
+
+
+_TENANT_HASHES = (
+    "select tenant_id, sha256(string_agg(cast(t as varchar), chr(10) "
+    "order by cast(t as varchar))) from {table} t where {where} group by tenant_id "
+    "order by tenant_id"
+)
+
+
+def content_hash(con: duckdb.DuckDBPyConnection, batch_tenants: int = 250) -> str:
     """A hash of the month's rated content: every rating output row, in a canonical order.
 
     Computed over the values (not the Parquet bytes), so re-rating the same usage at the
     same prices gives the same hash whatever the writer's file layout. Set-based: DuckDB
-    hashes each tenant's rows; Python only combines one digest per tenant and table.
+    hashes each tenant's rows, ``batch_tenants`` tenants per query (an ordered aggregate
+    of the whole month would hold every row as text at once); Python only combines one
+    digest per tenant and table.
     """
+    ranges = list(tenant_ranges(con, list(SCHEMAS), batch_tenants))
     digest = hashlib.sha256()
     for table in SCHEMAS:
-        rows = con.execute(
-            "select tenant_id, sha256(string_agg(cast(t as varchar), chr(10) "
-            f"order by cast(t as varchar))) from {table} t group by tenant_id order by tenant_id"
-        ).fetchall()
+        rows: list[tuple[object, ...]] = []
+        for low, high in ranges:
+            where = "tenant_id between ? and ?"
+            rows += con.execute(
+                _TENANT_HASHES.format(table=table, where=where), [low, high]
+            ).fetchall()
+        # the null tenant's group comes last, as in one query ordered by tenant_id
+        nulls = _TENANT_HASHES.format(table=table, where="tenant_id is null")
+        rows += con.execute(nulls).fetchall()
         digest.update(table.encode() + repr(rows).encode())
     return digest.hexdigest()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,23 +64,46 @@ def _insert_draft(
     return cur.lastrowid
 
 
+def _pairs(
+    bodies: Iterable[tuple[str, Body]], live: Mapping[str, Document]
+) -> Iterator[tuple[str, Document | None, Body | None]]:
+    """Every tenant with a body or a live invoice, in tenant order: a merge of the bodies
+    (which come in tenant order, a batch at a time) with the live invoices' tenants."""
+    waiting = sorted(live)
+    at = 0
+    previous: str | None = None
+    for tenant, body in bodies:
+        if previous is not None and tenant <= previous:
+            raise ValueError(f"invoice bodies out of tenant order: {tenant!r} after {previous!r}")
+        previous = tenant
+        while at < len(waiting) and waiting[at] < tenant:
+            yield waiting[at], live[waiting[at]], None
+            at += 1
+        if at < len(waiting) and waiting[at] == tenant:
+            at += 1
+        yield tenant, live.get(tenant), body
+    for tenant in waiting[at:]:
+        yield tenant, live[tenant], None
+
+
 def _draft(
     con: sqlite3.Connection,
     register: Register,
     month: str,
-    bodies: Mapping[str, Body],
+    bodies: Iterable[tuple[str, Body]],
     live: Mapping[str, Document],
     at: datetime,
 ) -> None:
-    """Insert the drafts this close needs (credit notes before the invoices they make room for)."""
-    for tenant in sorted(set(bodies) | set(live)):
-        old, body = live.get(tenant), bodies.get(tenant)
+    """Insert the drafts this close needs (credit notes before the invoices they make room
+    for). ``live`` holds the live invoices without their bodies: a credited one's body is
+    read when its credit note is drafted."""
+    for _, old, body in _pairs(bodies, live):
         if old is not None and body is not None and old.content_hash == content_hash(body):
             continue
         if old is not None:
             reason = "corrected usage or prices" if body is not None else "no charges remain"
             assert old.number is not None
-            note = credit_note_body(old.body, old.number, reason)
+            note = credit_note_body(register.body(con, old.id), old.number, reason)
             _insert_draft(con, register, month, note, at=at, credits=old)
         if body is not None:
             if old is not None:  # printed on the corrected invoice; not part of its hash
@@ -132,19 +155,21 @@ def issue_month(
     register: Register,
     settings: InvoicingSettings,
     month: str,
-    bodies: Mapping[str, Body],
+    bodies: Iterable[tuple[str, Body]],
     hashes: tuple[str, str],
     at: datetime,
     *,
     draft_only: bool = False,
 ) -> Issued:
-    """Draft and (unless ``draft_only``) issue the month's documents atomically."""
+    """Draft and (unless ``draft_only``) issue the month's documents atomically. ``bodies``
+    is ``(tenant id, body)`` in tenant order (a mapping's items, or a stream of batches):
+    it is consumed inside the transaction, so a failure while building leaves no trace."""
     with register.transaction() as con:
         con.execute(
             "delete from documents where provider = ? and month = ? and state = ?",
             [register.provider, month, DocumentState.DRAFT.value],
         )
-        _draft(con, register, month, bodies, register.live_invoices(month), at)
+        _draft(con, register, month, bodies, register.live_invoices(month, bodies=False), at)
         if draft_only:
             return Issued((), (), ())
         issued = _number_drafts(con, register, settings, month, at)

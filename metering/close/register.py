@@ -154,10 +154,17 @@ class Register:
         self._con.execute("commit")
 
     def documents(
-        self, month: str | None = None, *, state: DocumentState | None = None
+        self,
+        month: str | None = None,
+        *,
+        state: DocumentState | None = None,
+        bodies: bool = True,
     ) -> list[Document]:
-        """The provider's documents (of ``month``, in ``state``), in number order, drafts last."""
-        sql = f"select {_COLUMNS} from documents where provider = ?"
+        """The provider's documents (of ``month``, in ``state``), in number order, drafts last.
+        Without ``bodies``, each ``body_json`` is empty (a month's bodies are large: read one
+        with :meth:`body` when needed)."""
+        columns = _COLUMNS if bodies else _COLUMNS.replace("body", "'' as body")
+        sql = f"select {columns} from documents where provider = ?"
         params: list[object] = [self.provider]
         if month is not None:
             sql += " and month = ?"
@@ -168,10 +175,29 @@ class Register:
         sql += " order by seq is null, kind, seq, id"
         return [_row(r) for r in self._con.execute(sql, params).fetchall()]
 
-    def live_invoices(self, month: str) -> dict[str, Document]:
-        """The issued (not credited) invoice of each tenant for ``month``."""
-        docs = self.documents(month, state=DocumentState.ISSUED)
+    def live_invoices(self, month: str, *, bodies: bool = True) -> dict[str, Document]:
+        """The issued (not credited) invoice of each tenant for ``month`` (``bodies``: as in
+        :meth:`documents`)."""
+        docs = self.documents(month, state=DocumentState.ISSUED, bodies=bodies)
         return {d.tenant_id: d for d in docs if d.kind is DocumentKind.INVOICE}
+
+    def bodies_json(self, ids: list[int]) -> dict[int, str]:
+        """The frozen bodies (canonical JSON) of documents ``ids``, by id."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            sql = f"select id, body from documents where id in ({marks})"
+            found.update((int(i), str(b)) for i, b in self._con.execute(sql, chunk).fetchall())
+        return found
+
+    def body(self, con: sqlite3.Connection | None, doc_id: int) -> dict[str, Any]:
+        """The frozen body of document ``doc_id`` (through ``con``, inside a transaction)."""
+        row = (con or self._con).execute("select body from documents where id = ?", [doc_id])
+        found = row.fetchone()
+        if found is None:
+            raise CloseError(f"the invoice register {self.path} has no document {doc_id}")
+        return dict(json.loads(found[0]))
 
     def last_close(self, month: str) -> tuple[str, str] | None:
         row = self._con.execute(

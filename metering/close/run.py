@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import importlib
 import io
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,24 +30,18 @@ import pyarrow.parquet as pq
 
 from metering.close.billto import load_bill_to
 from metering.close.contract import month_key
-from metering.close.documents import build_bodies
+from metering.close.documents import iter_bodies
 from metering.close.inputs import content_hash, files_hash, open_month
 from metering.close.issue import Issued, issue_month
-from metering.close.register import (
-    Document,
-    DocumentKind,
-    DocumentState,
-    Register,
-    documents_table,
-)
+from metering.close.register import DocumentState, Register, documents_table
+from metering.close.rendering import documents_dir, render_pending
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import LockError
 from metering.lake.storage import LakePath, write_bytes
-from metering.reports.focus import focus_files, focus_table, lake_replication_factors
-from metering.reports.invoice import DocumentRender, render_document
+from metering.reports.focus import lake_replication_factors, write_focus
 from metering.reports.provider import write_provider_report
-from metering.reports.render import Job, RenderPool, template_env
+from metering.reports.render import RenderPool, template_env
 from metering.window import Window
 
 
@@ -66,11 +61,6 @@ class CloseResult:
     outputs: dict[str, LakePath] = field(default_factory=dict)
 
 
-def documents_dir(settings: InvoicingSettings, folder: str, month: str) -> Path:
-    """``<out>/invoices/<YYYY-MM>`` or ``<out>/credit_notes/<YYYY-MM>``."""
-    return settings.out_dir / folder / month
-
-
 def output_paths(settings: InvoicingSettings, month: str) -> dict[str, LakePath]:
     """Where the month's provider report and FOCUS export are written."""
     report, focus = settings.out_dir / "report", settings.out_dir / "focus"
@@ -82,14 +72,6 @@ def output_paths(settings: InvoicingSettings, month: str) -> dict[str, LakePath]
         "focus_csv": focus / f"focus-{month}.csv",
         "documents": settings.lake_dir / "close" / "documents" / f"month={month}" / "part.parquet",
     }
-
-
-def document_paths(settings: InvoicingSettings, doc: Document) -> tuple[Path, Path]:
-    """Where a document's PDF and usage CSV live."""
-    assert doc.number is not None
-    folder = "invoices" if doc.kind is DocumentKind.INVOICE else "credit_notes"
-    base = documents_dir(settings, folder, doc.month)
-    return base / f"{doc.number}.pdf", base / f"{doc.number}-usage.csv"
 
 
 def rate_if_installed(config: ProviderConfig, month: Window) -> None:
@@ -116,27 +98,6 @@ def _replication_factors(config: ProviderConfig, month: Window) -> dict[str, Dec
     return result
 
 
-def render_pending(
-    settings: InvoicingSettings, register: Register, month: str, pool: RenderPool
-) -> tuple[str, ...]:
-    """Queue on ``pool`` every numbered document of ``month`` whose PDF does not exist yet
-    (and sweep the temp files a killed run may have left); return their numbers."""
-    for folder in ("invoices", "credit_notes"):
-        for stale in documents_dir(settings, folder, month).glob(".*.tmp"):
-            stale.unlink(missing_ok=True)
-    jobs = []
-    for doc in register.documents(month):
-        if doc.state is DocumentState.DRAFT or doc.number is None:
-            continue
-        pdf, csv = document_paths(settings, doc)
-        if pdf.exists():
-            continue
-        payload = DocumentRender(doc.number, str(doc.issued_at), doc.body_json, str(pdf), str(csv))
-        jobs.append(Job(doc.number, render_document, payload))
-    pool.submit(jobs)
-    return tuple(job.key for job in jobs)
-
-
 def _write_outputs(
     con: duckdb.DuckDBPyConnection,
     config: ProviderConfig,
@@ -149,18 +110,24 @@ def _write_outputs(
     """The provider report, the FOCUS export and the documents table of the month; the
     report's PDF renders in ``pool`` while this process writes the rest."""
     pool.submit([write_provider_report(con, config, template_env(), settings, month, paths)])
-    docs = [d for d in register.documents(month_key(month)) if d.state is not DocumentState.DRAFT]
-    table = focus_table(
+    docs = [
+        d
+        for d in register.documents(month_key(month), bodies=False)
+        if d.state is not DocumentState.DRAFT
+    ]
+    focus = (paths["focus_parquet"], paths["focus_csv"])
+    assert isinstance(focus[0], Path) and isinstance(focus[1], Path)  # under out_dir: local
+    write_focus(
         docs,
+        register.bodies_json,
+        (focus[0], focus[1]),
         issuer=settings.branding.legal_name,
         region_id=settings.region_id,
         month_start=month.start,
         month_end=month.end,
         replication_factors=_replication_factors(config, month),
+        batch=settings.batch_tenants,
     )
-    parquet, csv = focus_files(table)
-    write_bytes(paths["focus_parquet"], parquet)
-    write_bytes(paths["focus_csv"], csv)
     # the register's documents of the month, for finance next to the rating outputs
     out = io.BytesIO()
     pq.write_table(documents_table(docs), out, compression="zstd")
@@ -193,9 +160,10 @@ def _issue(
     at: datetime,
     draft_only: bool,
 ) -> Issued:
-    """Draft and number the documents the month's change needs (one transaction)."""
+    """Draft and number the documents the month's change needs (one transaction; the
+    bodies are built a batch of tenants at a time inside it)."""
     catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
-    bodies = build_bodies(con, month, settings, catalog)
+    bodies = iter_bodies(con, month, settings, catalog)
     key = month_key(month)
     return issue_month(register, settings, key, bodies, hashes, at, draft_only=draft_only)
 
@@ -239,39 +207,60 @@ def _close(
     show_progress: bool,
     draft_only: bool,
 ) -> CloseResult:
-    key = month_key(month)
     if rate:
         rate_if_installed(config, month)
-    con = open_month(config, month)
-    register = Register(settings.register_path, settings.provider)
+    with tempfile.TemporaryDirectory(prefix="metering-close-") as spill:
+        con = open_month(config, month, spill_dir=Path(spill))
+        register = Register(settings.register_path, settings.provider)
+        try:
+            return _close_open(
+                con, register, config, settings, month, now, workers, show_progress, draft_only
+            )
+        finally:
+            register.close()
+            con.close()
+
+
+def _close_open(
+    con: duckdb.DuckDBPyConnection,
+    register: Register,
+    config: ProviderConfig,
+    settings: InvoicingSettings,
+    month: Window,
+    now: datetime | None,
+    workers: int | None,
+    show_progress: bool,
+    draft_only: bool,
+) -> CloseResult:
+    """The close's steps on its open DuckDB connection and register."""
+    key = month_key(month)
     count = workers or settings.workers
-    try:
-        with RenderPool(count, label=f"rendering {key}", show_progress=show_progress) as pool:
-            if not draft_only and _renders_ahead(con, settings, key, count):
-                pool.start()  # the workers load WeasyPrint while this process hashes and issues
-            hashes = (content_hash(con), files_hash([config.pricing_dir, config.tenant_catalog]))
-            changed = register.last_close(key) != hashes or draft_only
-            issued = Issued((), (), ())
-            if changed:
-                at = now or datetime.now(UTC)
-                issued = _issue(con, config, settings, register, month, hashes, at, draft_only)
-            outputs = output_paths(settings, key)
-            rendered = render_pending(settings, register, key, pool)
-            if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
-                _write_outputs(con, config, settings, register, month, outputs, pool)
-            pool.wait()
-        return CloseResult(
-            month=key,
-            usage_hash=hashes[0],
-            pricing_hash=hashes[1],
-            changed=bool(issued.invoices or issued.credit_notes),
-            invoices=issued.invoices,
-            credit_notes=issued.credit_notes,
-            credited=issued.credited,
-            rendered=rendered,
-            out_dir=settings.out_dir,
-            outputs=outputs,
+    with RenderPool(count, label=f"rendering {key}", show_progress=show_progress) as pool:
+        if not draft_only and _renders_ahead(con, settings, key, count):
+            pool.start()  # the workers load WeasyPrint while this process hashes and issues
+        hashes = (
+            content_hash(con, settings.batch_tenants),
+            files_hash([config.pricing_dir, config.tenant_catalog]),
         )
-    finally:
-        register.close()
-        con.close()
+        changed = register.last_close(key) != hashes or draft_only
+        issued = Issued((), (), ())
+        if changed:
+            at = now or datetime.now(UTC)
+            issued = _issue(con, config, settings, register, month, hashes, at, draft_only)
+        outputs = output_paths(settings, key)
+        rendered = render_pending(settings, register, key, pool)
+        if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
+            _write_outputs(con, config, settings, register, month, outputs, pool)
+        pool.wait()
+    return CloseResult(
+        month=key,
+        usage_hash=hashes[0],
+        pricing_hash=hashes[1],
+        changed=bool(issued.invoices or issued.credit_notes),
+        invoices=issued.invoices,
+        credit_notes=issued.credit_notes,
+        credited=issued.credited,
+        rendered=rendered,
+        out_dir=settings.out_dir,
+        outputs=outputs,
+    )

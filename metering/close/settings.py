@@ -19,6 +19,7 @@ works without them (every key has a default)::
     default_locale = "en_US"
     region_id = "region-1"
     workers = 2
+    batch_tenants = 250   # tenants whose invoices are built and hashed together (memory)
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class InvoicingSettings:
     default_locale: str
     region_id: str
     workers: int
+    batch_tenants: int
     register_path: Path
     out_dir: Path
     lake_dir: LakePath
@@ -133,6 +135,9 @@ def load_settings(config: ProviderConfig) -> InvoicingSettings:
         raise inv.error("payment_terms_days", "must be 0 or more")
     if workers < 1:
         raise inv.error("workers", "must be at least 1")
+    batch = inv.get("batch_tenants", int, 250)
+    if batch < 1:
+        raise inv.error("batch_tenants", "must be at least 1")
     if not config.name.strip():
         raise ConfigError(f"{config.source_file.name}: provider.name: must not be empty")
     return InvoicingSettings(
@@ -146,6 +151,7 @@ def load_settings(config: ProviderConfig) -> InvoicingSettings:
         default_locale=_locale(inv, "default_locale", "en_US"),
         region_id=inv.get("region_id", str, "region-1"),
         workers=workers,
+        batch_tenants=batch,
         register_path=inv.path(
             "register", config.source_file.parent, str(config.data_dir / "invoices.sqlite")
         ),

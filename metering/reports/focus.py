@@ -8,10 +8,14 @@ focus_charges.sql``) unnests the frozen bodies and splits each line over its res
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from collections.abc import Mapping, Sequence
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -21,7 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from metering.close.register import Document, DocumentKind
-from metering.lake.storage import LakePath
+from metering.lake.storage import LakePath, quote, temp_file_beside
 from metering.lake.store import read_dataset
 from metering.money import minor_unit
 from metering.resources import read_sql
@@ -89,9 +93,10 @@ def _documents_table(
     region_id: str,
     month_start: datetime,
     month_end: datetime,
+    numbers: Mapping[int, str | None] | None = None,
 ) -> pa.Table:
     rows = []
-    numbers = {d.id: d.number for d in docs}
+    numbers = numbers if numbers is not None else {d.id: d.number for d in docs}
     for d in docs:
         body = d.body
         scale = 10 ** minor_unit(d.currency)
@@ -195,3 +200,116 @@ def _spreadsheet_safe(table: pa.Table) -> pa.Table:
         safe = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
         table = table.set_column(index, field, safe)
     return table
+
+
+# FOCUS rows are built this many documents at a time (each batch one Parquet row group), in a
+# DuckDB capped at FOCUS_MEMORY_LIMIT: a month's bodies, unnested, do not fit in memory at once.
+FOCUS_BATCH = 250
+FOCUS_MEMORY_LIMIT = "512MB"
+
+
+def _batches(docs: Sequence[Document], size: int) -> Iterable[list[Document]]:
+    """The documents in number order (the export's order), ``size`` at a time."""
+    ordered = sorted(docs, key=lambda d: d.number or "")
+    for start in range(0, max(len(ordered), 1), size):
+        yield ordered[start : start + size]
+
+
+def _batch_table(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[Document],
+    by_id: Mapping[int, Document],
+    bodies: Callable[[list[int]], Mapping[int, str]],
+    context: dict[str, Any],
+) -> pa.Table:
+    """The FOCUS rows of ``batch``. A credit note's charges are split over its credited
+    invoice's usage, so that invoice's body comes along; its own rows are dropped."""
+    ids = {d.id for d in batch} | {d.credits_id for d in batch if d.credits_id in by_id}
+    texts = bodies(sorted(i for i in ids if i is not None))
+    docs = [dataclasses.replace(by_id[i], body_json=texts[i]) for i in sorted(texts)]
+    con.register("close_documents", _documents_table(docs, **context))
+    table = con.sql(read_sql("marts/focus_charges.sql")).to_arrow_table()
+    wanted = pa.array([d.number for d in batch], pa.string())
+    return table.filter(pc.is_in(table.column("InvoiceId"), value_set=wanted))
+
+
+def write_focus(
+    docs: Sequence[Document],
+    bodies: Callable[[list[int]], Mapping[int, str]],
+    paths: tuple[Path, Path],
+    *,
+    issuer: str,
+    region_id: str,
+    month_start: datetime,
+    month_end: datetime,
+    replication_factors: Mapping[str, Decimal],
+    batch: int = FOCUS_BATCH,
+) -> None:
+    """Write the FOCUS Parquet and CSV of ``docs`` (issued and credited documents of one
+    month; their ``body_json`` may be empty: ``bodies`` reads them by id, a batch at a time)
+    to ``paths``, each atomically. The rows, their order and the CSV bytes are those of
+    :func:`focus_table` + :func:`focus_files`; only the Parquet row groups are smaller."""
+    context: dict[str, Any] = {
+        "issuer": issuer,
+        "region_id": region_id,
+        "month_start": month_start.astimezone(UTC),
+        "month_end": month_end.astimezone(UTC),
+        "numbers": {d.id: d.number for d in docs},
+    }
+    factors = pa.table(
+        {
+            "policy_name": pa.array(list(replication_factors), pa.string()),
+            "replication_factor": pa.array(list(replication_factors.values()), pa.decimal128(9, 4)),
+        }
+    )
+    by_id = {d.id: d for d in docs}
+    temps = [temp_file_beside(path, prefix=f".{path.name}.") for path in paths]
+    for fd, _ in temps:
+        os.close(fd)
+    con = duckdb.connect(":memory:")
+    try:
+        with tempfile.TemporaryDirectory(prefix="metering-focus-") as spill:
+            con.execute("set timezone = 'UTC'")
+            con.execute(f"set memory_limit = {quote(FOCUS_MEMORY_LIMIT)}")
+            con.execute(f"set temp_directory = {quote(spill)}")
+            con.execute("set threads = 2")
+            con.register("storage_policy_factors", factors)
+            _write_batches(con, docs, by_id, bodies, context, batch, temps[0][1], temps[1][1])
+        for (_, tmp), path in zip(temps, paths, strict=True):
+            os.replace(tmp, path)
+    finally:
+        con.close()
+        for _, tmp in temps:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _write_batches(
+    con: duckdb.DuckDBPyConnection,
+    docs: Sequence[Document],
+    by_id: Mapping[int, Document],
+    bodies: Callable[[list[int]], Mapping[int, str]],
+    context: dict[str, Any],
+    batch: int,
+    parquet_tmp: str,
+    csv_tmp: str,
+) -> None:
+    """Each batch's rows appended to the Parquet and CSV temp files (fsynced at the end)."""
+    parquet: pq.ParquetWriter | None = None
+    csv: pacsv.CSVWriter | None = None
+    with open(parquet_tmp, "wb") as parquet_file, open(csv_tmp, "wb") as csv_file:
+        try:
+            for group in _batches(docs, batch):
+                table = _batch_table(con, group, by_id, bodies, context)
+                if parquet is None or csv is None:
+                    parquet = pq.ParquetWriter(parquet_file, table.schema, compression="zstd")
+                    csv = pacsv.CSVWriter(csv_file, _spreadsheet_safe(table).schema)
+                parquet.write_table(table)
+                csv.write_table(_spreadsheet_safe(table))
+        finally:
+            if parquet is not None:
+                parquet.close()
+            if csv is not None:
+                csv.close()
+        for handle in (parquet_file, csv_file):
+            handle.flush()
+            os.fsync(handle.fileno())

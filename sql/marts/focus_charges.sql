@@ -115,7 +115,8 @@ usage_rows as (
         cast(
             cast(case when wsum > 0 then qty_nano * w // wsum else qty_nano end as decimal(38, 0))
             * 0.000000001 as decimal(38, 9)
-        ) as quantity
+        ) as quantity,
+        line_no
     from ranked
 ),
 
@@ -172,7 +173,8 @@ charges as (
         null as unit_price,
         null as rate_card_id,
         billed_cost,
-        null as quantity
+        null as quantity,
+        null as line_no
     from invoice_rows
     where billed_cost <> 0
 )
@@ -249,4 +251,6 @@ select
 from charges as c
 inner join docs as d on c.number = d.number
 left join storage_policy_factors as p on c.dimension = p.policy_name
-order by d.number, c.charge_category desc, c.site, c.product, c.dimension, c.resource_id
+-- line_no last: a resource billed on two lines of one document (a price that changed within
+-- the month) gets its rows in line order, not in whatever order the join produced them
+order by d.number, c.charge_category desc, c.site, c.product, c.dimension, c.resource_id, c.line_no
