@@ -13,11 +13,11 @@ identical raw samples become one group with bitmasks over the day's numbered run
 each product's stretches come from the bits (``int_run_intervals``), with no sort of the
 samples; resources it cannot take (duplicate samples, more than 64 runs a day) go through the
 sorted passes (``int_resource_intervals``, ``int_level_intervals``), which keep one sample
-per resource and run (the one collected last; docs/metering-rules.md). Only the run instants
-and the groups (a few rows per resource) are stored; the samples stream from Parquet, and
-every other model is a view, so DuckDB runs the rest as one query. DuckDB's memory is bounded
-(``engine.bounded_connection``); past it, tables, sorts and windows spill to a temporary
-directory instead of growing.
+per resource and run (the one collected last; docs/metering-rules.md). Only the run instants,
+the groups (a few rows per resource) and Cloudian's group → org map are stored; the samples
+stream from Parquet, and every other model is a view, so DuckDB runs the rest as one query.
+DuckDB's memory is bounded (``engine.bounded_connection``); past it, tables, sorts and windows
+spill to a temporary directory instead of growing.
 """
 
 from __future__ import annotations
