@@ -46,12 +46,17 @@ SITE_MODELS = (
     "intermediate/int_rating_usage.sql",
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
+    "intermediate/int_usage_rates.sql",
     "intermediate/int_rate_parts.sql",
     "intermediate/int_unrated_parts.sql",
 )
 SITE_OUTPUTS = ("int_rating_usage", "int_rate_parts", "int_unrated_parts")
 # After the merge: the small models again over the union, then the rest of the chain.
-MERGE_MODELS = ("intermediate/int_tenants.sql", "intermediate/int_tenant_rates.sql")
+MERGE_MODELS = (
+    "intermediate/int_tenants.sql",
+    "intermediate/int_tenant_rates.sql",
+    "intermediate/int_usage_rates.sql",
+)
 
 
 def month_sites(files: list[Path]) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -53,11 +54,20 @@ INTERMEDIATE = (
     "intermediate/int_rating_usage.sql",
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
+    "intermediate/int_usage_rates.sql",
     "intermediate/int_rate_parts.sql",
     "intermediate/int_unrated_parts.sql",
     "intermediate/int_charge_periods.sql",
     "intermediate/int_charge_bands.sql",
 )
+# Models with a row per usage interval (52.7 M at full size) stay views: each reader streams
+# them from the Parquet intervals with only the columns it needs. Materialised, they outgrow
+# the memory cap and go to DuckDB's temp files, and writing and reading those back cost more
+# than reading the compressed intervals again (full month: ~4 GB written, and every scan of
+# them slower than a scan of the Parquet). Every other model is small, or read by several
+# later models, and is materialised.
+STREAMED = frozenset({"int_rating_usage", "int_rate_parts"})
+
 MARTS = (
     "marts/rated_usage.sql",
     "marts/invoice_lines.sql",
@@ -131,8 +141,8 @@ def rate_on(
     """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it;
     the four outputs are left as temp tables of those names (see :func:`duckdb_outputs`)."""
     register_inputs(con, month, settings, pricing, tenants, estimated=estimated)
-    run_models(con, INTERMEDIATE, materialize=True)
-    run_models(con, MARTS, materialize=True)
+    for name in (*INTERMEDIATE, *MARTS):
+        run_models(con, [name], materialize=Path(name).stem not in STREAMED)
     for name in audit_names():
         raise_on_audit(name, audit(con, name), month)
 

@@ -2,10 +2,11 @@
 -- grain: one row per usage interval with an uncovered remainder.
 -- parameters: view `rating_params` (month_start).
 -- feeds: marts/unrated_usage.sql, audits/audit_conservation.sql.
+-- reads: int_rating_usage, int_usage_rates, int_tenant_rates, int_tenants.
 -- rule: nothing is dropped: uncovered quantity = level × (hours of the interval − hours
 --   covered by rate parts), exact in nano-hours; counts are uncovered when no card is in force.
 with params as (
-    select month_start from rating_params
+    select epoch_us(month_start) as month_start_us from rating_params
 ),
 
 -- The validity of every card with a first-tier rate per tenant, product and rate dimension.
@@ -43,25 +44,47 @@ open_usage as (
     where s.tenant_id is null and w.tenant_id is null
 ),
 
+-- What the rate parts of those intervals cover: the parts as intermediate/int_rate_parts.sql
+-- cuts them (the same join on int_usage_rates, the same nano-hours), for these intervals
+-- only, instead of reading the parts of every interval of the month to find theirs.
 covered as (
     select
-        r.site, r.resource_id, r.product, r.dimension, r.interval_start,
-        sum(r.nano_hours) as nano_hours, count(*) as parts
-    from int_rate_parts as r
-    where exists (
-        select 1
-        from open_usage as o
-        where o.site = r.site and o.resource_id = r.resource_id and o.product = r.product
-            and o.dimension = r.dimension and o.interval_start = r.interval_start
-    )
-    group by r.site, r.resource_id, r.product, r.dimension, r.interval_start
+        o.site, o.resource_id, o.product, o.dimension, o.interval_start,
+        sum(
+            (((epoch_us(
+                case
+                    when o.measure = 'count' then o.interval_end
+                    else least(o.interval_end, coalesce(r.valid_to, o.interval_end))
+                end) - p.month_start_us) // 1000000) * 1000000000) // 3600
+            - (((epoch_us(
+                case
+                    when o.measure = 'count' then o.interval_start
+                    else greatest(o.interval_start, r.valid_from)
+                end) - p.month_start_us) // 1000000) * 1000000000) // 3600
+        ) as nano_hours,
+        count(*) as parts
+    from open_usage as o
+    inner join int_usage_rates as r
+        on r.tenant_id = o.tenant_id
+        and r.product = o.product
+        and r.dimension is not distinct from o.dimension
+        and (
+            (o.measure = 'level'
+                and r.valid_from < o.interval_end
+                and (r.valid_to is null or r.valid_to > o.interval_start))
+            or (o.measure = 'count'
+                and r.valid_from <= o.interval_start
+                and (r.valid_to is null or r.valid_to > o.interval_start))
+        )
+    cross join params as p
+    group by o.site, o.resource_id, o.product, o.dimension, o.interval_start
 ),
 
 usage as (
     select
         u.*,
-        (date_diff('second', p.month_start, u.interval_end) * 1000000000) // 3600
-        - (date_diff('second', p.month_start, u.interval_start) * 1000000000) // 3600
+        (((epoch_us(u.interval_end) - p.month_start_us) // 1000000) * 1000000000) // 3600
+        - (((epoch_us(u.interval_start) - p.month_start_us) // 1000000) * 1000000000) // 3600
             as nano_hours,
         t.plan
     from open_usage as u

@@ -74,6 +74,17 @@ amounts as (
         end as list_amount
     from priced as pr
     cross join params as p
+),
+
+-- summed on the row's own keys only; the month and the product's unit (one per key) are
+-- joined to the 20.9 M sums afterwards, not hashed with each of the 52.7 M parts
+summed as (
+    select
+        tenant_id, site, resource_id, min(resource_name) as resource_name, usage_date,
+        product, dimension, sum(quantity_exact) as quantity, sum(list_amount) as list_amount,
+        rate_card_id
+    from amounts
+    group by tenant_id, site, resource_id, usage_date, product, dimension, rate_card_id
 )
 
 select
@@ -81,18 +92,16 @@ select
     a.tenant_id,
     a.site,
     a.resource_id,
-    min(a.resource_name) as resource_name,
+    a.resource_name,
     a.usage_date,
     a.product,
     a.dimension,
-    cast(sum(a.quantity_exact) as decimal(38, 9)) as quantity,
+    cast(a.quantity as decimal(38, 9)) as quantity,
     pr.usage_unit as unit,
-    cast(sum(a.list_amount) as decimal(38, 9)) as list_amount,
+    cast(a.list_amount as decimal(38, 9)) as list_amount,
     a.rate_card_id
-from amounts as a
+from summed as a
 inner join products as pr on pr.product = a.product
 cross join params as p
-group by p.month, a.tenant_id, a.site, a.resource_id, a.usage_date, a.product, a.dimension,
-    pr.usage_unit, a.rate_card_id
 order by a.tenant_id, a.site, a.resource_id, a.usage_date, a.product, a.dimension,
     a.rate_card_id

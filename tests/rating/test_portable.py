@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from metering.errors import RatingError
@@ -33,14 +35,19 @@ def test_hugeint_becomes_an_exact_38_digit_decimal_and_integer_division_div() ->
 
 
 def test_a_function_spark_does_not_know_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(portable, "read_sql", lambda name: "select epoch_us(t) as x from v")
+    monkeypatch.setattr(portable, "read_sql", lambda name: "select bar(t, 0, 9) as x from v")
     portable.spark_sql.cache_clear()
     try:
-        unknown = r"broken\.sql: function\(s\) (EPOCH_US|epoch_us) have no Spark"
+        unknown = r"broken\.sql: function\(s\) (BAR|bar) have no Spark"
         with pytest.raises(RatingError, match=unknown):
             portable.spark_sql("marts/broken.sql")
     finally:
         portable.spark_sql.cache_clear()
+
+
+def test_epoch_us_becomes_unix_micros_the_same_integer() -> None:
+    sql = re.sub(r"/\*.*?\*/", "", portable.spark_sql("intermediate/int_rate_parts.sql"))
+    assert "UNIX_MICROS(month_start)" in sql and "EPOCH_US" not in sql.upper()
 
 
 def test_sql_that_does_not_parse_is_a_rating_error(monkeypatch: pytest.MonkeyPatch) -> None:
