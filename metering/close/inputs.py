@@ -115,28 +115,56 @@ _TENANT_HASHES = (
     "order by tenant_id"
 )
 
+# rating output rows hashed per query (~320 bytes of text each, sorted per tenant): about
+# 200 MB of DuckDB memory whatever the number of tenants (one tenant is never split)
+HASH_ROWS = 200_000
 
-def content_hash(con: duckdb.DuckDBPyConnection, batch_tenants: int = 250) -> str:
+
+def _row_ranges(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], max_rows: int
+) -> Iterator[tuple[str, str]]:
+    """``(first, last)`` tenant ids of consecutive groups of tenants holding at most
+    ``max_rows`` rows of ``tables`` together (or one tenant), covering every tenant."""
+    union = " union all ".join(f"select tenant_id from {t}" for t in tables)
+    counts = con.execute(
+        f"select tenant_id, count(*) from ({union}) where tenant_id is not null "
+        "group by tenant_id order by tenant_id"
+    ).fetchall()
+    first: str | None = None
+    last, held = "", 0
+    for tenant, rows in counts:
+        if first is not None and held + int(rows) > max_rows:
+            yield first, last
+            first = None
+        if first is None:
+            first, held = str(tenant), 0
+        last, held = str(tenant), held + int(rows)
+    if first is not None:
+        yield first, last
+
+
+def content_hash(con: duckdb.DuckDBPyConnection, max_rows: int = HASH_ROWS) -> str:
     """A hash of the month's rated content: every rating output row, in a canonical order.
 
     Computed over the values (not the Parquet bytes), so re-rating the same usage at the
     same prices gives the same hash whatever the writer's file layout. Set-based: DuckDB
-    hashes each tenant's rows, ``batch_tenants`` tenants per query (an ordered aggregate
-    of the whole month would hold every row as text at once); Python only combines one
-    digest per tenant and table.
+    hashes each tenant's rows, a group of tenants of about ``max_rows`` rows per query (an
+    ordered aggregate holds its rows as text: the whole month at once is gigabytes);
+    Python only combines one digest per tenant and table, as one query ordered by tenant
+    would give them.
     """
-    ranges = list(tenant_ranges(con, list(SCHEMAS), batch_tenants))
+    ranges = list(_row_ranges(con, list(SCHEMAS), max_rows))
     digest = hashlib.sha256()
     for table in SCHEMAS:
         rows: list[tuple[object, ...]] = []
         for low, high in ranges:
             where = "tenant_id between ? and ?"
-            rows += con.execute(
-                _TENANT_HASHES.format(table=table, where=where), [low, high]
-            ).fetchall()
+            sql = _TENANT_HASHES.format(table=table, where=where)
+            rows += con.execute(sql, [low, high]).fetchall()
         # the null tenant's group comes last, as in one query ordered by tenant_id
-        nulls = _TENANT_HASHES.format(table=table, where="tenant_id is null")
-        rows += con.execute(nulls).fetchall()
+        rows += con.execute(
+            _TENANT_HASHES.format(table=table, where="tenant_id is null")
+        ).fetchall()
         digest.update(table.encode() + repr(rows).encode())
     return digest.hexdigest()
 

@@ -209,7 +209,7 @@ def _close(
 ) -> CloseResult:
     if rate:
         rate_if_installed(config, month)
-    with tempfile.TemporaryDirectory(prefix="metering-close-") as spill:
+    with tempfile.TemporaryDirectory(prefix="metering-duckdb-") as spill:
         con = open_month(config, month, spill_dir=Path(spill))
         register = Register(settings.register_path, settings.provider)
         try:
@@ -239,7 +239,7 @@ def _close_open(
         if not draft_only and _renders_ahead(con, settings, key, count):
             pool.start()  # the workers load WeasyPrint while this process hashes and issues
         hashes = (
-            content_hash(con, settings.batch_tenants),
+            content_hash(con),
             files_hash([config.pricing_dir, config.tenant_catalog]),
         )
         changed = register.last_close(key) != hashes or draft_only

@@ -268,7 +268,7 @@ def write_focus(
         os.close(fd)
     con = duckdb.connect(":memory:")
     try:
-        with tempfile.TemporaryDirectory(prefix="metering-focus-") as spill:
+        with tempfile.TemporaryDirectory(prefix="metering-duckdb-") as spill:
             con.execute("set timezone = 'UTC'")
             con.execute(f"set memory_limit = {quote(FOCUS_MEMORY_LIMIT)}")
             con.execute(f"set temp_directory = {quote(spill)}")
