@@ -12,6 +12,7 @@ its memory cap); each batch then reads its tenants' rows, in the query's order.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections import defaultdict
@@ -186,9 +187,10 @@ def iter_bodies(
             batch = {row["tenant_id"]: row for row in totals.to_pylist()}
             for tenant, row in batch.items():
                 yield tenant, _body(row, parts, month, settings, catalog)
-    finally:
-        for name in _PARTS:
-            con.execute(f"drop table if exists _close_{name}")
+    finally:  # also when the caller stops early; a closed connection dropped them already
+        with contextlib.suppress(duckdb.ConnectionException):
+            for name in _PARTS:
+                con.execute(f"drop table if exists _close_{name}")
 
 
 def build_bodies(

@@ -149,3 +149,30 @@ def test_batch_tenants_below_one_is_a_config_error_naming_the_key(tmp_path):
     config = build_month(tmp_path, invoicing="batch_tenants = 0")
     with pytest.raises(ConfigError, match="batch_tenants"):
         load_settings(config)
+
+
+def test_bodies_are_built_one_batch_at_a_time(tmp_path, monkeypatch):
+    """Taking the first body of a month builds the first batch only (a close holds one batch
+    of bodies, not the month's)."""
+    import metering.close.documents as documents
+
+    config = build_month(tmp_path, invoicing="batch_tenants = 2")
+    add_simple_tenants(config, 7)
+    settings = load_settings(config)
+    catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
+    built: list[str] = []
+    real = documents._body
+
+    def counting(row, *args):
+        built.append(row["tenant_id"])
+        return real(row, *args)
+
+    monkeypatch.setattr(documents, "_body", counting)
+    con = open_month(config, MONTH)
+    try:
+        bodies = iter_bodies(con, MONTH, settings, catalog)
+        first = next(bodies)
+        assert built[0] == first[0] and len(built) <= 2  # at most the first batch: 2 tenants
+        assert len(list(bodies)) == 9 and len(built) == 10
+    finally:
+        con.close()
