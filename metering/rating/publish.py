@@ -27,7 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from metering.lake.storage import LakePath, ObjectPath
+from metering.lake.storage import LakePath, ObjectPath, temp_file_beside
 
 # Rows per Parquet row group (and at most two groups' worth in memory while writing).
 ROW_GROUP_ROWS = 262_144
@@ -75,8 +75,7 @@ def staging_file(path: LakePath) -> Path:
     if isinstance(path, ObjectPath):
         fd, tmp = tempfile.mkstemp(prefix="metering-output-", suffix=".parquet")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = temp_file_beside(path, prefix=f".{path.stem}.")
     os.close(fd)
     return Path(tmp)
 

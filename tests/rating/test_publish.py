@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -70,3 +72,16 @@ def test_a_failed_publish_leaves_the_previous_outputs_and_no_temp_file(
     with pytest.raises(RatingError, match="invoice_totals: cannot keep its output types"):
         publish(config, OCT, table_outputs(tables), estimated=True)
     assert files_of(config.lake_dir) == before
+
+
+def test_published_outputs_get_the_mode_the_umask_gives(
+    provider: Path,  # noqa: F811
+) -> None:
+    config = load_config(provider)
+    old = os.umask(0o027)  # the shipped systemd unit's UMask: the service's group reads
+    try:
+        result = rate_month(config, OCT)
+    finally:
+        os.umask(old)
+    modes = {name: stat.S_IMODE(Path(path).stat().st_mode) for name, path in result.paths.items()}
+    assert modes == dict.fromkeys(OUTPUTS, 0o640)
