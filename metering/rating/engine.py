@@ -5,7 +5,10 @@ each lake dataset as a view of the same name over the Parquet files of the days 
 registers the pricing tables, then creates one view per SQL file, named after the file
 (``intermediate/int_rate_parts.sql`` → ``int_rate_parts``). Intermediate models and marts
 are materialised as temp tables: several later models and the audits read each of them, and
-planning the whole view chain again for each reader costs more than the rows.
+planning the whole view chain again for each reader costs more than the rows. The models
+with a row per usage interval are the exception (``metering.rating.run.STREAMED``): past
+DuckDB's memory cap a temp table goes to disk, and its readers then cost more than reading
+the compressed intervals again.
 """
 
 from __future__ import annotations
@@ -41,12 +44,13 @@ MEMORY_LIMIT = "2GB"
 
 
 @contextmanager
-def bounded_connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A :func:`connect` connection capped at :data:`MEMORY_LIMIT`, spilling to a temp dir."""
+def bounded_connection(limit: str = MEMORY_LIMIT) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A :func:`connect` connection capped at ``limit`` (:data:`MEMORY_LIMIT` unless a
+    stage sets its own), spilling to a temp dir."""
     with tempfile.TemporaryDirectory(prefix="metering-duckdb-") as spill:
         con = connect()
         try:
-            con.execute(f"set memory_limit = {quote(MEMORY_LIMIT)}")
+            con.execute(f"set memory_limit = {quote(limit)}")
             con.execute(f"set temp_directory = {quote(spill)}")
             yield con
         finally:

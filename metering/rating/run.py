@@ -188,7 +188,9 @@ def register_month_usage(con: duckdb.DuckDBPyConnection, lake: LakePath, month: 
 def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
     """Rate ``month`` from the lake's usage intervals and write the rating outputs."""
     settings, pricing, tenants = load_inputs(config)
-    with bounded_connection() as con:
+    # its own cap ([rating] memory_limit): the month's aggregates spill less than at the
+    # consolidation's 2 GB
+    with bounded_connection(settings.memory_limit) as con:
         estimated = register_month_usage(con, config.lake, month)
         rate_on(con, month, settings, pricing, tenants, estimated=estimated)
         return publish(config, month, duckdb_outputs(con), estimated=estimated)
