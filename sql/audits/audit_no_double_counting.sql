@@ -1,4 +1,5 @@
--- audit_no_double_counting: a resource metered twice for the same time, or compute charged
+-- audit_no_double_counting: a resource metered twice for the same time (a level held twice,
+--   or requests counted twice for one span: both would be billed twice), or compute charged
 --   on a TKG cluster (its node VMs are billed as VMs; the cluster pays only its fee).
 -- grain: one bad row per overlapping usage interval or misplaced product row.
 -- parameters: none.
@@ -7,11 +8,10 @@ with ordered as (
     select
         site, resource_id, product, dimension, interval_start, interval_end,
         lag(interval_end) over (
-            partition by resource_id, product, dimension
+            partition by resource_id, product, dimension, measure
             order by interval_start, interval_end
         ) as previous_end
     from int_rating_usage
-    where measure = 'level'
 )
 
 select 'overlap' as problem, site, resource_id, product, dimension, interval_start

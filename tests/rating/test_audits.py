@@ -123,3 +123,38 @@ def test_conservation_separates_sites_products_and_dimensions() -> None:
     rated = [part("1", at(1)), part("1", at(1), site="az2", dimension="Gold")]
     bad = conservation(rows, rated, [])
     assert [(b["site"], b["accounted_quantity"]) for b in bad] == [("az2", D(0))]
+
+
+def double_counted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    con = connect()
+    try:
+        schema = USAGE.append(pa.field("resource_type", pa.string()))
+        typed = [{"resource_type": "vm", **row} for row in rows]
+        register_table(con, "int_rating_usage", pa.Table.from_pylist(typed, schema))
+        return audit(con, "audits/audit_no_double_counting.sql")
+    finally:
+        con.close()
+
+
+def test_double_counting_audit_fails_on_requests_counted_twice_for_one_hour() -> None:
+    t = at(3)
+    gets = {"resource_id": "bucket-1", "product": "object_requests", "dimension": "GET"}
+    counts = [usage("120", t + timedelta(hours=h), 1, measure="count", **gets) for h in range(3)]
+    assert double_counted(counts) == []  # consecutive hours: each counted once
+    other = usage("7", t, 1, measure="count", **{**gets, "dimension": "PUT"})
+    assert double_counted([*counts, other]) == []  # another operation, same hour
+    twice = usage("120", t + timedelta(hours=1), 1, measure="count", **gets)
+    bad = double_counted([*counts, twice])
+    assert [(r["problem"], r["resource_id"], r["interval_start"]) for r in bad] == [
+        ("overlap", "bucket-1", t + timedelta(hours=1))
+    ]
+
+
+def test_double_counting_audit_fails_on_a_level_held_twice() -> None:
+    t = at(3)
+    held = [usage("2", t, 2), usage("2", t + timedelta(hours=2), 1)]
+    assert double_counted(held) == []
+    bad = double_counted([*held, usage("4", t + timedelta(hours=1), 1)])
+    assert [(r["problem"], r["interval_start"]) for r in bad] == [
+        ("overlap", t + timedelta(hours=1))
+    ]
