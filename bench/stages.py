@@ -143,6 +143,7 @@ def raw_scan(config_path: str, days: list[str]) -> Facts:
 
     pattern = month_files(_config(config_path).lake_dir, days)
     with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")  # it would write into the bench's table
         rows = con.execute(
             "select org_name, storage_policy, count(*), count(distinct vm_id),"
             " sum(vcpu * powered_on::int), sum(memory_mb * powered_on::int), sum(storage_mb)"

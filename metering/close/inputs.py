@@ -81,9 +81,9 @@ def open_month(
     is shared with the render workers), spilling there."""
     con = duckdb.connect(":memory:")
     con.execute("set timezone = 'UTC'")
+    con.execute("set enable_progress_bar = false")  # ours is rich's; DuckDB's wrote over it
     if spill_dir is not None:
         con.execute("set threads = 2")
-        con.execute("set enable_progress_bar = false")
         con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"set temp_directory = {quote(str(spill_dir))}")
     for table in SCHEMAS:

@@ -161,6 +161,7 @@ def focus_table(
     con = duckdb.connect(":memory:")
     try:
         con.execute("set timezone = 'UTC'")
+        con.execute("set enable_progress_bar = false")
         documents = _documents_table(
             docs, issuer, region_id, month_start.astimezone(UTC), month_end.astimezone(UTC)
         )
@@ -270,6 +271,7 @@ def write_focus(
     try:
         with tempfile.TemporaryDirectory(prefix="metering-duckdb-") as spill:
             con.execute("set timezone = 'UTC'")
+            con.execute("set enable_progress_bar = false")
             con.execute(f"set memory_limit = {quote(FOCUS_MEMORY_LIMIT)}")
             con.execute(f"set temp_directory = {quote(spill)}")
             con.execute("set threads = 2")
