@@ -19,7 +19,6 @@ from metering.rating.run import (
     load_inputs,
     publish,
     rate_month,
-    table_outputs,
 )
 from metering.window import Window
 
@@ -58,10 +57,9 @@ def month_usage_files(config: ProviderConfig, month: Window) -> tuple[list[Any],
 def rate_month_with(config: ProviderConfig, month: Window, choice: EngineChoice) -> RatingResult:
     """Rate ``month`` on the chosen engine and write the outputs."""
     if choice.engine == "spark":
-        from metering.rating.spark import rate_tables_spark
+        from metering.rating.spark import rate_month_spark
 
-        tables, estimated = rate_tables_spark(config, month, choice.master)
-        return publish(config, month, table_outputs(tables), estimated=estimated)
+        return rate_month_spark(config, month, choice.master)
     if choice.site_workers:
         from metering.rating.per_site import rated_per_site
 
