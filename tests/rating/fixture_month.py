@@ -172,7 +172,9 @@ def _resource_rows(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
     rows, t = [], start
     while t < end:
         midnight = datetime(t.year, t.month, t.day, tzinfo=UTC) + timedelta(days=1)
-        stop = min(midnight, end) if measure == "level" else t + timedelta(hours=1)
+        # a level holds until midnight (or its end); requests are counted over one hour that
+        # stays inside the day, as consolidation cuts Cloudian's hours (no two overlap)
+        stop = min(midnight, end) if measure == "level" else min(midnight, t + timedelta(hours=1))
         rows.append(
             {
                 "usage_date": t.date(),
