@@ -50,7 +50,7 @@ def truth_intervals(truth: list[dict[str, str]], start: datetime) -> list[dict[s
             "dataset": "truth",
             "org_name": r["org_name"],
             "resource_type": "tkg_cluster" if r["product"] == "tkg_cluster" else "truth",
-            "resource_id": f"truth/{r['org_name']}/{r['dimension']}",
+            "resource_id": f"truth/{r['site']}/{r['org_name']}/{r['dimension']}",
             "resource_name": "truth",
             "parent_id": None,
             "product": r["product"],
