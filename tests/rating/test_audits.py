@@ -9,20 +9,25 @@ from typing import Any
 import pyarrow as pa
 
 from metering.rating.engine import audit, connect, register_table
+from metering.rating.intervals import INTERVALS_SCHEMA
 from tests.rating.conftest import OCT, at
 
 Q18 = pa.decimal128(38, 18)
-TS = pa.timestamp("us", tz="UTC")
+TS = INTERVALS_SCHEMA.field("interval_start").type
+# the columns of usage_intervals the audits read, typed as the lake has them
 USAGE = pa.schema(
     [
-        ("site", pa.string()),
-        ("resource_id", pa.string()),
-        ("product", pa.string()),
-        ("dimension", pa.string()),
-        ("measure", pa.string()),
-        ("level", pa.decimal128(18, 9)),
-        ("interval_start", TS),
-        ("interval_end", TS),
+        INTERVALS_SCHEMA.field(name)
+        for name in (
+            "site",
+            "resource_id",
+            "product",
+            "dimension",
+            "measure",
+            "level",
+            "interval_start",
+            "interval_end",
+        )
     ]
 )
 PARTS = pa.schema(
