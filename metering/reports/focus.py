@@ -9,9 +9,7 @@ focus_charges.sql``) unnests the frozen bodies and splits each line over its res
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,9 +23,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from metering.close.register import Document, DocumentKind
-from metering.lake.storage import LakePath, quote, temp_file_beside
+from metering.lake.storage import LakePath, temp_file_beside
 from metering.lake.store import read_dataset
 from metering.money import minor_unit
+from metering.rating.engine import bounded_connection
 from metering.resources import read_sql
 from metering.window import Window
 
@@ -93,10 +92,9 @@ def _documents_table(
     region_id: str,
     month_start: datetime,
     month_end: datetime,
-    numbers: Mapping[int, str | None] | None = None,
+    numbers: Mapping[int, str | None],
 ) -> pa.Table:
     rows = []
-    numbers = numbers if numbers is not None else {d.id: d.number for d in docs}
     for d in docs:
         body = d.body
         scale = 10 ** minor_unit(d.currency)
@@ -146,48 +144,6 @@ def lake_replication_factors(lake: LakePath, month: Window) -> dict[str, Decimal
             latest[row["policy_name"]] = row
     factors = {name: _overhead(r["scheme"], r["data_centers"] or []) for name, r in latest.items()}
     return {name: f.quantize(Decimal("0.0001")) for name, f in factors.items() if f is not None}
-
-
-def focus_table(
-    docs: Sequence[Document],
-    *,
-    issuer: str,
-    region_id: str,
-    month_start: datetime,
-    month_end: datetime,
-    replication_factors: Mapping[str, Decimal],
-) -> pa.Table:
-    """The FOCUS rows of ``docs`` (issued and credited documents of one month)."""
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("set timezone = 'UTC'")
-        con.execute("set enable_progress_bar = false")
-        documents = _documents_table(
-            docs, issuer, region_id, month_start.astimezone(UTC), month_end.astimezone(UTC)
-        )
-        factors = pa.table(
-            {
-                "policy_name": pa.array(list(replication_factors), pa.string()),
-                "replication_factor": pa.array(
-                    list(replication_factors.values()), pa.decimal128(9, 4)
-                ),
-            }
-        )
-        con.register("close_documents", documents)
-        con.register("storage_policy_factors", factors)
-        return con.sql(read_sql("marts/focus_charges.sql")).to_arrow_table()
-    finally:
-        con.close()
-
-
-def focus_files(table: pa.Table) -> tuple[bytes, bytes]:
-    """The table as Parquet (zstd, DECIMAL kept, text as is) and CSV bytes (text a
-    spreadsheet would run as a formula gets a leading apostrophe, as in our other CSVs)."""
-    parquet = io.BytesIO()
-    pq.write_table(table, parquet, compression="zstd")
-    csv = io.BytesIO()
-    pacsv.write_csv(_spreadsheet_safe(table), csv)
-    return parquet.getvalue(), csv.getvalue()
 
 
 def _spreadsheet_safe(table: pa.Table) -> pa.Table:
@@ -248,8 +204,8 @@ def write_focus(
 ) -> None:
     """Write the FOCUS Parquet and CSV of ``docs`` (issued and credited documents of one
     month; their ``body_json`` may be empty: ``bodies`` reads them by id, a batch at a time)
-    to ``paths``, each atomically. The rows, their order and the CSV bytes are those of
-    :func:`focus_table` + :func:`focus_files`; only the Parquet row groups are smaller."""
+    to ``paths``, each atomically: Parquet (zstd, DECIMAL kept, text as is, one row group a
+    batch) and CSV (text a spreadsheet would run as a formula gets a leading apostrophe)."""
     context: dict[str, Any] = {
         "issuer": issuer,
         "region_id": region_id,
@@ -267,20 +223,13 @@ def write_focus(
     temps = [temp_file_beside(path, prefix=f".{path.name}.") for path in paths]
     for fd, _ in temps:
         os.close(fd)
-    con = duckdb.connect(":memory:")
     try:
-        with tempfile.TemporaryDirectory(prefix="metering-duckdb-") as spill:
-            con.execute("set timezone = 'UTC'")
-            con.execute("set enable_progress_bar = false")
-            con.execute(f"set memory_limit = {quote(FOCUS_MEMORY_LIMIT)}")
-            con.execute(f"set temp_directory = {quote(spill)}")
-            con.execute("set threads = 2")
+        with bounded_connection(FOCUS_MEMORY_LIMIT) as con:
             con.register("storage_policy_factors", factors)
             _write_batches(con, docs, by_id, bodies, context, batch, temps[0][1], temps[1][1])
         for (_, tmp), path in zip(temps, paths, strict=True):
             os.replace(tmp, path)
     finally:
-        con.close()
         for _, tmp in temps:
             Path(tmp).unlink(missing_ok=True)
 
@@ -302,11 +251,12 @@ def _write_batches(
         try:
             for group in _batches(docs, batch):
                 table = _batch_table(con, group, by_id, bodies, context)
+                safe = _spreadsheet_safe(table)
                 if parquet is None or csv is None:
                     parquet = pq.ParquetWriter(parquet_file, table.schema, compression="zstd")
-                    csv = pacsv.CSVWriter(csv_file, _spreadsheet_safe(table).schema)
+                    csv = pacsv.CSVWriter(csv_file, safe.schema)
                 parquet.write_table(table)
-                csv.write_table(_spreadsheet_safe(table))
+                csv.write_table(safe)
         finally:
             if parquet is not None:
                 parquet.close()

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metering.close.register import Document, DocumentKind, DocumentState
-from metering.reports.focus import focus_table
+from metering.reports.focus import write_focus
 
 cents = st.integers(min_value=0, max_value=10_000_000).map(lambda c: Decimal(c).scaleb(-2))
 weights = st.lists(
@@ -20,10 +25,10 @@ weights = st.lists(
 )
 
 
-def _doc(line_amount: Decimal, usage: list[Decimal], tax: Decimal) -> Document:
+def _doc(line_amount: Decimal, usage: list[Decimal], tax: Decimal, name: str = "T") -> Document:
     total = line_amount + tax
     body = {
-        "bill_to": {"name": "T"},
+        "bill_to": {"name": name},
         "lines": [
             {
                 "line_no": 1,
@@ -82,17 +87,27 @@ def _doc(line_amount: Decimal, usage: list[Decimal], tax: Decimal) -> Document:
     )
 
 
+def _focus(docs: list[Document]) -> tuple[pa.Table, list[str]]:
+    """The FOCUS export the close writes for ``docs``: the Parquet table and the CSV lines."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = (Path(tmp) / "focus.parquet", Path(tmp) / "focus.csv")
+        write_focus(
+            docs,
+            lambda ids: {d.id: d.body_json for d in docs if d.id in ids},
+            paths,
+            issuer="P",
+            region_id="r",
+            month_start=datetime(2026, 10, 1, tzinfo=UTC),
+            month_end=datetime(2026, 11, 1, tzinfo=UTC),
+            replication_factors={},
+        )
+        return pq.read_table(paths[0]), paths[1].read_text(encoding="utf-8").splitlines()
+
+
 @settings(max_examples=20, deadline=None)
 @given(line=cents, usage=weights, tax=cents)
 def test_split_sums_to_the_line_and_each_share_is_within_a_cent(line, usage, tax):
-    table = focus_table(
-        [_doc(line, usage, tax)],
-        issuer="P",
-        region_id="r",
-        month_start=datetime(2026, 10, 1, tzinfo=UTC),
-        month_end=datetime(2026, 11, 1, tzinfo=UTC),
-        replication_factors={},
-    ).to_pylist()
+    table = _focus([_doc(line, usage, tax)])[0].to_pylist()
     shares = {r["ResourceId"]: r["BilledCost"] for r in table if r["ChargeCategory"] == "Usage"}
     assert sum(shares.values(), Decimal(0)) == line
     assert sum((r["BilledCost"] for r in table), Decimal(0)) == line + tax
@@ -102,26 +117,20 @@ def test_split_sums_to_the_line_and_each_share_is_within_a_cent(line, usage, tax
         assert abs(shares[f"r{i}"] - exact) < Decimal("0.01")
 
 
-def test_focus_csv_defuses_formula_like_text_and_parquet_keeps_it() -> None:
-    import io
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from metering.reports.focus import focus_files
-
-    table = pa.table(
-        {
-            "SubAccountName": ['=HYPERLINK("http://x")', "plain", "@SUM(A1)", None],
-            "BilledCost": pa.array(
-                [Decimal("-1.50"), Decimal("2.00"), Decimal("0.10"), Decimal("0")],
-                type=pa.decimal128(18, 2),
-            ),
-        }
-    )
-    parquet, csv = focus_files(table)
-    text = csv.decode("utf-8").splitlines()
-    assert text[1].startswith("\"'=HYPERLINK") and text[1].endswith(",-1.50")
-    assert text[2] == '"plain",2.00'
-    assert text[3].startswith('"\'@SUM(A1)"')
-    assert pq.read_table(io.BytesIO(parquet)).column("SubAccountName")[0].as_py().startswith("=")
+def test_focus_csv_defuses_formula_like_tenant_names_and_parquet_keeps_them() -> None:
+    one = Decimal(1)
+    docs = [
+        _doc(Decimal("1.50"), [one], Decimal("0.15"), name='=HYPERLINK("http://x")'),
+        replace(_doc(Decimal("2.00"), [one], Decimal(0), name="@SUM(A1)"), id=2, number="INV-2"),
+        replace(_doc(Decimal("-1.50"), [one], Decimal(0), name="plain"), id=3, number="INV-3"),
+    ]
+    table, csv = _focus(docs)
+    assert table.column("BillingAccountName").to_pylist()[0] == '=HYPERLINK("http://x")'
+    names = set(table.column("BillingAccountName").to_pylist())
+    assert names == {'=HYPERLINK("http://x")', "@SUM(A1)", "plain"}  # Parquet: text as is
+    assert len(csv) == 1 + table.num_rows
+    assert any(line.startswith("\"'=HYPERLINK") or ",\"'=HYPERLINK" in line for line in csv)
+    assert not any(',"=' in line or ',"@' in line or line.startswith(('"=', '"@')) for line in csv)
+    assert any(",\"'@SUM(A1)" in line for line in csv)
+    plain = [line for line in csv if '"plain"' in line]
+    assert plain and all("-1.50" in line and "'-1.50" not in line for line in plain[:1])
