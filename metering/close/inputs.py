@@ -26,6 +26,7 @@ from metering.lake.storage import (
     parquet_columns,
     quote,
 )
+from metering.rating.engine import connect
 from metering.resources import read_sql
 from metering.window import Window
 
@@ -68,26 +69,22 @@ def _register(con: duckdb.DuckDBPyConnection, table: str, path: LakePath, month:
     )
 
 
-# DuckDB's own memory (the body parts' temp tables, hashing's aggregates) in the close; past
-# it DuckDB spills to ``spill_dir``. The close's Python side works a batch of tenants at a time.
+# DuckDB's own memory in the close (the body parts' temp tables, hashing's aggregates): past
+# it DuckDB spills. The close's Python side works a batch of tenants at a time.
 MEMORY_LIMIT = "1GB"
 
 
-def open_month(
-    config: ProviderConfig, month: Window, *, spill_dir: Path | None = None
-) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the month's rating outputs as views. With
-    ``spill_dir`` (the close), capped at :data:`MEMORY_LIMIT` and two threads (the machine
-    is shared with the render workers), spilling there."""
-    con = duckdb.connect(":memory:")
-    con.execute("set timezone = 'UTC'")
-    con.execute("set enable_progress_bar = false")  # ours is rich's; DuckDB's wrote over it
-    if spill_dir is not None:
-        con.execute("set threads = 2")
-        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-        con.execute(f"set temp_directory = {quote(str(spill_dir))}")
+def register_month(con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window) -> None:
+    """The month's rating outputs as views on ``con``."""
     for table in SCHEMAS:
         _register(con, table, rating_path(config, table, month), month)
+
+
+def open_month(config: ProviderConfig, month: Window) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the month's rating outputs as views (one
+    tenant's showback page; the close registers them on a capped connection instead)."""
+    con = connect()
+    register_month(con, config, month)
     return con
 
 
@@ -99,14 +96,29 @@ def query(
 
 
 def tenant_ranges(
-    con: duckdb.DuckDBPyConnection, tables: Sequence[str], size: int
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], limit: int, *, by_rows: bool = False
 ) -> Iterator[tuple[str, str]]:
-    """``(first, last)`` tenant ids of consecutive groups of ``size`` tenants, in order,
-    covering every non-null ``tenant_id`` of ``tables``: for work done a batch at a time."""
-    union = " union ".join(f"select tenant_id from {t} where tenant_id is not null" for t in tables)
-    tenants = [str(r[0]) for r in con.execute(f"select * from ({union}) order by 1").fetchall()]
-    for start in range(0, len(tenants), size):
-        yield tenants[start], tenants[min(start + size, len(tenants)) - 1]
+    """``(first, last)`` tenant ids of consecutive groups of tenants, in order, covering every
+    non-null ``tenant_id`` of ``tables``: groups of ``limit`` tenants, or ``by_rows``, of at
+    most ``limit`` rows of ``tables`` together (a tenant is never split): for work done a
+    group at a time."""
+    union = " union all ".join(f"select tenant_id from {t}" for t in tables)
+    weight = "count(*)" if by_rows else "1"
+    counts = con.execute(
+        f"select tenant_id, {weight} from ({union}) where tenant_id is not null "
+        "group by tenant_id order by tenant_id"
+    ).fetchall()
+    first: str | None = None
+    last, held = "", 0
+    for tenant, rows in counts:
+        if first is not None and held + int(rows) > limit:
+            yield first, last
+            first = None
+        if first is None:
+            first, held = str(tenant), 0
+        last, held = str(tenant), held + int(rows)
+    if first is not None:
+        yield first, last
 
 
 _TENANT_HASHES = (
@@ -120,29 +132,6 @@ _TENANT_HASHES = (
 HASH_ROWS = 200_000
 
 
-def _row_ranges(
-    con: duckdb.DuckDBPyConnection, tables: Sequence[str], max_rows: int
-) -> Iterator[tuple[str, str]]:
-    """``(first, last)`` tenant ids of consecutive groups of tenants holding at most
-    ``max_rows`` rows of ``tables`` together (or one tenant), covering every tenant."""
-    union = " union all ".join(f"select tenant_id from {t}" for t in tables)
-    counts = con.execute(
-        f"select tenant_id, count(*) from ({union}) where tenant_id is not null "
-        "group by tenant_id order by tenant_id"
-    ).fetchall()
-    first: str | None = None
-    last, held = "", 0
-    for tenant, rows in counts:
-        if first is not None and held + int(rows) > max_rows:
-            yield first, last
-            first = None
-        if first is None:
-            first, held = str(tenant), 0
-        last, held = str(tenant), held + int(rows)
-    if first is not None:
-        yield first, last
-
-
 def content_hash(con: duckdb.DuckDBPyConnection, max_rows: int = HASH_ROWS) -> str:
     """A hash of the month's rated content: every rating output row, in a canonical order.
 
@@ -153,7 +142,7 @@ def content_hash(con: duckdb.DuckDBPyConnection, max_rows: int = HASH_ROWS) -> s
     Python only combines one digest per tenant and table, as one query ordered by tenant
     would give them.
     """
-    ranges = list(_row_ranges(con, list(SCHEMAS), max_rows))
+    ranges = list(tenant_ranges(con, list(SCHEMAS), max_rows, by_rows=True))
     digest = hashlib.sha256()
     for table in SCHEMAS:
         rows: list[tuple[object, ...]] = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import importlib
 import io
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ import pyarrow.parquet as pq
 from metering.close.billto import load_bill_to
 from metering.close.contract import month_key
 from metering.close.documents import iter_bodies
-from metering.close.inputs import content_hash, files_hash, open_month
+from metering.close.inputs import MEMORY_LIMIT, content_hash, files_hash, register_month
 from metering.close.issue import Issued, issue_month
 from metering.close.register import DocumentState, Register, documents_table
 from metering.close.rendering import documents_dir, render_pending
@@ -39,6 +38,7 @@ from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import LockError
 from metering.lake.storage import LakePath, write_bytes
+from metering.rating.engine import bounded_connection
 from metering.reports.focus import lake_replication_factors, write_focus
 from metering.reports.provider import write_provider_report
 from metering.reports.render import RenderPool, template_env
@@ -209,8 +209,8 @@ def _close(
 ) -> CloseResult:
     if rate:
         rate_if_installed(config, month)
-    with tempfile.TemporaryDirectory(prefix="metering-duckdb-") as spill:
-        con = open_month(config, month, spill_dir=Path(spill))
+    with bounded_connection(MEMORY_LIMIT) as con:
+        register_month(con, config, month)
         register = Register(settings.register_path, settings.provider)
         try:
             return _close_open(
@@ -218,7 +218,6 @@ def _close(
             )
         finally:
             register.close()
-            con.close()
 
 
 def _close_open(
