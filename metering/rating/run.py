@@ -166,11 +166,6 @@ def output_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     return {name: con.sql(f"select * from {name}").to_arrow_table() for name in OUTPUTS}
 
 
-def table_outputs(tables: Mapping[str, pa.Table]) -> dict[str, Batches]:
-    """Outputs an engine already collected (Spark) in the form :func:`publish` takes."""
-    return {name: table.to_reader for name, table in tables.items()}
-
-
 def month_days(month: Window) -> list[date]:
     return list(month.days())
 

@@ -15,7 +15,7 @@ from metering.config import load_config
 from metering.errors import RatingError
 from metering.rating import publish as publishing
 from metering.rating.outputs import OUTPUT_SCHEMAS
-from metering.rating.run import OUTPUTS, output_path, publish, rate_month, table_outputs
+from metering.rating.run import OUTPUTS, output_path, publish, rate_month
 from tests.rating.test_rate_month import OCT, provider  # noqa: F401 (fixture)
 
 
@@ -70,7 +70,7 @@ def test_a_failed_publish_leaves_the_previous_outputs_and_no_temp_file(
     rows[0]["total_amount"] = D("1.005")
     tables["invoice_totals"] = pa.Table.from_pylist(rows, schema=wider)
     with pytest.raises(RatingError, match="invoice_totals: cannot keep its output types"):
-        publish(config, OCT, table_outputs(tables), estimated=True)
+        publish(config, OCT, {n: t.to_reader for n, t in tables.items()}, estimated=True)
     assert files_of(config.lake_dir) == before
 
 
