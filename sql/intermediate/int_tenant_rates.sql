@@ -3,7 +3,9 @@
 -- parameters: none (views `rates`, `rate_cards`, `tenant_rate_overrides`, `products`).
 -- feeds: intermediate/int_rate_parts.sql, intermediate/int_charge_bands.sql.
 -- rule: a custom rate replaces the plan's rate(s) for its product and dimension ('*' = all
---   dimensions of the product) in every card, as a per-unit price in the billing unit.
+--   dimensions of the product) in every card, as a per-unit price in the card's billing unit:
+--   where the card prices the product per 1,000 (`per = 1000`), so does the custom rate (the
+--   card's rate for the override's dimension, else its '*' rate, else its largest `per`).
 with plan_rates as (
     select
         t.tenant_id, r.policy, r.rate_card_id, r.currency, r.valid_from, r.valid_to,
@@ -25,16 +27,38 @@ kept as (
     )
 ),
 
+card_units as (
+    -- the billing unit (`per`) each card gives each product and dimension
+    select rate_card_id, product, dimension, max(per) as per
+    from rates
+    group by rate_card_id, product, dimension
+),
+
+product_units as (
+    select rate_card_id, product, max(per) as per
+    from rates
+    group by rate_card_id, product
+),
+
 custom as (
     select
         t.tenant_id, c.policy, c.rate_card_id, c.currency, c.valid_from, c.valid_to,
-        o.product, o.dimension, 'per_unit' as model, 1 as per, pr.billing_basis,
+        o.product, o.dimension, 'per_unit' as model,
+        coalesce(exact.per, star.per, any_rate.per, 1) as per, pr.billing_basis,
         pr.billing_unit, 1 as tier_no, cast(0 as decimal(18, 9)) as tier_lower,
         cast(null as decimal(18, 9)) as tier_upper, o.unit_price, 'custom rate' as derived_from
     from tenant_rate_overrides as o
     inner join int_tenants as t on t.tenant_id = o.tenant_id
     inner join rate_cards as c on c.policy = t.plan
     inner join products as pr on pr.product = o.product
+    left join card_units as exact
+        on exact.rate_card_id = c.rate_card_id and exact.product = o.product
+        and exact.dimension = o.dimension
+    left join card_units as star
+        on star.rate_card_id = c.rate_card_id and star.product = o.product
+        and star.dimension = '*'
+    left join product_units as any_rate
+        on any_rate.rate_card_id = c.rate_card_id and any_rate.product = o.product
 )
 
 select

@@ -113,6 +113,36 @@ def test_custom_rates_override_the_plan(rater: Rater) -> None:
     assert lines["vm_disk"]["list_amount"] == D("10.00")
 
 
+def test_custom_rate_for_a_per_thousand_product_is_read_per_thousand(rater: Rater) -> None:
+    # docs/metering-rules.md: a custom rate is a price in the card's billing unit; the card
+    # prices requests per 1,000, so "0.0002" is per 1,000 requests, not per request
+    rater.card(CARD)
+    rater.tenants(ACME.format(extra='custom_rates = { object_requests = "0.0002" }'))
+    rows = [
+        make_interval(
+            product="object_requests",
+            dimension="GET",
+            measure="count",
+            level=D(1500),
+            resource_type="bucket",
+            resource_id="g/b",
+            interval_start=at(1, h),
+            interval_end=at(1, h + 1),
+        )
+        for h in range(10)
+    ]
+    (req,) = lines_of(rater.rate(rows), "acme")
+    assert (req["quantity"], req["unit"], req["unit_price"]) == (
+        D(15),
+        "1,000 requests",
+        D("0.0002"),
+    )
+    assert req["list_amount"] == D("0.00") and req["tier_detail"] == "custom rate"
+    rater.tenants(ACME.format(extra='custom_rates = { "object_requests:GET" = "0.02" }'))
+    (req,) = lines_of(rater.rate(rows), "acme")
+    assert (req["quantity"], req["list_amount"]) == (D(15), D("0.30"))  # not 300.00
+
+
 def test_fixed_monthly_fee_is_a_line(rater: Rater) -> None:
     rater.card(
         CARD + '\n[[fixed_fees]]\nid = "support"\ndescription = "Support"\namount = "25.00"\n'

@@ -113,6 +113,23 @@ def test_overlapping_cards_of_a_policy_are_refused(tmp_path: Path) -> None:
         load_pricing(tmp_path)
 
 
+def test_the_readmes_effective_to_advice_is_what_the_loader_accepts(tmp_path: Path) -> None:
+    readme = (resource_dir("pricing") / "README.md").read_text(encoding="utf-8")
+    (line,) = [x for x in readme.splitlines() if x.startswith("effective_to =")]
+    advice = line.split("#", 1)[1].strip()
+    # the loader: an open card followed by a later one overlaps it, whatever their order on disk
+    write_card(tmp_path / "open", "", card_id="a")
+    write_card(tmp_path / "open", "", card_id="b", start="2026-10-15T00:00:00Z")
+    with pytest.raises(PricingError, match=r"close the earlier card with effective_to"):
+        load_pricing(tmp_path / "open")
+    write_card(tmp_path / "closed", "", card_id="a", end="2026-10-15T00:00:00Z")
+    write_card(tmp_path / "closed", "", card_id="b", start="2026-10-15T00:00:00Z")
+    assert len(load_pricing(tmp_path / "closed").policies["std"]) == 2
+    # so omitting it is only for the last card, not "until a later card"
+    assert "later card" not in advice and "last card" in advice
+    assert "Only the policy's last card may omit `effective_to`" in readme
+
+
 def test_invalid_toml_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(PricingError, match="no rate cards"):
         load_pricing(tmp_path)
