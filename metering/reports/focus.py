@@ -19,7 +19,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from metering.close.register import Document, DocumentKind
@@ -27,6 +26,7 @@ from metering.lake.storage import LakePath, temp_file_beside
 from metering.lake.store import read_dataset
 from metering.money import minor_unit
 from metering.rating.engine import bounded_connection
+from metering.reports.csvfile import TableWriter
 from metering.resources import read_sql
 from metering.window import Window
 
@@ -146,19 +146,6 @@ def lake_replication_factors(lake: LakePath, month: Window) -> dict[str, Decimal
     return {name: f.quantize(Decimal("0.0001")) for name, f in factors.items() if f is not None}
 
 
-def _spreadsheet_safe(table: pa.Table) -> pa.Table:
-    """Every text column with ``=``, ``+``, ``-`` or ``@`` first prefixed by an apostrophe
-    (tenant-controlled names and tags), column-wise; numbers and dates untouched."""
-    for index, field in enumerate(table.schema):
-        if not pa.types.is_string(field.type) and not pa.types.is_large_string(field.type):
-            continue
-        column = table.column(index)
-        risky = pc.fill_null(pc.match_substring_regex(column, pattern="^[=+\\-@]"), False)
-        safe = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
-        table = table.set_column(index, field, safe)
-    return table
-
-
 # FOCUS rows are built this many documents at a time (each batch one Parquet row group), in a
 # DuckDB capped at FOCUS_MEMORY_LIMIT: a month's bodies, unnested, do not fit in memory at once.
 FOCUS_BATCH = 250
@@ -205,7 +192,8 @@ def write_focus(
     """Write the FOCUS Parquet and CSV of ``docs`` (issued and credited documents of one
     month; their ``body_json`` may be empty: ``bodies`` reads them by id, a batch at a time)
     to ``paths``, each atomically: Parquet (zstd, DECIMAL kept, text as is, one row group a
-    batch) and CSV (text a spreadsheet would run as a formula gets a leading apostrophe)."""
+    batch) and CSV (every text field quoted, and one a spreadsheet would run as a formula
+    gets a leading apostrophe: reports/csvfile)."""
     context: dict[str, Any] = {
         "issuer": issuer,
         "region_id": region_id,
@@ -246,22 +234,19 @@ def _write_batches(
 ) -> None:
     """Each batch's rows appended to the Parquet and CSV temp files (fsynced at the end)."""
     parquet: pq.ParquetWriter | None = None
-    csv: pacsv.CSVWriter | None = None
     with open(parquet_tmp, "wb") as parquet_file, open(csv_tmp, "wb") as csv_file:
+        csv = TableWriter(csv_file)
         try:
             for group in _batches(docs, batch):
                 table = _batch_table(con, group, by_id, bodies, context)
-                safe = _spreadsheet_safe(table)
-                if parquet is None or csv is None:
+                if parquet is None:
                     parquet = pq.ParquetWriter(parquet_file, table.schema, compression="zstd")
-                    csv = pacsv.CSVWriter(csv_file, safe.schema)
                 parquet.write_table(table)
-                csv.write_table(safe)
+                csv.write_table(table)
         finally:
             if parquet is not None:
                 parquet.close()
-            if csv is not None:
-                csv.close()
+            csv.close()
         for handle in (parquet_file, csv_file):
             handle.flush()
             os.fsync(handle.fileno())

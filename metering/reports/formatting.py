@@ -65,9 +65,3 @@ def long_date(value: object, locale: str) -> str:
     if not isinstance(value, date):
         raise TypeError(f"expected a date, got {type(value).__name__}")
     return str(format_date(value, format="medium", locale=_locale(locale)))
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe;
-    used for tenant-controlled names in CSV files."""
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text

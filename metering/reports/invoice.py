@@ -6,8 +6,6 @@ and issue date, so rendering the same issued document twice gives the same conte
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,7 +16,8 @@ from typing import Any
 
 from metering.lake.storage import write_bytes
 from metering.reports.chart import daily_stacked_bars
-from metering.reports.formatting import dec, spreadsheet_safe
+from metering.reports.csvfile import csv_bytes
+from metering.reports.formatting import dec
 from metering.reports.render import Renderer
 
 APPENDIX_ROWS = 15  # usage rows printed in the PDF (keeps it ~2 pages); the attached CSV has all
@@ -38,7 +37,7 @@ USAGE_CSV_COLUMNS = (
     "last_date",
 )
 
-_NAMES = ("resource_id", "resource_name", "dimension")  # tenant-controlled text
+_NUMBERS = ("quantity", "list_amount")  # every other column is text
 TEMPLATES = {"invoice": "invoice.html.j2", "credit_note": "credit_note.html.j2"}
 
 
@@ -120,17 +119,13 @@ def html(renderer: Renderer, number: str, issued_at: str, body: dict[str, Any]) 
 
 
 def usage_csv(number: str, body: dict[str, Any]) -> bytes:
-    """Every usage row behind the document, so the tenant can check each line."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(USAGE_CSV_COLUMNS)
-    for row in body["usage"]:
-        cells = [
-            spreadsheet_safe(str(row[c] or "")) if c in _NAMES else row[c]
-            for c in USAGE_CSV_COLUMNS[2:]
-        ]
-        writer.writerow([number, body["tenant_id"], *cells])
-    return out.getvalue().encode("utf-8")
+    """Every usage row behind the document, so the tenant can check each line; every text
+    cell safe for a spreadsheet, amounts and quantities kept as numbers (reports/csvfile)."""
+    rows = (
+        [number, body["tenant_id"], *(row[c] for c in USAGE_CSV_COLUMNS[2:])]
+        for row in body["usage"]
+    )
+    return csv_bytes(USAGE_CSV_COLUMNS, rows, numeric=_NUMBERS)
 
 
 def render_document(renderer: Renderer, job: DocumentRender) -> None:

@@ -8,8 +8,6 @@ missing input is an empty view: the report then lacks those rows, it does not fa
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -24,7 +22,7 @@ from metering.config import ProviderConfig
 from metering.lake.storage import LakePath, duckdb_scan, write_bytes
 from metering.lake.store import read_dataset
 from metering.reports.chart import horizontal_bars
-from metering.reports.formatting import spreadsheet_safe
+from metering.reports.csvfile import csv_bytes
 from metering.reports.render import Job, Renderer
 from metering.resources import resource_dir
 from metering.window import Window
@@ -147,23 +145,11 @@ def report_rows(con: duckdb.DuckDBPyConnection, month: Window) -> list[dict[str,
     return rows
 
 
-def _cell(column: str, value: Any) -> str:
-    """Quantities in plain notation; a tenant-supplied name that a spreadsheet would run as a
-    formula (=, +, -, @) is prefixed with an apostrophe."""
-    if column == "quantity":
-        return f"{value:f}"
-    text = "" if value is None else str(value)
-    return spreadsheet_safe(text) if column in ("tenant_name", "dimension") else text
-
-
 def report_csv(rows: list[dict[str, Any]]) -> bytes:
-    """The commerce-portal CSV (columns: ``CSV_COLUMNS``, documented in docs/reports.md)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(c, row[c]) for c in CSV_COLUMNS])
-    return out.getvalue().encode("utf-8")
+    """The commerce-portal CSV (columns: ``CSV_COLUMNS``, documented in docs/reports.md);
+    quantities in plain notation, every text cell safe for a spreadsheet (reports/csvfile)."""
+    cells = ([row[c] for c in CSV_COLUMNS] for row in rows)
+    return csv_bytes(CSV_COLUMNS, cells, numeric=("quantity",))
 
 
 PER_CLUSTER_METRICS = ("node_vms", "node_vcpu_hours")  # one row per TKG cluster: unbounded
