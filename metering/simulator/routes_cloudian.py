@@ -1,7 +1,11 @@
 """Cloudian HyperStore Admin API of one site (``/<site>/cloudian/...``), HTTP Basic auth.
 
-Unknown groups or users answer 204 with an empty body, as the real API does. ``/usage``
-serves hourly series that only cover *completed* hours (before the simulated now).
+Status codes follow the real Admin API (docs/collectors.md, Cloudian): ``GET /group`` of an
+unknown group answers 204 with no body; ``/group/list`` and ``/user/list`` answer 200 with an
+*empty body* when there is nothing to list (``/user/list`` also for an unknown group, never
+204); ``/system/bucketusage``, ``/system/bucketlist`` and ``/system/bytecount`` answer 400 for
+an unknown group, user or bucket; ``/system/version`` is plain text. ``/usage`` serves hourly
+series that only cover *completed* hours (before the simulated now).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from metering.simulator import names, views_storage
@@ -23,6 +27,17 @@ from metering.simulator.views_vcd import View
 
 Handler = Callable[[Request, View], Response]
 EMPTY = Response(status_code=204)
+# The version string's shape as HyperStore answers it (apache/cloudstack CloudianClientTest).
+VERSION = "8.1 Compiled: 2023-11-11 16:30"
+
+
+def _list(rows: list[dict[str, Any]]) -> Response:
+    """A list answer: nothing to list is 200 with an empty body, as HyperStore answers."""
+    return JSONResponse(rows) if rows else Response(status_code=200)
+
+
+def _unknown(what: str) -> Response:
+    return Response(f"no such {what}", status_code=400)
 
 
 def _auth(sim: Simulation, handler: Handler) -> Callable[[Request], Any]:
@@ -62,7 +77,7 @@ def group_list(request: Request, v: View) -> Response:
         key=lambda g: str(g["groupId"]),
     )
     rows = [g for g in rows if str(g["groupId"]).startswith(prefix)]
-    return JSONResponse(_limit_offset(request, rows, "groupId"))
+    return _list(_limit_offset(request, rows, "groupId"))
 
 
 def _group_info(v: View, org: int) -> dict[str, Any]:
@@ -92,7 +107,7 @@ def user_list(request: Request, v: View) -> Response:
     group_id = request.query_params.get("groupId")
     org = views_storage.group_of(v, group_id)
     if org is None:
-        return EMPTY
+        return _list([])  # an unknown group is 200 with an empty body, not 204
     rows = [
         {
             "userId": user,
@@ -105,13 +120,13 @@ def user_list(request: Request, v: View) -> Response:
         }
         for user in sorted(USERS)
     ]
-    return JSONResponse(_limit_offset(request, rows, "userId"))
+    return _list(_limit_offset(request, rows, "userId"))
 
 
 def bytecount(request: Request, v: View) -> Response:
     picked = views_storage.select(v, request.query_params)
     if picked is None:
-        return EMPTY
+        return _unknown("group, user or bucket")
     sizes, _ = views_storage.usage_now(v)
     return JSONResponse(int(sizes[picked[1]].sum()) if picked[1] else 0)
 
@@ -134,12 +149,22 @@ def _per_user(v: View, idx: list[int], detail: bool) -> list[dict[str, Any]]:
 
 def bucketlist(request: Request, v: View) -> Response:
     picked = views_storage.select(v, request.query_params)
-    return EMPTY if picked is None else JSONResponse(_per_user(v, picked[1], detail=False))
+    if picked is None:
+        return _unknown("group, user or bucket")
+    return JSONResponse(_per_user(v, picked[1], detail=False))
 
 
 def bucketusage(request: Request, v: View) -> Response:
+    """Per user, their buckets' bytes, objects and policy; an existing group without
+    buckets is ``[]`` (200), an unknown group, user or bucket is 400."""
     picked = views_storage.select(v, request.query_params)
-    return EMPTY if picked is None else JSONResponse(_per_user(v, picked[1], detail=True))
+    if picked is None:
+        return _unknown("group, user or bucket")
+    return JSONResponse(_per_user(v, picked[1], detail=True))
+
+
+def version(request: Request, v: View) -> Response:
+    return PlainTextResponse(VERSION)
 
 
 def _policy(v: View, index: int) -> dict[str, Any]:
@@ -197,6 +222,7 @@ def routes(sim: Simulation) -> list[Route]:
         "/system/bytecount": bytecount,
         "/system/bucketlist": bucketlist,
         "/system/bucketusage": bucketusage,
+        "/system/version": version,
         "/bppolicy/listpolicy": listpolicy,
         "/bppolicy": one_policy,
         "/bppolicy/bucketsperpolicy": buckets_per_policy,

@@ -8,7 +8,8 @@ and only hours in which a selected bucket existed. A row:
 "maxValue", "averageValue", "whitelistValue"}``. For SB/SO, ``value`` is the level during the
 hour; for a day or month it is the maximum (``averageValue`` the floor of the mean). For
 requests and bytes in/out, ``value`` is the sum over the interval. A deleted bucket's
-history stays queryable by its id (it no longer appears in ``/system/bucketusage``).
+history stays queryable by its id (it no longer appears in ``/system/bucketusage``). An
+unknown group, user or bucket answers 400, as ``/system/bucketusage`` does.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def usage(request: Request, v: View) -> Response:
     selector = dict(zip(("groupId", "userId", "bucketName"), parts, strict=False))
     picked = views_storage.select(v, selector, history=True)
     if picked is None:
-        return Response(status_code=204)
+        return Response("no such group, user or bucket", status_code=400)
     lo, hi = _hour_of(v, start), min(_hour_of(v, end), v.hour)
     values, present = views_storage.series(v, picked[1], op, lo, max(lo, hi))
     rows = _rows(v, op, granularity, lo, values, present)

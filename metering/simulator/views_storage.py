@@ -168,7 +168,8 @@ def group_of(v: View, group_id: str | None) -> int | None:
 def select(
     v: View, params: Mapping[str, str], *, history: bool = False
 ) -> tuple[int, list[int]] | None:
-    """(org, bucket indexes) picked by groupId [+ userId] [+ bucketName/bucket]."""
+    """(org, bucket indexes) picked by groupId [+ userId] [+ bucketName/bucket]; None when
+    the group, the user or a named bucket is unknown (the Admin API answers 400)."""
     org = group_of(v, params.get("groupId"))
     if org is None:
         return None
@@ -179,6 +180,8 @@ def select(
     wanted = params.get("bucketName") or params.get("bucket")
     if wanted:
         idx = [i for i in idx if bucket_name(v, i) == wanted]
+        if not idx:
+            return None
     return org, idx
 
 
@@ -200,9 +203,9 @@ def series(v: View, idx: list[int], op: str, lo: int, hi: int) -> tuple[Ints, In
         elif op in ("HG", "HP", "HD"):
             base = {"HG": b.req_get, "HP": b.req_put, "HD": b.req_delete}[op][i]
             values = base * DAY_WEIGHTS[hours % 24]
-        elif op == "BI":
+        elif op == "BI":  # bytes written: the hour's growth
             values = np.full(len(hours), b.growth[i] * CHUNK_BYTES)
-        else:
-            values = b.req_get[i] * DAY_WEIGHTS[hours % 24] * 65536
+        else:  # BO, bytes read: one chunk per GET
+            values = b.req_get[i] * DAY_WEIGHTS[hours % 24] * CHUNK_BYTES
         total += np.where(live, values, 0).astype(np.int64)
     return total, present

@@ -1,45 +1,49 @@
 """Cloudian collector: groups, bucket usage, storage policies, and the hourly usage series.
 
-Reads (HTTP Basic, JSON) ``/group/list`` and ``/user/list`` (``limit+1`` paging),
-``/system/bucketusage?groupId=`` (bytes/objects/policy per bucket), ``/bppolicy/listpolicy``
-(protection scheme per DC), and ``/usage?id=<group>|<user>|<bucket>&operation=…&
-granularity=hour`` for every bucket: Cloudian keeps that history itself, so each hour is
-read as an interval (never re-sampled), and a missed hour can be read later (backfill).
+Reads (HTTP Basic, JSON) ``/group/list`` and ``/user/list`` (``limit+1`` paging; nothing to
+list is a 200 with an empty body), ``/system/bucketusage?groupId=`` (bytes/objects/policy
+per bucket), ``/bppolicy/listpolicy`` (protection scheme per DC), and the hourly series of
+:mod:`metering.sources.cloudian_series`. The contract, with its public sources, is in
+docs/collectors.md (Cloudian). An answer that is not what the API returns for the call (a
+204 or an object where a list is due, a 400 for a group ``/group/list`` just named, an
+empty group list while the lake holds buckets of this site) fails its part with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from metering.sources import paging
+from metering.errors import SourceDataError
+from metering.sources import cloudian_series, paging
 from metering.sources.base import Context, Part
+from metering.sources.cloudian_series import OPERATIONS, fmt_time
 from metering.sources.records import (
     Batch,
     Record,
     RecordError,
     Row,
-    dig,
     opt_bool,
     opt_int,
     opt_str,
-    opt_time,
     req_int,
     req_str,
 )
 
-# The series rating reads (sql/intermediate/int_cloudian_intervals.sql): bytes stored and
-# GET/PUT/DELETE counts. SO (stored objects) is not requested: nothing downstream reads it,
-# /system/bucketusage already gives each bucket's object count, and it was a fifth of every
-# daily run's requests (one per bucket).
-OPERATIONS = ("SB", "HG", "HP", "HD")
-HOUR = timedelta(hours=1)
+__all__ = ["OPERATIONS", "PARTS", "fmt_time", "groups", "policy_row", "users"]
 
 
 async def groups(ctx: Context) -> list[Record]:
     async def fetch() -> list[Record]:
-        return (await paging.cloudian_list(ctx.client, "/group/list", "groupId")).records
+        found = (await paging.cloudian_list(ctx.client, "/group/list", "groupId")).records
+        held = {str(b["group_id"]) for b in ctx.known_buckets}
+        if not found and held:
+            raise SourceDataError(
+                f"/group/list is empty, but the lake holds buckets of {len(held)} group(s) "
+                "of this site from the last day; an empty list is not read as 'no groups'",
+                site=ctx.site.name,
+            )
+        return found
 
     result: list[Record] = await ctx.shared("cloudian.groups", fetch)
     return result
@@ -64,13 +68,38 @@ async def bucket_usage(ctx: Context) -> list[tuple[str, Record]]:
         ]
 
         async def one(gid: str) -> list[tuple[str, Record]]:
-            body, _ = await ctx.client.get_json("cloudian", "/system/bucketusage", {"groupId": gid})
-            return [(gid, u) for u in (body or []) if isinstance(u, dict)]
+            return [(gid, u) for u in await _bucketusage(ctx, gid)]
 
         return [pair for part in await asyncio.gather(*(one(g) for g in ids)) for pair in part]
 
     result: list[tuple[str, Record]] = await ctx.shared("cloudian.bucketusage", fetch)
     return result
+
+
+async def _bucketusage(ctx: Context, gid: str) -> list[Any]:
+    """One group's ``/system/bucketusage``: a JSON list (``[]`` for a group without buckets);
+    anything else fails the part."""
+    where = f"/system/bucketusage of group {gid}"
+    try:
+        body, response = await ctx.client.get_json(
+            "cloudian", "/system/bucketusage", {"groupId": gid}
+        )
+    except SourceDataError as exc:  # 400: the API does not know the group /group/list named
+        raise SourceDataError(
+            f"{where} (named by /group/list): {exc.message}", site=ctx.site.name
+        ) from None
+    if body is None:
+        got = "HTTP 204" if response.status_code == 204 else "an empty body"
+        raise SourceDataError(
+            f"{where}: {got} where the API answers a JSON list ([] when it has no bucket)",
+            site=ctx.site.name,
+        )
+    if not isinstance(body, list):
+        raise SourceDataError(
+            f"{where}: expected a JSON list of users, got {type(body).__name__}",
+            site=ctx.site.name,
+        )
+    return body
 
 
 def _group_row(group: Record, user_count: int | None) -> Row:
@@ -93,8 +122,13 @@ async def _groups(ctx: Context) -> list[Batch]:
 
 def _bucket_rows(group_id: str, user: Record) -> list[Row]:
     user_id = req_str(user, "userId")
+    buckets = user.get("buckets")
+    if buckets is None:
+        buckets = []
+    if not isinstance(buckets, list):
+        raise RecordError(f"buckets: expected a list, got {type(buckets).__name__}")
     rows = []
-    for i, b in enumerate(user.get("buckets") or []):
+    for i, b in enumerate(buckets):
         try:
             rows.append(
                 {
@@ -164,71 +198,21 @@ def policy_row(policy: Record) -> Row:
 
 async def _policies(ctx: Context) -> list[Batch]:
     body, _ = await ctx.client.get_json("cloudian", "/bppolicy/listpolicy")
-    batch = Batch("cloudian_storage_policy")
-    batch.map(body or [], policy_row, "policyId")
-    return [batch]
-
-
-def fmt_time(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y%m%d%H%M")
-
-
-def series_rows(bucket: Row, op: str, answer: Any, hours: set[datetime]) -> list[Row]:
-    """Hourly ``/usage`` rows → lake rows for the requested hours only."""
-    if answer is None:
-        return []
-    if not isinstance(answer, list):
-        raise RecordError(f"usage {op}: expected a list, got {type(answer).__name__}")
-    rows = []
-    for i, point in enumerate(answer):
-        start = opt_time(point, "timestamp") if isinstance(point, dict) else None
-        if start is None:
-            raise RecordError(f"usage {op}[{i}].timestamp: missing")
-        if start not in hours:
-            continue
-        rows.append(
-            {
-                **{k: bucket[k] for k in ("group_id", "user_id", "bucket", "storage_policy")},
-                "operation": str(dig(point, "operation") or op),
-                "interval_start": start,
-                "interval_end": start + HOUR,
-                "value": req_int(point, "value"),
-            }
+    if not isinstance(body, list) or not body:
+        got = "no body" if body is None else f"a {type(body).__name__}"
+        raise SourceDataError(
+            f"/bppolicy/listpolicy: {got} where the API answers a JSON list of policies "
+            "(HyperStore always has a default policy)",
+            site=ctx.site.name,
         )
-    return rows
+    batch = Batch("cloudian_storage_policy")
+    batch.map(body, policy_row, "policyId")
+    return [batch]
 
 
 async def _series(ctx: Context) -> list[Batch]:
-    batch = Batch("cloudian_usage")
-    hours = set(ctx.series_hours)
-    if not hours:
-        return [batch]
-    start, end = min(hours), max(hours) + HOUR
     listed = [r for g, u in await bucket_usage(ctx) for r in _safe_bucket_rows(g, u)]
-    buckets = list({_bucket_key(b): b for b in [*ctx.known_buckets, *listed]}.values())
-
-    async def one(b: Row, op: str) -> tuple[Row, str, Any]:
-        params = {
-            "id": f"{b['group_id']}|{b['user_id']}|{b['bucket']}",
-            "operation": op,
-            "startTime": fmt_time(start),
-            "endTime": fmt_time(end),
-            "granularity": "hour",
-            "reversed": "false",
-        }
-        body, _ = await ctx.client.get_json("cloudian", "/usage", params)
-        return b, op, body
-
-    answers = await asyncio.gather(*(one(b, op) for b in buckets for op in OPERATIONS))
-    records = [{"bucket": b, "op": op, "answer": a} for b, op, a in answers]
-    batch.map(
-        records, lambda r: series_rows(r["bucket"], r["op"], r["answer"], hours), "bucket.bucket"
-    )
-    return [batch]
-
-
-def _bucket_key(row: Row) -> tuple[str, str, str]:
-    return (str(row["group_id"]), str(row["user_id"]), str(row["bucket"]))
+    return [await cloudian_series.series(ctx, listed)]
 
 
 def _safe_bucket_rows(group_id: str, user: Record) -> list[Row]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from metering.errors import SourceUnavailable
+from metering.errors import SourceDataError, SourceUnavailable
 from metering.sources.http import NotFound, SiteClient
 
 __all__ = ["Listing", "NotFound", "cloudian_list", "openapi", "ose_items", "vcd_query"]
@@ -280,7 +280,14 @@ async def cloudian_list(
                     raise ListingInconsistent(f"offset loop at {offset}")
                 offsets.add(offset)
                 query["offset"] = offset
-            body, _ = await client.get_json("cloudian", path, query)
+            body, response = await client.get_json("cloudian", path, query)
+            if response.status_code == 204 or not isinstance(body, list | None):
+                # nothing to list is a 200 with an empty body; a 204 or an object is not an
+                # answer of a list call (apache/cloudstack CloudianClient)
+                got = "HTTP 204" if response.status_code == 204 else type(body).__name__
+                raise SourceDataError(
+                    f"GET {path}: {got} where the API answers a JSON list", site=client.site.name
+                )
             rows = list(body or [])
             if len(rows) <= limit:
                 listing.add(rows, keyf)

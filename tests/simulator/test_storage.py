@@ -1,4 +1,4 @@
-"""OSE and Cloudian: shapes, paging, 204 for unknown groups, series, and home-site buckets."""
+"""OSE and Cloudian: shapes, paging, the Admin API's status codes, series, home-site buckets."""
 
 from __future__ import annotations
 
@@ -81,10 +81,27 @@ def test_cloudian_groups_users_and_limit_plus_one_paging(api: Api) -> None:
     assert len(users) == 2 and set(users[0]) >= {"userId", "groupId", "active", "canonicalUserId"}
 
 
-def test_cloudian_unknown_group_is_204_empty(api: Api) -> None:
-    for path in ("/group", "/user/list", "/system/bucketusage", "/system/bytecount"):
-        response = api.get(CLOUDIAN.format(site="az1") + path, groupId="no-such-group")
-        assert response.status_code == 204 and response.content == b""
+def test_cloudian_unknown_group_answers_as_the_admin_api_does(api: Api) -> None:
+    """apache/cloudstack CloudianClient(Test): /group 204; /user/list 200 with an empty body
+    (never 204); the /system calls 400 for an unknown group, user or bucket."""
+    base = CLOUDIAN.format(site="az1")
+    group = api.get(base + "/group", groupId="no-such-group")
+    assert group.status_code == 204 and group.content == b""
+    users = api.get(base + "/user/list", groupId="no-such-group", userType="all")
+    assert users.status_code == 200 and users.content == b""
+    for path in ("/system/bucketusage", "/system/bytecount", "/system/bucketlist"):
+        assert api.get(base + path, groupId="no-such-group").status_code == 400
+    gid = api.get(base + "/group/list").json()[0]["groupId"]
+    assert api.get(base + "/system/bucketusage", groupId=gid, userId="nobody").status_code == 400
+    some = api.get(base + "/usage", id="no-such-group|u|b", operation="SB", granularity="hour",
+                   startTime="202610010000", endTime="202610010100", reversed="false")  # fmt: skip
+    assert some.status_code == 400
+
+
+def test_cloudian_system_version_is_plain_text(api: Api) -> None:
+    response = api.get(CLOUDIAN.format(site="az1") + "/system/version")
+    assert response.status_code == 200
+    assert response.text.split(" Compiled: ")[0].replace(".", "").isdigit()
 
 
 def test_cloudian_bytecount_and_bucketusage_agree(api: Api) -> None:

@@ -289,7 +289,7 @@ class _Recording(httpx.AsyncBaseTransport):
 def test_cloudian_series_requests_only_what_rating_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SB/HG/HP/HD once per bucket and hour window, never SO (nothing downstream reads it)."""
+    """SB/HG/HP/HD/BI/BO once per bucket and hour window, never SO (nothing reads it)."""
     config = make_config(tmp_path, monkeypatch)
     provider = Provider(START, START)
     run_hours(config, provider, range(0, 1))
@@ -301,7 +301,7 @@ def test_cloudian_series_requests_only_what_rating_reads(
     usage = [u.params for u in recording.urls if u.path.endswith("/cloudian/usage")]
     buckets = {p["id"] for p in usage}
     assert buckets and sorted(p["operation"] for p in usage) == sorted(
-        op for _ in buckets for op in ("SB", "HG", "HP", "HD")
+        op for _ in buckets for op in ("SB", "HG", "HP", "HD", "BI", "BO")
     )
     series = store.read_dataset(config.lake_dir, "cloudian_usage", site="az1").to_pylist()
-    assert {r["operation"] for r in series} == {"SB", "HG", "HP", "HD"}
+    assert {r["operation"] for r in series} == {"SB", "HG", "HP", "HD", "BI", "BO"}
