@@ -31,7 +31,7 @@ SIDECAR_CONTAINER = {
 
 
 def _wrapper(v: View, urn: str, entity_type: str, name: str, org: int, entity: Record) -> Record:
-    """The RDE envelope (go-vcd ``DefinedEntity``)."""
+    """The RDE envelope (go-vcd ``types/v56/openapi.go`` ``DefinedEntity``)."""
     return {
         "id": urn,
         "entityType": entity_type,
@@ -45,7 +45,10 @@ def _wrapper(v: View, urn: str, entity_type: str, name: str, org: int, entity: R
     }
 
 
-def _pools(v: View, c: int) -> list[Record]:
+def _pools(v: View, c: int, ready: bool) -> list[Record]:
+    """``status.capvcd.nodePool``: one pool per MachineDeployment and one for the control
+    plane (CAPVCD ``controllers/capi_objects_utils.go`` ``getNodePoolList``); while machines
+    boot, ``availableReplicas`` (the ready count) is 0."""
     cl, sizing = v.world.clusters, v.world.inventory.sizing_policies
     name = v.cluster_name(c)
     workers = int(cl.w1[c] if v.hour >= cl.scale_h[c] else cl.w0[c])
@@ -61,24 +64,63 @@ def _pools(v: View, c: int) -> list[Record]:
             "sizingPolicy": sizing[int(cl.cp_sizing[c])].name,
             **common,
             "desiredReplicas": int(cl.cp[c]),
-            "availableReplicas": int(cl.cp[c]),
+            "availableReplicas": int(cl.cp[c]) if ready else 0,
         },
         {
             "name": f"{name}-worker-node-pool-1",
             "sizingPolicy": sizing[int(cl.w_sizing[c])].name,
             **common,
             "desiredReplicas": workers,
-            "availableReplicas": workers,
+            "availableReplicas": workers if ready else 0,
         },
     ]
 
 
-def cluster_entity(v: View, c: int) -> Record:
-    """The ``capvcdCluster`` 1.2.0 payload (valid against its JSON Schema)."""
+def cluster_stage(v: View, c: int) -> str:
+    """Where cluster ``c`` is in its life at this hour (docs/simulator.md, "CSE states").
+
+    ``pre_created`` (its first hour: the RDE as CSE's UI or go-vcd's ``rde.tmpl`` posts it,
+    no ``status``), ``provisioning`` (its second hour: machines booting), ``error`` (its third
+    hour: CSE repairs it) and ``resolution_error`` (its fourth), ``deleting`` (its last hour),
+    else ``provisioned``.
+    """
+    cl = v.world.clusters
+    age = v.hour - int(cl.created[c])
+    if v.hour == int(cl.deleted[c]) - 1 and age > 1:
+        return "deleting"
+    if age == 0:
+        return "pre_created"
+    if age == 1:
+        return "provisioning"
+    if age == 2:
+        return "error"
+    if age == 3:
+        return "resolution_error"
+    return "provisioned"
+
+
+def _org_vdc(v: View, c: int, org: int) -> Record:
+    """``vcdProperties.orgVdcs[0]``: CAPVCD writes the VDC URN; clusters seen in the field
+    also carry a bare UUID, or the VDC name in ``id`` (go-vcd ``cse_util.go`` FIXME)."""
+    ref = v.vdc_ref(org)
+    ident = {0: ref["id"], 1: v.vdc_id(org), 2: ref["name"]}[c % 3]
+    return {"name": ref["name"], "id": ident, "ovdcNetworkName": f"{v.vdc_name(org)}-net"}
+
+
+_STAGE_STATUS = {
+    "provisioning": ("provisioning", "Provisioning"),
+    "error": ("error", "Provisioned"),
+    "resolution_error": ("provisioned", "Provisioned"),
+    "deleting": ("deleting", "Deleting"),
+    "provisioned": ("provisioned", "Provisioned"),
+}
+
+
+def cluster_entity(v: View, c: int, stage: str = "provisioned") -> Record:
+    """The ``capvcdCluster`` 1.2.0 payload (valid against its JSON Schema) in ``stage``."""
     cl, org = v.world.clusters, int(v.world.clusters.org[c])
     name, k8s = v.cluster_name(c), K8S_VERSIONS[int(cl.k8s[c])]
-    vdc = {**v.vdc_ref(org), "ovdcNetworkName": f"{v.vdc_name(org)}-net"}
-    return {
+    entity: Record = {
         "apiVersion": "capvcd.vmware.com/v1.1",
         "kind": "CAPVCDCluster",
         "metadata": {
@@ -88,33 +130,47 @@ def cluster_entity(v: View, c: int) -> Record:
             "site": v.base,
         },
         "spec": {
-            "vcdKe": {"isVCDKECluster": True, "markForDelete": False, "autoRepairOnErrors": True},
+            "vcdKe": {
+                "isVCDKECluster": True,
+                "markForDelete": stage == "deleting",
+                "autoRepairOnErrors": True,
+            },
             "capiYaml": f"# cluster-api manifest of {name} (not simulated)\n",
         },
-        "status": {
-            "vcdKe": {"state": "provisioned", "vcdKeVersion": "4.1.0"},
-            "capvcd": {
-                "phase": "Provisioned",
-                "kubernetes": k8s,
-                "uid": names.uid("capi", v.world.seed, c),
-                "useAsManagementCluster": False,
-                "errorSet": [],
-                "eventSet": [],
-                "upgrade": {
-                    "ready": True,
-                    "current": {"kubernetesVersion": k8s, "tkgVersion": "v2.4.0"},
-                },
-                "nodePool": _pools(v, c),
-                "vcdProperties": {
-                    "site": v.base,
-                    "organizations": [v.org_ref(org)],
-                    "orgVdcs": [vdc],
-                },
-                "capvcdVersion": "1.1.0",
-                "createdByVersion": "1.1.0",
+    }
+    if stage == "pre_created":
+        return entity
+    cse_state, phase = _STAGE_STATUS[stage]
+    errors = (
+        [{"name": "ControlPlaneEndpointUnreachable", "occurredAt": v.at(v.hour),
+          "vcdResourceId": "", "vcdResourceName": name,
+          "additionalDetails": {"Detailed Error": "load balancer not ready"}}]
+        if stage == "error" else []
+    )  # fmt: skip
+    entity["status"] = {
+        "vcdKe": {"state": cse_state, "vcdKeVersion": "4.1.0"},
+        "capvcd": {
+            "phase": phase,
+            "kubernetes": k8s,
+            "uid": names.uid("capi", v.world.seed, c),
+            "useAsManagementCluster": False,
+            "errorSet": errors,
+            "eventSet": [],
+            "upgrade": {
+                "ready": stage != "provisioning",
+                "current": {"kubernetesVersion": k8s, "tkgVersion": "v2.4.0"},
             },
+            "nodePool": _pools(v, c, ready=stage != "provisioning"),
+            "vcdProperties": {
+                "site": v.base,
+                "organizations": [v.org_ref(org)],
+                "orgVdcs": [_org_vdc(v, c, org)],
+            },
+            "capvcdVersion": "1.1.0",
+            "createdByVersion": "1.1.0",
         },
     }
+    return entity
 
 
 def live_clusters(v: View) -> list[int]:
@@ -122,18 +178,23 @@ def live_clusters(v: View) -> list[int]:
     return np.flatnonzero((cl.site == v.site) & alive(cl.created, cl.deleted, v.hour)).tolist()
 
 
+def cluster_record(v: View, c: int) -> Record:
+    """One cluster RDE as VCD lists it at this hour, in the state its stage gives it."""
+    stage = cluster_stage(v, c)
+    org = int(v.world.clusters.org[c])
+    rde = _wrapper(
+        v, v.cluster_id(c), CAPVCD_TYPE, v.cluster_name(c), org, cluster_entity(v, c, stage)
+    )
+    if stage == "pre_created":
+        rde["state"] = "PRE_CREATED"
+    elif stage == "resolution_error":
+        rde["state"] = "RESOLUTION_ERROR"
+        rde["message"] = "entity does not validate against the type's schema"
+    return rde
+
+
 def cluster_records(v: View) -> list[Record]:
-    return [
-        _wrapper(
-            v,
-            v.cluster_id(c),
-            CAPVCD_TYPE,
-            v.cluster_name(c),
-            int(v.world.clusters.org[c]),
-            cluster_entity(v, c),
-        )
-        for c in live_clusters(v)
-    ]
+    return [cluster_record(v, c) for c in live_clusters(v)]
 
 
 def _containers(kind: str, d: Any, i: int) -> list[Record]:

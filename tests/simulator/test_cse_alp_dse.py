@@ -32,7 +32,8 @@ def test_cluster_entities_validate_against_the_capvcd_schema(api: Api) -> None:
         jsonschema.validate(rde["entity"], schema)
         assert rde["entityType"] == "urn:vcloud:type:vmware:capvcdCluster:1.2.0"
         assert rde["id"].startswith("urn:vcloud:entity:vmware:capvcdCluster:")
-        assert rde["state"] == "RESOLVED" and rde["org"]["name"]
+        assert rde["state"] in ("PRE_CREATED", "RESOLVED", "RESOLUTION_ERROR")
+        assert rde["org"]["name"]
 
 
 def test_node_pools_name_sizing_policies_and_nodes_are_vms(api: Api) -> None:
@@ -41,12 +42,43 @@ def test_node_pools_name_sizing_policies_and_nodes_are_vms(api: Api) -> None:
     vms = api.all_query("az1", "adminVM")
     per_vapp = Counter((v["vdcName"], v["containerName"]) for v in vms)
     for rde in _all(api, CLUSTERS, "az1"):
+        if "status" not in rde["entity"]:
+            continue  # a PRE_CREATED entity: no pools yet
         pools = rde["entity"]["status"]["capvcd"]["nodePool"]
         assert {p["sizingPolicy"] for p in pools} <= policies
         assert any("control-plane" in p["name"] for p in pools)
-        nodes = sum(p["availableReplicas"] for p in pools)
+        nodes = sum(p["desiredReplicas"] for p in pools)
         vdc = rde["entity"]["metadata"]["virtualDataCenterName"]
         assert per_vapp[(vdc, rde["name"])] == nodes
+
+
+def test_clusters_pass_through_every_state_and_vdc_id_form(api: Api, sim: Simulation) -> None:
+    """Over a month each CSE state shows up, with the status fields real clusters carry."""
+    seen: dict[tuple[str, str | None], dict] = {}
+    vdc_ids: set[str] = set()
+    for h in range(744):
+        sim.set_now(START + hours(h))
+        for rde in _all(api, CLUSTERS, "az1") + _all(api, CLUSTERS, "az2"):
+            status = rde["entity"].get("status")
+            state = status["vcdKe"]["state"] if status else None
+            seen.setdefault((rde["state"], state), rde)
+            if status:
+                ident = status["capvcd"]["vcdProperties"]["orgVdcs"][0]["id"]
+                vdc_ids.add("urn" if ident.startswith("urn:vcloud:vdc:") else
+                            "uuid" if len(ident) == 36 else "name")  # fmt: skip
+    assert set(seen) >= {
+        ("PRE_CREATED", None),
+        ("RESOLVED", "provisioning"),
+        ("RESOLVED", "provisioned"),
+        ("RESOLVED", "error"),
+        ("RESOLVED", "deleting"),
+        ("RESOLUTION_ERROR", "provisioned"),
+    }
+    assert vdc_ids == {"urn", "uuid", "name"}
+    booting = seen[("RESOLVED", "provisioning")]["entity"]["status"]["capvcd"]["nodePool"]
+    assert all(p["availableReplicas"] == 0 < p["desiredReplicas"] for p in booting)
+    assert seen[("RESOLVED", "error")]["entity"]["status"]["capvcd"]["errorSet"]
+    assert seen[("RESOLVED", "deleting")]["entity"]["spec"]["vcdKe"]["markForDelete"] is True
 
 
 def test_clusters_scale_during_the_month(api: Api, sim: Simulation) -> None:
@@ -54,6 +86,8 @@ def test_clusters_scale_during_the_month(api: Api, sim: Simulation) -> None:
     for h in range(0, 744, 24):
         sim.set_now(START + hours(h))
         for rde in _all(api, CLUSTERS, "az1"):
+            if "status" not in rde["entity"]:
+                continue
             pools = rde["entity"]["status"]["capvcd"]["nodePool"]
             sizes.add((rde["id"], tuple(p["desiredReplicas"] for p in pools)))
     assert len(sizes) > len({s[0] for s in sizes}), "some cluster should change its node count"
