@@ -168,6 +168,20 @@ def _entities(sim: Simulation) -> Callable[[Request, View], Response]:
     return handle
 
 
+def _entity_types(request: Request, v: View) -> Response:
+    """``GET /cloudapi/1.0.0/entityTypes[?filter=vendor==x;nss==y;version==z]``: the FIQL
+    equality filter go-vcd's ``getRdeType`` sends (other filters are refused)."""
+    records = views_apps.entity_type_records(v)
+    wanted: dict[str, str] = {}
+    for term in filter(None, request.query_params.get("filter", "").split(";")):
+        name, sep, value = term.partition("==")
+        if not sep or name not in ("vendor", "nss", "version", "id", "name"):
+            return vcd_error(400, "BAD_REQUEST", f"unsupported filter term {term!r}")
+        wanted[name] = value
+    picked = [r for r in records if all(str(r[k]) == val for k, val in wanted.items())]
+    return paging.openapi(request, picked, "DefinedEntityTypes")
+
+
 def _entity(sim: Simulation) -> Callable[[Request, View], Response]:
     def handle(request: Request, v: View) -> Response:
         urn = str(request.path_params["urn"])
@@ -236,4 +250,5 @@ def routes(sim: Simulation) -> list[Route]:
             bearer(sim, "vcd", _entities(sim)),
         ),
         Route(f"{api}/1.0.0/entities/{{urn}}", bearer(sim, "vcd", _entity(sim))),
+        Route(f"{api}/1.0.0/entityTypes", bearer(sim, "vcd", _entity_types)),
     ]

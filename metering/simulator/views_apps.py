@@ -211,10 +211,14 @@ def _containers(kind: str, d: Any, i: int) -> list[Record]:
 
 
 def dse_records(v: View) -> list[Record]:
-    """Data-solution instances as ``vmware:dsInstance:0.1`` RDEs (the reference's [P] shape).
+    """Data-solution instances as ``vmware:dsInstance:0.1`` RDEs (no public source: the
+    reference's [P] shape, docs/simulator.md).
 
-    ``spec.data.replicas`` copies of each service and sidecar container run; the operator
-    container runs once per instance and is never billed.
+    ``spec.data`` follows the instance template's ``dataSchema`` (cpu, memory, storage,
+    highAvailability; go-vcd ``types/v56/dse.go``) plus ``replicas``. Three instances in four
+    also list their ``containers`` (service, sidecar, operator); the fourth gives its CPU
+    only as ``spec.data.cpu``. ``spec.data.replicas`` copies of each service and sidecar
+    container run; the operator container runs once per instance and is never billed.
     """
     d, out = v.world.dse, []
     for i in np.flatnonzero((d.site == v.site) & alive(d.created, d.deleted, v.hour)).tolist():
@@ -223,28 +227,79 @@ def dse_records(v: View) -> list[Record]:
         replicas = int(d.replicas1[i] if v.hour >= d.change_h[i] else d.replicas0[i])
         name = f"{kind}-{int(d.ordinal[i])}"
         urn = f"urn:vcloud:entity:vmware:dsInstance:{names.uid('dse', v.world.seed, i)}"
+        spec: Record = {
+            "solutionType": solution,
+            "version": version,
+            "templateName": "Small" if replicas == 1 else "High availability",
+            "cluster": {"id": v.cluster_id(cluster), "name": v.cluster_name(cluster)},
+            "namespace": f"{kind}-{int(d.ordinal[i])}",
+            "data": {
+                "cpu": SERVICE_CPU[kind][int(d.service_q[i])],
+                "memory": "4Gi",
+                "storage": "50Gi",
+                "highAvailability": replicas > 1,
+                "replicas": replicas,
+            },
+        }
+        if i % 4:
+            spec["containers"] = _containers(kind, d, i)
         entity = {
             "apiVersion": "dataservices.vmware.com/v1alpha1",
             "kind": "DSInstance",
             "metadata": {"name": name},
-            "spec": {
-                "solutionType": solution,
-                "version": version,
-                "templateName": "Small" if replicas == 1 else "High availability",
-                "cluster": {"id": v.cluster_id(cluster), "name": v.cluster_name(cluster)},
-                "namespace": f"{kind}-{int(d.ordinal[i])}",
-                "data": {
-                    "cpu": SERVICE_CPU[kind][int(d.service_q[i])],
-                    "memory": "4Gi",
-                    "storage": "50Gi",
-                    "highAvailability": replicas > 1,
-                    "replicas": replicas,
-                },
-                "containers": _containers(kind, d, i),
-            },
+            "spec": spec,
             "status": {"phase": "Running"},
         }
         out.append(_wrapper(v, urn, DSE_TYPE, name, org, entity))
+    return out
+
+
+def _provider_rde(v: View, nss: str, version: str, key: str, entity: Record) -> Record:
+    """A provider-owned RDE (DSE's configuration lives in the System org)."""
+    return {
+        "id": f"urn:vcloud:entity:vmware:{nss}:{names.uid(nss, key)}",
+        "entityType": f"urn:vcloud:type:vmware:{nss}:{version}",
+        "name": entity["metadata"]["name"],
+        "externalId": None,
+        "entity": entity,
+        "state": "RESOLVED",
+        "owner": {"name": "administrator", "id": "urn:vcloud:user:" + names.uid("user", "admin")},
+        "org": {"name": "System", "id": "urn:vcloud:org:a93c9db9-7471-3192-8d09-a8f7eeda85f9"},
+        "message": None,
+    }
+
+
+def dse_config_records(v: View) -> list[Record]:
+    """``vmware:dsConfig:0.1``: one per data solution (go-vcd ``types/v56/dse.go``
+    ``DataSolution``)."""
+    return [
+        _provider_rde(v, "dsConfig", "0.1", solution, {
+            "apiVersion": "vcd.vmware.com/v1alpha1",
+            "kind": "VCDDataSolution",
+            "metadata": {"name": solution},
+            "spec": {"artifacts": [{"image": f"registry.example/{kind}:{version}"}],
+                     "description": solution, "solutionType": solution},
+        })
+        for kind, (solution, version) in SOLUTION_TYPES.items()
+    ]  # fmt: skip
+
+
+def dse_template_records(v: View) -> list[Record]:
+    """``vmware:dsInstanceTemplate:0.1``: a Small and a High availability size per solution
+    (go-vcd ``DataSolutionInstanceTemplate``: cpu/memory/storage are quantity strings)."""
+    out = []
+    for kind, (solution, version) in SOLUTION_TYPES.items():
+        for label, ha in (("Small", False), ("High availability", True)):
+            data = {"cpu": SERVICE_CPU[kind][0], "name": "", "memory": "4Gi",
+                    "storage": "50Gi", "namespace": "", "pvcPolicy": "Retain",
+                    "highAvailability": ha}  # fmt: skip
+            out.append(_provider_rde(v, "dsInstanceTemplate", "0.1", f"{solution}/{label}", {
+                "apiVersion": "vcd.vmware.com/v1alpha1",
+                "kind": "VCDDataSolutionInstanceTemplate",
+                "metadata": {"name": label},
+                "spec": {"data": data, "builtIn": True, "version": version, "featured": False,
+                         "description": f"{label} {solution}", "solutionType": solution},
+            }))  # fmt: skip
     return out
 
 
@@ -279,4 +334,22 @@ def app_records(v: View) -> list[Record]:
 ENTITY_TYPES: dict[str, Callable[[View], list[Record]]] = {
     "vmware:capvcdCluster:1.2.0": cluster_records,
     "vmware:dsInstance:0.1": dse_records,
+    "vmware:dsConfig:0.1": dse_config_records,
+    "vmware:dsInstanceTemplate:0.1": dse_template_records,
 }
+"""Every entity type the simulated VCD has registered (``/cloudapi/1.0.0/entityTypes``), with
+its entities; ``vmware:dsOrgConfig:0.1.1`` is registered but holds none here."""
+REGISTERED_ONLY = ("vmware:dsOrgConfig:0.1.1",)
+
+
+def entity_type_records(v: View) -> list[Record]:
+    """``DefinedEntityType`` records (go-vcd ``types/v56/openapi.go``; schema left out)."""
+    out: list[Record] = []
+    for key in (*ENTITY_TYPES, *REGISTERED_ONLY):
+        vendor, nss, version = key.split(":")
+        out.append({
+            "id": f"urn:vcloud:type:{key}", "name": nss, "description": None,
+            "nss": nss, "version": version, "vendor": vendor, "interfaces": [],
+            "readonly": False, "externalId": None,
+        })  # fmt: skip
+    return out

@@ -121,13 +121,42 @@ def test_dse_instances_of_every_kind_with_quantity_strings(api: Api) -> None:
     instances = _all(api, DSE, "az1") + _all(api, DSE, "az2")
     solutions = {i["entity"]["spec"]["solutionType"] for i in instances}
     assert solutions == {"RabbitMQ", "VMware SQL with PostgreSQL", "VMware SQL with MySQL"}
-    cpus = set()
+    cpus, data_only = set(), 0
     for rde in instances:
         spec = rde["entity"]["spec"]
+        assert spec["cluster"]["id"].startswith("urn:vcloud:entity:vmware:capvcdCluster:")
+        assert isinstance(spec["data"]["replicas"], int) and isinstance(spec["data"]["cpu"], str)
+        cpus.add(spec["data"]["cpu"])
+        if "containers" not in spec:
+            data_only += 1
+            continue
         roles = Counter(c["role"] for c in spec["containers"])
         assert roles == {"service": 1, "sidecar": 1, "operator": 1}
-        assert spec["cluster"]["id"].startswith("urn:vcloud:entity:vmware:capvcdCluster:")
-        assert isinstance(spec["data"]["replicas"], int)
+        service = next(c for c in spec["containers"] if c["role"] == "service")
+        assert service["limits"]["cpu"] == spec["data"]["cpu"]
         cpus |= {c["limits"]["cpu"] for c in spec["containers"]}
+    assert 0 < data_only < len(instances)
     assert all(isinstance(c, str) for c in cpus)
     assert {"2", "1500m", "0.5"} <= cpus
+
+
+def test_entity_types_are_listed_and_filtered_as_go_vcd_asks(api: Api) -> None:
+    path = "/az1/vcd/cloudapi/1.0.0/entityTypes"
+    every = api.get(path, "az1").json()["values"]
+    assert {t["id"] for t in every} >= {
+        "urn:vcloud:type:vmware:capvcdCluster:1.2.0",
+        "urn:vcloud:type:vmware:dsConfig:0.1",
+        "urn:vcloud:type:vmware:dsInstanceTemplate:0.1",
+        "urn:vcloud:type:vmware:dsOrgConfig:0.1.1",
+    }
+    one = api.get(path, "az1", filter="vendor==vmware;nss==dsConfig;version==0.1").json()
+    assert [t["nss"] for t in one["values"]] == ["dsConfig"]
+    none = api.get(path, "az1", filter="vendor==vmware;nss==dsNothing").json()
+    assert none["values"] == []
+    assert api.get(path, "az1", filter="name=like=ds*").status_code == 400
+    templates = _all(api, "/{site}/vcd/cloudapi/1.0.0/entities/types/vmware/dsInstanceTemplate/0.1",
+                     "az1")  # fmt: skip
+    assert {t["entity"]["spec"]["solutionType"] for t in templates} == {
+        "RabbitMQ", "VMware SQL with PostgreSQL", "VMware SQL with MySQL"
+    }  # fmt: skip
+    assert all(isinstance(t["entity"]["spec"]["data"]["cpu"], str) for t in templates)

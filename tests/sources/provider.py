@@ -266,6 +266,7 @@ class Provider:
             ],
             "/cloudapi/1.0.0/entities/types/vmware/capvcdCluster/1.2.0": self.clusters,
             "/cloudapi/1.0.0/entities/types/vmware/dsInstance/0.1": self.dse,
+            "/cloudapi/1.0.0/entityTypes": lambda s: _entity_types(q.get("filter", "")),
         }
         if svc == "vcd" and path in openapi:
             return _openapi(openapi[path](site), int(q.get("page", 1)), fault)
@@ -375,6 +376,16 @@ def _legacy(site: str, qtype: str, rows: list[Any], page: int, fault: str | None
         )
         body["link"] = [{"rel": "nextPage", "href": href}]
     return body
+
+
+def _entity_types(fiql: str) -> list[dict[str, Any]]:
+    """The registered RDE types a ``vendor==…;nss==…`` filter picks (go-vcd ``getRdeType``)."""
+    registered = [("vmware", "capvcdCluster", "1.2.0"), ("vmware", "dsConfig", "0.1"),
+                  ("vmware", "dsInstance", "0.1")]  # fmt: skip
+    wanted = dict(term.split("==", 1) for term in fiql.split(";") if "==" in term)
+    rows = [{"vendor": a, "nss": b, "version": c, "id": f"urn:vcloud:type:{a}:{b}:{c}"}
+            for a, b, c in registered]  # fmt: skip
+    return [r for r in rows if all(r.get(k) == v for k, v in wanted.items())]
 
 
 def _openapi(
