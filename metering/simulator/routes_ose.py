@@ -33,6 +33,8 @@ def users(request: Request, v: View) -> Response:
 
 
 def usage(request: Request, v: View) -> Response:
+    """``…/platform-usage`` ("Get Tenant Platform Usage") and ``…/usage`` ("Get Tenant
+    Usage"): the tenant's ``CommonUsage`` (scope TENANT) over its buckets on this site."""
     org = _org(request, v)
     if org is None:
         return _not_found("tenant")
@@ -74,6 +76,7 @@ def routes(sim: Simulation) -> list[Route]:
     return [
         Route(f"{base}/core/associated-tenants", bearer(sim, "ose", tenants)),
         Route(f"{base}/core/tenants/{{org_id}}/users", bearer(sim, "ose", users)),
+        Route(f"{base}/core/tenants/{{org_id}}/platform-usage", bearer(sim, "ose", usage)),
         Route(f"{base}/core/tenants/{{org_id}}/usage", bearer(sim, "ose", usage)),
         Route(f"{base}/core/tenants/{{org_id}}/buckets", bearer(sim, "ose", buckets)),
         Route(f"{base}/core/storage-policies", bearer(sim, "ose", policies)),

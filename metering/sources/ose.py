@@ -1,9 +1,17 @@
 """OSE collector: tenant usage, buckets and Velero backups (OSE 2.x, VCD JWT bearer).
 
-Reads the tenant list (``/api/v1/core/associated-tenants``), then per tenant ``…/{orgId}/usage``
-(CommonUsage), ``…/{orgId}/users`` (user count) and ``…/{orgId}/buckets``; and per TKG
-cluster ``/api/v1/k8s/clusters/{clusterUrn}/backups``. Lists use OSE paging
-(``items`` + ``pageInfo``). Requests run concurrently, bounded by the site's limit.
+Reads the tenant list (``/api/v1/core/associated-tenants``, as cloudavenue-sdk-go does), then
+per tenant ``…/tenants/{tenantId}/platform-usage`` (the provider API's "Get Tenant Platform
+Usage": the storage platform's figures for the tenant; an OSE without it answers 404 and
+``…/usage``, "Get Tenant Usage", is read instead), ``…/users`` (user count) and
+``…/buckets``; and per TKG cluster ``/api/v1/k8s/clusters/{clusterUrn}/backups``. Lists use
+OSE paging (``items`` + ``pageInfo``). Requests run concurrently, bounded by the site's limit.
+
+The usage answer is OSE's ``CommonUsage`` (camelCase; every field optional in its data
+structure); the same figures under OSIS's ``OsisUsage`` names (``used_bytes``…) are read too.
+The bucket and backup paths have no public source (docs/collectors.md, "OSE"): a 404 for
+one cluster's backups means none, a 404 for every cluster means the endpoint is missing and
+fails the part.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import quote
 
+from metering.errors import SourceDataError
 from metering.sources import paging
 from metering.sources.base import Context, Part
 from metering.sources.records import (
@@ -49,9 +58,26 @@ def _tenant_id(t: Record) -> str:
 async def _one_tenant(ctx: Context, tenant: Record) -> tuple[Record, Record | None, int]:
     org_id = _tenant_id(tenant)
     base = f"{TENANTS_PATH}/{quote(org_id, safe=':')}"
-    usage, _ = await ctx.client.get_json("ose", base + "/usage")
+    try:
+        usage, _ = await ctx.client.get_json("ose", base + "/platform-usage")
+    except paging.NotFound:
+        usage, _ = await ctx.client.get_json("ose", base + "/usage")
     users = await paging.ose_items(ctx.client, base + "/users", key=paging.record_id("id", "name"))
     return tenant, usage if isinstance(usage, dict) else None, len(users.records)
+
+
+_OSIS_NAMES = {
+    "totalBytes": "total_bytes",
+    "usedBytes": "used_bytes",
+    "availableBytes": "available_bytes",
+    "objectCount": "object_count",
+    "bucketCount": "bucket_count",
+}
+
+
+def _figure(usage: Record, name: str, *, required: bool = False) -> int | None:
+    key = name if name in usage or _OSIS_NAMES[name] not in usage else _OSIS_NAMES[name]
+    return req_int(usage, key) if required else opt_int(usage, key)
 
 
 def _usage_row(tenant: Record, usage: Record | None, user_count: int) -> Row:
@@ -61,11 +87,11 @@ def _usage_row(tenant: Record, usage: Record | None, user_count: int) -> Row:
         "org_id": _tenant_id(tenant),
         "org_name": opt_str(tenant, "name"),
         "scope": opt_str(usage, "scope"),
-        "total_bytes": opt_int(usage, "totalBytes"),
-        "used_bytes": req_int(usage, "usedBytes"),
-        "available_bytes": opt_int(usage, "availableBytes"),
-        "object_count": opt_int(usage, "objectCount"),
-        "bucket_count": opt_int(usage, "bucketCount"),
+        "total_bytes": _figure(usage, "totalBytes"),
+        "used_bytes": _figure(usage, "usedBytes", required=True),
+        "available_bytes": _figure(usage, "availableBytes"),
+        "object_count": _figure(usage, "objectCount"),
+        "bucket_count": _figure(usage, "bucketCount"),
         "user_count": user_count,
     }
 
@@ -123,15 +149,22 @@ def _backup_row(cluster: Record, backup: Record) -> Row:
 async def _backups(ctx: Context) -> list[Batch]:
     found = [c for c in await clusters(ctx) if isinstance(c, dict) and c.get("id")]
 
-    async def one(c: Record) -> list[Record]:
+    async def one(c: Record) -> list[Record] | None:
         path = f"/api/v1/k8s/clusters/{quote(str(c['id']), safe=':')}/backups"
         try:
             return (await paging.ose_items(ctx.client, path, key=paging.record_id("name"))).records
         except paging.NotFound:
-            return []  # no backups configured for this cluster
+            return None  # no backups configured for this cluster
 
+    answers = await asyncio.gather(*(one(c) for c in found))
+    if found and all(a is None for a in answers):
+        raise SourceDataError(
+            f"OSE answers 404 for the backups of all {len(found)} TKG clusters: this OSE has "
+            "no /api/v1/k8s/clusters/{urn}/backups endpoint (docs/collectors.md, OSE)",
+            site=ctx.site.name,
+        )
     batch = Batch("ose_backup")
-    for cluster, backups in zip(found, await asyncio.gather(*(one(c) for c in found)), strict=True):
+    for cluster, backups in zip(found, [a or [] for a in answers], strict=True):
         batch.map(backups, lambda b, c=cluster: _backup_row(c, b), "name")  # type: ignore[misc]
     return [batch]
 

@@ -30,7 +30,8 @@ def test_ose_tenants_users_usage_and_buckets(api: Api) -> None:
     assert set(tenants[0]) >= {"name", "orgId", "siteName", "siteId", "fullId", "accessible"}
     for tenant in tenants:
         base = OSE.format(site="az1") + f"/tenants/{tenant['orgId']}"
-        usage = api.get(base + "/usage").json()
+        usage = api.get(base + "/platform-usage").json()
+        assert api.get(base + "/usage").json() == usage
         buckets = api.get(base + "/buckets").json()["items"]
         users = api.get(base + "/users").json()["items"]
         assert usage["scope"] == "TENANT"
@@ -38,7 +39,9 @@ def test_ose_tenants_users_usage_and_buckets(api: Api) -> None:
         assert usage["usedBytes"] == sum(u["usage"]["usedBytes"] for u in users)
         assert usage["bucketCount"] == len(buckets)
         assert all(u["usage"]["scope"] == "USER" and u["active"] is True for u in users)
-    assert api.get(OSE.format(site="az1") + "/tenants/urn:vcloud:org:nope/usage").status_code == 404
+    nope = OSE.format(site="az1") + "/tenants/urn:vcloud:org:nope"
+    assert api.get(nope + "/platform-usage").status_code == 404
+    assert api.get(nope + "/usage").status_code == 404
 
 
 def test_ose_storage_policies_and_backups(api: Api, sim: Simulation) -> None:
