@@ -82,7 +82,7 @@ async def _bucketusage(ctx: Context, gid: str) -> list[Any]:
     where = f"/system/bucketusage of group {gid}"
     try:
         body, response = await ctx.client.get_json(
-            "cloudian", "/system/bucketusage", {"groupId": gid}
+            "cloudian", "/system/bucketusage", {"groupId": gid}, allow_empty=True
         )
     except SourceDataError as exc:  # 400: the API does not know the group /group/list named
         raise SourceDataError(

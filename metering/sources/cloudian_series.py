@@ -116,7 +116,7 @@ def read_answer(
 async def _answer(ctx: Context, bucket: Row, op: str, params: dict[str, str], listed: bool) -> Any:
     name = "/".join(bucket_key(bucket))
     try:
-        body, response = await ctx.client.get_json("cloudian", "/usage", params)
+        body, response = await ctx.client.get_json("cloudian", "/usage", params, allow_empty=True)
     except SourceDataError as exc:
         if not listed:
             return _GONE  # deleted since: its history may be gone too

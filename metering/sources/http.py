@@ -7,6 +7,13 @@ TLS verification on by default (with an optional CA bundle), and errors that nev
 secret (credentials travel only in headers; messages name the method, the path and the
 status).
 
+It also decides what counts as an answer (docs/collectors.md, "What an answer must be"):
+requests go only to the origin (scheme, host, port) configured for the service, so a link
+an API hands back cannot carry a token elsewhere; a GET for JSON is accepted only as a
+200 with a JSON content type and a body that parses within :data:`MAX_DEPTH` levels and
+:data:`~metering.sources.pool.MAX_ANSWER_BYTES` (a 204 only where the caller says the API
+answers "nothing" that way); a redirect is never followed and never read as "nothing".
+
 Services of a site: ``vcd`` (legacy ``/api`` and ``/cloudapi``, JWT bearer after a provider
 login), ``ose`` (the same VCD JWT) and ``cloudian`` (HTTP Basic).
 """
@@ -19,6 +26,7 @@ import functools
 import json
 import logging
 import random
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -31,14 +39,20 @@ import httpx
 
 from metering.config import SiteConfig
 from metering.errors import ConfigError, SourceDataError, SourceUnavailable
-from metering.sources.pool import site_transport
+from metering.sources.pool import MAX_ANSWER_BYTES, site_transport
 from metering.window import utc
 
 Sleep = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 T = TypeVar("T")
+_UNREADABLE = object()
 _DEFAULT_HEADERS = {"User-Agent": "metering", "Accept-Encoding": "gzip, deflate"}
+MAX_DEPTH = 64  # JSON nesting an answer may have; real pages nest ~10 levels
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+Origin = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,14 @@ class RetryPolicy:
 
 class NotFound(SourceDataError):
     """HTTP 404: the thing (or the entity type) does not exist on this site."""
+
+
+class OffOrigin(SourceDataError):
+    """A link or URL outside the service's configured origin: never requested."""
+
+
+class BadAnswer(SourceDataError):
+    """An answer that is not what the API returns for the call (status, type, body)."""
 
 
 class RetryableResponse(Exception):
@@ -83,6 +105,42 @@ def parse_retry_after(value: str | None) -> float | None:
     from datetime import UTC, datetime
 
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def origin_of(url: str | httpx.URL) -> Origin:
+    """``(scheme, host, port)`` of ``url``, the port made explicit (80/443 by default)."""
+    parsed = httpx.URL(url)
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    return parsed.scheme, parsed.host.lower(), port
+
+
+def _show(origin: Origin) -> str:
+    return f"{origin[0]}://{origin[1]}:{origin[2]}"
+
+
+def json_depth_ok(content: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether the JSON text ``content`` nests at most ``limit`` arrays/objects deep.
+
+    Checked on the bytes, before decoding, so a hostile answer never reaches the (recursive)
+    decoder: strings are blanked, the brackets kept, and innermost ``[]``/``{}`` pairs
+    removed one level per round. Small answers skip all this (too few brackets to nest).
+    """
+    if content.count(b"[") + content.count(b"{") <= limit:
+        return True
+    brackets = _STRINGS.sub(b"", content).translate(None, _NOT_BRACKETS)
+    for _ in range(limit):
+        shorter = _INNERMOST.sub(b"", brackets)
+        if not shorter or shorter == brackets:
+            return True  # empty, or not balanced: the decoder names what is wrong
+        brackets = shorter
+    return False
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def _ssl_verify(site: SiteConfig) -> ssl.SSLContext | bool:
@@ -154,6 +212,8 @@ class SiteClient:
             proxy = site.proxy.reveal() if site.proxy is not None else None
             transport = site_transport(urls, verify, proxy)
         self._transport = transport
+        services = {"vcd": site.vcd_url, "ose": site.ose_url, "cloudian": site.cloudian_url}
+        self._origins = {name: origin_of(url) for name, url in services.items() if url}
 
     async def __aenter__(self) -> SiteClient:
         return self
@@ -170,6 +230,35 @@ class SiteClient:
             url = self.site.cloudian_url
         if url is None:
             raise SourceUnavailable(f"no {service}_url configured", site=self.site.name)
+        return url
+
+    def resolve(self, service: str, path_or_url: str, *, relative_to: str | None = None) -> str:
+        """The absolute URL of a path of ``service`` or of a link an answer gave.
+
+        A path (``/api/query``) is appended to the service's base URL. A link is resolved
+        against ``relative_to`` (the URL of the answer that carried it) and must stay on the
+        service's origin: anything else raises :class:`OffOrigin` (the link is not followed,
+        so the token or password never leaves the site).
+        """
+        base = self.base(service)
+        if relative_to is not None:
+            url = str(httpx.URL(relative_to).join(path_or_url))
+        elif "://" in path_or_url or path_or_url.startswith("//"):
+            url = path_or_url
+        else:
+            url = base + path_or_url
+        try:
+            where = origin_of(url)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            raise OffOrigin(
+                f"{service}: unusable link {path_or_url[:200]!r}", site=self.site.name
+            ) from None
+        if where != self._origins[service]:
+            raise OffOrigin(
+                f"{service}: a link points to {_show(where)}, outside the site's "
+                f"{_show(self._origins[service])}; not followed",
+                site=self.site.name,
+            )
         return url
 
     # -- authentication -------------------------------------------------------------------
@@ -219,10 +308,13 @@ class SiteClient:
     async def get(
         self, service: str, path_or_url: str, params: Mapping[str, Any] | None = None
     ) -> httpx.Response:
-        """GET with auth, retries and re-login; returns the (2xx) response."""
+        """GET with auth, retries and re-login; returns the (2xx) response.
+
+        ``path_or_url`` is a path of the service, or an absolute URL on its origin.
+        """
         base = self.base(service)
-        url = path_or_url if path_or_url.startswith(("http://", "https://")) else base + path_or_url
-        path = url[len(base) :] if url.startswith(base) else url
+        url = self.resolve(service, path_or_url)
+        path = url[len(base) :] if url.startswith(base) else urlsplit(url).path
         for relogin in (False, True):
             headers = await self._auth_headers(service)
             headers["Accept"] = self._accept(service, path)
@@ -235,27 +327,61 @@ class SiteClient:
         raise SourceUnavailable(f"GET {path}: not authorised (401)", site=self.site.name)
 
     async def get_json(
-        self, service: str, path_or_url: str, params: Mapping[str, Any] | None = None
+        self,
+        service: str,
+        path_or_url: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        allow_empty: bool = False,
     ) -> tuple[Any, httpx.Response]:
-        """GET and decode JSON; an unreadable body is retried like a 5xx.
+        """GET and decode a JSON answer; an unreadable or empty body is retried like a 5xx.
 
-        A 204 (Cloudian's "nothing here") decodes as ``None``.
+        Only a 200 with a JSON content type is an answer. With ``allow_empty`` (a call where
+        the API says "nothing here" without a body, as Cloudian does) a 204 or a 200 with an
+        empty body decodes as ``None`` and the caller decides what it means; otherwise a 204
+        fails like any other status, and an empty body is retried, then fails.
         """
-        last: Exception | None = None
+        last = "no attempt made"
         for attempt in range(self.retry.attempts):
             response = await self.get(service, path_or_url, params)
-            if response.status_code == 204 or not response.content:
+            where = f"GET {urlsplit(str(response.request.url)).path}"
+            if allow_empty and (response.status_code == 204 or not response.content):
                 return None, response
-            try:
-                return json.loads(response.content), response
-            except ValueError as exc:
-                last = exc
-                self.stats.retries += 1
-                await self._sleep(self.retry.delay(attempt, None, self._rng))
+            if response.status_code != 200:
+                raise BadAnswer(
+                    f"{where}: HTTP {response.status_code} is not an answer to this call",
+                    site=self.site.name,
+                )
+            if response.content:
+                body = self._decode(where, response)
+                if body is not _UNREADABLE:
+                    return body, response
+                last = "unreadable JSON"
+            else:
+                last = "an empty body"
+            self.stats.retries += 1
+            await self._sleep(self.retry.delay(attempt, None, self._rng))
         raise SourceUnavailable(
-            f"GET {path_or_url}: unreadable JSON after {self.retry.attempts} attempts ({last})",
+            f"GET {path_or_url.split('?', 1)[0]}: {last} after {self.retry.attempts} attempts",
             site=self.site.name,
         )
+
+    def _decode(self, where: str, response: httpx.Response) -> Any:
+        """The JSON of a 200 answer, or :data:`_UNREADABLE` (cut short: worth asking again)."""
+        content_type = response.headers.get("Content-Type", "")
+        if not _is_json(content_type):
+            shown = content_type.split(";", 1)[0].strip()[:80] or "no content type"
+            raise BadAnswer(f"{where}: answered {shown!r}, not JSON", site=self.site.name)
+        if not json_depth_ok(response.content):
+            raise BadAnswer(
+                f"{where}: JSON nested deeper than {MAX_DEPTH} levels", site=self.site.name
+            )
+        try:
+            return json.loads(response.content)
+        except RecursionError:  # unreachable after the depth check; kept as a backstop
+            raise BadAnswer(f"{where}: JSON nested too deeply", site=self.site.name) from None
+        except ValueError:
+            return _UNREADABLE
 
     async def _send(
         self,
@@ -267,6 +393,8 @@ class SiteClient:
         retry_401: bool,
     ) -> httpx.Response:
         path = urlsplit(url).path
+        if origin_of(url) not in self._origins.values():  # nothing leaves the site's origins
+            raise OffOrigin(f"{method} {path}: not a URL of this site", site=self.site.name)
         problem = "no attempt made"
         for attempt in range(self.retry.attempts):
             retry_after: float | None = None
@@ -314,10 +442,21 @@ class SiteClient:
         )
         response = await self._transport.handle_async_request(request)
         response.request = request
+        chunks: list[bytes] = []
+        size = 0
         try:
-            await response.aread()
+            async for chunk in response.aiter_bytes():  # decoded: a gzip bomb stops here too
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise BadAnswer(
+                        f"{method} {urlsplit(url).path}: answer larger than the "
+                        f"{MAX_ANSWER_BYTES / 2**20:g} MiB limit",
+                        site=self.site.name,
+                    )
+                chunks.append(chunk)
         finally:
             await response.aclose()
+        response._content = b"".join(chunks)  # what aread() would have kept
         return response
 
     def _check(self, response: httpx.Response, method: str, path: str, retry_401: bool) -> None:
@@ -329,6 +468,10 @@ class SiteClient:
             )
         if status == 401 and retry_401:
             return
+        if 300 <= status < 400:  # never followed: a redirect could carry the token elsewhere
+            raise BadAnswer(
+                f"{method} {path}: HTTP {status} redirect, not followed", site=self.site.name
+            )
         if status == 404:
             raise NotFound(f"{method} {path}: HTTP 404", site=self.site.name)
         if status >= 400:

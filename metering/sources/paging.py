@@ -11,6 +11,15 @@ Guards: a page URL/offset seen twice, or more pages than the total allows, is a 
 record id seen twice is a duplicate and kept once. When the API states a total and the
 unique records do not add up to it, the listing was inconsistent (a page shifted under us):
 the whole listing is retried, then reported as unavailable, never silently short.
+
+Every page must be the envelope its API returns (:class:`~metering.sources.http.BadAnswer`
+otherwise, naming what is missing): a legacy query page is an object with an integer
+``total`` and a ``record`` list (absent only when ``total`` is 0); an OpenAPI page an object
+with a ``values`` list and an integer ``resultTotal``; an OSE page an object with an
+``items`` list; a Cloudian list a JSON array (an empty body: none). ``null``, ``{}`` or
+``[]`` in place of an envelope is never read as "no resources". Next-page links are
+resolved against the page that carried them and must stay on the site's origin
+(:class:`~metering.sources.http.OffOrigin`).
 """
 
 from __future__ import annotations
@@ -24,9 +33,17 @@ from typing import Any
 import httpx
 
 from metering.errors import SourceDataError, SourceUnavailable
-from metering.sources.http import NotFound, SiteClient
+from metering.sources.http import BadAnswer, NotFound, SiteClient
 
-__all__ = ["Listing", "NotFound", "cloudian_list", "openapi", "ose_items", "vcd_query"]
+__all__ = [
+    "BadAnswer",
+    "Listing",
+    "NotFound",
+    "cloudian_list",
+    "openapi",
+    "ose_items",
+    "vcd_query",
+]
 
 Record = Mapping[str, Any]
 KeyFn = Callable[[Record], str]
@@ -101,6 +118,37 @@ def _check_total(listing: Listing, total: object) -> None:
         raise ListingInconsistent(f"{len(listing.records)} unique records, total says {total}")
 
 
+def _count(value: object) -> int | None:
+    """A count field (``total``, ``resultTotal``): a non-negative integer, else None."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _envelope(
+    client: SiteClient, what: str, body: Any, items: str, total: str
+) -> tuple[list[Any], int]:
+    """The records and stated total of one page; anything but the envelope is a BadAnswer."""
+    if not isinstance(body, dict):
+        shown = "null" if body is None else type(body).__name__
+        raise BadAnswer(f"{what}: answered {shown}, not a page object", site=client.site.name)
+    count = _count(body.get(total))
+    if count is None:
+        raise BadAnswer(
+            f"{what}: page without a valid {total} ({body.get(total)!r})", site=client.site.name
+        )
+    records = body.get(items)
+    if records is None and count == 0:
+        return [], count
+    if not isinstance(records, list):
+        raise BadAnswer(
+            f"{what}: page without a {items} list ({total} {count})", site=client.site.name
+        )
+    return records, count
+
+
 async def vcd_query(
     client: SiteClient, query_type: str, *, page_size: int = 128, key: KeyFn | None = None
 ) -> Listing:
@@ -122,7 +170,7 @@ async def vcd_query(
         ahead: dict[str, asyncio.Task[tuple[Any, httpx.Response]]] = {}
         url: str | None = "/api/query"
         params: dict[str, Any] | None = query(1)
-        total: object = None
+        total: int | None = None
         try:
             while url is not None:
                 marker = _page_marker(url, params)
@@ -130,14 +178,13 @@ async def vcd_query(
                     raise ListingInconsistent(f"page loop at {url}")
                 visited.add(marker)
                 task = ahead.pop(_query_of(url, params), None)
-                body, _ = await task if task else await client.get_json("vcd", url, params)
-                body = body or {}
+                body, response = await task if task else await client.get_json("vcd", url, params)
+                records, total = _envelope(client, f"query {query_type}", body, "record", "total")
                 if not ahead and len(visited) == 1:
                     ahead = _fetch_ahead(client, body, query)
-                total = body.get("total", total)
-                if not listing.add(list(body.get("record") or []), keyf) and not body.get("record"):
+                if not listing.add(records, keyf) and not records:
                     break
-                url, params = _legacy_next(body), None
+                url, params = _legacy_next(client, body, response), None
         finally:
             for task in ahead.values():
                 task.cancel()
@@ -155,7 +202,7 @@ def _fetch_ahead(
     total, size = first.get("total"), first.get("pageSize")
     if not isinstance(total, int) or not isinstance(size, int) or size < 1:
         return {}
-    if _legacy_next(first) is None:
+    if not any(isinstance(k, dict) and k.get("rel") == "nextPage" for k in first.get("link") or []):
         return {}
     pages = min(-(-total // size), MAX_PAGES)
     return {
@@ -179,10 +226,14 @@ def _page_marker(url: str, params: Mapping[str, Any] | None) -> str:
     return f"page={page}" if page else str(parsed)
 
 
-def _legacy_next(body: Mapping[str, Any]) -> str | None:
-    for link in body.get("link") or []:
+def _legacy_next(
+    client: SiteClient, body: Mapping[str, Any], response: httpx.Response
+) -> str | None:
+    """The page's ``nextPage`` link, resolved on the site's origin (or OffOrigin)."""
+    links = body.get("link") or []
+    for link in links if isinstance(links, list) else []:
         if isinstance(link, dict) and link.get("rel") == "nextPage" and link.get("href"):
-            return str(link["href"])
+            return client.resolve("vcd", str(link["href"]), relative_to=str(response.request.url))
     return None
 
 
@@ -199,7 +250,7 @@ async def openapi(
 
     async def run() -> Listing:
         listing, visited = Listing(), set()
-        page, total = 1, None
+        page, total = 1, 0
         url: str = path
         query: dict[str, Any] | None = {**(params or {}), "page": 1, "pageSize": page_size}
         while True:
@@ -208,16 +259,15 @@ async def openapi(
                 raise ListingInconsistent(f"page loop at {url}")
             visited.add(marker)
             body, response = await client.get_json("vcd", url, query)
-            body = body or {}
-            values = list(body.get("values") or [])
-            total = body.get("resultTotal", total)
+            values, total = _envelope(client, f"GET {path}", body, "values", "resultTotal")
             listing.add(values, keyf)
             if not values:
                 break
             match = _LINK_NEXT.search(response.headers.get("Link", ""))
             page_count = body.get("pageCount")
             if match:
-                url, query = match.group(1), None
+                here = str(response.request.url)
+                url, query = client.resolve("vcd", match.group(1), relative_to=here), None
             elif isinstance(page_count, int) and page < page_count:
                 url, query = path, {**(params or {}), "page": page + 1, "pageSize": page_size}
             else:
@@ -236,22 +286,28 @@ async def ose_items(
     keyf = key or record_id("id", "name")
 
     async def run() -> Listing:
-        listing, offset, total = Listing(), 0, None
+        listing, offset = Listing(), 0
         offsets: set[int] = set()
+        total: int | None = None
         while True:
             if offset in offsets:
                 raise ListingInconsistent(f"offset loop at {offset}")
             offsets.add(offset)
             body, _ = await client.get_json("ose", path, {"offset": offset, "limit": limit})
-            body = body or {}
-            items = list(body.get("items") or [])
-            info = body.get("pageInfo") or {}
-            total = info.get("total", total)
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                shown = "null" if body is None else type(body).__name__
+                raise BadAnswer(
+                    f"GET {path}: answered {shown} without an items list", site=client.site.name
+                )
+            items = body["items"]
+            info = body.get("pageInfo")
+            total = _count(info.get("total")) if isinstance(info, dict) else None
             new = listing.add(items, keyf)
             if items and not new:
                 raise ListingInconsistent(f"page at offset {offset} repeats earlier records")
             offset += new  # a repeated record does not move the window
-            if not items or not isinstance(total, int) or offset >= total:
+            # Without a stated total, only a page shorter than asked ends the listing.
+            if not items or (offset >= total if total is not None else len(items) < limit):
                 break
         _check_total(listing, total)
         return listing
@@ -280,7 +336,7 @@ async def cloudian_list(
                     raise ListingInconsistent(f"offset loop at {offset}")
                 offsets.add(offset)
                 query["offset"] = offset
-            body, response = await client.get_json("cloudian", path, query)
+            body, response = await client.get_json("cloudian", path, query, allow_empty=True)
             if response.status_code == 204 or not isinstance(body, list | None):
                 # nothing to list is a 200 with an empty body; a 204 or an object is not an
                 # answer of a list call (apache/cloudstack CloudianClient)

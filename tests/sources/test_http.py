@@ -4,6 +4,7 @@ bounded concurrency, unreadable bodies retried, and no secret in any error."""
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import time
 
@@ -13,7 +14,13 @@ from starlette.responses import Response
 
 from metering.config import Secret, SiteConfig
 from metering.errors import SourceDataError, SourceUnavailable
-from metering.sources.http import RetryPolicy, _ssl_verify, parse_retry_after
+from metering.sources.http import (
+    MAX_DEPTH,
+    RetryPolicy,
+    _ssl_verify,
+    json_depth_ok,
+    parse_retry_after,
+)
 
 from .fakeapi import PASSWORD, FakeApi, js
 
@@ -99,7 +106,7 @@ def test_cloudian_uses_basic_auth_and_a_4xx_is_terminal() -> None:
     assert seen == ["Basic"]  # no retry of a terminal answer, no VCD login
 
 
-def test_truncated_json_is_retried_and_204_is_empty() -> None:
+def test_truncated_json_is_retried_and_204_is_empty_only_where_allowed() -> None:
     api = FakeApi()
     api.handlers["/x"] = lambda _r, n: (
         Response('{"a": [1, 2', media_type="application/json") if n < 3 else js([1])
@@ -109,11 +116,17 @@ def test_truncated_json_is_retried_and_204_is_empty() -> None:
     async def go() -> tuple[object, object]:
         async with api.client() as client:
             return (await client.get_json("cloudian", "/x"))[0], (
-                await client.get_json("cloudian", "/group")
+                await client.get_json("cloudian", "/group", allow_empty=True)
             )[0]
+
+    async def not_allowed() -> None:
+        async with api.client() as client:
+            await client.get_json("cloudian", "/group")
 
     assert run(go()) == ([1], None)
     assert api.calls["/x"] == 3
+    with pytest.raises(SourceDataError, match="HTTP 204 is not an answer"):
+        run(not_allowed())
 
 
 def test_concurrency_is_bounded_per_site() -> None:
@@ -202,3 +215,14 @@ def test_collections_run_on_uvloop_when_installed() -> None:
         return type(asyncio.get_running_loop()).__module__
 
     assert run_loop(loop_module()).startswith("uvloop")
+
+
+def test_json_depth_counts_only_structure_outside_strings() -> None:
+    nested: object = {"leaf": "[[[[{{{{" * 50, "q": 'say \\"[[[\\"'}
+    for _ in range(MAX_DEPTH - 1):
+        nested = {"n": nested, "list": [1, 2]}  # never deeper than "n"
+    text = json.dumps(nested).encode()
+    assert json_depth_ok(text)  # exactly MAX_DEPTH levels
+    assert not json_depth_ok(json.dumps([nested]).encode())
+    assert json_depth_ok(b"[" * 1000)  # unbalanced: json.loads names the problem
+    assert not json_depth_ok(b"[" * 200_000 + b"]" * 200_000)

@@ -87,7 +87,10 @@ class Server:
         chunks = b"".join(
             f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in (data[:half], data[half:])
         )
-        head = b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n"
+        head = (
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            b"content-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n"
+        )
         return head + chunks + b"0\r\n\r\n"
 
 
@@ -221,7 +224,8 @@ def test_tls_is_verified_by_default_and_trusts_the_site_ca_bundle(tmp_path: Path
     "head",
     [
         b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n",  # not chunked: ends at close
+        # not chunked: ends at close
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: identity\r\n\r\n",
     ],
 )
 def test_answer_framed_by_close_is_read_whole_and_the_connection_not_reused(head: bytes) -> None:
