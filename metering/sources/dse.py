@@ -128,7 +128,7 @@ def _data_row(rde: Record, kind: str, replicas: int, templates: dict[str, Record
     cpu = quantity(rde, where, cpu_millicores)
     if cpu is None:
         template = opt_str(rde, "entity.spec.templateName")
-        found = templates.get(template or "")
+        found = templates.get(f"{opt_str(rde, 'entity.spec.solutionType')}/{template}")
         if found is None:
             raise RecordError(
                 "entity.spec.data.cpu: missing, and no containers nor a known template "
@@ -141,7 +141,9 @@ def _data_row(rde: Record, kind: str, replicas: int, templates: dict[str, Record
             raise RecordError(f"{where}: {exc}") from None
         if cpu is None:
             raise RecordError(f"{where}: missing")
-    raw = dig(rde, "entity.spec.data.cpu")
+        raw = dig(found, "entity.spec.data.cpu")
+    else:
+        raw = dig(rde, "entity.spec.data.cpu")
     return {
         "container_name": SERVICE_CONTAINER_OF.get(kind, kind),
         "role": "service",
@@ -257,9 +259,12 @@ async def _templates(ctx: Context) -> dict[str, Record]:
     versions = await registered_versions(ctx, TEMPLATE_NSS)
     found: dict[str, Record] = {}
     for rde in await _entities(ctx, TEMPLATE_NSS, versions):
+        if not isinstance(rde, dict):
+            continue
         name = opt_str(rde, "entity.metadata.name") or opt_str(rde, "name")
-        if name and isinstance(rde, dict):
-            found.setdefault(name, rde)
+        solution = opt_str(rde, "entity.spec.solutionType")
+        if name and solution:
+            found.setdefault(f"{solution}/{name}", rde)  # template names repeat per solution
     return found
 
 
