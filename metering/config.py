@@ -132,7 +132,7 @@ class SiteConfig:
     verify_tls: bool = True
     timeout_seconds: float = 30.0
     concurrency: int = 4
-    api_version: str = "38.0"
+    api_version: str | None = None  # a maximum (pin); None: the highest verified one offered
     proxy: Secret | None = None  # an HTTP(S) proxy URL; may carry credentials
 
 
@@ -199,9 +199,20 @@ def _parse_site(s: Section, base: Path) -> SiteConfig:
         verify_tls=s.get("verify_tls", bool, True),
         timeout_seconds=timeout,
         concurrency=concurrency,
-        api_version=s.get("api_version", str, "38.0"),
+        api_version=_api_version(s),
         proxy=_proxy(s),
     )
+
+
+def _api_version(s: Section) -> str | None:
+    """``api_version``: optional highest VCD API version to use (``"38.0"``)."""
+    value: str | None = s.get("api_version", str, None)
+    if value is None:
+        return None
+    major, dot, minor = value.partition(".")
+    if not (major.isdigit() and dot and minor.isdigit()):
+        raise s.error("api_version", f"must look like 38.0, got {value!r}")
+    return value
 
 
 def _proxy(s: Section) -> Secret | None:

@@ -300,6 +300,11 @@ RUNS = (
     _req("started_at", TS, "Wall-clock start."),
     _req("finished_at", TS, "Wall-clock end."),
     _req("duration_ms", pa.int64(), "Duration in milliseconds."),
+    _f(
+        "api_version",
+        pa.string(),
+        "VCD API version negotiated for the site (null if VCD was not reached).",
+    ),
 )
 
 QUARANTINE = (

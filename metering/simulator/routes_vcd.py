@@ -16,7 +16,6 @@ from metering.simulator.simulation import VCD_USER, Simulation
 from metering.simulator.views_vcd import View
 
 Handler = Callable[[Request], Awaitable[Response]]
-API_VERSIONS = ("36.0", "37.0", "38.0", "38.1", "39.0")
 
 
 def vcd_error(status: int, code: str, message: str) -> JSONResponse:
@@ -27,6 +26,28 @@ def vcd_error(status: int, code: str, message: str) -> JSONResponse:
 def site_of(request: Request, sim: Simulation) -> str | None:
     site = str(request.path_params["site"])
     return site if site in sim.sites else None
+
+
+def accept_version(request: Request) -> str | None:
+    """The ``version=`` parameter of the ``Accept`` header, if any."""
+    for media in request.headers.get("Accept", "").split(","):
+        for param in media.split(";")[1:]:
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "version" and value.strip():
+                return value.strip()
+    return None
+
+
+def version_refused(request: Request, sim: Simulation, site: str) -> Response | None:
+    """406 when ``Accept`` names no version, or one this site's VCD does not offer."""
+    version = accept_version(request)
+    if version is None or version not in sim.api_versions[site]:
+        return vcd_error(
+            406,
+            "NOT_ACCEPTABLE",
+            f"The request has invalid accept header: Invalid API version requested ({version})",
+        )
+    return None
 
 
 def view(request: Request, sim: Simulation, service: str) -> View:
@@ -46,6 +67,9 @@ def bearer(sim: Simulation, service: str, handler: Callable[[Request, View], Any
         token = auth[7:] if auth.startswith("Bearer ") else ""
         if not token or not sim.token_valid(token, site):
             return vcd_error(401, "UNAUTHORIZED", "Either no security context or it is invalid")
+        refused = version_refused(request, sim, site) if service == "vcd" else None
+        if refused is not None:
+            return refused
         try:
             result: Response = handler(request, view(request, sim, service))
         except paging.BadRequest as exc:
@@ -57,13 +81,16 @@ def bearer(sim: Simulation, service: str, handler: Callable[[Request, View], Any
 
 def _versions(sim: Simulation) -> Handler:
     async def endpoint(request: Request) -> Response:
-        if site_of(request, sim) is None:
+        site = site_of(request, sim)
+        if site is None:
             return vcd_error(404, "NOT_FOUND", "no such site")
         base = str(request.url).split("/api/versions")[0]
+        offered = sim.api_versions[site]
         infos = "".join(
-            f'<VersionInfo deprecated="false"><Version>{v}</Version>'
+            f'<VersionInfo deprecated="{"true" if v < "37" else "false"}">'
+            f"<Version>{v}</Version>"
             f"<LoginUrl>{base}/api/sessions</LoginUrl></VersionInfo>"
-            for v in API_VERSIONS
+            for v in offered
         )
         xml = (
             '<?xml version="1.0" encoding="UTF-8"?>'
@@ -80,6 +107,9 @@ def _login(sim: Simulation) -> Handler:
         site = site_of(request, sim)
         if site is None:
             return vcd_error(404, "NOT_FOUND", "no such site")
+        refused = version_refused(request, sim, site)
+        if refused is not None:
+            return refused
         auth = request.headers.get("Authorization", "")
         try:
             user_org, _, password = base64.b64decode(auth[6:]).decode().partition(":")
@@ -129,18 +159,45 @@ QUERIES = {
     "adminOrgVdc": views_vcd.vdc_records,
     "adminVApp": views_vcd.vapp_records,
 }
+TENANT_CONTEXT = "X-VMWARE-VCLOUD-TENANT-CONTEXT"
+
+
+def _vms_by_org(sim: Simulation, v: View) -> dict[str, list[dict[str, Any]]]:
+    by_org: dict[str, list[dict[str, Any]]] = sim.cached(
+        ("vm", v.site, v.hour, v.base), lambda: views_vcd.vm_records_by_org(v)
+    )
+    return by_org
+
+
+def _tenant_vms(sim: Simulation, request: Request, v: View) -> list[dict[str, Any]] | Response:
+    """The ``vm`` query: the VMs of the session's org, or of the org named by the tenant
+    context. The provider's own org (System) has no VMs; an unknown org is refused (403)."""
+    context = request.headers.get(TENANT_CONTEXT)
+    if context is None:
+        return []
+    if context.startswith("urn:"):  # go-vcd: VCD answers 401 to the URN form
+        return vcd_error(401, "UNAUTHORIZED", "tenant context must be the bare org id")
+    records = _vms_by_org(sim, v).get(context)
+    if records is None:
+        return vcd_error(403, "ACCESS_TO_RESOURCE_IS_FORBIDDEN", "no such organization")
+    return records
 
 
 def _query(sim: Simulation) -> Callable[[Request, View], Response]:
     def handle(request: Request, v: View) -> Response:
         kind = request.query_params.get("type", "")
-        if kind not in QUERIES:
+        if kind not in QUERIES and kind != "vm":
             return vcd_error(400, "BAD_REQUEST", f"unsupported query type {kind!r}")
         if request.query_params.get("format", "records") != "records":
             return vcd_error(400, "BAD_REQUEST", "the simulator serves format=records only")
         if "+xml" in request.headers.get("Accept", ""):
             return vcd_error(406, "NOT_ACCEPTABLE", "the simulator serves the JSON form only")
-        records = sim.cached((kind, v.site, v.hour, v.base), lambda: QUERIES[kind](v))
+        if kind == "vm":
+            records = _tenant_vms(sim, request, v)
+            if isinstance(records, Response):
+                return records
+        else:
+            records = sim.cached((kind, v.site, v.hour, v.base), lambda: QUERIES[kind](v))
         return paging.legacy_query(request, records, kind)
 
     return handle
@@ -199,9 +256,8 @@ def _vm_detail(sim: Simulation) -> Callable[[Request, View], Response]:
     """``GET /api/vApp/vm-{uuid}``: the VM with its ``vmSpecSection`` (cores per socket)."""
 
     def handle(request: Request, v: View) -> Response:
-        vms = sim.cached(("adminVM", v.site, v.hour, v.base), lambda: views_vcd.vm_records(v))
         wanted = f"/api/vApp/vm-{request.path_params['uuid']}"
-        for vm in vms:
+        for vm in (vm for org in _vms_by_org(sim, v).values() for vm in org):
             if vm["href"].endswith(wanted):
                 return JSONResponse(
                     views_vcd.vm_detail(vm), media_type="application/vnd.vmware.vcloud.vm+json"

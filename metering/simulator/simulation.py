@@ -32,6 +32,16 @@ HOUR = timedelta(hours=1)
 VCD_USER = "administrator"
 CLOUDIAN_USER = "sysadmin"
 _CACHE_SIZE = 64
+# The API versions a VCD release lists in /api/versions (its own major and the ones it keeps
+# for older clients). Release → major is VCD's (10.4: 37.x, 10.5: 38.x, 10.6: 39.x); the exact
+# minor list of each release is [I]. "future" offers only a version no metering speaks.
+VCD_RELEASES: dict[str, tuple[str, ...]] = {
+    "10.4": ("35.0", "35.2", "36.0", "36.1", "36.2", "36.3", "37.0", "37.1", "37.2"),
+    "10.5": ("36.0", "36.1", "36.2", "36.3", "37.0", "37.1", "37.2", "38.0", "38.1"),
+    "10.6": ("37.0", "37.1", "37.2", "38.0", "38.1", "39.0", "39.1"),
+    "future": ("41.0",),
+}
+DEFAULT_RELEASE = "10.6"
 
 
 def _month_hours(start: datetime) -> int:
@@ -64,6 +74,8 @@ class Simulation:
             site: {"vcd": f"vcd-{site}-{world.seed}", "cloudian": f"hs-{site}-{world.seed}"}
             for site in world.inventory.sites
         }
+        # The API versions each site's VCD offers in /api/versions and accepts (else 406).
+        self.api_versions = {site: VCD_RELEASES[DEFAULT_RELEASE] for site in world.inventory.sites}
 
     # -- construction -------------------------------------------------------------------------
 
@@ -128,6 +140,14 @@ class Simulation:
 
     def site_index(self, site: str) -> int:
         return self.sites.index(site)
+
+    def set_release(self, site: str, release: str) -> None:
+        """Make ``site`` a VCD of ``release`` (``10.4``, ``10.5``, ``10.6``, ``future``)."""
+        if site not in self.api_versions:
+            raise ValueError(f"no site {site!r}")
+        if release not in VCD_RELEASES:
+            raise ValueError(f"unknown VCD release {release!r}; known: {', '.join(VCD_RELEASES)}")
+        self.api_versions[site] = VCD_RELEASES[release]
 
     # -- sessions -------------------------------------------------------------------------------
 

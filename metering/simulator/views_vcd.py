@@ -170,8 +170,14 @@ def vm_name(view: View, i: int) -> str:
     return f"{VM_ROLES[ordinal % len(VM_ROLES)]}-{ordinal:02d}"
 
 
-def vm_records(view: View) -> list[Record]:
-    """``adminVM`` query records (AdminVMRecord JSON properties).
+def vm_records(view: View, query: str = "adminVM") -> list[Record]:
+    """``adminVM`` (``AdminVMRecord``) or ``vm`` (``VMRecord``) query records, JSON form.
+
+    Attributes the record type declares are top-level and typed; a few it does not declare
+    ride under ``otherAttributes`` as strings, as VCD serialises them; ``id`` and ``type``
+    are null, ``link`` empty and ``metadata`` null. ``totalStorageAllocatedMb`` is declared
+    on ``VMRecord`` only, so the ``adminVM`` records do not carry it. A ``vm`` record has no
+    ``org``: the query runs in one org's tenant context (:func:`vm_records_by_org`).
 
     A full-size site has ~54,000 VMs and the server answers nothing while it builds them, so
     per-org and per-hour values are computed once and the columns read as Python lists.
@@ -198,54 +204,77 @@ def vm_records(view: View) -> list[Record]:
     }
     sizing_ids = {s: view.sizing_id(s) if s >= 0 else None for s in set(sizing_of)}
     created_at = {c: view.at(c) for c in set(created)}
+    admin = query == "adminVM"
+    record_type = "QueryResultAdminVMRecordType" if admin else "QueryResultVMRecordType"
     out = []
     for k, i in enumerate(idx):
         uuid = names.uid("vm", w.seed, i)
         vapp, vapp_uuid = vapp_of(view, i)
         vdc_href, vdc_name, org_href = orgs[org_of[k]]
         on = on_of[k]
-        out.append(
-            {
-                "_type": "QueryResultAdminVMRecordType",
-                "href": f"{base}/api/vApp/vm-{uuid}",
-                "id": f"urn:vcloud:vm:{uuid}",
-                "name": vm_name(view, i),
-                "containerName": vapp,
-                "container": f"{base}/api/vApp/vapp-{vapp_uuid}",
-                "vdc": vdc_href,
-                "vdcName": vdc_name,
-                "org": org_href,
-                "ownerName": "admin",
-                "status": "POWERED_ON" if on else "POWERED_OFF",
-                "numberOfCpus": vcpu[k],
-                "memoryMB": mem[k],
-                "totalStorageAllocatedMb": disk[k],
-                "storageProfileName": policies[spolicy[k]],
-                "vmSizingPolicyId": sizing_ids[sizing_of[k]],
-                "vmPlacementPolicyId": None,
-                "isVAppTemplate": False,
-                "isDeleted": False,
-                "isDeployed": on,
-                "isBusy": False,
-                "guestOs": "Ubuntu Linux (64-bit)",
-                "hardwareVersion": 19,
-                "datastoreName": f"{site}-ds-{i % 4}",
-                "hostName": f"esx-{site}-{i % 8:02d}.local",
-                "moref": f"vm-{1000 + i}",
-                "vc": f"{site}-vcenter",
-                "ipAddress": f"10.{view.site}.{(i // 250) % 250}.{i % 250 + 2}",
-                "dateCreated": created_at[created[k]],
-            }
-        )
+        record: Record = {
+            "_type": record_type,
+            "link": [],
+            "metadata": None,
+            "href": f"{base}/api/vApp/vm-{uuid}",
+            "id": None,
+            "type": None,
+            "name": vm_name(view, i),
+            "containerName": vapp,
+            "container": f"{base}/api/vApp/vapp-{vapp_uuid}",
+            "vdc": vdc_href,
+            "vdcName": vdc_name,
+            "status": "POWERED_ON" if on else "POWERED_OFF",
+            "numberOfCpus": vcpu[k],
+            "memoryMB": mem[k],
+            "storageProfileName": policies[spolicy[k]],
+            "vmSizingPolicyId": sizing_ids[sizing_of[k]],
+            "vmPlacementPolicyId": None,
+            "isVAppTemplate": False,
+            "isDeleted": False,
+            "isDeployed": on,
+            "guestOs": "Ubuntu Linux (64-bit)",
+            "hardwareVersion": 19,
+            "ipAddress": f"10.{view.site}.{(i // 250) % 250}.{i % 250 + 2}",
+            "dateCreated": created_at[created[k]],
+        }
+        if admin:
+            record.update(
+                org=org_href,
+                datastoreName=f"{site}-ds-{i % 4}",
+                hostName=f"esx-{site}-{i % 8:02d}.local",
+                moref=f"vm-{1000 + i}",
+                vc=f"{site}-vcenter",
+                otherAttributes={"ownerName": "admin", "isBusy": "false"},
+            )
+        else:
+            record.update(
+                ownerName="admin",
+                isBusy=False,
+                totalStorageAllocatedMb=disk[k],
+                otherAttributes={"datastoreName": f"{site}-ds-{i % 4}"},
+            )
+        out.append(record)
     return out
 
 
+def vm_records_by_org(view: View) -> dict[str, list[Record]]:
+    """``vm`` query records per org UUID: what each org's tenant context lists."""
+    by_org: dict[str, list[Record]] = {view.org_id(o): [] for o in orgs_present(view)}
+    org_of = view.world.vms.org[_vm_state(view)["idx"]].tolist()
+    ids = {o: view.org_id(o) for o in set(org_of)}
+    for record, o in zip(vm_records(view, "vm"), org_of, strict=True):
+        by_org.setdefault(ids[o], []).append(record)
+    return by_org
+
+
 def vm_detail(vm: Record) -> Record:
-    """The VM document (legacy JSON) of an adminVM record: its spec section and disk."""
+    """The VM document (legacy JSON) of a ``vm`` query record: its spec section and disk."""
     cpus = int(vm["numberOfCpus"])
+    uuid = str(vm["href"]).rsplit("/vm-", 1)[-1]
     return {
         "href": vm["href"],
-        "id": vm["id"],
+        "id": f"urn:vcloud:vm:{uuid}",
         "name": vm["name"],
         "type": "application/vnd.vmware.vcloud.vm+json",
         "status": 4 if vm["status"] == "POWERED_ON" else 8,

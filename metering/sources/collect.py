@@ -232,6 +232,7 @@ def _run_row(
         "started_at": started,
         "finished_at": finished,
         "duration_ms": int(result.seconds * 1000),
+        "api_version": result.api_version,
     }
 
 
@@ -255,11 +256,14 @@ async def _collect_site(
         ]
     async with client:
         ctx = Context(client, at, hours, known_buckets(config, site.name, hours))
-        return list(
+        pairs = list(
             await asyncio.gather(
                 *(_run_source(config, ctx, src, parts, run_id) for src, parts in plan.items())
             )
         )
+    for result, _ in pairs:
+        result.api_version = client.api_version
+    return pairs
 
 
 async def _run_site(

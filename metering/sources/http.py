@@ -40,6 +40,7 @@ import httpx
 from metering.config import SiteConfig
 from metering.errors import ConfigError, SourceDataError, SourceUnavailable
 from metering.sources.pool import MAX_ANSWER_BYTES, site_transport
+from metering.sources.versions import choose_version, parse_versions
 from metering.window import utc
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -168,6 +169,10 @@ def _tls_context(cafile: str | None, _mtime_ns: int) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile or certifi.where())
 
 
+def _header(value: str) -> bytes:
+    return value.encode("ascii") if value.isascii() else value.encode()
+
+
 def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -200,6 +205,8 @@ class SiteClient:
         self._limit = asyncio.Semaphore(site.concurrency)
         self._token: str | None = None
         self._login_lock = asyncio.Lock()
+        self.api_version: str | None = None  # negotiated from /api/versions before login
+        self.versions_offered: tuple[str, ...] = ()
         self.stats = Stats()
         self._timeout = httpx.Timeout(site.timeout_seconds).as_dict()
         # Requests go straight to the transport (connection pool): we need none of the
@@ -261,22 +268,41 @@ class SiteClient:
             )
         return url
 
-    # -- authentication -------------------------------------------------------------------
+    # -- version and authentication ---------------------------------------------------------
+
+    async def negotiate(self) -> str:
+        """The VCD API version of this site: the highest one ``/api/versions`` offers that
+        metering has verified (and, with ``api_version`` set, not above it). Asked once."""
+        if self.api_version is not None:
+            return self.api_version
+        url = self.base("vcd") + "/api/versions"
+        headers = {"Accept": "application/*+xml"}  # no version, no auth (API reference)
+        response = await self._send("GET", url, headers, None, retry_401=False)
+        offered = parse_versions(response.content, site=self.site.name)
+        self.versions_offered = offered
+        self.api_version = choose_version(offered, self.site.api_version, site=self.site.name)
+        return self.api_version
 
     async def _login(self, stale: str | None) -> str:
         """A VCD provider session token; only one login at a time, none if already renewed."""
         async with self._login_lock:
             if self._token is not None and self._token != stale:
                 return self._token
+            version = await self.negotiate()
             user = (
                 self.site.vcd_user if "@" in self.site.vcd_user else f"{self.site.vcd_user}@System"
             )
             headers = {
                 "Authorization": _basic(user, self.site.vcd_password.reveal()),
-                "Accept": f"application/json;version={self.site.api_version}",
+                "Accept": f"application/json;version={version}",
             }
             url = self.base("vcd") + "/cloudapi/1.0.0/sessions/provider"
-            response = await self._send("POST", url, headers, None, retry_401=False)
+            response = await self._send("POST", url, headers, None, retry_401=True)
+            if response.status_code == 401:
+                raise SourceUnavailable(
+                    f"VCD login as {user} refused (401): check vcd_user and the password",
+                    site=self.site.name,
+                )
             token: str | None = response.headers.get("X-VMWARE-VCLOUD-ACCESS-TOKEN")
             if not token:
                 raise SourceDataError(
@@ -298,32 +324,38 @@ class SiteClient:
 
     def _accept(self, service: str, path: str) -> str:
         if service == "vcd" and path.startswith("/api/"):
-            return f"application/*+json;version={self.site.api_version}"
+            return f"application/*+json;version={self.api_version}"
         if service == "vcd":
-            return f"application/json;version={self.site.api_version}"
+            return f"application/json;version={self.api_version}"
         return "application/json"
 
     # -- requests ---------------------------------------------------------------------------
 
     async def get(
-        self, service: str, path_or_url: str, params: Mapping[str, Any] | None = None
+        self,
+        service: str,
+        path_or_url: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """GET with auth, retries and re-login; returns the (2xx) response.
 
         ``path_or_url`` is a path of the service, or an absolute URL on its origin.
+        ``headers`` adds request headers (a VCD tenant context); they never replace auth
+        or Accept.
         """
         base = self.base(service)
         url = self.resolve(service, path_or_url)
         path = url[len(base) :] if url.startswith(base) else urlsplit(url).path
         for relogin in (False, True):
-            headers = await self._auth_headers(service)
-            headers["Accept"] = self._accept(service, path)
-            response = await self._send("GET", url, headers, params, retry_401=True)
+            sent = {**(headers or {}), **await self._auth_headers(service)}
+            sent["Accept"] = self._accept(service, path)
+            response = await self._send("GET", url, sent, params, retry_401=True)
             if response.status_code != 401:
                 return response
             if service == "cloudian" or relogin:
                 break
-            await self._login(headers["Authorization"].removeprefix("Bearer "))
+            await self._login(sent["Authorization"].removeprefix("Bearer "))
         raise SourceUnavailable(f"GET {path}: not authorised (401)", site=self.site.name)
 
     async def get_json(
@@ -331,6 +363,7 @@ class SiteClient:
         service: str,
         path_or_url: str,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
         *,
         allow_empty: bool = False,
     ) -> tuple[Any, httpx.Response]:
@@ -343,7 +376,7 @@ class SiteClient:
         """
         last = "no attempt made"
         for attempt in range(self.retry.attempts):
-            response = await self.get(service, path_or_url, params)
+            response = await self.get(service, path_or_url, params, headers)
             where = f"GET {urlsplit(str(response.request.url)).path}"
             if allow_empty and (response.status_code == 204 or not response.content):
                 return None, response
@@ -437,7 +470,8 @@ class SiteClient:
             method,
             url,
             params=params,
-            headers={**_DEFAULT_HEADERS, **headers},
+            # A value outside ASCII (an org name in a tenant context) goes as UTF-8 bytes.
+            headers=[(k.encode(), _header(v)) for k, v in {**_DEFAULT_HEADERS, **headers}.items()],
             extensions={"timeout": self._timeout},
         )
         response = await self._transport.handle_async_request(request)
@@ -474,6 +508,11 @@ class SiteClient:
             )
         if status == 404:
             raise NotFound(f"{method} {path}: HTTP 404", site=self.site.name)
+        if status == 406 and self.api_version is not None:
+            raise SourceDataError(
+                f"{method} {path}: HTTP 406, VCD does not accept API version {self.api_version}",
+                site=self.site.name,
+            )
         if status >= 400:
             raise SourceDataError(f"{method} {path}: HTTP {status}", site=self.site.name)
 

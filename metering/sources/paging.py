@@ -150,7 +150,12 @@ def _envelope(
 
 
 async def vcd_query(
-    client: SiteClient, query_type: str, *, page_size: int = 128, key: KeyFn | None = None
+    client: SiteClient,
+    query_type: str,
+    *,
+    page_size: int = 128,
+    key: KeyFn | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Listing:
     """All records of a legacy ``/api/query?type=…&format=records`` query (JSON form).
 
@@ -178,10 +183,12 @@ async def vcd_query(
                     raise ListingInconsistent(f"page loop at {url}")
                 visited.add(marker)
                 task = ahead.pop(_query_of(url, params), None)
-                body, response = await task if task else await client.get_json("vcd", url, params)
+                body, response = (
+                    await task if task else await client.get_json("vcd", url, params, headers)
+                )
                 records, total = _envelope(client, f"query {query_type}", body, "record", "total")
                 if not ahead and len(visited) == 1:
-                    ahead = _fetch_ahead(client, body, query)
+                    ahead = _fetch_ahead(client, body, query, headers)
                 if not listing.add(records, keyf) and not records:
                     break
                 url, params = _legacy_next(client, body, response), None
@@ -196,7 +203,10 @@ async def vcd_query(
 
 
 def _fetch_ahead(
-    client: SiteClient, first: Mapping[str, Any], query: Callable[[int], dict[str, Any]]
+    client: SiteClient,
+    first: Mapping[str, Any],
+    query: Callable[[int], dict[str, Any]],
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, asyncio.Task[tuple[Any, httpx.Response]]]:
     """Tasks fetching pages 2..N of a legacy query, keyed by their query string."""
     total, size = first.get("total"), first.get("pageSize")
@@ -207,7 +217,7 @@ def _fetch_ahead(
     pages = min(-(-total // size), MAX_PAGES)
     return {
         _query_of("/api/query", query(n)): asyncio.ensure_future(
-            client.get_json("vcd", "/api/query", query(n))
+            client.get_json("vcd", "/api/query", query(n), headers)
         )
         for n in range(2, pages + 1)
     }

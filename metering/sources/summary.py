@@ -20,6 +20,7 @@ class SourceResult:
     datasets: list[str] = field(default_factory=list)
     failed_datasets: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    api_version: str | None = None  # the VCD API version the site's client negotiated
 
     def line(self) -> str:
         text = (

@@ -1,13 +1,25 @@
 """VCD collector: VMs (TKG nodes linked to their cluster), org VDCs, orgs, sizing policies.
 
-Reads ``/api/query?type=adminVM`` and ``type=adminOrgVdc`` (legacy query, JSON records),
-``/cloudapi/1.0.0/orgs`` and ``/cloudapi/2.0.0/vdcComputePolicies`` (OpenAPI). A VM record
-carries its org only as an href, so org names come from the orgs listing. A VM is a TKG node
-when its vApp is a CSE cluster's vApp (the vApp is named after the cluster, in the cluster's
-org); the clusters come from the same CSE listing the ``cse`` collector uses.
+VMs come from the ``vm`` query, once per organization in that org's tenant context
+(``X-VMWARE-VCLOUD-TENANT-CONTEXT`` = the org's bare UUID, ``X-VMWARE-VCLOUD-AUTH-CONTEXT`` =
+its name, as go-vcd sends them for a provider running a tenant query type): VCD's API
+reference declares a VM's allocated storage (``totalStorageAllocatedMb``) on ``VMRecord``
+but not on the provider's ``AdminVMRecord``. Org VDCs come from ``type=adminOrgVdc``, orgs
+from ``/cloudapi/1.0.0/orgs`` and sizing policies from ``/cloudapi/2.0.0/vdcComputePolicies``.
+
+Query records arrive in VCD's JSON form: attributes the record type declares at the top
+level, typed; others under ``otherAttributes`` as strings; ``_type``, ``link``, ``metadata``,
+and often ``id``/``type`` null. :func:`attributes` flattens the two, so every field is read
+the same way wherever the site's version puts it. A VM is a TKG node when its vApp is a CSE
+cluster's vApp (named after the cluster, in the cluster's org); the clusters come from the
+same CSE listing the ``cse`` collector uses.
 """
 
 from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Mapping
 
 from metering.sources import paging
 from metering.sources.base import Context, Part
@@ -70,6 +82,29 @@ async def sizing_policies(ctx: Context) -> list[Record]:
     return result
 
 
+def attributes(record: Record) -> Record:
+    """A query record with its ``otherAttributes`` (string values) folded in; a declared,
+    top-level attribute wins over an undeclared one of the same name."""
+    other = record.get("otherAttributes")
+    if not isinstance(other, Mapping) or not other:
+        return record
+    return {**other, **record}
+
+
+def tenant_context(org: Record) -> dict[str, str] | None:
+    """The headers that scope a query to ``org`` (None for System or an org without id).
+
+    go-vcd sends the bare UUID: VCD 10.2 answers 401 to the URN form.
+    """
+    org_id, name = opt_str(org, "id"), opt_str(org, "name")
+    if not org_id or not name or name.lower() == "system":
+        return None
+    return {
+        "X-VMWARE-VCLOUD-TENANT-CONTEXT": org_id.rsplit(":", 1)[-1],
+        "X-VMWARE-VCLOUD-AUTH-CONTEXT": name,
+    }
+
+
 def _org_names(org_records: list[Record]) -> dict[str, str]:
     names: dict[str, str] = {}
     for org in org_records:
@@ -78,13 +113,12 @@ def _org_names(org_records: list[Record]) -> dict[str, str]:
     return names
 
 
-def _vm_row(vm: Record, org_names: dict[str, str], nodes: dict[tuple[str, str], Record]) -> Row:
-    if vm.get("isVAppTemplate") in (True, "true"):
-        return {}
-    org_id = urn_from_href(opt_str(vm, "org"), "org")
-    org_name = opt_str(vm, "orgName") or org_names.get(org_id or "")
-    if not org_name:
-        raise RecordError(f"org: cannot resolve the VM's organization ({vm.get('org')!r})")
+def _vm_row(record: Record, org: Record, nodes: dict[tuple[str, str], Record]) -> Row | None:
+    """One ``VMRecord`` of the org ``org`` (the tenant context it was listed in)."""
+    vm = attributes(record)
+    if opt_bool(vm, "isVAppTemplate"):
+        return None  # a VM of a catalog template, not a running workload
+    org_id, org_name = str(org["id"]), str(org["name"])
     status = req_str(vm, "status")
     vapp_name = opt_str(vm, "containerName")
     cluster = nodes.get((org_name, vapp_name or ""))
@@ -101,7 +135,7 @@ def _vm_row(vm: Record, org_names: dict[str, str], nodes: dict[tuple[str, str], 
         "powered_on": status == "POWERED_ON",
         "vcpu": req_int(vm, "numberOfCpus", minimum=1),
         "memory_mb": req_int(vm, "memoryMB", minimum=1),
-        "storage_mb": req_int(vm, "totalStorageAllocatedMb"),
+        "storage_mb": req_int(vm, "totalStorageAllocatedMb"),  # VMRecord, MB, long
         "storage_policy": req_str(vm, "storageProfileName"),
         "sizing_policy_id": opt_str(vm, "vmSizingPolicyId"),
         "is_tkg_node": cluster is not None,
@@ -124,16 +158,26 @@ def cluster_index(cluster_records: list[Record]) -> dict[tuple[str, str], Record
     return index
 
 
+async def org_vms(ctx: Context, org: Record) -> list[Record]:
+    """Every ``VMRecord`` of one org, listed in its tenant context ([] for System)."""
+    headers = tenant_context(org)
+    if headers is None:
+        return []
+    return (await paging.vcd_query(ctx.client, "vm", headers=headers)).records
+
+
 async def _vms(ctx: Context) -> list[Batch]:
-    vms = await paging.vcd_query(ctx.client, "adminVM")
-    names = _org_names(await orgs(ctx))
+    tenants = [o for o in await orgs(ctx) if isinstance(o, dict) and tenant_context(o)]
     nodes = cluster_index(await clusters(ctx))
+    listings = await asyncio.gather(*(org_vms(ctx, org) for org in tenants))
     batch = Batch("vcd_vm")
-    batch.map(vms.records, lambda r: _vm_row(r, names, nodes) or None, "href")
+    for org, records in zip(tenants, listings, strict=True):
+        batch.map(records, functools.partial(_vm_row, org=org, nodes=nodes), "href")
     return [batch]
 
 
-def _vdc_row(vdc: Record, org_names: dict[str, str]) -> Row:
+def _vdc_row(record: Record, org_names: dict[str, str]) -> Row:
+    vdc = attributes(record)
     org_id = urn_from_href(opt_str(vdc, "org"), "org")
     org_name = opt_str(vdc, "orgName") or org_names.get(org_id or "")
     if not org_name:

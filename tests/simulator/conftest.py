@@ -13,6 +13,7 @@ import pytest
 from metering.simulator import Simulation, create_app
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
+VERSION = "39.0"  # offered by the simulated VCD 10.6 every site runs by default
 
 
 class Api:
@@ -36,31 +37,64 @@ class Api:
         response = self.request(
             "POST",
             f"/{site}/vcd/cloudapi/1.0.0/sessions/provider",
-            headers={"Authorization": basic(f"administrator@System:{password}")},
+            headers={
+                "Authorization": basic(f"administrator@System:{password}"),
+                "Accept": f"application/json;version={VERSION}",
+            },
         )
         assert response.status_code == 200, response.text
         return response.headers["X-VMWARE-VCLOUD-ACCESS-TOKEN"]
 
-    def get(self, path: str, site: str = "az1", **params: Any) -> httpx.Response:
-        """GET with the site's bearer token (VCD and OSE) or Basic auth (Cloudian)."""
+    def get(
+        self, path: str, site: str = "az1", headers: dict[str, str] | None = None, **params: Any
+    ) -> httpx.Response:
+        """GET with the site's bearer token (VCD and OSE) or Basic auth (Cloudian); VCD calls
+        carry the API version in ``Accept``."""
         if "/cloudian/" in path:
             auth = basic(f"sysadmin:{self.sim.passwords[site]['cloudian']}")
         else:
             if site not in self.tokens:
                 self.tokens[site] = self.login(site)
             auth = f"Bearer {self.tokens[site]}"
-        return self.request("GET", path, params=params, headers={"Authorization": auth})
+        sent = {"Authorization": auth, **(headers or {})}
+        if "/vcd/" in path:
+            sent.setdefault("Accept", f"application/*+json;version={VERSION}")
+        return self.request("GET", path, params=params, headers=sent)
 
-    def all_query(self, site: str, kind: str, page_size: int = 128) -> list[dict[str, Any]]:
+    def all_query(
+        self,
+        site: str,
+        kind: str,
+        page_size: int = 128,
+        headers: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Every record of a legacy query, following ``nextPage`` links."""
-        body = self.get(f"/{site}/vcd/api/query", site, type=kind, pageSize=page_size).json()
+        body = self.get(
+            f"/{site}/vcd/api/query", site, headers, type=kind, pageSize=page_size
+        ).json()
         records = list(body["record"])
         while nxt := [link for link in body["link"] if link["rel"] == "nextPage"]:
             body = self.request(
-                "GET", nxt[0]["href"], headers={"Authorization": f"Bearer {self.tokens[site]}"}
+                "GET",
+                nxt[0]["href"],
+                headers={
+                    **(headers or {}),
+                    "Authorization": f"Bearer {self.tokens[site]}",
+                    "Accept": f"application/*+json;version={VERSION}",
+                },
             ).json()
             records += body["record"]
         return records
+
+    def org_vms(self, site: str) -> dict[str, list[dict[str, Any]]]:
+        """Each org's ``vm`` query records, listed in its tenant context, by org name."""
+        orgs = self.get(f"/{site}/vcd/cloudapi/1.0.0/orgs", site, pageSize=128).json()
+        return {
+            org["name"]: self.all_query(
+                site, "vm", headers={"X-VMWARE-VCLOUD-TENANT-CONTEXT": org["id"].split(":")[-1]}
+            )
+            for org in orgs["values"]
+        }
 
 
 def basic(credentials: str) -> str:

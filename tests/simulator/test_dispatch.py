@@ -8,14 +8,19 @@ import uuid
 
 from metering.simulator import Simulation, names
 
-from .conftest import START, Api, basic
+from .conftest import START, VERSION, Api, basic
 
 
 def test_every_service_and_the_control_routes_answer_and_unknowns_are_404() -> None:
     api = Api(Simulation.from_sample_data(seed=7, start=START))
     token = api.login("az1")
     bearer = {"Authorization": f"Bearer {token}"}
-    assert api.request("GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers=bearer).status_code == 200
+    versioned = {**bearer, "Accept": f"application/json;version={VERSION}"}
+    assert api.request("GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers=versioned).status_code == 200
+    # VCD wants the API version in Accept: none, or one the site does not offer, is a 406
+    assert api.request("GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers=bearer).status_code == 406
+    old = {**bearer, "Accept": "application/json;version=33.0"}
+    assert api.request("GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers=old).status_code == 406
     tenants = api.request("GET", "/az1/ose/api/v1/core/associated-tenants", headers=bearer)
     assert tenants.status_code == 200 and tenants.json()["items"]
     password = api.sim.passwords["az1"]["cloudian"]

@@ -10,7 +10,7 @@ import pytest
 
 from metering.simulator import FaultRule, Simulation, serve_in_thread
 
-from .conftest import START, Api, hours
+from .conftest import START, VERSION, Api, hours
 
 ORGS = "/az1/vcd/cloudapi/1.0.0/orgs"
 
@@ -106,7 +106,10 @@ def test_slow_and_dropped_responses_over_a_real_port() -> None:
     with serve_in_thread(sim) as server:
         api = Api(sim)
         token = api.login("az1")
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": f"application/json;version={VERSION}",
+        }
         sim.faults.add("slow", pattern="*/orgs", delay=0.5, limit=1)
         client = httpx.Client(base_url=server.base_url, headers=headers, timeout=0.1)
         with client, pytest.raises(httpx.ReadTimeout):

@@ -52,20 +52,19 @@ def test_truth_is_additive_and_reproducible(sim: Simulation) -> None:
 
 
 def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> None:
-    """Walk a day through the adminVM API and add up what was served."""
+    """Walk a day through the per-org vm query and add up what was served."""
     day = Window(START + timedelta(days=14), START + timedelta(days=15))
     served: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
     for h in range(24):
         sim.set_now(day.start + hours(h))
         for site in ("az1", "az2"):
-            vdcs = {v["href"]: v["orgName"] for v in api.all_query(site, "adminOrgVdc")}
-            for vm in api.all_query(site, "adminVM"):
-                org = vdcs[vm["vdc"]]
-                disk = Decimal(vm["totalStorageAllocatedMb"]) / 1024
-                served[(site, org, "vm_disk", vm["storageProfileName"])] += disk
-                if vm["status"] == "POWERED_ON":
-                    served[(site, org, "vcpu", "")] += vm["numberOfCpus"]
-                    served[(site, org, "ram", "")] += Decimal(vm["memoryMB"]) / 1024
+            for org, vms in api.org_vms(site).items():
+                for vm in vms:
+                    disk = Decimal(vm["totalStorageAllocatedMb"]) / 1024
+                    served[(site, org, "vm_disk", vm["storageProfileName"])] += disk
+                    if vm["status"] == "POWERED_ON":
+                        served[(site, org, "vcpu", "")] += vm["numberOfCpus"]
+                        served[(site, org, "ram", "")] += Decimal(vm["memoryMB"]) / 1024
     truth = {
         (r["site"], r["org_name"], r["product"], r["dimension"]): Decimal(r["quantity"])
         for r in sim.truth(day)

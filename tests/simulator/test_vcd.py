@@ -7,15 +7,16 @@ from collections import Counter
 
 from metering.simulator import Simulation
 
-from .conftest import START, Api, basic, hours
+from .conftest import START, VERSION, Api, basic, hours
 
 VM_FIELDS = {
     "href", "id", "name", "containerName", "container", "vdc", "vdcName", "org", "status",
     "numberOfCpus", "memoryMB", "isVAppTemplate", "isDeleted", "isDeployed", "guestOs",
     "hardwareVersion", "storageProfileName", "vmSizingPolicyId", "vmPlacementPolicyId",
     "datastoreName", "hostName", "moref", "vc", "ipAddress", "dateCreated",
-    "totalStorageAllocatedMb", "ownerName", "isBusy",
+    "_type", "link", "metadata", "type", "otherAttributes",
 }  # fmt: skip
+ACCEPT = {"Accept": f"application/json;version={VERSION}"}
 
 
 def test_versions_is_xml_without_auth(api: Api) -> None:
@@ -25,12 +26,27 @@ def test_versions_is_xml_without_auth(api: Api) -> None:
     assert "http://www.vmware.com/vcloud/v1.5" in response.text
 
 
+def test_each_site_offers_its_releases_versions_and_refuses_others_with_406() -> None:
+    sim = Simulation.from_sample_data(seed=7, start=START)
+    sim.set_release("az2", "10.4")
+    api = Api(sim)
+    az1 = api.request("GET", "/az1/vcd/api/versions").text
+    az2 = api.request("GET", "/az2/vcd/api/versions").text
+    assert "<Version>39.1</Version>" in az1 and "<Version>39" not in az2
+    assert "<Version>37.2</Version>" in az2 and "<Version>38" not in az2
+    login = "/az2/vcd/cloudapi/1.0.0/sessions/provider"
+    auth = {"Authorization": basic(f"administrator@System:{sim.passwords['az2']['vcd']}")}
+    for version, status in (("39.0", 406), ("37.2", 200)):
+        accept = {"Accept": f"application/json;version={version}"}
+        assert api.request("POST", login, headers={**auth, **accept}).status_code == status
+
+
 def test_provider_login_returns_token_header_and_session(api: Api) -> None:
     password = api.sim.passwords["az1"]["vcd"]
     response = api.request(
         "POST",
         "/az1/vcd/cloudapi/1.0.0/sessions/provider",
-        headers={"Authorization": basic(f"administrator@system:{password}")},
+        headers={"Authorization": basic(f"administrator@system:{password}"), **ACCEPT},
     )
     assert response.status_code == 200
     assert response.headers["X-VMWARE-VCLOUD-ACCESS-TOKEN"]
@@ -41,20 +57,24 @@ def test_provider_login_returns_token_header_and_session(api: Api) -> None:
 def test_bad_credentials_and_tokens_are_refused(api: Api) -> None:
     password = api.sim.passwords["az1"]["vcd"]
     login = "/az1/vcd/cloudapi/1.0.0/sessions/provider"
-    wrong = api.request("POST", login, headers={"Authorization": basic("administrator@System:x")})
+    wrong = api.request(
+        "POST", login, headers={"Authorization": basic("administrator@System:x"), **ACCEPT}
+    )
     tenant = api.request(
-        "POST", login, headers={"Authorization": basic(f"administrator@acme:{password}")}
+        "POST", login, headers={"Authorization": basic(f"administrator@acme:{password}"), **ACCEPT}
     )
     assert wrong.status_code == 401 and tenant.status_code == 401
-    none = api.request("GET", "/az1/vcd/cloudapi/1.0.0/orgs")
+    none = api.request("GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers=ACCEPT)
     bogus = api.request(
-        "GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers={"Authorization": "Bearer nope"}
+        "GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers={"Authorization": "Bearer nope", **ACCEPT}
     )
     assert none.status_code == 401 and bogus.status_code == 401
     # A token of one site is no good at another.
     token = api.login("az1")
     other = api.request(
-        "GET", "/az2/vcd/cloudapi/1.0.0/orgs", headers={"Authorization": f"Bearer {token}"}
+        "GET",
+        "/az2/vcd/cloudapi/1.0.0/orgs",
+        headers={"Authorization": f"Bearer {token}", **ACCEPT},
     )
     assert other.status_code == 401
 
@@ -64,7 +84,9 @@ def test_tokens_expire_after_their_lifetime() -> None:
     api = Api(sim)
     token = api.login("az1")
     response = api.request(
-        "GET", "/az1/vcd/cloudapi/1.0.0/orgs", headers={"Authorization": f"Bearer {token}"}
+        "GET",
+        "/az1/vcd/cloudapi/1.0.0/orgs",
+        headers={"Authorization": f"Bearer {token}", **ACCEPT},
     )
     assert response.status_code == 401
 
@@ -86,6 +108,9 @@ def test_admin_vm_query_pages_with_next_links(api: Api) -> None:
     assert len({r["href"] for r in records}) == total
     assert set(records[0]) >= VM_FIELDS
     assert records[0]["_type"] == "QueryResultAdminVMRecordType"
+    # not declared on AdminVMRecord: absent, or a string under otherAttributes
+    assert "totalStorageAllocatedMb" not in records[0] and records[0]["id"] is None
+    assert records[0]["otherAttributes"] == {"ownerName": "admin", "isBusy": "false"}
     assert {r["status"] for r in records} == {"POWERED_ON", "POWERED_OFF"}
     last = api.get("/az1/vcd/api/query", type="adminVM", page=-(-total // 50), pageSize=50).json()
     assert not [link for link in last["link"] if link["rel"] == "nextPage"]
@@ -170,3 +195,25 @@ def test_vm_detail_has_the_spec_section(api: Api) -> None:
     assert spec["memoryResourceMb"]["configured"] == vm["memoryMB"]
     assert spec["numCpus"] % spec["numCoresPerSocket"] == 0
     assert api.get("/az1/vcd/api/vApp/vm-nope").status_code == 404
+
+
+def test_vm_query_lists_one_org_in_its_tenant_context_with_allocated_storage(api: Api) -> None:
+    orgs = api.get("/az1/vcd/cloudapi/1.0.0/orgs", pageSize=128).json()["values"]
+    admin = api.all_query("az1", "adminVM")
+    # the provider's own org (no tenant context) has no VMs
+    assert api.get("/az1/vcd/api/query", type="vm").json()["total"] == 0
+    seen = []
+    for org in orgs:
+        uuid = org["id"].rsplit(":", 1)[1]
+        context = {"X-VMWARE-VCLOUD-TENANT-CONTEXT": uuid}
+        page = api.get("/az1/vcd/api/query", headers=context, type="vm", pageSize=128).json()
+        assert page["total"] == len(page["record"]) or page["total"] > 128
+        seen += page["record"]
+    assert sorted(r["href"] for r in seen) == sorted(r["href"] for r in admin)
+    vm = seen[0]
+    assert vm["_type"] == "QueryResultVMRecordType" and "org" not in vm
+    assert isinstance(vm["totalStorageAllocatedMb"], int) and vm["totalStorageAllocatedMb"] > 0
+    urn = {"X-VMWARE-VCLOUD-TENANT-CONTEXT": orgs[0]["id"]}
+    assert api.get("/az1/vcd/api/query", headers=urn, type="vm").status_code == 401
+    nope = {"X-VMWARE-VCLOUD-TENANT-CONTEXT": "00000000-0000-0000-0000-000000000000"}
+    assert api.get("/az1/vcd/api/query", headers=nope, type="vm").status_code == 403

@@ -24,6 +24,10 @@ from metering.sources.http import SiteClient
 
 BASE = "http://fake/az1"
 PASSWORD = "s3cret-pa55"  # a test password, asserted never to leak
+VERSIONS_XML = (
+    '<SupportedVersions xmlns="http://www.vmware.com/vcloud/v1.5">'
+    "<VersionInfo><Version>39.0</Version></VersionInfo></SupportedVersions>"
+)
 
 
 @dataclass
@@ -46,6 +50,9 @@ class FakeApi:
             self.tokens.append(token)
             return JSONResponse({}, headers={"X-VMWARE-VCLOUD-ACCESS-TOKEN": token})
 
+        async def versions(_: Request) -> Response:
+            return Response(VERSIONS_XML, media_type="application/*+xml")
+
         async def any_path(request: Request) -> Response:
             path = "/" + request.path_params["rest"]
             self.calls[path] = self.calls.get(path, 0) + 1
@@ -63,6 +70,7 @@ class FakeApi:
         inner = Starlette(
             routes=[
                 Route("/az1/vcd/cloudapi/1.0.0/sessions/provider", login, methods=["POST"]),
+                Route("/az1/vcd/api/versions", versions),
                 Route("/az1/{svc}/{rest:path}", any_path),
             ]
         )

@@ -234,6 +234,8 @@ class Provider:
             body, headers = self.route(site, svc, "/" + request.path_params["rest"], request, fault)
             if body is _NOT_FOUND:
                 return Response(status_code=404)
+            if body is _VERSIONS:
+                return Response(VERSIONS_XML, media_type="application/*+xml")
             text = json.dumps(body)
             if fault == "truncated":
                 text = text[: len(text) // 2]
@@ -250,8 +252,15 @@ class Provider:
         self, site: str, svc: str, path: str, req: Request, fault: str | None
     ) -> tuple[Any, dict[str, str]]:
         q = req.query_params
+        if svc == "vcd" and path == "/api/versions":
+            return _VERSIONS, {}
+        if svc == "vcd" and path == "/api/query" and q["type"] == "vm":
+            org = req.headers.get("X-VMWARE-VCLOUD-TENANT-CONTEXT", "System")
+            org = org.encode("latin-1").decode()  # our org ids are not ASCII; VCD's are
+            rows = [vm for vm in self.vms(site) if vm["org"].endswith(f"/org/{org}")]
+            return _legacy(site, "vm", rows, int(q.get("page", 1)), fault), {}
         if svc == "vcd" and path == "/api/query":
-            rows = {"adminVM": self.vms, "adminOrgVdc": self.vdcs}[q["type"]](site)
+            rows = {"adminOrgVdc": self.vdcs}[q["type"]](site)
             return _legacy(site, q["type"], rows, int(q.get("page", 1)), fault), {}
         openapi = {
             "/cloudapi/1.0.0/orgs": self.orgs,
@@ -362,6 +371,12 @@ class Provider:
 
 
 _NOT_FOUND = object()
+_VERSIONS = object()
+VERSIONS_XML = (
+    '<SupportedVersions xmlns="http://www.vmware.com/vcloud/v1.5">'
+    "<VersionInfo><Version>38.0</Version></VersionInfo>"
+    "<VersionInfo><Version>38.1</Version></VersionInfo></SupportedVersions>"
+)
 
 
 def _legacy(site: str, qtype: str, rows: list[Any], page: int, fault: str | None) -> dict[str, Any]:
