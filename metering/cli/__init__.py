@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "metering.cli.demo",
     "metering.cli.simulate",
     "metering.cli.collect",
+    "metering.cli.check",
     "metering.cli.rate",
     "metering.cli.close",
     "metering.cli.sql",

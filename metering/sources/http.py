@@ -283,6 +283,10 @@ class SiteClient:
         self.api_version = choose_version(offered, self.site.api_version, site=self.site.name)
         return self.api_version
 
+    async def login(self) -> None:
+        """Log in now (``check-site``); collections log in on their first request."""
+        await self._login(None)
+
     async def _login(self, stale: str | None) -> str:
         """A VCD provider session token; only one login at a time, none if already renewed."""
         async with self._login_lock:

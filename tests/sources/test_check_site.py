@@ -1,0 +1,71 @@
+"""``metering check-site`` against the simulated provider over loopback: a healthy provider
+passes; a wrong password, a VCD with no API version in common and a source that is down each
+give one clear problem line and a non-zero exit."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from metering.cli import main
+from metering.simulator import Simulation, serve_in_thread
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def check(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["check-site", "--config", str(config), *args])
+    out = capsys.readouterr()
+    return code, re.sub(r"\s+", " ", out.out + out.err)
+
+
+def test_a_healthy_provider_passes_with_versions_endpoints_and_parsed_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = Simulation.from_sample_data(seed=7, start=START)
+    sim.set_release("az2", "10.4")
+    with serve_in_thread(sim):
+        config = sim.provider_config(tmp_path)
+        code, out = check(config, capsys)
+    assert code == 0, out
+    assert "site az1: plain HTTP (no TLS); API version 39.1" in out
+    assert "site az2: plain HTTP (no TLS); API version 37.2" in out
+    assert "login ok" in out and "problem" not in out
+    assert "GET /api/query?type=vm: 200" in out and "GET /cloudapi/1.0.0/orgs: 200" in out
+    assert re.search(r"vcd ok vcd_vm: [1-9]\d* rows, 0 quarantined", out)
+    for source in ("cse", "alp", "dse", "ose", "cloudian"):
+        assert re.search(rf"{source} (ok|quarantined) \w+: \d+ rows", out), source
+    assert "every configured source of every site can be read" in out
+
+
+def test_wrong_password_unsupported_version_and_a_source_down_are_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = Simulation.from_sample_data(seed=7, start=START)
+    sim.set_release("az2", "future")
+    with serve_in_thread(sim):
+        config = sim.provider_config(tmp_path)
+        (tmp_path / "secrets" / "az1-vcd.password").write_text("wrong\n", encoding="utf-8")
+        text = config.read_text(encoding="utf-8")
+        down = re.sub(
+            r'cloudian_url = "[^"]*/az2/cloudian"', 'cloudian_url = "http://127.0.0.1:9"', text
+        )
+        config.write_text(down, encoding="utf-8")
+        code, out = check(config, capsys)
+        code_one, out_one = check(config, capsys, "--site", "az1")
+    assert code == 1 and code_one == 1
+    problems = re.findall(r"problem: (.*?)(?= problem:|$)", out)
+    assert len(problems) == 3, out
+    assert problems[0].startswith(
+        "az1 vcd: VCD login as administrator@System refused (401): check vcd_user and the password"
+    )
+    assert problems[1].startswith(
+        "az2 vcd: no VCD API version in common: the site offers 41.0; "
+        "metering speaks 37.x, 38.x, 39.x"
+    )
+    assert problems[2].startswith("az2 cloudian:") and "unreachable" in problems[2]
+    assert "wrong" not in out  # never a secret
+    assert "site az2" not in out_one and out_one.count("problem:") == 1
