@@ -1,0 +1,127 @@
+"""The VCD collector replayed over loopback HTTP against real-shaped answers (the corpus
+under ``tests/sources/corpus/vcd``, each file naming the public source it was checked
+against): records that must parse to exact values, records that must be quarantined with a
+reason naming the field, and an answer that must fail its part with a clear error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from metering.config import ProviderConfig, parse_config
+from metering.lake import store
+from metering.sources.collect import CollectSummary, collect
+
+from .vcd_corpus_server import CorpusServer
+
+AT = datetime(2026, 10, 1, 5, tzinfo=UTC)
+ACME = "5e2a4c6d-1b3f-4e8a-9c7d-0f1e2d3c4b5a"
+GLOBEX = "7c1d2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5"
+
+
+def run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vm_files: dict[str, str]
+) -> tuple[ProviderConfig, CollectSummary]:
+    monkeypatch.setenv("CORPUS_PW", "pw")
+    with CorpusServer(vm_files) as server:
+        site = {
+            "name": "az1",
+            "vcd_url": server.vcd_url,
+            "vcd_user": "administrator",
+            "vcd_password_env": "CORPUS_PW",
+        }
+        raw = {
+            "provider": {
+                "name": "t",
+                "lake_dir": "lake",
+                "tenant_catalog": "t",
+                "pricing_dir": "p",
+            },
+            "sites": [site],
+        }
+        config = parse_config(raw, tmp_path / "provider.toml")
+        summary = collect(config, AT, sources=["vcd"])
+    return config, summary
+
+
+def test_vm_records_parse_to_exact_values_or_are_quarantined_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, summary = run(tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"})
+    (result,) = summary.results
+    assert result.api_version == "39.0"  # highest verified version offered
+    vms = store.read_dataset(config.lake, "vcd_vm").to_pylist()
+    by_name = {(v["org_name"], v["vm_name"]): v for v in vms}
+    assert sorted(by_name) == [
+        ("acme", "db01"),
+        ("acme", "web01"),
+        ("globex", "db01"),
+        ("globex", "web01"),
+    ]
+    web = by_name[("acme", "web01")]
+    assert {
+        k: web[k]
+        for k in (
+            "vm_id",
+            "org_id",
+            "vdc_id",
+            "vapp_name",
+            "status",
+            "vcpu",
+            "memory_mb",
+            "storage_mb",
+            "storage_policy",
+            "powered_on",
+            "sizing_policy_id",
+        )
+    } == {
+        "vm_id": "urn:vcloud:vm:0a1b2c3d-0000-4000-8000-000000000001",
+        "org_id": f"urn:vcloud:org:{ACME}",
+        "vdc_id": "urn:vcloud:vdc:33333333-0000-4000-8000-000000000001",
+        "vapp_name": "shop",
+        "status": "POWERED_ON",
+        "vcpu": 4,
+        "memory_mb": 8192,
+        "storage_mb": 40960,
+        "storage_policy": "Gold",
+        "powered_on": True,
+        "sizing_policy_id": "urn:vcloud:vdcComputePolicy:44444444-0000-4000-8000-000000000001",
+    }
+    db = by_name[("acme", "db01")]  # every number under otherAttributes, as strings
+    assert (db["vcpu"], db["memory_mb"], db["storage_mb"], db["powered_on"]) == (
+        2,
+        4096,
+        20480,
+        False,
+    )
+    quarantine = store.read_dataset(config.lake, "quarantine").to_pylist()
+    reasons = sorted({(q["record_key"].rsplit("-", 1)[-1], q["reason"]) for q in quarantine})
+    assert reasons == [
+        ("000000000004", "totalStorageAllocatedMb: expected an integer, got None"),
+        ("000000000005", "numberOfCpus: expected an integer, got 'lots'"),
+        ("000000000006", "status: missing or not a string (None)"),
+    ]
+    assert result.status == "partial" and result.quarantined == 6
+    vdc = store.read_dataset(config.lake, "vcd_org_vdc").to_pylist()[0]
+    assert (vdc["org_name"], vdc["storage_used_mb"], vdc["running_vm_count"]) == ("acme", 61440, 2)
+    assert vdc["allocation_model"] == "Flex"
+    policy = store.read_dataset(config.lake, "vcd_sizing_policy").to_pylist()[0]
+    assert (policy["cpu_count"], policy["memory_mb"], policy["cpu_speed_mhz"]) == (2, 4096, None)
+
+
+def test_a_vm_listing_that_does_not_add_up_fails_its_part_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, summary = run(
+        tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-globex-short.json"}
+    )
+    (result,) = summary.results
+    assert result.failed_datasets == ["vcd_vm"]
+    assert result.error == (
+        "query vm: listing inconsistent after 3 attempts "
+        "(1 unique records, total says 3) [site=az1]"
+    )
+    assert set(result.datasets) == {"vcd_org_vdc", "vcd_org", "vcd_sizing_policy"}
+    assert not store.sample_keys(config.lake, "vcd_vm", "az1")

@@ -1,0 +1,107 @@
+"""Replay the VCD corpus (``tests/sources/corpus/vcd``) from a real loopback HTTP server.
+
+Each corpus file names the public source its shape was checked against and holds one
+answer; this server hands them out on the paths and tenant contexts a collector asks for,
+with the status codes VCD uses (404 for an entity type that is not registered, 401 without
+a token, 406 for an API version the site does not offer).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+CORPUS = Path(__file__).parent / "corpus" / "vcd"
+TOKEN = "corpus-token"
+CONTEXT = "X-VMWARE-VCLOUD-TENANT-CONTEXT"
+
+
+def answer(name: str) -> Any:
+    return json.loads((CORPUS / name).read_text(encoding="utf-8"))["answer"]
+
+
+def _app(vm_files: dict[str, str]) -> Starlette:
+    versions = (CORPUS / "versions.xml").read_bytes()
+
+    def offered(request: Request) -> bool:
+        accept = request.headers.get("Accept", "")
+        return any(f"version={v}" in accept for v in ("36.3", "37.2", "38.1", "39.0"))
+
+    async def get_versions(_: Request) -> Response:
+        return Response(versions, media_type="application/vnd.vmware.vcloud.versions+xml")
+
+    async def login(request: Request) -> Response:
+        if not offered(request):
+            return Response(status_code=406)
+        return JSONResponse({}, headers={"X-VMWARE-VCLOUD-ACCESS-TOKEN": TOKEN})
+
+    async def api(request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return Response(status_code=401)
+        if not offered(request):
+            return Response(status_code=406)
+        path, query = request.url.path.split("/vcd", 1)[1], request.query_params
+        if path == "/api/query" and query.get("type") == "vm":
+            name = vm_files.get(request.headers.get(CONTEXT, ""))
+            if name is None:
+                return Response(status_code=403)
+            return JSONResponse(answer(name))
+        files = {
+            "/api/query": f"{query.get('type')}.json",
+            "/cloudapi/1.0.0/orgs": "orgs.json",
+            "/cloudapi/2.0.0/vdcComputePolicies": "vdcComputePolicies.json",
+        }
+        name = files.get(path)
+        if name is None or not (CORPUS / name).is_file():
+            return Response(status_code=404)  # e.g. a capvcdCluster type not registered
+        return JSONResponse(answer(name))
+
+    return Starlette(
+        routes=[
+            Route("/az1/vcd/api/versions", get_versions),
+            Route("/az1/vcd/cloudapi/1.0.0/sessions/provider", login, methods=["POST"]),
+            Route("/az1/vcd/{rest:path}", api),
+        ]
+    )
+
+
+class CorpusServer:
+    """The replay app on ``127.0.0.1:<port>`` in a daemon thread; a context manager."""
+
+    def __init__(self, vm_files: dict[str, str]) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(_app(vm_files), log_level="critical", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def vcd_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/az1/vcd"
+
+    def __enter__(self) -> CorpusServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the corpus server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
