@@ -102,4 +102,9 @@ def _summary(warehouse: Path, out: Path, window: Window, seconds: float) -> None
         ("provider config", out / "provider.toml"),
     ):
         console.print(f"  {label:<20} {path}", highlight=False)
+    console.print(
+        "probe the sites first (the first step of going live; needs the simulator running: "
+        f"metering simulate): metering check-site --config {out / 'provider.toml'}",
+        highlight=False,
+    )
     console.print(f"done in {seconds:.0f} s")

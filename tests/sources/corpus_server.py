@@ -39,6 +39,10 @@ def _app(answers: dict[str, Any], seen: list[str]) -> Starlette:
         headers = {"X-VMWARE-VCLOUD-ACCESS-TOKEN": "corpus-token"}
         return JSONResponse({"id": "urn:vcloud:session:corpus"}, headers=headers)
 
+    async def versions(_: Request) -> Response:  # a VCD 10.6 (corpus/vcd/versions.xml)
+        body = (CORPUS / "vcd" / "versions.xml").read_bytes()
+        return Response(body, media_type="application/vnd.vmware.vcloud.versions+xml")
+
     async def answer(request: Request) -> Response:
         path = "/" + request.path_params["rest"]
         fiql = request.query_params.get("filter")
@@ -56,6 +60,7 @@ def _app(answers: dict[str, Any], seen: list[str]) -> Starlette:
     return Starlette(
         routes=[
             Route("/az1/vcd/cloudapi/1.0.0/sessions/provider", login, methods=["POST"]),
+            Route("/az1/vcd/api/versions", versions),
             Route("/az1/{rest:path}", answer),
         ]
     )
