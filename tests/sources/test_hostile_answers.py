@@ -23,7 +23,7 @@ from metering.errors import MeteringError, SourceDataError
 from metering.sources import paging
 from metering.sources.http import MAX_DEPTH, RetryPolicy, SiteClient
 
-from .fakeapi import PASSWORD, FakeApi, js
+from .fakeapi import PASSWORD, VERSIONS_XML, FakeApi, js
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -217,6 +217,8 @@ def _login_or(page: Callable[[str, int], tuple[bytes, dict[str, str]]]) -> Any:
     def answer(path: str, other_port: int) -> tuple[bytes, dict[str, str]]:
         if path.endswith("/sessions/provider"):
             return b"{}", {"X-VMWARE-VCLOUD-ACCESS-TOKEN": "site-token"}
+        if path.endswith("/api/versions"):
+            return VERSIONS_XML.encode(), {}
         return page(path, other_port)
 
     return answer
