@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from metering.simulator import routes_cloudian, routes_ose, routes_vcd
+from metering.simulator import routes_cloudian, routes_ose, routes_tenant, routes_vcd
 from metering.simulator.faults import PAGING_KINDS, FaultRule
 from metering.simulator.simulation import Simulation
 from metering.window import Window, parse_utc
@@ -33,7 +33,7 @@ def create_app(sim: Simulation) -> ASGIApp:
         Route("/_sim/sessions", _sessions(sim), methods=["DELETE"]),
     ]
     services = {
-        "vcd": routes_vcd.routes(sim),
+        "vcd": routes_vcd.routes(sim) + routes_tenant.routes(sim),
         "ose": routes_ose.routes(sim),
         "cloudian": routes_cloudian.routes(sim),
     }

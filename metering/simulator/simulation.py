@@ -8,6 +8,8 @@ so the state served at ``now`` is the state of hour ``floor((now - start) / 1 h)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
 import threading
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 HOUR = timedelta(hours=1)
 VCD_USER = "administrator"
+ORG_USER = "orgadmin"  # every simulated org has one user of this name (docs/simulator.md)
 CLOUDIAN_USER = "sysadmin"
 _CACHE_SIZE = 64
 # The API versions a VCD release lists in /api/versions (its own major and the ones it keeps
@@ -68,6 +71,9 @@ class Simulation:
         self._now = self.start
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
+        # Tenant sessions: token -> (site, org, expiry). Kept apart from the provider's, so
+        # an org user's token never opens a provider endpoint.
+        self._org_tokens: dict[str, tuple[str, str, float]] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self.server: RunningServer | None = None
         self.passwords = {
@@ -170,11 +176,41 @@ class Simulation:
     def logout(self, token: str) -> None:
         with self._lock:
             self._tokens.pop(token, None)
+            self._org_tokens.pop(token, None)
 
     def expire_tokens(self) -> None:
         """End every session now (clients must log in again on their next call)."""
         with self._lock:
             self._tokens.clear()
+            self._org_tokens.clear()
+
+    # -- org users (tenant sign-in) -------------------------------------------------------------
+
+    def org_sites(self, org: str) -> tuple[str, ...]:
+        """The sites where ``org`` exists (VCD org names are case-insensitive)."""
+        for spec in self.world.inventory.orgs:
+            if spec.name.lower() == org.lower():
+                return spec.sites
+        return ()
+
+    def org_credentials(self, org: str) -> dict[str, str]:
+        """The user, password and API token of ``org``'s one user, derived from the seed."""
+        digest = hashlib.sha256(f"{self.world.seed}:{org.lower()}".encode()).hexdigest()
+        return {"user": ORG_USER, "password": f"pw-{digest[:16]}", "api_token": digest[16:48]}
+
+    def org_login(self, site: str, org: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._org_tokens[token] = (site, org, time.monotonic() + self.token_lifetime)
+        return token
+
+    def org_session(self, token: str, site: str) -> str | None:
+        """The org of a live tenant session of ``site``, else None."""
+        with self._lock:
+            entry = self._org_tokens.get(token)
+            if entry is None or entry[0] != site or entry[2] < time.monotonic():
+                return None
+            return entry[1]
 
     # -- cached views ---------------------------------------------------------------------------
 
@@ -273,10 +309,24 @@ class Simulation:
         ]
         for site in self.sites:
             lines += self._site_lines(site, server, directory)
+        self._write_org_users(directory)
         path = directory / "provider.toml"
         tmp = path.with_suffix(".toml.tmp")
         tmp.write_text("\n".join(lines), encoding="utf-8")
         os.replace(tmp, path)
+        return path
+
+    def _write_org_users(self, directory: Path) -> Path:
+        """``secrets/org-users.json`` (0600): each org's user, password and API token, so a
+        person or a test can sign in to the portal as a tenant of the simulated provider."""
+        users = {
+            spec.name: {**self.org_credentials(spec.name), "sites": list(spec.sites)}
+            for spec in self.world.inventory.orgs
+        }
+        path = directory / "secrets" / "org-users.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(users, handle, indent=1, ensure_ascii=False)
         return path
 
 

@@ -1,0 +1,168 @@
+"""What every portal request shares: the portal's state, who is asking, CSRF, responses."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from metering.portal.apikeys import ApiKeys
+from metering.portal.sessions import RateLimiter, Session, SessionStore, same_token
+from metering.portal.settings import PortalSettings
+from metering.portal.signin import Principal, VcdSignIn
+from metering.readmodel import BillingReadModel
+
+log = logging.getLogger("metering.portal")
+Endpoint = Callable[[Request], Awaitable[Response]]
+LOGIN_CSRF = "login_csrf"
+
+
+@dataclass
+class Portal:
+    """Everything the handlers need, built once by :func:`metering.portal.create_app`."""
+
+    settings: PortalSettings
+    model: BillingReadModel
+    sessions: SessionStore
+    limiter: RateLimiter
+    signin: VcdSignIn
+    keys: ApiKeys
+    env: jinja2.Environment
+
+    @property
+    def cookie(self) -> str:
+        return "__Host-metering" if self.settings.secure_cookies else "metering"
+
+
+def portal(request: Request) -> Portal:
+    found: Portal = request.app.state.portal
+    return found
+
+
+def session_of(request: Request) -> Session | None:
+    p = portal(request)
+    return p.sessions.get(request.cookies.get(p.cookie))
+
+
+def set_cookie(response: Response, p: Portal, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=p.settings.secure_cookies,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+async def form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (first value of each field)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+def same_origin(request: Request) -> bool:
+    """A state change must come from this site: ``Origin`` (or ``Referer``) names our host."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # not sent by every client; the CSRF token still has to match
+    host = request.headers.get("host", "")
+    rest = origin.split("://", 1)[-1]
+    return rest.split("/", 1)[0] == host
+
+
+def csrf_ok(request: Request, session: Session, fields: dict[str, str]) -> bool:
+    given = fields.get("csrf_token") or request.headers.get("x-csrf-token")
+    return same_origin(request) and same_token(given, session.csrf)
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    p = portal(request)
+    session = session_of(request)
+    html = p.env.get_template(f"portal/{template}").render(
+        principal=session.principal if session else None,
+        csrf_token=session.csrf if session else "",
+        provider_name=p.model.settings.branding.legal_name or p.model.config.name,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return page(request, "error.html.j2", status=status, status_code=status, message=message)
+
+
+def require(kind: str | None = None) -> Callable[[Callable[..., Awaitable[Response]]], Endpoint]:
+    """Wrap a page handler: a live session (of ``kind`` if given) or the sign-in page."""
+
+    def wrap(handler: Callable[..., Awaitable[Response]]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            session = session_of(request)
+            if session is None:
+                return Response(status_code=303, headers={"Location": "/login"})
+            if kind is not None and session.principal.kind != kind:
+                return error_page(request, 404, "Not found.")
+            return await handler(request, session.principal)
+
+        return endpoint
+
+    return wrap
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SecurityHeaders:
+    """Headers on every answer: no framing, no sniffing, a strict CSP (no scripts at all),
+    no referrer, and no caching of anything behind a sign-in."""
+
+    CSP = (
+        b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'"
+    )
+    HEADERS = (
+        (b"content-security-policy", CSP),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.HEADERS if k not in present]
+                if b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def principal_for_api(request: Request) -> Principal | None:
+    """An API caller: a provider-issued API key (``Authorization: Bearer``), else a session."""
+    p = portal(request)
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return p.keys.verify(auth[7:].strip())
+    session = session_of(request)
+    return session.principal if session else None

@@ -1,0 +1,241 @@
+"""The read model's facade (see the package docstring)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from metering.close.register import Document, DocumentKind, DocumentState, Register
+from metering.close.rendering import document_paths
+from metering.close.settings import InvoicingSettings, load_settings
+from metering.config import ProviderConfig
+from metering.errors import ConfigError
+from metering.readmodel import usage
+from metering.readmodel.views import DocumentView, MonthState, MonthToDate, TenantView
+from metering.window import Window
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _catalog(path: Path) -> tuple[TenantView, ...]:
+    """Who the tenants are and which VCD orgs they own. Only these keys are read here:
+    rating validates the pricing keys, the close the bill-to ones."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read tenant catalog {path.name}: {exc}") from None
+    found = []
+    for i, entry in enumerate(raw.get("tenants", [])):
+        tenant_id, orgs = entry.get("id"), entry.get("orgs", [])
+        if not isinstance(tenant_id, str) or not isinstance(orgs, list):
+            raise ConfigError(f"{path.name}: tenants[{i}]: needs an id and a list of orgs")
+        name = entry.get("billing_name", tenant_id)
+        found.append(
+            TenantView(tenant_id, str(name), str(entry.get("currency", "")), tuple(map(str, orgs)))
+        )
+    return tuple(found)
+
+
+def valid_month(text: str) -> bool:
+    return bool(_MONTH.match(text))
+
+
+class BillingReadModel:
+    """Reads one provider's billing state (cheap to build; open one per process)."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.settings: InvoicingSettings = load_settings(config)
+        self.catalog: tuple[TenantView, ...] = _catalog(config.tenant_catalog)
+
+    # -- tenants -------------------------------------------------------------------------------
+
+    def tenants(self) -> list[TenantView]:
+        """The catalog's tenants, by id (unmapped orgs are not tenants one can sign in as)."""
+        return sorted(self.catalog, key=lambda t: t.tenant_id)
+
+    def tenant(self, tenant_id: str) -> TenantView | None:
+        return next((t for t in self.catalog if t.tenant_id == tenant_id), None)
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def _register(self) -> Register:
+        return Register(self.settings.register_path, self.settings.provider)
+
+    def _documents(self, month: str | None = None) -> list[Document]:
+        if not self.settings.register_path.exists():
+            return []
+        register = self._register()
+        try:
+            return register.documents(month, bodies=False)
+        finally:
+            register.close()
+
+    def documents(
+        self,
+        tenant_id: str | None = None,
+        *,
+        month: str | None = None,
+        kind: str | None = None,
+    ) -> list[DocumentView]:
+        """Issued documents (invoices, credited invoices, credit notes), newest first."""
+        docs = self._documents(month)
+        numbers = {d.id: d.number for d in docs}
+        replaced = {d.credits_id: d.number for d in docs if d.credits_id is not None}
+        views = [
+            DocumentView(
+                number=d.number,
+                kind=d.kind.value,
+                state=d.state.value,
+                month=d.month,
+                tenant_id=d.tenant_id,
+                currency=d.currency,
+                total_amount=Decimal(d.total_amount),
+                issued_at=d.issued_at or "",
+                credits_number=numbers.get(d.credits_id) if d.credits_id else None,
+                replaced_by=replaced.get(d.id),
+            )
+            for d in docs
+            if d.number is not None
+            and d.state is not DocumentState.DRAFT
+            and (tenant_id is None or d.tenant_id == tenant_id)
+            and (kind is None or d.kind.value == kind)
+        ]
+        views.sort(key=lambda v: (v.month, v.issued_at, v.number), reverse=True)
+        return views
+
+    def document(self, number: str) -> tuple[DocumentView, dict[str, Any]] | None:
+        """One issued document and its frozen body (lines, totals, usage), or None."""
+        found = [d for d in self.documents() if d.number == number]
+        if not found:
+            return None
+        register = self._register()
+        try:
+            docs = [d for d in register.documents(found[0].month) if d.number == number]
+        finally:
+            register.close()
+        return found[0], docs[0].body
+
+    def document_files(self, view: DocumentView) -> tuple[Path, Path]:
+        """The PDF and usage CSV the close rendered for an issued document."""
+        kind = DocumentKind(view.kind)
+        doc = Document(
+            0, "", view.month, view.tenant_id, kind, DocumentState(view.state), None,
+            view.number, "", view.currency, str(view.total_amount), None, None,
+            view.issued_at, "",
+        )  # fmt: skip
+        return document_paths(self.settings, doc)
+
+    def focus_rows(self, view: DocumentView) -> list[dict[str, Any]]:
+        """The FOCUS rows the close exported for one document."""
+        return usage.focus_rows(self.settings.out_dir, view.month, view.number)
+
+    # -- months --------------------------------------------------------------------------------
+
+    def months(self) -> list[MonthState]:
+        """Every month with rating outputs or documents, newest first, with its close state."""
+        docs = self._documents()
+        names = set(usage.rated_months(self.config)) | {d.month for d in docs}
+        states = []
+        for month in sorted(names, reverse=True):
+            mine = [d for d in docs if d.month == month and d.number is not None]
+            totals: dict[str, Decimal] = {}
+            for d in mine:
+                if d.kind is DocumentKind.INVOICE and d.state is DocumentState.ISSUED:
+                    totals[d.currency] = totals.get(d.currency, Decimal(0)) + Decimal(
+                        d.total_amount
+                    )
+            invoices = sum(1 for d in mine if d.kind is DocumentKind.INVOICE)
+            states.append(
+                MonthState(
+                    month=month,
+                    rated=usage.rated(self.config, month),
+                    closed=invoices > 0,
+                    invoices=invoices,
+                    credit_notes=len(mine) - invoices,
+                    totals=totals,
+                )
+            )
+        return states
+
+    def current_month(self) -> str | None:
+        """The newest rated month: what "month to date" shows by default."""
+        rated = usage.rated_months(self.config)
+        return max(rated) if rated else None
+
+    def month_to_date(self, tenant_id: str, month: str) -> MonthToDate:
+        """One tenant's month as rating has it now (final once the month is closed)."""
+        window = Window.parse_month(month)
+        closed = any(d.tenant_id == tenant_id for d in self.documents(month=month))
+        return usage.month_to_date(self.config, tenant_id, window, closed)
+
+    def compare_months(self, tenant_id: str, months: list[str]) -> dict[str, Any]:
+        """Totals per product of several months side by side (from rating outputs)."""
+        return usage.compare(self.config, tenant_id, [Window.parse_month(m) for m in months])
+
+    # -- provider views ------------------------------------------------------------------------
+
+    def month_summary(self, month: str) -> list[dict[str, Any]]:
+        return usage.month_query(self.config, Window.parse_month(month), "month_summary")
+
+    def unrated(self, month: str) -> list[dict[str, Any]]:
+        return usage.month_query(self.config, Window.parse_month(month), "unrated_summary")
+
+    def revenue(self, months: list[str]) -> list[dict[str, Any]]:
+        rows = []
+        for month in months:
+            for row in usage.month_query(
+                self.config, Window.parse_month(month), "revenue_by_tenant_product"
+            ):
+                rows.append({"month": month, **row})
+        return rows
+
+    def unmapped_orgs(self, month: str) -> list[dict[str, Any]]:
+        return usage.month_query(self.config, Window.parse_month(month), "unmapped_orgs")
+
+    def coverage(self, month: str) -> list[dict[str, Any]]:
+        return usage.runs_query(self.config, Window.parse_month(month), "coverage_runs")
+
+    def failed_runs(self, month: str) -> list[dict[str, Any]]:
+        return usage.runs_query(self.config, Window.parse_month(month), "failed_runs")
+
+    def blocked_closes(self) -> list[dict[str, Any]]:
+        """Closes that were due but could not run (the run history's ``waiting`` closes),
+        newest first, one per month."""
+        path = self.config.data_dir / "pipelines" / "runs.sqlite"
+        if not path.exists():
+            return []
+        from metering.pipelines.history import RunHistory
+
+        history = RunHistory(path)
+        try:
+            runs = history.runs("close")
+        finally:
+            history.close()
+        latest: dict[str, Any] = {}
+        for run in runs:  # newest first: the first run of a month says its state
+            latest.setdefault(run.period, run)
+        return [
+            {"month": m, "reason": r.error or "", "since": r.started_at, "run_id": r.run_id}
+            for m, r in sorted(latest.items(), reverse=True)
+            if r.status == "waiting"
+        ]
+
+    def provider_files(self, month: str) -> dict[str, Path]:
+        """The provider report and FOCUS files the close wrote for ``month``."""
+        out = self.settings.out_dir
+        found = {}
+        for name in (
+            f"report/provider-report-{month}.csv",
+            f"report/provider-report-{month}.html",
+            f"report/provider-report-{month}.pdf",
+            f"focus/focus-{month}.csv",
+            f"focus/focus-{month}.parquet",
+        ):
+            path = out / name
+            if path.is_file():
+                found[path.name] = path
+        return found
