@@ -25,7 +25,9 @@ from urllib.parse import quote
 import httpx
 
 from metering.config import ProviderConfig, SiteConfig
+from metering.errors import MeteringError
 from metering.readmodel.views import TenantView
+from metering.sources.versions import choose_version, parse_versions
 
 log = logging.getLogger("metering.portal")
 
@@ -73,14 +75,25 @@ class VcdSignIn:
         self.tenants = tenants
 
     def _client(self, site: SiteConfig) -> httpx.Client:
+        """A client speaking the highest API version both sides know (``GET /api/versions``,
+        as the collectors negotiate it: metering.sources.versions)."""
         verify: Any = str(site.ca_bundle) if site.ca_bundle else site.verify_tls
-        return httpx.Client(
+        client = httpx.Client(
             base_url=site.vcd_url,
             timeout=min(site.timeout_seconds, 15.0),
             verify=verify,
-            headers={"Accept": f"application/json;version={site.api_version}"},
             proxy=site.proxy.reveal() if site.proxy else None,
         )
+        version = site.api_version
+        try:
+            answer = client.get("/api/versions", headers={"Accept": "application/*+xml"})
+            if answer.status_code == 200:
+                offered = parse_versions(answer.content, site=site.name)
+                version = choose_version(offered, site.api_version, site=site.name)
+        except (httpx.HTTPError, MeteringError) as exc:
+            log.warning("sign-in: site %s: no API version (%s)", site.name, exc)
+        client.headers["Accept"] = f"application/json;version={version or '38.0'}"
+        return client
 
     def password(self, login: str, password: str) -> Principal:
         user, _, org = login.strip().rpartition("@")
@@ -89,14 +102,15 @@ class VcdSignIn:
         provider = org.lower() == "system"
         path = "/cloudapi/1.0.0/sessions/provider" if provider else "/cloudapi/1.0.0/sessions"
         for site in self.sites:
-            with self._client(site) as client:
+            client = self._client(site)
+            try:
                 answer = self._post(client, site, path, auth=(f"{user}@{org}", password))
                 if answer is None:
                     continue
-                token = answer.headers.get("X-VMWARE-VCLOUD-ACCESS-TOKEN", "")
-                session = _json(answer)
-                self._end(client, token)
-            return self._principal(session, site, provider)
+                self._end(client, answer.headers.get("X-VMWARE-VCLOUD-ACCESS-TOKEN", ""))
+            finally:
+                client.close()
+            return self._principal(_json(answer), site, provider)
         raise SignInError(GENERIC)
 
     def api_token(self, org: str, token: str) -> Principal:
@@ -104,24 +118,34 @@ class VcdSignIn:
         if not org or not token or org.lower() == "system":
             raise SignInError("Give your organisation and a VCD API token.")
         for site in self.sites:
-            with self._client(site) as client:
-                path = f"/oauth/tenant/{quote(org, safe='')}/token"
-                data = {"grant_type": "refresh_token", "refresh_token": token}
-                answer = self._post(client, site, path, data=data)
-                access = str(_json(answer).get("access_token", "")) if answer else ""
-                if not access:
-                    continue
-                try:
-                    current = client.get(
-                        "/cloudapi/1.0.0/sessions/current",
-                        headers={"Authorization": f"Bearer {access}"},
-                    )
-                finally:
-                    self._end(client, access)
-                if current.status_code != 200:
-                    continue
-            return self._principal(_json(current), site, False)
+            client = self._client(site)
+            try:
+                session = self._token_session(client, site, org, token)
+            finally:
+                client.close()
+            if session is not None:
+                return self._principal(session, site, False)
         raise SignInError(GENERIC)
+
+    def _token_session(
+        self, client: httpx.Client, site: SiteConfig, org: str, token: str
+    ) -> dict[str, Any] | None:
+        """API token → bearer token → the session it opens (None: not at this site)."""
+        path = f"/oauth/tenant/{quote(org, safe='')}/token"
+        data = {"grant_type": "refresh_token", "refresh_token": token}
+        answer = self._post(client, site, path, data=data)
+        access = str(_json(answer).get("access_token", "")) if answer else ""
+        if not access:
+            return None
+        try:
+            current = client.get(
+                "/cloudapi/1.0.0/sessions/current", headers={"Authorization": f"Bearer {access}"}
+            )
+        except httpx.HTTPError:
+            return None
+        finally:
+            self._end(client, access)
+        return _json(current) if current.status_code == 200 else None
 
     def _post(
         self, client: httpx.Client, site: SiteConfig, path: str, **kwargs: Any

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from metering.simulator.routes_vcd import Handler, site_of, vcd_error
+from metering.simulator.routes_vcd import Handler, site_of, vcd_error, version_refused
 from metering.simulator.simulation import Simulation
 
 _MEDIA = "application/json;version=38.0"
@@ -63,6 +63,9 @@ def _login(sim: Simulation) -> Handler:
         site = site_of(request, sim)
         if site is None:
             return vcd_error(404, "NOT_FOUND", "no such site")
+        refused = version_refused(request, sim, site)
+        if refused is not None:
+            return refused
         auth = request.headers.get("Authorization", "")
         try:
             user_org, _, password = base64.b64decode(auth[6:]).decode().partition(":")
@@ -119,6 +122,9 @@ def _current(sim: Simulation) -> Handler:
         site = site_of(request, sim)
         if site is None:
             return vcd_error(404, "NOT_FOUND", "no such site")
+        refused = version_refused(request, sim, site)
+        if refused is not None:
+            return refused
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         org = sim.org_session(token, site) if token else None

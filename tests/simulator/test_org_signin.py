@@ -10,7 +10,19 @@ from metering.simulator import Simulation, serve_in_thread
 def test_org_user_session_api_token_and_refusals() -> None:
     sim = Simulation.from_sample_data(seed=3)
     creds = sim.org_credentials("acme")
-    with serve_in_thread(sim) as server, httpx.Client(base_url=server.base_url) as http:
+    accept = {"Accept": "application/json;version=38.0"}
+    with (
+        serve_in_thread(sim) as server,
+        httpx.Client(base_url=server.base_url, headers=accept) as http,
+    ):
+        assert (
+            http.post(
+                "/az1/vcd/cloudapi/1.0.0/sessions",
+                auth=(f"{creds['user']}@acme", creds["password"]),
+                headers={"Accept": "application/json"},
+            ).status_code
+            == 406
+        )  # as every VCD call: a version in Accept
         ok = http.post(
             "/az1/vcd/cloudapi/1.0.0/sessions", auth=(f"{creds['user']}@ACME", creds["password"])
         )
