@@ -5,7 +5,8 @@ Each product has a *usage unit* (what ``usage_intervals`` and ``rated_usage`` me
 
 - ``hour``: priced per unit-hour as measured (vCPU-hour, cluster-hour, ...);
 - ``month``: usage is unit-hours, priced per unit-month = unit-hours ÷ hours in the month;
-- ``count``: usage is a count (requests), priced per request or per 1,000 (``per``).
+- ``count``: usage is a count over the interval (requests, GB transferred), priced per unit
+  or per 1,000 (``per``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ PRODUCTS: dict[str, Product] = {
         ),
         Product(
             "object_requests", "request", "count", "request", "Requests", "Object storage", "verb"
+        ),
+        Product(
+            "object_transfer",
+            "GB",
+            "count",
+            "GB",
+            "Data transfer",
+            "Object storage",
+            "direction",
         ),
         Product(
             "alp_instance", "instance-hour", "hour", "instance-hour", "App instance", "ALP", "app"

@@ -9,7 +9,8 @@ must start and end on whole hours of the simulation (the state only changes on w
 - ``vm_disk`` per VM storage policy: provisioned GB (MB ÷ 1024) × hours the VM exists.
 - ``tkg_cluster``: hours each cluster exists.
 - ``object_storage`` per Cloudian policy: GB-hours of logical bytes (2^30), at the bucket's
-  home site only; ``object_requests`` per ``GET``/``PUT``/``DELETE``.
+  home site only; ``object_requests`` per ``GET``/``PUT``/``DELETE``; ``object_transfer``
+  GB (2^30 bytes) in (``BI``: the hour's growth) and out (``BO``: one chunk per GET).
 - ``alp_instance`` per app id: hours each instance exists.
 - ``dse_core`` per kind: exact vCPU-hours of the *service* containers (limit × replicas;
   sidecars and operators excluded), i.e. core-hours at the default 1 vCPU = 1 core.
@@ -39,11 +40,18 @@ UNITS = {
     "tkg_cluster": "cluster-hour",
     "object_storage": "GB-hour",
     "object_requests": "request",
+    "object_transfer": "GB",
     "alp_instance": "instance-hour",
     "dse_core": "core-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
-DIVISORS = {"ram": 1024, "vm_disk": 1024, "object_storage": 512, "dse_core": 1000}
+DIVISORS = {
+    "ram": 1024,
+    "vm_disk": 1024,
+    "object_storage": 512,
+    "object_transfer": 512,  # chunks of 2 MiB → GB
+    "dse_core": 1000,
+}
 
 
 class TruthRow(TypedDict):
@@ -144,6 +152,9 @@ def _buckets(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     for verb, rate in (("GET", k.req_get), ("PUT", k.req_put), ("DELETE", k.req_delete)):
         verbs = (np.zeros(len(k.site), dtype=np.int64), (verb,))
         _add(acc, k.site, k.org, "object_requests", verbs, rate * weight)
+    zeros = np.zeros(len(k.site), dtype=np.int64)
+    _add(acc, k.site, k.org, "object_transfer", (zeros, ("in",)), k.growth * n)
+    _add(acc, k.site, k.org, "object_transfer", (zeros, ("out",)), k.req_get * weight)
 
 
 def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow]:

@@ -199,7 +199,11 @@ def policy_row(policy: Record) -> Row:
 async def _policies(ctx: Context) -> list[Batch]:
     body, _ = await ctx.client.get_json("cloudian", "/bppolicy/listpolicy")
     if not isinstance(body, list) or not body:
-        got = "no body" if body is None else f"a {type(body).__name__}"
+        got = (
+            "no body"
+            if body is None
+            else ("an empty list" if body == [] else f"a {type(body).__name__}")
+        )
         raise SourceDataError(
             f"/bppolicy/listpolicy: {got} where the API answers a JSON list of policies "
             "(HyperStore always has a default policy)",

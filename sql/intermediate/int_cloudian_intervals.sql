@@ -4,7 +4,8 @@
 -- reads: stg_cloudian__usage, and int_cloudian_groups.sql (group → org name).
 -- feeds: marts/usage_intervals.sql.
 -- rules (docs/metering-rules.md): SB (bytes stored) is a level in GB (2^30 bytes, exact
---   nano-GB by integer arithmetic) held over the interval; HG/HP/HD are request counts.
+--   nano-GB by integer arithmetic) held over the interval; HG/HP/HD are request counts;
+--   BI/BO (bytes in/out) are GB transferred over the interval (object_transfer in/out).
 --   Cloudian sites form one multi-DC cluster, so several sites may report the same bucket's
 --   series: logical bytes are billed once, from one site (the first site name reporting
 --   that bucket and hour), never again for the replicas; different buckets all count.
@@ -30,7 +31,7 @@ filtered as (
     where u.interval_start >= p.day_start
         and u.interval_start < p.day_end
         and u.bucket is not null
-        and u.operation in ('SB', 'HG', 'HP', 'HD')
+        and u.operation in ('SB', 'HG', 'HP', 'HD', 'BI', 'BO')
 ),
 
 repeated as (
@@ -64,16 +65,23 @@ usage as (
 typed as (
     select
         u.site, u.group_id, u.bucket, g.org_name, u.interval_start, u.interval_end,
-        case when u.operation = 'SB' then 'object_storage' else 'object_requests' end as product,
+        case u.operation
+            when 'SB' then 'object_storage'
+            when 'BI' then 'object_transfer'
+            when 'BO' then 'object_transfer'
+            else 'object_requests'
+        end as product,
         case u.operation
             when 'SB' then coalesce(u.storage_policy, '')
             when 'HG' then 'GET'
             when 'HP' then 'PUT'
             when 'HD' then 'DELETE'
+            when 'BI' then 'in'
+            when 'BO' then 'out'
         end as dimension,
         case when u.operation = 'SB' then 'level' else 'count' end as measure,
         case
-            when u.operation = 'SB' then cast(
+            when u.operation in ('SB', 'BI', 'BO') then cast(
                 cast((u.value // 2097152) * 1953125
                     + ((u.value % 2097152) * 1953125) // 2097152 as decimal(18, 0))
                 * 0.000000001 as decimal(18, 9))

@@ -219,7 +219,7 @@ select
     case
         when c.product in ('vcpu', 'ram', 'vm_disk') then 'Compute'
         when c.product = 'tkg_cluster' then 'Compute'
-        when c.product in ('object_storage', 'object_requests') then 'Storage'
+        when c.product in ('object_storage', 'object_requests', 'object_transfer') then 'Storage'
         when c.product = 'dse_core' and c.dimension = 'rabbitmq' then 'Integration'
         when c.product = 'dse_core' then 'Databases'
         else 'Other'
@@ -229,7 +229,8 @@ select
         when c.product in ('vcpu', 'ram') then 'Virtual Machines'
         when c.product = 'vm_disk' then 'Block Storage'
         when c.product = 'tkg_cluster' then 'Containers'
-        when c.product in ('object_storage', 'object_requests') then 'Object Storage'
+        when c.product in ('object_storage', 'object_requests', 'object_transfer')
+            then 'Object Storage'
         when c.product = 'dse_core' and c.dimension = 'rabbitmq' then 'Messaging'
         when c.product = 'dse_core' then 'Relational Databases'
         else 'Other (Other)'

@@ -22,12 +22,13 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     products = {r["product"] for r in rows}
     assert products == {
         "vcpu", "ram", "vm_disk", "tkg_cluster", "object_storage", "object_requests",
-        "alp_instance", "dse_core",
+        "object_transfer", "alp_instance", "dse_core",
     }  # fmt: skip
     dims = {(r["product"], r["dimension"]) for r in rows}
     assert {("dse_core", k) for k in ("rabbitmq", "postgres", "mysql")} <= dims
     assert {("object_storage", p) for p in ("1DC-3R", "2DC-3R", "EC-4+2")} <= dims
     assert {("object_requests", v) for v in ("GET", "PUT", "DELETE")} <= dims
+    assert {("object_transfer", d) for d in ("in", "out")} <= dims
     assert all(Decimal(r["quantity"]) > 0 for r in rows)
     assert {r["org_name"] for r in rows} >= {"shadow-it", "東京 Systems", "A<B Labs"}
     units = {r["product"]: r["unit"] for r in rows}

@@ -24,8 +24,9 @@ from metering.sources.records import Batch
 from .corpus_server import CORPUS, PASSWORD, CorpusSite, load
 
 COLLECTORS: dict[str, ModuleType] = {"cse": cse, "dse": dse, "ose": ose, "alp": alp}
-# corpus/vcd is replayed whole-site by test_vcd_corpus.py (its own file format)
-FIXTURES = sorted(p for p in CORPUS.glob("*/*.json") if p.parent.name != "vcd")
+# corpus/vcd and corpus/cloudian are replayed whole-source by test_vcd_corpus.py and
+# test_cloudian_corpus.py (their own file formats)
+FIXTURES = sorted(p for p in CORPUS.glob("*/*.json") if p.parent.name not in ("vcd", "cloudian"))
 AT = datetime(2026, 10, 15, 12, tzinfo=UTC)
 
 
