@@ -1,7 +1,9 @@
 """CSE collector: TKG clusters and their node pools from ``capvcdCluster`` RDEs.
 
-Reads ``/cloudapi/1.0.0/entities/types/vmware/capvcdCluster/{1.1.0,1.2.0,1.3.0}`` (OpenAPI
-paging; a version the site has not registered answers 404 and is skipped). Node pools name a
+Reads ``/cloudapi/1.0.0/entities/types/vmware/capvcdCluster/{version}`` for every version the
+site has registered (``metering.sources.rde``: ``/cloudapi/1.0.0/entityTypes``, as go-vcd
+asks; CSE 4.1 registers 1.2.0, CSE 4.2 1.3.0). None registered fails the part: CSE is not
+installed, which is not the same as a CSE with no clusters (ok, zero rows). Node pools name a
 VDC sizing policy; its vCPU and memory per node are resolved from
 ``/cloudapi/2.0.0/vdcComputePolicies`` (null when the policy is unknown: the nodes are billed
 as VMs anyway, never under the cluster).
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import re
 
+from metering.errors import SourceDataError
 from metering.sources.base import Context, Part
+from metering.sources.rde import registered_versions
 from metering.sources.records import (
     Batch,
     Record,
@@ -131,6 +135,11 @@ def cluster_rows(rde: Record, sizes: dict[str, Record]) -> tuple[Row, list[Row]]
 
 
 async def _clusters(ctx: Context) -> list[Batch]:
+    if not await registered_versions(ctx, "capvcdCluster"):
+        raise SourceDataError(
+            "CSE is not installed on this site: no vmware:capvcdCluster entity type is registered",
+            site=ctx.site.name,
+        )
     records = await clusters(ctx)
     sizes: dict[str, Record] = {
         str(p["name"]): p for p in await sizing_policies(ctx) if isinstance(p, dict)

@@ -30,8 +30,8 @@ from __future__ import annotations
 from typing import Any
 
 from metering.errors import SourceDataError
-from metering.sources import paging
 from metering.sources.base import Context, Part
+from metering.sources.rde import entities, registered_versions
 from metering.sources.records import (
     Batch,
     Record,
@@ -47,8 +47,6 @@ from metering.sources.records import (
     req_str,
 )
 
-ENTITY_TYPES_PATH = "/cloudapi/1.0.0/entityTypes"
-ENTITIES_PATH = "/cloudapi/1.0.0/entities/types/vmware/{nss}/{version}"
 INSTANCE_NSS, CONFIG_NSS, TEMPLATE_NSS = "dsInstance", "dsConfig", "dsInstanceTemplate"
 _KINDS = (
     ("rabbitmq", "rabbitmq"),
@@ -216,21 +214,6 @@ def instance_rows(rde: Record, templates: dict[str, Record] | None = None) -> tu
     return instance, containers
 
 
-async def registered_versions(ctx: Context, nss: str) -> list[str]:
-    """Versions of ``vmware:<nss>`` the site has registered (go-vcd ``getRdeType`` filter)."""
-    params = {"filter": f"vendor==vmware;nss=={nss}"}
-    listing = await paging.openapi(ctx.client, ENTITY_TYPES_PATH, params=params)
-    return sorted({str(t["version"]) for t in listing.records if t.get("version")})
-
-
-async def _entities(ctx: Context, nss: str, versions: list[str]) -> list[Record]:
-    out: list[Record] = []
-    for version in versions:
-        path = ENTITIES_PATH.format(nss=nss, version=version)
-        out.extend((await paging.openapi(ctx.client, path)).records)
-    return out
-
-
 async def _not_registered(ctx: Context) -> SourceDataError:
     site = ctx.site.name
     if await registered_versions(ctx, CONFIG_NSS):
@@ -258,7 +241,7 @@ def _needs_template(rde: Any) -> bool:
 async def _templates(ctx: Context) -> dict[str, Record]:
     versions = await registered_versions(ctx, TEMPLATE_NSS)
     found: dict[str, Record] = {}
-    for rde in await _entities(ctx, TEMPLATE_NSS, versions):
+    for rde in await entities(ctx, TEMPLATE_NSS, versions):
         if not isinstance(rde, dict):
             continue
         name = opt_str(rde, "entity.metadata.name") or opt_str(rde, "name")
@@ -272,7 +255,7 @@ async def _instances(ctx: Context) -> list[Batch]:
     versions = await registered_versions(ctx, INSTANCE_NSS)
     if not versions:
         raise await _not_registered(ctx)
-    records = await _entities(ctx, INSTANCE_NSS, versions)
+    records = await entities(ctx, INSTANCE_NSS, versions)
     templates = await _templates(ctx) if any(_needs_template(r) for r in records) else {}
     instances, containers = Batch("dse_instance"), Batch("dse_container")
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 from metering.sources import paging
 from metering.sources.base import Context, Part
+from metering.sources.rde import entities, registered_versions
 from metering.sources.records import (
     Batch,
     Record,
@@ -34,8 +35,6 @@ from metering.sources.records import (
     req_int,
     req_str,
 )
-
-CAPVCD_VERSIONS = ("1.1.0", "1.2.0", "1.3.0")
 
 
 def urn_from_href(href: str | None, kind: str) -> str | None:
@@ -57,17 +56,12 @@ async def orgs(ctx: Context) -> list[Record]:
 
 
 async def clusters(ctx: Context) -> list[Record]:
-    """Every CSE cluster RDE of every capvcdCluster version the site has registered."""
+    """Every CSE cluster RDE of every capvcdCluster version the site has registered (none
+    registered: no CSE, no clusters; the ``cse`` collector reports that itself)."""
 
     async def fetch() -> list[Record]:
-        out: list[Record] = []
-        for version in CAPVCD_VERSIONS:
-            path = f"/cloudapi/1.0.0/entities/types/vmware/capvcdCluster/{version}"
-            try:
-                out.extend((await paging.openapi(ctx.client, path)).records)
-            except paging.NotFound:
-                continue  # that entity type version is not registered on this VCD
-        return out
+        versions = await registered_versions(ctx, "capvcdCluster")
+        return await entities(ctx, "capvcdCluster", versions)
 
     result: list[Record] = await ctx.shared("cse.clusters", fetch)
     return result
