@@ -225,6 +225,20 @@ def _entities(sim: Simulation) -> Callable[[Request, View], Response]:
     return handle
 
 
+def _apps(sim: Simulation) -> Callable[[Request, View], Response]:
+    """``GET /cloudapi/1.0.0/apps`` exists from API 38.0 (VCD 10.5): a VCD 10.4 has no such
+    endpoint and answers 404 (developer.broadcom.com VCD API 38.0 ``apps``, absent in 37.x)."""
+    listing = _collection(sim, "apps", views_apps.app_records, "Apps")
+
+    def handle(request: Request, v: View) -> Response:
+        newest = max(int(x.split(".")[0]) for x in sim.api_versions[v.site_name])
+        if newest < 38:
+            return vcd_error(404, "NOT_FOUND", "[ apps ] The requested resource does not exist")
+        return listing(request, v)
+
+    return handle
+
+
 def _entity_types(request: Request, v: View) -> Response:
     """``GET /cloudapi/1.0.0/entityTypes[?filter=vendor==x;nss==y;version==z]``: the FIQL
     equality filter go-vcd's ``getRdeType`` sends (other filters are refused)."""
@@ -299,7 +313,7 @@ def routes(sim: Simulation) -> list[Route]:
         ),
         Route(
             f"{api}/1.0.0/apps",
-            bearer(sim, "vcd", _collection(sim, "apps", views_apps.app_records, "Apps")),
+            bearer(sim, "vcd", _apps(sim)),
         ),
         Route(
             f"{api}/1.0.0/entities/types/{{vendor}}/{{nss}}/{{version}}",

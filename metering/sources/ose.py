@@ -55,14 +55,24 @@ def _tenant_id(t: Record) -> str:
     return opt_str(t, "orgId") or req_str(t, "id")
 
 
+def tenant_id(t: Record) -> str | None:
+    """The tenant's id as OSE paths take it, or None if the record has none."""
+    return opt_str(t, "orgId") or opt_str(t, "id")
+
+
+def usage_path(tenant: Record, leaf: str) -> str:
+    """``/api/v1/core/tenants/{tenantId}/<leaf>`` of one associated tenant."""
+    return f"{TENANTS_PATH}/{quote(_tenant_id(tenant), safe=':')}/{leaf}"
+
+
 async def _one_tenant(ctx: Context, tenant: Record) -> tuple[Record, Record | None, int]:
-    org_id = _tenant_id(tenant)
-    base = f"{TENANTS_PATH}/{quote(org_id, safe=':')}"
     try:
-        usage, _ = await ctx.client.get_json("ose", base + "/platform-usage")
+        usage, _ = await ctx.client.get_json("ose", usage_path(tenant, "platform-usage"))
     except paging.NotFound:
-        usage, _ = await ctx.client.get_json("ose", base + "/usage")
-    users = await paging.ose_items(ctx.client, base + "/users", key=paging.record_id("id", "name"))
+        usage, _ = await ctx.client.get_json("ose", usage_path(tenant, "usage"))
+    users = await paging.ose_items(
+        ctx.client, usage_path(tenant, "users"), key=paging.record_id("id", "name")
+    )
     return tenant, usage if isinstance(usage, dict) else None, len(users.records)
 
 

@@ -22,10 +22,11 @@ import httpx
 
 from metering.config import SiteConfig
 from metering.errors import MeteringError
-from metering.sources import vcd
+from metering.sources import alp, ose, vcd
 from metering.sources.base import Context
 from metering.sources.collect import COLLECTORS
 from metering.sources.http import NotFound, RetryPolicy, SiteClient
+from metering.sources.rde import registered_versions
 
 REASONS = 3  # quarantine reasons shown per dataset
 VCD_SOURCES = ("vcd", "cse", "alp", "dse", "ose")  # read with the VCD session
@@ -135,13 +136,70 @@ async def _vcd(ctx: Context, source: str) -> SourceProbe:
     return probe
 
 
+async def _registered(ctx: Context, nss: str) -> str:
+    """Which versions of ``vmware:<nss>`` the site registers (the RDE sources' first check)."""
+    try:
+        versions = await registered_versions(ctx, nss)
+    except MeteringError as exc:
+        return f"entity type vmware:{nss}: {exc.message}"
+    return f"entity type vmware:{nss}: {', '.join(versions) or 'not registered'}"
+
+
+def _with_endpoints(*checks: Callable[[Context], Awaitable[str]]) -> ProbeFn:
+    """A probe that lists what ``checks`` find, then reads through the collector's parts."""
+
+    async def probe(ctx: Context, source: str) -> SourceProbe:
+        endpoints = await asyncio.gather(*(check(ctx) for check in checks))
+        result = await _parts(ctx, source)
+        result.endpoints = list(endpoints)
+        return result
+
+    return probe
+
+
+async def _ose_usage(ctx: Context) -> str:
+    """Whether OSE answers the documented platform-usage path (else the collector reads
+    ``…/usage``), asked for the first associated tenant."""
+    try:
+        tenants = await ose.tenants(ctx)
+    except MeteringError as exc:
+        return f"GET {ose.LIST_PATH}: {exc.message}"
+    first = next((t for t in tenants if isinstance(t, dict) and ose.tenant_id(t)), None)
+    if first is None:
+        return f"GET {ose.LIST_PATH}: 200, no tenant"
+    shown = f"{ose.TENANTS_PATH}/{{tenantId}}/platform-usage"
+    try:
+        await ctx.client.get("ose", ose.usage_path(first, "platform-usage"))
+    except NotFound:
+        return f"GET {shown}: 404 (the collector reads …/usage)"
+    except MeteringError as exc:
+        return f"GET {shown}: {exc.message}"
+    return f"GET {shown}: 200"
+
+
+def _vcd_endpoint(path: str) -> Callable[[Context], Awaitable[str]]:
+    async def check(ctx: Context) -> str:
+        return await _endpoint(ctx, path)
+
+    return check
+
+
+def _entity_type(nss: str) -> Callable[[Context], Awaitable[str]]:
+    async def check(ctx: Context) -> str:
+        return await _registered(ctx, nss)
+
+    return check
+
+
 # One entry per source; the non-VCD ones read through their collectors' parsing.
 PROBES: dict[str, ProbeFn] = {
     "vcd": _vcd,
-    "cse": _parts,
-    "alp": _parts,
-    "dse": _parts,
-    "ose": _parts,
+    "cse": _with_endpoints(_entity_type("capvcdCluster")),
+    "alp": _with_endpoints(_vcd_endpoint(alp.APPS_PATH)),
+    "dse": _with_endpoints(
+        _entity_type("dsConfig"), _entity_type("dsInstanceTemplate"), _entity_type("dsInstance")
+    ),
+    "ose": _with_endpoints(_ose_usage),
     "cloudian": _parts,
 }
 

@@ -26,13 +26,13 @@ def test_a_healthy_provider_passes_with_versions_endpoints_and_parsed_records(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sim = Simulation.from_sample_data(seed=7, start=START)
-    sim.set_release("az2", "10.4")
+    sim.set_release("az2", "10.5")
     with serve_in_thread(sim):
         config = sim.provider_config(tmp_path)
         code, out = check(config, capsys)
     assert code == 0, out
     assert "site az1: plain HTTP (no TLS); API version 39.1" in out
-    assert "site az2: plain HTTP (no TLS); API version 37.2" in out
+    assert "site az2: plain HTTP (no TLS); API version 38.1" in out
     assert "login ok" in out and "problem" not in out
     assert "GET /api/query?type=vm: 200" in out and "GET /cloudapi/1.0.0/orgs: 200" in out
     assert re.search(r"vcd ok vcd_vm: [1-9]\d* rows, 0 quarantined", out)
@@ -69,3 +69,30 @@ def test_wrong_password_unsupported_version_and_a_source_down_are_one_line_each(
     assert problems[2].startswith("az2 cloudian:") and "unreachable" in problems[2]
     assert "wrong" not in out  # never a secret
     assert "site az2" not in out_one and out_one.count("problem:") == 1
+
+
+def test_a_vcd_10_4_is_read_at_37_2_and_says_alp_cannot_be_read_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """VCD 10.4 speaks API 37.x and has no /cloudapi/1.0.0/apps: every other source of the
+    site is read, and ALP is one problem line saying why."""
+    sim = Simulation.from_sample_data(seed=7, start=START)
+    sim.set_release("az2", "10.4")
+    with serve_in_thread(sim):
+        config = sim.provider_config(tmp_path)
+        code, out = check(config, capsys, "--site", "az2")
+    assert code == 1
+    assert "site az2: plain HTTP (no TLS); API version 37.2" in out
+    problems = re.findall(r"problem: (.*?)(?= problem:|$)", out)
+    assert len(problems) == 1, out
+    assert problems[0].startswith(
+        "az2 alp: alp_app: VCD answers 404 for /cloudapi/1.0.0/apps: the app list needs "
+        "VCD 10.5 (API 38.0) or later"
+    )
+    for source in ("cse", "dse", "ose"):
+        assert re.search(rf"{source} (ok|quarantined) \w+: \d+ rows", out), source
+    assert "GET /cloudapi/1.0.0/apps: 404 (missing)" in out
+    assert "entity type vmware:capvcdCluster: 1.2.0" in out
+    assert "entity type vmware:dsConfig: 0.1" in out
+    assert "entity type vmware:dsInstance: 0.1" in out
+    assert "GET /api/v1/core/tenants/{tenantId}/platform-usage: 200" in out
