@@ -131,3 +131,36 @@ def key_revoke(key_id: str, config_path: Path = CONFIG_OPTION) -> None:
     if not keys.revoke(key_id):
         raise ConfigError(f"api-key revoke: no live key {key_id!r}")
     typer.echo(f"revoked {key_id}")
+
+
+hooks_app = typer.Typer(
+    help="Webhook deliveries (invoice.issued, credit_note.issued, close.blocked)."
+)
+app.add_typer(hooks_app, name="webhooks")
+
+
+@hooks_app.command("deliver")
+def hooks_deliver(config_path: Path = CONFIG_OPTION) -> None:
+    """Discover new events and deliver what is due, once (metering serve does it every 30 s)."""
+    from metering.portal.settings import load_portal_settings
+    from metering.portal.webhooks import Webhooks
+    from metering.readmodel import BillingReadModel
+
+    config = load_config(config_path)
+    settings = load_portal_settings(config)
+    hooks = Webhooks(settings.state_path, settings.webhooks)
+    for attempt in hooks.run_once(BillingReadModel(config)):
+        result = attempt.error or f"HTTP {attempt.status_code}"
+        typer.echo(f"{attempt.event_id}\t{attempt.url}\tattempt {attempt.attempt}\t{result}")
+
+
+@hooks_app.command("list")
+def hooks_list(config_path: Path = CONFIG_OPTION) -> None:
+    """Every delivery, its state and attempts."""
+    from metering.portal.settings import load_portal_settings
+    from metering.portal.webhooks import Webhooks
+
+    config = load_config(config_path)
+    settings = load_portal_settings(config)
+    for row in Webhooks(settings.state_path, settings.webhooks).deliveries():
+        typer.echo(f"{row['event_id']}\t{row['url']}\t{row['state']}\t{row['attempts']} attempt(s)")

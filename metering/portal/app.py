@@ -10,6 +10,10 @@ for little.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,6 +28,7 @@ from metering.portal.sessions import RateLimiter, SessionStore
 from metering.portal.settings import PortalSettings, load_portal_settings
 from metering.portal.signin import VcdSignIn
 from metering.portal.web import Portal, SecurityHeaders, error_page
+from metering.portal.webhooks import Webhooks
 from metering.readmodel import BillingReadModel
 from metering.reports.render import template_env
 from metering.resources import resource_dir
@@ -91,11 +96,46 @@ def _pages() -> list[Route]:
     ]
 
 
+WEBHOOK_INTERVAL_SECONDS = 30.0
+log = logging.getLogger("metering.portal")
+
+
+async def _deliver_forever(portal: Portal, hooks: Webhooks) -> None:
+    """Discover and deliver webhooks every interval, off the event loop's thread."""
+    while True:
+        try:
+            await asyncio.to_thread(hooks.run_once, portal.model)
+        except Exception as exc:  # keep serving pages; say why once per round
+            log.error("webhooks: %s: %s", type(exc).__name__, exc)
+        await asyncio.sleep(WEBHOOK_INTERVAL_SECONDS)
+
+
+def _lifespan(portal: Portal) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = None
+        if portal.settings.webhooks:
+            hooks = Webhooks(portal.settings.state_path, portal.settings.webhooks)
+            task = asyncio.create_task(_deliver_forever(portal, hooks))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return lifespan
+
+
 def create_app(config: ProviderConfig, *, settings: PortalSettings | None = None) -> Any:
-    """The portal for ``config`` (an ASGI app; ``app.state.portal`` holds its state)."""
+    """The portal for ``config`` (an ASGI app; ``app.state.portal`` holds its state). With
+    ``[[portal.webhooks]]`` configured, it delivers webhooks while it runs."""
+    portal = build_portal(config, settings)
     app = Starlette(
         routes=[*_pages(), *api.routes()],
         exception_handlers={404: _not_found, 405: _method},
+        lifespan=_lifespan(portal),
     )
-    app.state.portal = build_portal(config, settings)
+    app.state.portal = portal
     return SecurityHeaders(app)
