@@ -64,12 +64,24 @@ def rate_command(
     for currency, total in sorted(result.totals.items()):
         table.add_row(currency, f"{total:,.2f}")
     console.print(table)
-    note = " (estimated: some days are not consolidated yet)" if result.estimated else ""
     console.print(
         f"{result.tenants} tenants, {result.invoice_lines} invoice lines, {result.rows} rated "
-        f"usage rows, {result.unrated_rows} unrated{note}",
+        f"usage rows, {result.unrated_rows} unrated",
         highlight=False,
     )
+    if result.estimated_lines:
+        console.print(
+            f"{result.estimated_lines} invoice line(s) estimated: they hold hours carried over "
+            "missed collection instants (the fill policy, docs/metering-rules.md)",
+            highlight=False,
+        )
+    if result.missing_days:
+        days = ", ".join(d.isoformat() for d in result.missing_days)
+        console.print(
+            f"{len(result.missing_days)} day(s) not consolidated, so not billed at all: {days} "
+            f"(`metering rate --month {month} --consolidate` consolidates them)",
+            highlight=False,
+        )
 
 
 def _engine_label(choice: EngineChoice) -> str:

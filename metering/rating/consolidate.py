@@ -59,6 +59,7 @@ MODELS = (
     "intermediate/int_run_intervals.sql",
     "intermediate/int_resource_intervals.sql",
     "intermediate/int_level_intervals.sql",
+    "intermediate/int_filled_intervals.sql",
     "intermediate/int_cloudian_groups.sql",
     "intermediate/int_cloudian_intervals.sql",
     "marts/usage_intervals.sql",
@@ -89,11 +90,13 @@ def set_consolidation_params(
     """The one-row view ``consolidation_params`` the SQL reads its parameters from."""
     window = Window.day(day)
     gap_seconds = int(settings.gap.total_seconds())
+    interval_seconds = int(settings.sampling_interval.total_seconds())
     con.execute(
         "create or replace temp view consolidation_params as select "
         f"cast({quote(window.start.isoformat())} as timestamptz) as day_start, "
         f"cast({quote(window.end.isoformat())} as timestamptz) as day_end, "
         f"to_seconds(cast({gap_seconds} as bigint)) as gap, "
+        f"to_seconds(cast({interval_seconds} as bigint)) as sampling_interval, "
         f"cast({quote(str(settings.cores_per_vcpu))} as decimal(18, 9)) as cores_per_vcpu, "
         f"{'true' if settings.dse_include_sidecars else 'false'} as include_sidecars"
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
+from metering.rating.days import month_usage
 from metering.rating.run import (
     RatingResult,
     duckdb_outputs,
@@ -45,15 +46,6 @@ class EngineChoice:
             raise ConfigError(f"--per-site: a number of processes >= 1, got {self.site_workers}")
 
 
-def month_usage_files(config: ProviderConfig, month: Window) -> tuple[list[Any], bool]:
-    """The month's consolidated day files present, and whether some day is missing."""
-    from metering.rating.consolidate import intervals_path
-
-    files = [intervals_path(config.lake, day) for day in month.days()]
-    present = [f for f in files if f.is_file()]
-    return present, len(present) < len(files)
-
-
 def rate_month_with(config: ProviderConfig, month: Window, choice: EngineChoice) -> RatingResult:
     """Rate ``month`` on the chosen engine and write the outputs."""
     if choice.engine == "spark":
@@ -63,9 +55,10 @@ def rate_month_with(config: ProviderConfig, month: Window, choice: EngineChoice)
     if choice.site_workers:
         from metering.rating.per_site import rated_per_site
 
-        files, estimated = month_usage_files(config, month)
+        usage = month_usage(config, month)
         inputs = load_inputs(config)
         workers = choice.site_workers
-        with rated_per_site(files, month, inputs, estimated=estimated, workers=workers) as con:
-            return publish(config, month, duckdb_outputs(con), estimated=estimated)
+        files: list[Any] = usage.files
+        with rated_per_site(files, month, inputs, workers=workers) as con:
+            return publish(config, month, duckdb_outputs(con), missing_days=usage.missing_days)
     return rate_month(config, month)

@@ -28,5 +28,6 @@ INTERVALS_SCHEMA = pa.schema(
         ("interval_start", TS),
         ("interval_end", TS),
         ("samples", pa.int64()),
+        ("filled", pa.bool_()),
     ]
 )

@@ -42,6 +42,7 @@ OUTPUT_SCHEMAS: dict[str, pa.Schema] = {
             ("unit", pa.string()),
             ("list_amount", QUANTITY),
             ("rate_card_id", pa.string()),
+            ("filled_hours", QUANTITY),
         ]
     ),
     "invoice_lines": pa.schema(
@@ -67,6 +68,7 @@ OUTPUT_SCHEMAS: dict[str, pa.Schema] = {
             ("usage_quantity", QUANTITY),
             ("usage_unit", pa.string()),
             ("tier_no", pa.int32()),
+            ("filled_hours", QUANTITY),
         ]
     ),
     "invoice_totals": pa.schema(
@@ -107,7 +109,6 @@ PARAMS_SCHEMA = pa.schema(
         ("month_start", TS),
         ("month_end", TS),
         ("hours_in_month", pa.int64()),
-        ("estimated", pa.bool_()),
         ("default_plan", pa.string()),
         ("default_currency", pa.string()),
         ("default_minor_unit", pa.int32()),
@@ -116,9 +117,7 @@ PARAMS_SCHEMA = pa.schema(
 )
 
 
-def rating_params(
-    month: Window, settings: RatingSettings, pricing: Pricing, *, estimated: bool
-) -> pa.Table:
+def rating_params(month: Window, settings: RatingSettings, pricing: Pricing) -> pa.Table:
     """The one-row table ``rating_params`` the rating SQL reads its parameters from."""
     currency = pricing.currency_of(settings.default_plan)
     row = {
@@ -126,7 +125,6 @@ def rating_params(
         "month_start": month.start,
         "month_end": month.end,
         "hours_in_month": month.hours,
-        "estimated": estimated,
         "default_plan": settings.default_plan,
         "default_currency": currency,
         "default_minor_unit": minor_unit(currency),
@@ -140,13 +138,11 @@ def rating_inputs(
     settings: RatingSettings,
     pricing: Pricing,
     tenants: Sequence[Tenant],
-    *,
-    estimated: bool,
 ) -> dict[str, pa.Table]:
     """Every table the rating SQL reads besides usage: pricing, catalog and ``rating_params``
     (each engine registers exactly these under these names)."""
     tables = {**pricing_tables(pricing), **catalog_tables(tenants)}
-    tables["rating_params"] = rating_params(month, settings, pricing, estimated=estimated)
+    tables["rating_params"] = rating_params(month, settings, pricing)
     return tables
 
 

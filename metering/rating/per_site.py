@@ -89,7 +89,7 @@ def rate_site_parts(
             "create or replace temp view usage_intervals as "
             f"select * from usage_all where site = {quote(site)}"
         )
-        register_inputs(con, month, settings, pricing, tenants, estimated=False)
+        register_inputs(con, month, settings, pricing, tenants)
         run_models(con, SITE_MODELS, materialize=True)
         paths = {}
         for name in SITE_OUTPUTS:
@@ -136,7 +136,6 @@ def rated_per_site(
     month: Window,
     inputs: tuple[RatingSettings, Pricing, tuple[Tenant, ...]],
     *,
-    estimated: bool,
     workers: int,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection holding the four rating outputs of ``files``' usage (rated one site per
@@ -144,7 +143,7 @@ def rated_per_site(
     settings, pricing, tenants = inputs
     with bounded_connection() as con, tempfile.TemporaryDirectory(prefix="metering-sites-") as tmp:
         parts = rate_parts_per_site(files, month, inputs, Path(tmp), workers=workers)
-        register_inputs(con, month, settings, pricing, tenants, estimated=estimated)
+        register_inputs(con, month, settings, pricing, tenants)
         if parts:
             register_site_parts(con, parts)
             rest = [m for m in INTERMEDIATE if m not in SITE_MODELS]

@@ -26,7 +26,7 @@ import pyarrow as pa
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
 from metering.rating.catalog import Tenant, load_catalog
-from metering.rating.consolidate import intervals_path
+from metering.rating.days import MonthUsage, month_usage
 from metering.rating.engine import (
     audit,
     bounded_connection,
@@ -85,7 +85,10 @@ class RatingResult:
     rows: int  # rated_usage rows
     invoice_lines: int
     unrated_rows: int
-    estimated: bool
+    # days of the month with no consolidated intervals: not billed at all (not estimated)
+    missing_days: tuple[date, ...]
+    # invoice lines with filled hours (docs/metering-rules.md, fill policy)
+    estimated_lines: int
     totals: dict[str, Decimal] = field(default_factory=dict)  # currency → Σ total_amount
     paths: dict[str, LakePath] = field(default_factory=dict)
 
@@ -120,11 +123,9 @@ def register_inputs(
     settings: RatingSettings,
     pricing: Pricing,
     tenants: tuple[Tenant, ...],
-    *,
-    estimated: bool,
 ) -> None:
     """Pricing, catalog and ``rating_params`` as temp tables (every engine reads the same)."""
-    tables = rating_inputs(month, settings, pricing, tenants, estimated=estimated)
+    tables = rating_inputs(month, settings, pricing, tenants)
     for name, table in tables.items():
         register_table(con, name, table)
 
@@ -135,12 +136,10 @@ def rate_on(
     settings: RatingSettings,
     pricing: Pricing,
     tenants: tuple[Tenant, ...],
-    *,
-    estimated: bool,
 ) -> None:
     """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it;
     the four outputs are left as temp tables of those names (see :func:`duckdb_outputs`)."""
-    register_inputs(con, month, settings, pricing, tenants, estimated=estimated)
+    register_inputs(con, month, settings, pricing, tenants)
     for name in (*INTERMEDIATE, *MARTS):
         run_models(con, [name], materialize=Path(name).stem not in STREAMED)
     for name in audit_names():
@@ -170,14 +169,11 @@ def month_days(month: Window) -> list[date]:
     return list(month.days())
 
 
-def register_month_usage(con: duckdb.DuckDBPyConnection, lake: LakePath, month: Window) -> bool:
-    """Register the month's usage intervals; returns True when some day is not consolidated."""
+def register_month_usage(con: duckdb.DuckDBPyConnection, usage: MonthUsage) -> None:
+    """Register the month's consolidated usage intervals as the view ``usage_intervals``."""
     from metering.rating.intervals import INTERVALS_SCHEMA
 
-    files = [intervals_path(lake, d) for d in month_days(month)]
-    present = [f for f in files if f.is_file()]
-    register_files(con, "usage_intervals", present, INTERVALS_SCHEMA)
-    return len(present) < len(files)
+    register_files(con, "usage_intervals", usage.files, INTERVALS_SCHEMA)
 
 
 def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
@@ -186,18 +182,32 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
     # its own cap ([rating] memory_limit): the month's aggregates spill less than at the
     # consolidation's 2 GB
     with bounded_connection(settings.memory_limit) as con:
-        estimated = register_month_usage(con, config.lake, month)
-        rate_on(con, month, settings, pricing, tenants, estimated=estimated)
-        return publish(config, month, duckdb_outputs(con), estimated=estimated)
+        usage = month_usage(config, month)
+        register_month_usage(con, usage)
+        rate_on(con, month, settings, pricing, tenants)
+        return publish(config, month, duckdb_outputs(con), missing_days=usage.missing_days)
+
+
+def _count_estimated(counter: list[int], lines: pa.Table) -> None:
+    counter[0] += sum(1 for flag in lines.column("estimated").to_pylist() if flag)
 
 
 def publish(
-    config: ProviderConfig, month: Window, outputs: Mapping[str, Batches], *, estimated: bool
+    config: ProviderConfig,
+    month: Window,
+    outputs: Mapping[str, Batches],
+    *,
+    missing_days: tuple[date, ...] = (),
 ) -> RatingResult:
     """Write the four outputs to the lake and sum up; every engine ends here. Each output is
     streamed to a staged file in the exact output schema (a lossless cast only), and the
     files replace the month's previous ones only once all four are written."""
     totals: dict[str, Decimal] = {}
+    estimated = [0]
+    observers = {
+        "invoice_totals": partial(add_totals, totals),
+        "invoice_lines": partial(_count_estimated, estimated),
+    }
     staged: dict[str, Staged] = {}
     try:
         for name in OUTPUTS:
@@ -206,7 +216,7 @@ def publish(
                 OUTPUT_SCHEMAS[name],
                 outputs[name],
                 partial(conform, name),
-                partial(add_totals, totals) if name == "invoice_totals" else None,
+                observers.get(name),
             )
     except BaseException:
         for item in staged.values():
@@ -219,7 +229,8 @@ def publish(
         rows=staged["rated_usage"].rows,
         invoice_lines=staged["invoice_lines"].rows,
         unrated_rows=staged["unrated_usage"].rows,
-        estimated=estimated,
+        missing_days=missing_days,
+        estimated_lines=estimated[0],
         totals=totals,
         paths=paths,
     )

@@ -37,6 +37,8 @@ class RatingSettings:
     dse_vcpus_per_core: Decimal
     dse_include_sidecars: bool
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # the provider's sampling grid: a hold past its sample's own interval is filled (estimated)
+    sampling_interval: timedelta = timedelta(hours=1)
 
 
 def _decimal(section: Section, key: str, default: str) -> Decimal:
@@ -80,4 +82,5 @@ def rating_settings(config: ProviderConfig) -> RatingSettings:
         dse_vcpus_per_core=ratio,
         dse_include_sidecars=s.get("dse_include_sidecars", bool, False),
         memory_limit=memory,
+        sampling_interval=config.sampling_interval,
     )

@@ -164,14 +164,12 @@ def rate_on_spark(
     settings: RatingSettings,
     pricing: Pricing,
     tenants: tuple[Tenant, ...],
-    *,
-    estimated: bool,
 ) -> None:
     """Run the rating SQL on ``spark`` (``usage_intervals`` already registered) and audit it;
     the four outputs are left as materialised views of those names (:func:`spark_outputs`)."""
     from metering.rating.run import INTERMEDIATE, MARTS, audit_names
 
-    tables = rating_inputs(month, settings, pricing, tenants, estimated=estimated)
+    tables = rating_inputs(month, settings, pricing, tenants)
     for name, table in tables.items():
         register_arrow(spark, name, table)
     for model in (*INTERMEDIATE, *MARTS):
@@ -290,12 +288,14 @@ def rate_month_spark(
     slice_rows: int = SLICE_ROWS,
 ) -> RatingResult:
     """Rate ``month`` on Spark and write the four outputs, streamed slice by slice."""
-    from metering.rating.engines import month_usage_files
+    from metering.rating.days import month_usage
     from metering.rating.run import load_inputs, publish
 
     settings, pricing, tenants = load_inputs(config)
-    files, estimated = month_usage_files(config, month)
+    usage = month_usage(config, month)
     with spark_session(master) as spark:
-        register_usage(spark, files)
-        rate_on_spark(spark, month, settings, pricing, tenants, estimated=estimated)
-        return publish(config, month, spark_outputs(spark, slice_rows), estimated=estimated)
+        register_usage(spark, usage.files)
+        rate_on_spark(spark, month, settings, pricing, tenants)
+        return publish(
+            config, month, spark_outputs(spark, slice_rows), missing_days=usage.missing_days
+        )

@@ -50,7 +50,7 @@ banded as (
 select
     tenant_id, product, rate_card_id, rate_dimension, model, per, billing_basis,
     billing_unit, currency, line_dimension, line_site, price_from, price_to,
-    usage_quantity, usage_rows, billing_quantity, month_total, tier_no, tier_lower,
+    usage_quantity, usage_rows, filled_hours, billing_quantity, month_total, tier_no, tier_lower,
     tier_upper, unit_price, derived_from, cast(band_quantity as decimal(38, 9)) as band_quantity
 from banded
 where model = 'per_unit' or band_quantity > 0

@@ -6,6 +6,8 @@
 --   to the month's total per tenant and product (all sites, all dimensions the rate covers),
 --   so their lines carry site '*' and the rate's dimension. GB-month = GB-hours ÷ hours in
 --   the month, truncated to 10^-9 with integer arithmetic; per-1000 prices count thousands.
+-- filled_hours: the hours of the charge's usage the fill policy carried (resource-hours,
+--   docs/metering-rules.md); a line with any is estimated.
 -- portability (Spark): billing_quantity is DECIMAL(28, 9), so that sums and differences of it
 --   stay within 38 digits at scale 9 and no engine trims their scale.
 with params as (
@@ -18,7 +20,8 @@ with params as (
 by_key as (
     select
         tenant_id, product, dimension, rate_card_id, site,
-        sum(quantity_exact) as usage_quantity, count(*) as usage_rows
+        sum(quantity_exact) as usage_quantity, count(*) as usage_rows,
+        sum(case when filled then nano_hours else 0 end) as filled_nano_hours
     from int_rate_parts
     group by tenant_id, product, dimension, rate_card_id, site
 ),
@@ -34,7 +37,8 @@ grouped as (
         min(r.valid_from) as valid_from,
         max(coalesce(r.valid_to, p.month_end)) as valid_to,
         sum(k.usage_quantity) as usage_quantity,
-        cast(sum(k.usage_rows) as bigint) as usage_rows
+        cast(sum(k.usage_rows) as bigint) as usage_rows,
+        sum(k.filled_nano_hours) as filled_nano_hours
     from by_key as k
     inner join int_usage_rates as r
         on r.tenant_id = k.tenant_id
@@ -55,6 +59,8 @@ select
     greatest(g.valid_from, p.month_start) as price_from,
     least(g.valid_to, p.month_end) as price_to,
     g.usage_quantity, g.usage_rows,
+    cast(cast(g.filled_nano_hours as decimal(28, 0)) * 0.000000001 as decimal(28, 9))
+        as filled_hours,
     case
         when g.billing_basis = 'month' then cast(
             cast(

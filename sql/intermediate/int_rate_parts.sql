@@ -21,7 +21,7 @@ candidates as (
     select
         u.usage_date, u.site, u.dataset, u.org_name, u.tenant_id, u.resource_type,
         u.resource_id, u.resource_name, u.parent_id, u.product, u.dimension, u.measure,
-        u.level, u.interval_start, u.interval_end,
+        u.level, u.interval_start, u.interval_end, u.filled,
         r.rate_card_id, r.rate_dimension, r.model, r.per, r.billing_basis,
         r.billing_unit, r.currency, r.valid_from, r.valid_to, r.unit_price as first_price,
         case
@@ -60,7 +60,7 @@ timed as (
 select
     usage_date, site, dataset, org_name, tenant_id, resource_type, resource_id,
     resource_name, parent_id, product, dimension, measure, level, interval_start,
-    interval_end, rate_card_id, rate_dimension, model, per, billing_basis, billing_unit,
+    interval_end, filled, rate_card_id, rate_dimension, model, per, billing_basis, billing_unit,
     currency, valid_from, valid_to, first_price, part_start, part_end, nano_hours,
     case
         when measure = 'count' then cast(level as decimal(38, 18))

@@ -13,6 +13,8 @@ select
     u.usage_date, u.site, u.dataset, u.org_name, u.resource_type, u.resource_id,
     u.resource_name, u.parent_id, u.product, u.dimension, u.measure, u.level,
     u.interval_start, u.interval_end, u.samples,
+    -- consolidated before the fill policy (or built by hand): nothing marked as filled
+    coalesce(u.filled, false) as filled,
     coalesce(o.tenant_id, 'unmapped:' || u.org_name) as tenant_id
 from usage_intervals as u
 cross join params as p

@@ -1,7 +1,7 @@
 -- int_run_holds: for each run instant that can hold into the day, how long a sample taken at it
 --   holds (the same for every resource of the run), numbered in time order.
 -- grain: one row per site × dataset × run instant, day_start - gap < sample_time < day_end.
--- parameters: view `consolidation_params` (day_start, day_end, gap).
+-- parameters: view `consolidation_params` (day_start, day_end, gap, sampling_interval).
 -- feeds: intermediate/int_resource_runs.sql (run numbers), intermediate/int_usage_holds.sql
 --   (each sample's hold) and intermediate/int_run_intervals.sql (a stretch's start and end
 --   from its first and last run number).
@@ -11,8 +11,12 @@
 --   those in (day_start - gap, day_end) can end a hold inside the day.
 -- run_no: 0, 1, 2, … in time order per site × dataset. reaches_next_run: the hold ends exactly
 --   at the next run instant, so a sample of the same resource at the next run continues it.
+-- fill_start (docs/metering-rules.md, fill policy): where the hold stops being observed. A
+--   sample stands for its own sampling interval [t, t + interval); a hold past it crosses a
+--   collection instant that has no run, and that part, [fill_start, hold_end), carries the last
+--   known state: it is estimated (filled). fill_start = hold_end when nothing is filled.
 with params as (
-    select day_start, day_end, gap from consolidation_params
+    select day_start, day_end, gap, sampling_interval from consolidation_params
 ),
 
 run_times as (
@@ -42,12 +46,14 @@ holds as (
         n.site, n.dataset, n.sample_time, n.run_no, n.next_time,
         greatest(n.sample_time, p.day_start) as hold_start,
         least(coalesce(n.next_time, n.sample_time + p.gap), n.sample_time + p.gap, p.day_end)
-            as hold_end
+            as hold_end,
+        n.sample_time + p.sampling_interval as observed_end
     from next_runs as n
     cross join params as p
 )
 
 select
     site, dataset, sample_time, run_no, hold_start, hold_end,
-    coalesce(hold_end = next_time, false) as reaches_next_run
+    coalesce(hold_end = next_time, false) as reaches_next_run,
+    greatest(hold_start, least(hold_end, observed_end)) as fill_start
 from holds

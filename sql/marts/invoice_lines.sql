@@ -1,14 +1,18 @@
 -- invoice_lines: what each tenant is charged this month, one priced line per charge and band.
 -- grain: one row per tenant × product × dimension × site × rate card × tier band, plus one
 --   row per fixed monthly fee.
--- parameters: view `rating_params` (month, month_start, month_end, estimated).
+-- parameters: view `rating_params` (month, month_start, month_end).
 -- feeds: marts/invoice_totals.sql, the close (invoices, reports), the warehouse view
 --   `invoice_lines`, audits/audit_totals_equal_lines.sql.
 -- rules (docs/metering-rules.md): list_amount = quantity × unit_price rounded half-up to the
 --   currency's minor unit, once per line; traceable to usage by tenant_id, product,
 --   dimension, site ('*' = all sites) and rate_card_id / price_from / price_to in rated_usage.
+-- estimated (docs/metering-rules.md, fill policy): the line's usage has filled hours, the
+--   hours carried from a resource's last known state over missed collection instants
+--   (filled_hours, in resource-hours; the bands of one tiered period share its usage and its
+--   count). Nothing else makes a line estimated: a day with no intervals is not billed at all.
 with params as (
-    select month, month_start, month_end, estimated from rating_params
+    select month, month_start, month_end from rating_params
 ),
 
 fmt as (
@@ -41,7 +45,7 @@ usage_lines as (
         end as tier_detail,
         cast(cast(f.band_quantity as decimal(19, 9)) * f.unit_price as decimal(38, 18))
             as amount_exact,
-        f.currency, f.usage_quantity, pr.usage_unit
+        f.currency, f.usage_quantity, pr.usage_unit, f.filled_hours
     from fmt as f
     inner join products as pr on pr.product = f.product
 ),
@@ -64,7 +68,8 @@ fee_lines as (
         cast(f.amount as decimal(18, 9)) as unit_price, fc.rate_card_id,
         p.month_start as price_from, p.month_end as price_to, 1 as tier_no,
         'fixed monthly fee' as tier_detail, cast(f.amount as decimal(38, 18)) as amount_exact,
-        c.currency, cast(1 as decimal(38, 18)) as usage_quantity, 'month' as usage_unit
+        c.currency, cast(1 as decimal(38, 18)) as usage_quantity, 'month' as usage_unit,
+        cast(0 as decimal(28, 9)) as filled_hours
     from fee_cards as fc
     inner join fixed_fees as f on f.rate_card_id = fc.rate_card_id
     inner join rate_cards as c on c.rate_card_id = fc.rate_card_id
@@ -94,11 +99,12 @@ select
         when t.minor_unit = 0 then cast(round(l.amount_exact, 0) as decimal(18, 2))
         else cast(round(l.amount_exact, 2) as decimal(18, 2))
     end as list_amount,
-    p.estimated,
+    l.filled_hours > 0 as estimated,
     l.currency,
     cast(l.usage_quantity as decimal(38, 9)) as usage_quantity,
     l.usage_unit,
-    cast(l.tier_no as integer) as tier_no
+    cast(l.tier_no as integer) as tier_no,
+    cast(l.filled_hours as decimal(38, 9)) as filled_hours
 from all_lines as l
 inner join int_tenants as t on t.tenant_id = l.tenant_id
 cross join params as p

@@ -4,6 +4,7 @@
 -- feeds: showback and the close's usage appendix, the warehouse view `rated_usage`,
 --   audits/audit_conservation.sql; invoice lines trace back to these rows by tenant_id,
 --   product, dimension (or the rate's dimension for tiers), site and rate_card_id.
+-- filled_hours: the hours of the row's usage carried by the fill policy (estimated).
 -- rules: quantity is in the usage unit (vCPU-hour, GB-hour, request ...); list_amount is
 --   unrounded: quantity × price in the billing unit for per-unit and volume charges; for
 --   graduated tiers it is the row's pro-rata share of its period's tiered amount, floored
@@ -36,7 +37,7 @@ priced as (
     select
         pa.tenant_id, pa.site, pa.resource_id, pa.resource_name, pa.usage_date, pa.product,
         pa.dimension, pa.rate_card_id, pa.model, pa.per, pa.billing_basis,
-        pa.quantity_exact, b.unit_price, b.period_amount, b.period_usage,
+        pa.quantity_exact, case when pa.filled then pa.nano_hours else 0 end as filled_nano_hours, b.unit_price, b.period_amount, b.period_usage,
         cast(cast(pa.quantity_exact as decimal(19, 9)) * b.unit_price as decimal(38, 18))
             as raw_amount
     from parts as pa
@@ -82,7 +83,7 @@ summed as (
     select
         tenant_id, site, resource_id, min(resource_name) as resource_name, usage_date,
         product, dimension, sum(quantity_exact) as quantity, sum(list_amount) as list_amount,
-        rate_card_id
+        rate_card_id, sum(filled_nano_hours) as filled_nano_hours
     from amounts
     group by tenant_id, site, resource_id, usage_date, product, dimension, rate_card_id
 )
@@ -99,7 +100,9 @@ select
     cast(a.quantity as decimal(38, 9)) as quantity,
     pr.usage_unit as unit,
     cast(a.list_amount as decimal(38, 9)) as list_amount,
-    a.rate_card_id
+    a.rate_card_id,
+    cast(cast(a.filled_nano_hours as decimal(28, 0)) * 0.000000001 as decimal(38, 9))
+        as filled_hours
 from summed as a
 inner join products as pr on pr.product = a.product
 cross join params as p

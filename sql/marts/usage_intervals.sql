@@ -4,6 +4,9 @@
 -- feeds: rating (intermediate/int_rating_usage.sql) and the warehouse view `usage_intervals`.
 -- quantity of a row = level × hours of the interval (measure 'level'), or level itself
 --   (measure 'count': requests counted over the interval).
+-- filled: the interval carries a resource's last known state past a missed collection instant
+--   (docs/metering-rules.md, fill policy; int_filled_intervals.sql); Cloudian's own series are
+--   never filled.
 with params as (
     select cast(day_start as date) as usage_date from consolidation_params
 ),
@@ -11,17 +14,13 @@ with params as (
 intervals as (
     select
         site, dataset, org_name, resource_type, resource_id, resource_name, parent_id,
-        product, dimension, measure, level, interval_start, interval_end, samples
-    from int_level_intervals
+        product, dimension, measure, level, interval_start, interval_end, samples, filled
+    from int_filled_intervals
     union all
     select
         site, dataset, org_name, resource_type, resource_id, resource_name, parent_id,
-        product, dimension, measure, level, interval_start, interval_end, samples
-    from int_run_intervals
-    union all
-    select
-        site, dataset, org_name, resource_type, resource_id, resource_name, parent_id,
-        product, dimension, measure, level, interval_start, interval_end, samples
+        product, dimension, measure, level, interval_start, interval_end, samples,
+        false as filled
     from int_cloudian_intervals
 )
 
@@ -40,7 +39,8 @@ select
     cast(i.level as decimal(18, 9)) as level,
     cast(i.interval_start as timestamptz) as interval_start,
     cast(i.interval_end as timestamptz) as interval_end,
-    cast(i.samples as bigint) as samples
+    cast(i.samples as bigint) as samples,
+    i.filled
 from intervals as i
 cross join params as p
 order by i.site, i.product, i.dimension, i.resource_id, i.interval_start

@@ -75,7 +75,8 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
     text = pdf_text(result.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf")
     assert "INV-2026-000001" in text and "ACME Industries GmbH" in text
     assert f"Total {total:.2f}".replace(".", ",") + " €" in text
-    assert "Estimated:" in text  # only 2 of 31 days are consolidated
+    # only 2 of 31 days are consolidated: the rest is not billed, which is not an estimate
+    assert "Estimated" not in text
 
     # a price correction: the next close re-rates, credits the invoice and issues a new one
     write_card(tmp_path / "pricing", CARD.format(vcpu="0.0100"))

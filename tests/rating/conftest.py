@@ -139,8 +139,6 @@ class Rater:
         self,
         rows: Sequence[dict[str, Any]],
         month: Window = OCT,
-        *,
-        estimated: bool = False,
         **settings_overrides: Any,
     ) -> dict[str, list[dict[str, Any]]]:
         s = settings(**settings_overrides)
@@ -152,7 +150,7 @@ class Rater:
             register_table(
                 con, "usage_intervals", pa.Table.from_pylist(list(rows), schema=INTERVALS_SCHEMA)
             )
-            rate_on(con, month, s, pricing, catalog, estimated=estimated)
+            rate_on(con, month, s, pricing, catalog)
             tables = output_tables(con)
         finally:
             con.close()

@@ -53,7 +53,44 @@ def test_gap_rule_a_sample_holds_at_most_two_intervals(tmp_path: Path) -> None:
     lake = tmp_path / "data" / "lake"
     for h in [*range(0, 6), *range(10, 24)]:  # the site was down 06:00-09:00
         write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h))])
-    assert spans(intervals(tmp_path), "vcpu") == [(0, 7, D(4)), (10, 24, D(4))]
+    rows = intervals(tmp_path)
+    # 06:00-07:00 carries the 05:00 sample over the missed 06:00 instant: filled (estimated)
+    assert spans(rows, "vcpu") == [(0, 6, D(4)), (6, 7, D(4)), (10, 24, D(4))]
+    vcpu = [r for r in rows if r["product"] == "vcpu"]
+    assert [(r["filled"], r["samples"]) for r in vcpu] == [(False, 6), (True, 0), (False, 14)]
+
+
+def disk_pieces(rows: list[dict[str, object]]) -> list[tuple[int, int, object, object]]:
+    return [
+        (a, b, r["filled"], r["samples"])
+        for (a, b, _), r in zip(
+            spans(rows, "vm_disk"), [r for r in rows if r["product"] == "vm_disk"], strict=True
+        )
+    ]
+
+
+def test_fill_policy_cuts_only_the_carried_hour_out_of_a_stretch(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for h in [*range(0, 9), *range(10, 24)]:  # the 09:00 run is missing, 10:00 is back
+        write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h))])
+    # the stretch is unbroken (24 h × 100 GB); only its carried hour is marked
+    assert disk_pieces(intervals(tmp_path)) == [
+        (0, 9, False, 9),
+        (9, 10, True, 0),
+        (10, 24, False, 14),
+    ]
+
+
+def test_gap_intervals_sets_how_long_a_state_is_carried(tmp_path: Path) -> None:
+    lake = tmp_path / "data" / "lake"
+    for h in [*range(0, 9), *range(14, 24)]:  # 09:00-13:00 missing
+        write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h))])
+    # gap_intervals = 3: a sample holds 3 intervals, so it carries over 2 missed instants
+    assert disk_pieces(intervals(tmp_path, gap_intervals=3)) == [
+        (0, 9, False, 9),
+        (9, 11, True, 0),
+        (14, 24, False, 10),
+    ]
 
 
 def test_resource_missing_from_a_complete_run_has_ended(tmp_path: Path) -> None:
@@ -74,7 +111,9 @@ def test_previous_days_last_sample_holds_into_the_day(tmp_path: Path) -> None:
     write(lake, "vcd_vm", hour(1, 23), [vm(hour(1, 23))])
     for h in range(1, 24):  # the 00:00 run of day 2 failed
         write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h))])
-    assert spans(intervals(tmp_path), "vcpu") == [(0, 24, D(4))]
+    rows = [r for r in intervals(tmp_path) if r["product"] == "vcpu"]
+    assert spans(rows, "vcpu") == [(0, 1, D(4)), (1, 24, D(4))]
+    assert [r["filled"] for r in rows] == [True, False]  # the carried hour is estimated
 
 
 def test_no_interval_crosses_midnight_and_days_add_up(tmp_path: Path) -> None:
@@ -114,8 +153,14 @@ def test_samples_older_than_the_gap_or_after_the_day_change_nothing(tmp_path: Pa
     for d, h in times:  # day 2's 00:00 run is missing: day 1's 23:00 sample holds into it
         write(lake, "vcd_vm", hour(d, h), [vm(hour(d, h), vcpu=d)])
     vcpu = [r for r in intervals(tmp_path) if r["product"] == "vcpu"]
-    assert spans(vcpu, "vcpu") == [(0, 1, D(1)), (1, 4, D(2)), (23, 24, D(2))]
-    assert [r["samples"] for r in vcpu] == [1, 2, 1]
+    assert spans(vcpu, "vcpu") == [(0, 1, D(1)), (1, 3, D(2)), (3, 4, D(2)), (23, 24, D(2))]
+    # carried over the missed 00:00 and 03:00 instants: filled, no sample of their own
+    assert [(r["filled"], r["samples"]) for r in vcpu] == [
+        (True, 0),
+        (False, 2),
+        (True, 0),
+        (False, 1),
+    ]
 
 
 def test_consolidation_is_idempotent(tmp_path: Path) -> None:

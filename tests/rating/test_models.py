@@ -42,6 +42,7 @@ PERIODS = pa.schema(
         ("price_to", TS),
         ("usage_quantity", QTY),
         ("usage_rows", pa.int64()),
+        ("filled_hours", QTY),
         ("billing_quantity", QTY),
     ]
 )
@@ -77,6 +78,7 @@ def period(card: str, start: int, end: int, qty: str, model: str = "graduated") 
         "price_to": at(end) if end <= 31 else at(31) + timedelta(days=1),
         "usage_quantity": D(qty),
         "usage_rows": 1,
+        "filled_hours": D(0),
         "billing_quantity": D(qty),
     }
 

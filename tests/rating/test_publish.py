@@ -70,7 +70,7 @@ def test_a_failed_publish_leaves_the_previous_outputs_and_no_temp_file(
     rows[0]["total_amount"] = D("1.005")
     tables["invoice_totals"] = pa.Table.from_pylist(rows, schema=wider)
     with pytest.raises(RatingError, match="invoice_totals: cannot keep its output types"):
-        publish(config, OCT, {n: t.to_reader for n, t in tables.items()}, estimated=True)
+        publish(config, OCT, {n: t.to_reader for n, t in tables.items()})
     assert files_of(config.lake_dir) == before
 
 

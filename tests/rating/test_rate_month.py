@@ -49,10 +49,13 @@ def provider(tmp_path: Path) -> Path:
 def test_rate_month_writes_the_contract_outputs_and_is_idempotent(provider: Path) -> None:
     config = load_config(provider)
     result = rate_month(config, OCT)
-    assert result.estimated  # only 2 of 31 days are consolidated
+    # only 2 of 31 days are consolidated: the others are missing, not estimated
+    assert result.missing_days == tuple(date(2026, 10, d) for d in range(3, 32))
+    assert result.estimated_lines == 0
     lines = pq.read_table(output_path(config.lake_dir, "invoice_lines", OCT)).to_pylist()
     vcpu = next(x for x in lines if x["product"] == "vcpu")
-    assert vcpu["quantity"] == D(96) and vcpu["list_amount"] == D("1.20") and vcpu["estimated"]
+    assert vcpu["quantity"] == D(96) and vcpu["list_amount"] == D("1.20")
+    assert not vcpu["estimated"] and vcpu["filled_hours"] == 0
     for name, schema in SCHEMAS.items():  # the close's contract: every column, same type
         written = pq.read_schema(output_path(config.lake_dir, name, OCT))
         for field in schema:
@@ -67,7 +70,8 @@ def test_rate_and_sql_commands(
 ) -> None:
     assert main(["rate", "--month", "2026-10", "-c", str(provider)]) == 0
     out = capsys.readouterr().out
-    assert "EUR" in out and "estimated" in out
+    assert "EUR" in out and "29 day(s) not consolidated, so not billed at all" in out
+    assert "estimated" not in out
     csv = tmp_path / "totals.csv"
     query = "select tenant_id, total_amount from invoice_totals order by tenant_id"
     assert main(["sql", query, "-c", str(provider), "-o", str(csv)]) == 0
@@ -136,7 +140,7 @@ def test_rate_command_consolidates_and_refuses_a_bad_month(
     provider: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["rate", "--month", "2026-10", "--consolidate", "-c", str(provider)]) == 0
-    assert "estimated" not in capsys.readouterr().out  # every day has its intervals now
+    assert "not consolidated" not in capsys.readouterr().out  # every day has its intervals now
     assert main(["rate", "--month", "2026-13", "-c", str(provider)]) == 1
     assert "--month: must be YYYY-MM" in capsys.readouterr().err
     assert main(["consolidate", "--day", "2026-10-02", "-c", str(provider)]) == 0

@@ -70,7 +70,7 @@ def rate_truth(config: ProviderConfig, rows: list[dict[str, Any]]) -> dict[str, 
     con = connect()
     try:
         register_table(con, "usage_intervals", pa.Table.from_pylist(rows, schema=INTERVALS_SCHEMA))
-        rate_on(con, OCT, settings, pricing, tenants, estimated=True)
+        rate_on(con, OCT, settings, pricing, tenants)
         return output_tables(con)
     finally:
         con.close()

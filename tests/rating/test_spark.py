@@ -66,13 +66,13 @@ def rate_both(root: Path, usage: pa.Table, master: str) -> tuple[Outputs, Output
     con = connect()
     try:
         register_table(con, "usage_intervals", usage)
-        rate_on(con, fixture_month.OCT, s, pricing, tenants, estimated=False)
+        rate_on(con, fixture_month.OCT, s, pricing, tenants)
         duck = output_tables(con)
     finally:
         con.close()
     with spark_session(master) as spark:
         register_arrow(spark, "usage_intervals", usage)
-        rate_on_spark(spark, fixture_month.OCT, s, pricing, tenants, estimated=False)
+        rate_on_spark(spark, fixture_month.OCT, s, pricing, tenants)
         on_spark = {name: read().read_all() for name, read in spark_outputs(spark).items()}
     return duck, on_spark
 
