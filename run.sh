@@ -44,6 +44,21 @@ install_java() {
   done
 }
 
+# A browser for the tests only: the portal's browser test drives Debian's headless Chromium
+# through its chromedriver (W3C WebDriver). Nothing is downloaded at test time.
+install_browser() {
+  command -v apt-get >/dev/null || return 0
+  local missing=()
+  for p in chromium chromium-driver; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing ${missing[*]} (the portal's browser test)"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 install_python_packages() {
   local extras="$1"  # dev for the demo; dev,spark for the tests
   local stamp="$VENV/.metering-installed"
@@ -74,6 +89,7 @@ case "${1:-}" in
   test)
     shift
     install_java
+    install_browser
     setup dev,spark
     echo "==> ruff"; ruff check . && ruff format --check .
     echo "==> mypy"; mypy

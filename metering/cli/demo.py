@@ -69,6 +69,23 @@ def demo(
         )
         replay(config, window, set_time=simulator_clock(server.base_url), progress=True)
     _summary(config.warehouse_path, out, window, time.monotonic() - started)
+    if tenants is None:
+        _portal_hint(out, seed, window)
+
+
+def _portal_hint(out: Path, seed: int, window: Window) -> None:
+    """How to open the tenant portal on this output (the simulated provider served again
+    for the sign-in, as the demo's ends with the demo)."""
+    options = "" if seed == 7 else f" --seed {seed}"
+    options += "" if f"{window.start:%Y-%m}" == "2026-10" else f" --month {window.start:%Y-%m}"
+    console.print(
+        "\nthe tenant portal on this output:\n"
+        f"  metering serve -c {out / 'provider.toml'} --with-simulator{options}\n"
+        "  then open http://localhost:8800/ and sign in as orgadmin@acme (password and API"
+        f" token of every org in {out / 'secrets' / 'org-users.json'}), or as provider staff"
+        f" as administrator@System (password in {out / 'secrets' / 'az1-vcd.password'})",
+        highlight=False,
+    )
 
 
 def _summary(warehouse: Path, out: Path, window: Window, seconds: float) -> None:

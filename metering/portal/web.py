@@ -134,7 +134,9 @@ class SecurityHeaders:
         (b"content-security-policy", CSP),
         (b"x-frame-options", b"DENY"),
         (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
+        # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on our
+        # own form posts, and the Origin check below could not tell them from a sandbox
+        (b"referrer-policy", b"same-origin"),
     )
 
     def __init__(self, app: ASGIApp) -> None:
