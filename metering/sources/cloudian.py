@@ -30,7 +30,16 @@ from metering.sources.records import (
     req_str,
 )
 
-__all__ = ["OPERATIONS", "PARTS", "fmt_time", "groups", "policy_row", "users"]
+__all__ = [
+    "OPERATIONS",
+    "PARTS",
+    "bucket_rows",
+    "bucket_usage",
+    "fmt_time",
+    "groups",
+    "policy_row",
+    "users",
+]
 
 
 async def groups(ctx: Context) -> list[Record]:
@@ -120,7 +129,7 @@ async def _groups(ctx: Context) -> list[Batch]:
     return [batch]
 
 
-def _bucket_rows(group_id: str, user: Record) -> list[Row]:
+def bucket_rows(group_id: str, user: Record) -> list[Row]:
     user_id = req_str(user, "userId")
     buckets = user.get("buckets")
     if buckets is None:
@@ -148,7 +157,7 @@ def _bucket_rows(group_id: str, user: Record) -> list[Row]:
 async def _buckets(ctx: Context) -> list[Batch]:
     batch = Batch("cloudian_bucket_usage")
     for gid, user in await bucket_usage(ctx):
-        batch.map([user], lambda u, g=gid: _bucket_rows(g, u), "userId")  # type: ignore[misc]
+        batch.map([user], lambda u, g=gid: bucket_rows(g, u), "userId")  # type: ignore[misc]
     return [batch]
 
 
@@ -215,13 +224,13 @@ async def _policies(ctx: Context) -> list[Batch]:
 
 
 async def _series(ctx: Context) -> list[Batch]:
-    listed = [r for g, u in await bucket_usage(ctx) for r in _safe_bucket_rows(g, u)]
+    listed = [r for g, u in await bucket_usage(ctx) for r in _safebucket_rows(g, u)]
     return [await cloudian_series.series(ctx, listed)]
 
 
-def _safe_bucket_rows(group_id: str, user: Record) -> list[Row]:
+def _safebucket_rows(group_id: str, user: Record) -> list[Row]:
     try:
-        return _bucket_rows(group_id, user)
+        return bucket_rows(group_id, user)
     except RecordError:
         return []  # quarantined by the bucket-usage part; no series for it
 

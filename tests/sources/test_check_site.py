@@ -39,6 +39,10 @@ def test_a_healthy_provider_passes_with_versions_endpoints_and_parsed_records(
     for source in ("cse", "alp", "dse", "ose", "cloudian"):
         assert re.search(rf"{source} (ok|quarantined) \w+: \d+ rows", out), source
     assert "every configured source of every site can be read" in out
+    assert "GET /system/version: 200 (HyperStore 8.1 Compiled:" in out
+    assert "GET /group/list: 200" in out and "GET /bppolicy/listpolicy: 200" in out
+    assert re.search(r"SB of bucket \S+ at \d{4}-\d\d-\d\d \d\d:00: (\d+|none) bytes; "
+                     r"/system/bucketusage byteCount now: \d+ bytes", out), out  # fmt: skip
 
 
 def test_wrong_password_unsupported_version_and_a_source_down_are_one_line_each(
