@@ -11,13 +11,12 @@ empty group list while the lake holds buckets of this site) fails its part with 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from metering.errors import SourceDataError
 from metering.sources import cloudian_series, paging
 from metering.sources.base import Context, Part
-from metering.sources.cloudian_series import OPERATIONS, fmt_time
+from metering.sources.cloudian_series import OPERATIONS, fmt_time, settle
 from metering.sources.records import (
     Batch,
     Record,
@@ -79,7 +78,7 @@ async def bucket_usage(ctx: Context) -> list[tuple[str, Record]]:
         async def one(gid: str) -> list[tuple[str, Record]]:
             return [(gid, u) for u in await _bucketusage(ctx, gid)]
 
-        return [pair for part in await asyncio.gather(*(one(g) for g in ids)) for pair in part]
+        return [pair for part in await settle(one(g) for g in ids) for pair in part]
 
     result: list[tuple[str, Record]] = await ctx.shared("cloudian.bucketusage", fetch)
     return result
@@ -122,7 +121,7 @@ def _group_row(group: Record, user_count: int | None) -> Row:
 
 async def _groups(ctx: Context) -> list[Batch]:
     found = [g for g in await groups(ctx) if isinstance(g, dict)]
-    counts = await asyncio.gather(*(users(ctx, str(g.get("groupId"))) for g in found))
+    counts = await settle(users(ctx, str(g.get("groupId"))) for g in found)
     batch = Batch("cloudian_group")
     rows = [{"group": g, "users": len(u)} for g, u in zip(found, counts, strict=True)]
     batch.map(rows, lambda r: _group_row(r["group"], r["users"]), "group.groupId")

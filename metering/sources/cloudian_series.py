@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from metering.errors import SourceDataError
 from metering.sources.base import Context
@@ -40,7 +40,18 @@ OPERATIONS = ("SB", "HG", "HP", "HD", "BI", "BO")
 LEVEL = "SB"
 HOUR = timedelta(hours=1)
 CONFLICT = "conflict"
+T = TypeVar("T")
 _GONE: object = object()  # a bucket no longer listed that /usage no longer knows
+
+
+async def settle(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Await every call, then raise the first failure: a failed call never leaves the others
+    running (and their connections open) after the part has given up."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 def fmt_time(t: datetime) -> str:
@@ -177,7 +188,7 @@ async def series(ctx: Context, listed_rows: list[Row]) -> Batch:
         }
         return b, op, await _answer(ctx, b, op, params, bucket_key(b) in listed)
 
-    answers = await asyncio.gather(*(one(b, op) for b in buckets for op in OPERATIONS))
+    answers = await settle(one(b, op) for b in buckets for op in OPERATIONS)
     _require_level(ctx, answers, listed, seen)
     for bucket, op, answer in answers:
         if answer is not _GONE:
