@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # an error stays one line in a log
 
 # Modules that add commands to `app` when imported. Keep one command family per module.
 _COMMAND_MODULES = (
@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "metering.cli.rate",
     "metering.cli.close",
     "metering.cli.sql",
+    "metering.cli.lake",
     "metering.cli.scheduler",
     "metering.cli.serve",
 )
@@ -85,12 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        usage, abort = _click_kinds()
+        if isinstance(exc, usage):
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if isinstance(exc, abort):
             err_console.print("[bold red]aborted[/]")
             return 1
         if debug:
@@ -102,6 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     return 0
+
+
+def _click_kinds() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Click's usage-error and abort classes: click's own and, since typer 0.17, the copy of
+    click typer carries (``typer._click``), which raises its own classes. Missing either
+    turned a mistyped option into an "internal error" with exit code 2."""
+    usage: list[type[BaseException]] = []
+    abort: list[type[BaseException]] = []
+    for name in ("click.exceptions", "typer._click.exceptions", "typer.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage += [module.ClickException] if hasattr(module, "ClickException") else []
+        abort += [module.Abort] if hasattr(module, "Abort") else []
+    return tuple(usage), tuple(abort)
 
 
 def _entry() -> None:  # pragma: no cover - thin wrapper used by `python -m metering`

@@ -312,7 +312,9 @@ def temp_file_beside(path: Path, prefix: str, suffix: str = ".tmp") -> tuple[int
     who may read the lake and the invoices (the shipped systemd unit sets ``UMask=0027``:
     the service's group reads, nobody else does)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+    # the writer's pid in the name: a later start removes it once that process is gone
+    # (metering.lake.maintenance.sweep_temp_files), never while it may still be writing
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=suffix, dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~process_umask())
     except BaseException:

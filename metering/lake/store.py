@@ -19,6 +19,7 @@ import pyarrow as pa
 from metering.errors import LakeError
 from metering.lake.schemas import DATASETS, schema
 from metering.lake.storage import LakePath, ObjectPath, arrow_dataset, write_parquet
+from metering.lake.validate import check_files
 from metering.window import Window, utc
 
 
@@ -122,6 +123,7 @@ def read_dataset(
     sch = schema(dataset)
     if not files:
         return sch.empty_table()
+    check_files(files, sch, lake, dataset)
     try:
         table = arrow_dataset(files, sch).to_table()
     except (OSError, pa.ArrowInvalid) as exc:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from metering.config import ProviderConfig
 from metering.errors import ConfigError, MeteringError, TerminalError, TransientError
+from metering.lake.maintenance import sweep_temp_files
 from metering.pipelines.definitions import Pipeline, period_key, period_window
 from metering.pipelines.history import RunHistory, RunRecord
 from metering.pipelines.lock import PipelineLock
@@ -88,6 +89,7 @@ class PipelineRunner:
         self.lock = PipelineLock(self.settings.lock_dir, "run", self.history, holder)
         self.stop = stop or threading.Event()
         self.progress = False  # steps may show rich progress bars (interactive runs only)
+        self._swept = False  # temp files left by killed runs: removed at the first lock
         self._check_registry()
 
     def _check_registry(self) -> None:
@@ -124,9 +126,20 @@ class PipelineRunner:
                     run.step,
                     extra={"pipeline": run.pipeline, "period": run.period, "run_id": run.run_id},
                 )
+            self._sweep()
             yield self
         finally:
             self.lock.release()
+
+    def _sweep(self) -> None:
+        """Once per runner: remove the temp files of atomic writes whose process died."""
+        if self._swept:
+            return
+        self._swept = True
+        config = self.config
+        removed = sweep_temp_files([config.data_dir, config.out_dir, config.lake])
+        if removed:
+            log.warning("removed %d temp file(s) left by killed runs", len(removed))
 
     # --- requirements -----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from metering.lake.schemas import DATASETS
 from metering.lake.storage import LakePath, duckdb_scan
+from metering.lake.validate import check_files
 from metering.resources import read_sql
 
 
@@ -83,9 +84,15 @@ def register_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -
 
 
 def register_files(
-    con: duckdb.DuckDBPyConnection, name: str, files: list[LakePath], schema: pa.Schema
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    files: list[LakePath],
+    schema: pa.Schema,
+    lake: LakePath | None = None,
 ) -> None:
-    """View ``name`` over ``files``; with no files, an empty table of ``schema``."""
+    """View ``name`` over ``files``, each checked against ``schema`` first (one line naming
+    a file that does not match and how to repair it); with no files, an empty table."""
+    check_files(files, schema, lake, name)
     if not files:
         register_table(con, name, schema.empty_table())
         return
@@ -101,7 +108,7 @@ def register_lake(
     """Register each lake dataset as a view over the files of ``days``."""
     wanted = list(days)
     for name in datasets:
-        register_files(con, name, day_files(lake, name, wanted), DATASETS[name].schema)
+        register_files(con, name, day_files(lake, name, wanted), DATASETS[name].schema, lake)
 
 
 def run_models(

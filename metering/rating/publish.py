@@ -73,7 +73,7 @@ def upload(local: Path, path: ObjectPath) -> None:
 def staging_file(path: LakePath) -> Path:
     """An empty temp file to write ``path``'s new content to (same directory when local)."""
     if isinstance(path, ObjectPath):
-        fd, tmp = tempfile.mkstemp(prefix="metering-output-", suffix=".parquet")
+        fd, tmp = tempfile.mkstemp(prefix=f"metering-output-{os.getpid()}.", suffix=".parquet")
     else:
         fd, tmp = temp_file_beside(path, prefix=f".{path.stem}.")
     os.close(fd)

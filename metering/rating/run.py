@@ -169,11 +169,13 @@ def month_days(month: Window) -> list[date]:
     return list(month.days())
 
 
-def register_month_usage(con: duckdb.DuckDBPyConnection, usage: MonthUsage) -> None:
+def register_month_usage(
+    con: duckdb.DuckDBPyConnection, usage: MonthUsage, lake: LakePath | None = None
+) -> None:
     """Register the month's consolidated usage intervals as the view ``usage_intervals``."""
     from metering.rating.intervals import INTERVALS_SCHEMA
 
-    register_files(con, "usage_intervals", usage.files, INTERVALS_SCHEMA)
+    register_files(con, "usage_intervals", usage.files, INTERVALS_SCHEMA, lake)
 
 
 def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
@@ -183,7 +185,7 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
     # consolidation's 2 GB
     with bounded_connection(settings.memory_limit) as con:
         usage = month_usage(config, month)
-        register_month_usage(con, usage)
+        register_month_usage(con, usage, config.lake)
         rate_on(con, month, settings, pricing, tenants)
         return publish(config, month, duckdb_outputs(con), missing_days=usage.missing_days)
 
