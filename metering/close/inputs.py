@@ -80,6 +80,26 @@ def register_month(con: duckdb.DuckDBPyConnection, config: ProviderConfig, month
         _register(con, table, rating_path(config, table, month), month)
 
 
+def check_published(con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window) -> None:
+    """Refuse outputs that are not one rating's: the month's manifest must name exactly the
+    files in place (metering.rating.manifest), and every total must be the sum of its lines
+    (the rating's own audit, run again on what the close is about to invoice)."""
+    from metering.rating.engine import audit
+    from metering.rating.manifest import verify
+
+    verify(config.lake, month)
+    register_month(con, config, month)
+    bad = audit(con, "audits/audit_totals_equal_lines.sql")
+    if bad:
+        key = month_key(month)
+        tenants = ", ".join(str(row["tenant_id"]) for row in bad[:3])
+        raise CloseError(
+            f"the rating outputs of {key} do not add up: {len(bad)} tenant(s) whose total is "
+            f"not the sum of their lines ({tenants}{', ...' if len(bad) > 3 else ''}); "
+            f"nothing was issued; run `metering rate --month {key}`"
+        )
+
+
 def open_month(config: ProviderConfig, month: Window) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the month's rating outputs as views (one
     tenant's showback page; the close registers them on a capped connection instead)."""

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from metering.close.billto import load_bill_to
 from metering.close.contract import month_key
 from metering.close.documents import iter_bodies
-from metering.close.inputs import MEMORY_LIMIT, content_hash, files_hash, register_month
+from metering.close.inputs import MEMORY_LIMIT, check_published, content_hash, files_hash
 from metering.close.issue import Issued, issue_month
 from metering.close.register import DocumentState, Register, documents_table
 from metering.close.rendering import documents_dir, render_pending
@@ -210,7 +210,7 @@ def _close(
     if rate:
         rate_if_installed(config, month)
     with bounded_connection(MEMORY_LIMIT) as con:
-        register_month(con, config, month)
+        check_published(con, config, month)  # one rating's outputs, lines adding up
         register = Register(settings.register_path, settings.provider)
         try:
             return _close_open(

@@ -16,6 +16,7 @@ output is identical (tests/rating/test_per_site.py).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from metering.processes import die_with_parent
 from metering.rating.catalog import Tenant
 from metering.rating.engine import (
     audit,
@@ -123,7 +125,13 @@ def rate_parts_per_site(
     sites = month_sites(files)
     # spawn, not fork: a forked DuckDB (threads, open handles) is not safe to reuse
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
+    # each worker dies with this process (kill -9 included): none rates on behind it
+    with ProcessPoolExecutor(
+        max_workers=max(1, workers),
+        mp_context=context,
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = [
             pool.submit(rate_site_parts, files, site, month, inputs, out_dir) for site in sites
         ]

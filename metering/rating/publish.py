@@ -11,8 +11,10 @@ Atomicity: every output is first written whole to a staged file (local lake: a t
 the target directory; S3 lake: a local temp file), and only when all four are complete are
 they moved into place (``os.replace``; on S3 one upload each, visible only once complete).
 A failure while computing or writing leaves the previous outputs untouched. The moves
-themselves are four steps, not one: a failure between them (an S3 error on the third upload)
-leaves some outputs new and some old; rating the month again repairs it. The row groups are
+themselves are four steps, not one: a failure between them (a kill, an S3 error on the third
+upload) leaves some outputs new and some old. So the month's manifest is removed before the
+moves and written after them (metering.rating.manifest): the close refuses outputs that the
+manifest does not name, and rating the month again repairs them. The row groups are
 cut at fixed row counts, so re-rating the same usage writes the same files.
 """
 

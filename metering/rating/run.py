@@ -34,6 +34,7 @@ from metering.rating.engine import (
     register_table,
     run_models,
 )
+from metering.rating.manifest import entry, publish_unit
 from metering.rating.outputs import (
     OUTPUT_SCHEMAS,
     add_totals,
@@ -203,7 +204,8 @@ def publish(
 ) -> RatingResult:
     """Write the four outputs to the lake and sum up; every engine ends here. Each output is
     streamed to a staged file in the exact output schema (a lossless cast only), and the
-    files replace the month's previous ones only once all four are written."""
+    files replace the month's previous ones only once all four are written, followed by the
+    month's manifest naming them (metering.rating.manifest)."""
     totals: dict[str, Decimal] = {}
     estimated = [0]
     observers = {
@@ -224,7 +226,16 @@ def publish(
         for item in staged.values():
             item.discard()
         raise
-    paths = commit_all(staged)
+    # the manifest goes last: until it is written the close refuses the month's outputs
+    entries = {
+        name: entry(config.lake, item.path, item.tmp, item.rows) for name, item in staged.items()
+    }
+    paths: dict[str, LakePath] = {}
+    try:
+        publish_unit(config.lake, month, entries, lambda: paths.update(commit_all(staged)))
+    finally:
+        for item in staged.values():
+            item.discard()
     return RatingResult(
         month=month,
         tenants=staged["invoice_totals"].rows,

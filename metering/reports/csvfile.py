@@ -75,17 +75,22 @@ def cell(value: object, *, numeric: bool = False) -> str:
 
 
 def csv_bytes(
-    header: Sequence[str], rows: Iterable[Sequence[object]], *, numeric: Collection[str] = ()
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    numeric: Collection[str] = (),
+    header_line: bool = True,
 ) -> bytes:
-    """A UTF-8 CSV (``\\n`` line ends) of ``rows`` under ``header``; the columns named in
-    ``numeric`` keep their numbers as they are, every other cell is text."""
+    """A UTF-8 CSV (``\\n`` line ends) of ``rows`` under ``header`` (the header line left out
+    with ``header_line=False``, to append rows); the columns named in ``numeric`` keep their
+    numbers as they are, every other cell is text."""
     flags = [name in numeric for name in header]
-    lines = [",".join(quote_field(neutralise(name)) for name in header)]
+    lines = [",".join(quote_field(neutralise(name)) for name in header)] if header_line else []
     for row in rows:
         if len(row) != len(flags):
             raise ValueError(f"a CSV row has {len(row)} cells for {len(flags)} columns")
         lines.append(",".join(cell(v, numeric=f) for v, f in zip(row, flags, strict=True)))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return "".join(line + "\n" for line in lines).encode("utf-8")
 
 
 def safe_table(table: pa.Table) -> pa.Table:

@@ -10,6 +10,7 @@ leaves either a whole PDF or none, and the next run renders only what is missing
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import jinja2
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from metering.processes import die_with_parent
 from metering.reports import formatting
 from metering.resources import resource_dir
 
@@ -95,7 +97,8 @@ class Job:
     payload: Any
 
 
-def _init_worker(templates: str) -> None:
+def _init_worker(templates: str, parent: int) -> None:
+    die_with_parent(parent)
     _WORKER["renderer"] = Renderer(Path(templates))
 
 
@@ -116,7 +119,8 @@ class RenderPool:
     them, render in this process at :meth:`wait`. Workers are *spawned* (a forked copy of a
     process holding DuckDB threads is unsafe) and each builds its :class:`Renderer` (WeasyPrint,
     fonts, the stylesheet) once, so the main process can keep working (the provider report,
-    FOCUS) while they render.
+    FOCUS) while they render. Workers die with this process, even on ``kill -9``
+    (:func:`metering.processes.die_with_parent`): none goes on writing PDFs behind a killed close.
     """
 
     def __init__(self, workers: int, *, label: str, show_progress: bool = True) -> None:
@@ -150,7 +154,7 @@ class RenderPool:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(str(resource_dir("reports")),),
+            initargs=(str(resource_dir("reports")), os.getpid()),
         )
         for _ in range(self.workers):  # workers are spawned on demand: ask for all of them
             self._pool.submit(_ready)

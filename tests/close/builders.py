@@ -18,6 +18,7 @@ from metering.config import ProviderConfig, load_config
 from metering.lake.schemas import schema as lake_schema
 from metering.lake.store import write_partition
 from metering.rating.intervals import INTERVALS_SCHEMA
+from metering.rating.manifest import write_manifest
 from metering.window import Window
 
 CASES = Path(__file__).resolve().parent.parent / "cases" / "close"
@@ -144,10 +145,14 @@ def rating_rows(case: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def write_rating(config: ProviderConfig, tables: dict[str, list[dict[str, Any]]]) -> None:
-    """Write rating outputs where rating puts them (contract columns only)."""
+    """Write rating outputs where rating puts them (contract columns only), and publish
+    them as rating does: the month's manifest naming them."""
+    paths = {}
     for name, rows in tables.items():
         path = config.lake_dir / "rating" / name / f"month={MONTH.start:%Y-%m}" / "part.parquet"
         _write(path, rows, SCHEMAS[name])
+        paths[name] = path
+    write_manifest(config.lake, MONTH, paths)
 
 
 def write_lake_extras(config: ProviderConfig, case: dict[str, Any]) -> None:
