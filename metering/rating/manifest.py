@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +73,8 @@ def publish_unit(
     path = manifest_path(lake, month)
     path.unlink(missing_ok=True)
     commit()
-    manifest = {
-        "month": f"{month.start:%Y-%m}",
-        "rating_id": uuid.uuid4().hex,
-        "published_at": datetime.now(UTC).isoformat(),
-        "files": dict(entries),
-    }
+    # content only (no time, no run id): re-rating the same usage writes the same bytes
+    manifest = {"month": f"{month.start:%Y-%m}", "files": dict(entries)}
     write_bytes(path, json.dumps(manifest, indent=2, sort_keys=True).encode())
     return manifest
 
@@ -106,6 +100,12 @@ def verify(lake: LakePath, month: Window) -> dict[str, Any]:
     repair = f"run `metering rate --month {key}` to publish them again"
     path = manifest_path(lake, month)
     if not path.is_file():
+        lines = lake / "rating" / "invoice_lines" / f"month={key}" / "part.parquet"
+        if not lines.is_file():  # never rated
+            raise CloseError(
+                f"no rating output invoice_lines for {key} (expected {lines}); "
+                f"run `metering rate --month {key}` first"
+            )
         raise CloseError(
             f"the rating outputs of {key} have no manifest ({_rel(lake, path)}): a rating was "
             f"interrupted while publishing them, or they predate manifests; {repair}"
