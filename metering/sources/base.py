@@ -16,8 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from metering.config import SiteConfig
+from metering.errors import MeteringError
 from metering.sources.http import SiteClient
-from metering.sources.records import Batch
+from metering.sources.limits import Limits
+from metering.sources.records import Batch, Record
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Context:
     # Buckets the lake saw around those hours: a bucket deleted since is still read (its
     # history stays queryable), so re-reading an hour never drops its rows.
     known_buckets: tuple[dict[str, Any], ...] = ()
+    # Ranges and known values rows are checked against before they are written
+    limits: Limits = field(default_factory=Limits)
     _cache: dict[str, asyncio.Task[Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -54,3 +58,15 @@ class Part:
 
     datasets: tuple[str, ...]
     run: PartFn
+
+
+async def enriching(batch: Batch, what: str, listing: Awaitable[list[Record]]) -> list[Record]:
+    """The records of a listing that only enriches ``batch`` (e.g. the TKG clusters VMs are
+    linked to): when it fails, the dataset is still written without it, and the failure is
+    a note on the batch (the run log says what is missing; the run is ``partial``).
+    Sources stay independent: a failed CSE listing never loses the VMs."""
+    try:
+        return await listing
+    except MeteringError as exc:
+        batch.notes.append(f"written without {what}: {exc}")
+        return []

@@ -13,6 +13,7 @@ for a window and reports the sample gaps it cannot fill.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -29,7 +30,9 @@ from metering.lake.schemas import SOURCES
 from metering.sources import alp, cloudian, cse, dse, ose, vcd
 from metering.sources.base import Context, Part
 from metering.sources.http import RetryPolicy, SiteClient, Sleep, run_loop
+from metering.sources.limits import Limits, limits_from_config, screen
 from metering.sources.records import Batch, Quarantined
+from metering.sources.records import _text as text
 from metering.sources.summary import CollectSummary, SourceResult
 from metering.window import Window, utc
 
@@ -53,6 +56,7 @@ COLLECTORS: dict[str, tuple[Part, ...]] = {
     "cloudian": cloudian.PARTS,
 }
 SERIES_DATASET = "cloudian_usage"
+log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
 # Sources whose state can only be seen when it is sampled are read at every sampling instant.
 # OSE and Cloudian keep their own history (Cloudian's hourly usage series, re-read whole by
@@ -131,37 +135,59 @@ def known_buckets(
 
 
 async def _run_part(ctx: Context, part: Part) -> list[Batch] | BaseException:
+    """One part's batches, or the error that failed it: whatever a part raises fails that
+    part alone (a hostile answer must never end the run; the traceback goes to the log)."""
     try:
         return await part.run(ctx)
     except MeteringError as exc:
         return exc
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-        return MeteringError(f"{type(exc).__name__}: {exc}", site=ctx.site.name)
+    except Exception as exc:  # the boundary of one part
+        log.warning("site %s: part %s failed", ctx.site.name, part.datasets, exc_info=True)
+        return MeteringError(f"{type(exc).__name__}: {text(exc)[:300]}", site=ctx.site.name)
 
 
 def _write_batches(
-    config: ProviderConfig, ctx: Context, source: str, batches: list[Batch], meta: dict[str, Any]
+    config: ProviderConfig,
+    ctx: Context,
+    source: str,
+    batches: list[Batch],
+    meta: dict[str, Any],
+    limits: Limits,
 ) -> int:
+    """Write a part's batches; rows out of range or not fitting their schema are refused
+    onto the batch's quarantine first, so one bad row never loses its dataset."""
     rows = 0
+    common = {**meta, "source": source}
     for batch in batches:
-        common = {**meta, "source": source}
         if batch.dataset == SERIES_DATASET:
             by_hour: dict[datetime, list[dict[str, Any]]] = {h: [] for h in ctx.series_hours}
-            for row in batch.rows:
-                by_hour[row["interval_start"]].append(
-                    {**row, **common, "sample_time": row["interval_end"]}
-                )
+            series = screen(
+                batch, limits, lambda r: {**r, **common, "sample_time": r["interval_end"]}
+            )
+            for row in series:
+                by_hour[row["interval_start"]].append(row)
             for hour, hour_rows in by_hour.items():
                 store.write_partition(config.lake, SERIES_DATASET, ctx.site.name, hour, hour_rows)
+            rows += len(series)
         else:
-            out = [{**row, **common, "sample_time": ctx.sample_time} for row in batch.rows]
+            out = screen(batch, limits, lambda r: {**r, **common, "sample_time": ctx.sample_time})
             store.write_partition(config.lake, batch.dataset, ctx.site.name, ctx.sample_time, out)
-        rows += len(batch.rows)
+            rows += len(out)
     return rows
 
 
+def _failed(result: SourceResult, datasets: Sequence[str], error: str) -> None:
+    result.errors += 1
+    result.failed_datasets.extend(datasets)
+    result.problems.append(error)
+
+
 async def _run_source(
-    config: ProviderConfig, ctx: Context, source: str, parts: Sequence[Part], run_id: str
+    config: ProviderConfig,
+    ctx: Context,
+    source: str,
+    parts: Sequence[Part],
+    run_id: str,
 ) -> tuple[SourceResult, list[Quarantined]]:
     started = time.monotonic()
     result = SourceResult(ctx.site.name, source, "ok")
@@ -170,23 +196,25 @@ async def _run_source(
     rejected: list[Quarantined] = []
     for part, outcome in zip(parts, outcomes, strict=True):
         if isinstance(outcome, BaseException):
-            result.errors += 1
-            result.failed_datasets.extend(part.datasets)
-            result.error = result.error or str(outcome)
+            _failed(result, part.datasets, str(outcome))
             continue
         try:
-            result.rows += _write_batches(config, ctx, source, outcome, meta)
-        except MeteringError as exc:  # e.g. a row that does not fit its schema
-            result.errors += 1
-            result.failed_datasets.extend(part.datasets)
-            result.error = result.error or str(exc)
+            result.rows += _write_batches(config, ctx, source, outcome, meta, ctx.limits)
+        except MeteringError as exc:  # e.g. the lake cannot be written
+            _failed(result, part.datasets, str(exc))
+            continue
+        except Exception as exc:  # the boundary of one part
+            log.warning("site %s: writing %s failed", ctx.site.name, part.datasets, exc_info=True)
+            _failed(result, part.datasets, f"{type(exc).__name__}: {text(exc)[:300]}")
             continue
         result.datasets.extend(part.datasets)
         rejected.extend(q for b in outcome for q in b.rejected)
+        result.problems.extend(f"{b.dataset}: {note}" for b in outcome for note in b.notes)
     result.quarantined = len(rejected)
+    result.error = result.summary_error()
     if not result.datasets:
         result.status = "failed"
-    elif result.errors or rejected:
+    elif result.problems or rejected:
         result.status = "partial"
     result.seconds = time.monotonic() - started
     return result, rejected
@@ -256,6 +284,7 @@ async def _collect_site(
         ]
     async with client:
         ctx = Context(client, at, hours, known_buckets(config, site.name, hours))
+        ctx.limits = limits_from_config(config)
         pairs = list(
             await asyncio.gather(
                 *(_run_source(config, ctx, src, parts, run_id) for src, parts in plan.items())
@@ -336,6 +365,7 @@ async def collect_async(
     """Async form of :func:`collect` (for callers that already run an event loop)."""
     at = utc(at)
     options = options or Options()
+    limits_from_config(config)  # a bad [collect.limits] is one config error, before any request
     chosen = _pick(sites, [s.name for s in config.sites], "site(s)")
     plan = _plan(sources)
     run_id = new_run_id(at)

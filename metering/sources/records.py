@@ -169,6 +169,11 @@ def quantity(record: Record, dotted: str, parse: Callable[[str | int], int]) -> 
         raise RecordError(f"{dotted}: {exc}") from None
 
 
+# What a mapper may raise on a record of an unexpected shape (a list where an object was
+# due, a number too large for a float, ...): the record is quarantined, not the dataset.
+_SHAPE_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError, ArithmeticError)
+
+
 @dataclass
 class Quarantined:
     dataset: str
@@ -177,18 +182,66 @@ class Quarantined:
     raw_record: str
 
 
+def _text(value: Any) -> str:
+    """``value`` as text that can be stored (lone surrogates and the like escaped)."""
+    text = str(value)
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def raw_json(record: Any) -> str:
+    """A record as JSON text for the quarantine (ASCII, so always storable)."""
+    try:
+        return json.dumps(record, sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return json.dumps(_text(repr(record))[:100_000])
+
+
+def bad_text(value: Any, column: str = "") -> str | None:
+    """The first text in ``value`` (nested lists/dicts too) that is not valid Unicode (a lone
+    surrogate from a ``\\ud800`` escape), as the reason naming where; else None."""
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = _text(value)[:80]
+            return f"{column or 'value'}: not valid Unicode text ({shown!r})"
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)  # type: ignore[assignment]
+    else:
+        return None
+    for key, item in items:
+        problem = bad_text(item, f"{column}.{key}" if column else str(key))
+        if problem:
+            return problem
+    return None
+
+
 @dataclass
 class Batch:
-    """Rows for one dataset plus the records that were rejected on the way."""
+    """Rows for one dataset plus the records that were rejected on the way.
+
+    ``notes`` say what the dataset is missing although it was written (an enriching listing
+    that failed); the run counts them like errors (status ``partial``).
+    """
 
     dataset: str
     rows: list[Row] = field(default_factory=list)
     rejected: list[Quarantined] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # id(row) -> the API record it came from, so a row refused later (out of range, not
+    # fitting the schema) is quarantined with the record as received
+    _raw: dict[int, Any] = field(default_factory=dict, repr=False)
 
     def map(
         self, records: Iterable[Any], mapper: Callable[[Any], Row | list[Row] | None], key: str
     ) -> None:
-        """Map every record; a :class:`RecordError` (or a non-object) quarantines it."""
+        """Map every record; a :class:`RecordError` (or a non-object, or a record of a shape
+        the mapper cannot read) quarantines that record only."""
         for position, record in enumerate(records):
             try:
                 if type(record) is not dict and not isinstance(record, Mapping):
@@ -197,18 +250,35 @@ class Batch:
             except RecordError as exc:
                 self.reject(record, str(exc), key, position)
                 continue
-            if isinstance(out, list):
-                self.rows.extend(out)
-            elif out is not None:
-                self.rows.append(out)
+            except _SHAPE_ERRORS as exc:
+                reason = f"unexpected shape ({type(exc).__name__}: {_text(exc)[:200]})"
+                self.reject(record, reason, key, position)
+                continue
+            rows = out if isinstance(out, list) else [] if out is None else [out]
+            for row in rows:
+                self._raw[id(row)] = record
+            self.rows.extend(rows)
 
     def reject(self, record: Any, reason: str, key: str, position: int = 0) -> None:
         ident = dig(record, key) if isinstance(record, Mapping) else None
         self.rejected.append(
             Quarantined(
                 dataset=self.dataset,
-                record_key=str(ident) if ident not in (None, "") else f"#{position}",
-                reason=reason,
-                raw_record=json.dumps(record, sort_keys=True, default=str),
+                record_key=_text(ident) if ident not in (None, "") else f"#{position}",
+                reason=_text(reason),
+                raw_record=raw_json(record),
+            )
+        )
+
+    def refuse(self, row: Row, reason: str, key: str) -> None:
+        """Quarantine a mapped row (with the record it came from), keeping the others."""
+        record = self._raw.get(id(row), row)
+        ident = row.get(key) if key else None
+        self.rejected.append(
+            Quarantined(
+                dataset=self.dataset,
+                record_key=_text(ident) if ident not in (None, "") else "#row",
+                reason=_text(reason),
+                raw_record=raw_json(record),
             )
         )

@@ -21,6 +21,15 @@ class SourceResult:
     failed_datasets: list[str] = field(default_factory=list)
     seconds: float = 0.0
     api_version: str | None = None  # the VCD API version the site's client negotiated
+    # every failed part's error and every note, one line each (the run log joins them)
+    problems: list[str] = field(default_factory=list)
+
+    def summary_error(self) -> str | None:
+        """The run log's ``error``: each distinct problem once, joined, bounded."""
+        if not self.problems:
+            return self.error
+        text = "; ".join(dict.fromkeys(p.replace("\n", " ") for p in self.problems))
+        return text if len(text) <= 2000 else text[:1997] + "..."
 
     def line(self) -> str:
         text = (

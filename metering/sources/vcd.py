@@ -22,7 +22,7 @@ import functools
 from collections.abc import Mapping
 
 from metering.sources import paging
-from metering.sources.base import Context, Part
+from metering.sources.base import Context, Part, enriching
 from metering.sources.rde import entities, registered_versions
 from metering.sources.records import (
     Batch,
@@ -162,9 +162,9 @@ async def org_vms(ctx: Context, org: Record) -> list[Record]:
 
 async def _vms(ctx: Context) -> list[Batch]:
     tenants = [o for o in await orgs(ctx) if isinstance(o, dict) and tenant_context(o)]
-    nodes = cluster_index(await clusters(ctx))
-    listings = await asyncio.gather(*(org_vms(ctx, org) for org in tenants))
     batch = Batch("vcd_vm")
+    nodes = cluster_index(await enriching(batch, "TKG node links", clusters(ctx)))
+    listings = await asyncio.gather(*(org_vms(ctx, org) for org in tenants))
     for org, records in zip(tenants, listings, strict=True):
         batch.map(records, functools.partial(_vm_row, org=org, nodes=nodes), "href")
     return [batch]

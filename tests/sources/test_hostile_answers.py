@@ -12,18 +12,24 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from metering.config import Secret, SiteConfig
+from metering.config import ProviderConfig, Secret, SiteConfig
 from metering.errors import MeteringError, SourceDataError
+from metering.lake import store
 from metering.sources import paging
+from metering.sources.collect import CollectSummary, Options, collect
 from metering.sources.http import MAX_DEPTH, RetryPolicy, SiteClient
 
 from .fakeapi import PASSWORD, VERSIONS_XML, FakeApi, js
+from .provider import Provider
+from .test_collect import START, make_config, no_sleep
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -276,3 +282,127 @@ def test_basic_credentials_are_never_sent_to_another_origin() -> None:
     result, _site, other = two_servers(_login_or(lambda _p, _o: (b"[]", {})), go)
     assert isinstance(result, str) and "not followed" in result
     assert other.requests == []
+
+
+# -- items 2-4 end to end: one collection against the scripted provider ------------------------
+
+
+class Hostile(Provider):
+    """The scripted provider with one VM of az1 patched (``vm_patch``)."""
+
+    vm_patch: dict[str, Any] = {}  # noqa: RUF012 - set per test on the instance
+
+    def vms(self, site: str) -> list[dict[str, Any]]:
+        out = super().vms(site)
+        if site == "az1" and self.vm_patch:
+            out[1] = {**out[1], **self.vm_patch}
+        return out
+
+
+class Intercept(httpx.AsyncBaseTransport):
+    """The provider's transport, except paths ending in a key: answered by its function."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, answers: dict[str, Callable[[], httpx.Response]]
+    ) -> None:
+        self.inner, self.answers = inner, answers
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for suffix, answer in self.answers.items():
+            if request.url.path.endswith(suffix) and "/az1/" in request.url.path:
+                return answer()
+        return await self.inner.handle_async_request(request)
+
+
+def collect_once(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    provider: Provider,
+    answers: dict[str, Callable[[], httpx.Response]] | None = None,
+) -> tuple[CollectSummary, ProviderConfig]:
+    config = make_config(tmp_path, monkeypatch)
+    transport = Intercept(provider.transport(), answers or {})
+    options = Options(transport=transport, sleep=no_sleep, retry=RetryPolicy(attempts=2))
+    return collect(config, provider.now, options=options), config
+
+
+def quarantined(config: ProviderConfig) -> list[dict[str, Any]]:
+    return store.read_dataset(config.lake_dir, "quarantine").to_pylist()
+
+
+def by_source(summary: CollectSummary, site: str = "az1") -> dict[str, Any]:
+    return {r.source: r for r in summary.results if r.site == site}
+
+
+@pytest.mark.parametrize(
+    ("patch", "reason"),
+    [
+        ({"numberOfCpus": 2**62}, "vcpu: 4611686018427387904 is above the plausible maximum 768"),
+        ({"numberOfCpus": 1e30}, "is above the plausible maximum 768"),
+        ({"memoryMB": 2**40}, "memory_mb: 1099511627776 is above the plausible maximum"),
+        ({"status": "HIBERNATING"}, "status: unknown value 'HIBERNATING'"),
+        ({"name": "vm-\ud800"}, "vm_name: not valid Unicode text ('vm-\\\\ud800')"),
+    ],
+)
+def test_one_implausible_vm_is_quarantined_with_its_value_and_the_others_land(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patch: dict[str, Any], reason: str
+) -> None:
+    provider = Hostile(START, START)
+    provider.vm_patch = patch
+    summary, config = collect_once(tmp_path, monkeypatch, provider)
+    vcd = by_source(summary)["vcd"]
+    assert (vcd.status, vcd.quarantined) == ("partial", 1) and "vcd_vm" in vcd.datasets
+    [q] = quarantined(config)
+    assert q["dataset"] == "vcd_vm" and reason in q["reason"], q["reason"]
+    assert q["record_key"] and q["raw_record"].startswith("{")
+    vms = store.read_dataset(config.lake_dir, "vcd_vm", site="az1")
+    assert vms.num_rows == len(provider.vms("az1")) - 1
+    assert all(r.status == "ok" for r in summary.results if r.site == "az2")
+
+
+def test_a_failed_cse_listing_keeps_the_vms_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = Provider(START, START)
+    broken = {"/capvcdCluster/1.2.0": lambda: httpx.Response(500)}
+    summary, config = collect_once(tmp_path, monkeypatch, provider, broken)
+    results = by_source(summary)
+    assert results["cse"].status == "failed"
+    assert results["vcd"].status == "partial" and "vcd_vm" in results["vcd"].datasets
+    assert "vcd_vm: written without TKG node links" in (results["vcd"].error or "")
+    vms = store.read_dataset(config.lake_dir, "vcd_vm", site="az1").to_pylist()
+    assert len(vms) == len(provider.vms("az1"))
+    assert sum(v["vcpu"] for v in vms if v["powered_on"]) == sum(
+        v["numberOfCpus"] for v in provider.vms("az1") if v["status"] == "POWERED_ON"
+    )
+
+
+def test_a_200k_deep_answer_fails_its_part_and_every_part_is_in_the_run_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    answers = {
+        "/cloudapi/1.0.0/apps": lambda: httpx.Response(
+            200, content=deep, headers={"Content-Type": "application/json"}
+        )
+    }
+    _, config = collect_once(tmp_path, monkeypatch, Provider(START, START), answers)
+    runs = store.read_dataset(config.lake_dir, "runs").to_pylist()
+    assert len(runs) == 2 * 6  # every site x source has its row
+    alp = [r for r in runs if r["site"] == "az1" and r["source"] == "alp"]
+    assert [r["status"] for r in alp] == ["failed"]
+    assert f"JSON nested deeper than {MAX_DEPTH} levels" in alp[0]["error"]
+    assert "\n" not in alp[0]["error"]
+    others = [r for r in runs if (r["site"], r["source"]) != ("az1", "alp")]
+    assert {r["status"] for r in others} == {"ok"}
+
+
+def test_an_empty_vm_query_answer_leaves_a_gap_not_an_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    null = {"Content-Type": "application/json"}
+    answers = {"/api/query": lambda: httpx.Response(200, content=b"null", headers=null)}
+    summary, config = collect_once(tmp_path, monkeypatch, Provider(START, START), answers)
+    vcd = by_source(summary)["vcd"]
+    assert "vcd_vm" in vcd.failed_datasets and "answered null" in (vcd.error or "")
+    assert store.dataset_files(config.lake_dir, "vcd_vm", site="az1") == []
