@@ -23,10 +23,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
-import json
 import logging
 import random
-import re
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -39,6 +37,16 @@ import httpx
 
 from metering.config import SiteConfig
 from metering.errors import ConfigError, SourceDataError, SourceUnavailable
+from metering.sources.answers import (
+    MAX_DEPTH,
+    UNREADABLE,
+    BadAnswer,
+    OffOrigin,
+    decode_json,
+    json_depth_ok,
+    origin_of,
+    resolve_url,
+)
 from metering.sources.pool import MAX_ANSWER_BYTES, site_transport
 from metering.sources.versions import choose_version, parse_versions
 from metering.window import utc
@@ -47,13 +55,18 @@ Sleep = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 T = TypeVar("T")
-_UNREADABLE = object()
+__all__ = [  # the answer checks are used through this module too
+    "MAX_DEPTH",
+    "BadAnswer",
+    "NotFound",
+    "OffOrigin",
+    "RetryPolicy",
+    "SiteClient",
+    "json_depth_ok",
+    "origin_of",
+    "run_loop",
+]
 _DEFAULT_HEADERS = {"User-Agent": "metering", "Accept-Encoding": "gzip, deflate"}
-MAX_DEPTH = 64  # JSON nesting an answer may have; real pages nest ~10 levels
-_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
-_INNERMOST = re.compile(rb"\[\]|\{\}")
-Origin = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
@@ -74,14 +87,6 @@ class RetryPolicy:
 
 class NotFound(SourceDataError):
     """HTTP 404: the thing (or the entity type) does not exist on this site."""
-
-
-class OffOrigin(SourceDataError):
-    """A link or URL outside the service's configured origin: never requested."""
-
-
-class BadAnswer(SourceDataError):
-    """An answer that is not what the API returns for the call (status, type, body)."""
 
 
 class RetryableResponse(Exception):
@@ -106,42 +111,6 @@ def parse_retry_after(value: str | None) -> float | None:
     from datetime import UTC, datetime
 
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def origin_of(url: str | httpx.URL) -> Origin:
-    """``(scheme, host, port)`` of ``url``, the port made explicit (80/443 by default)."""
-    parsed = httpx.URL(url)
-    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
-    return parsed.scheme, parsed.host.lower(), port
-
-
-def _show(origin: Origin) -> str:
-    return f"{origin[0]}://{origin[1]}:{origin[2]}"
-
-
-def json_depth_ok(content: bytes, limit: int = MAX_DEPTH) -> bool:
-    """Whether the JSON text ``content`` nests at most ``limit`` arrays/objects deep.
-
-    Checked on the bytes, before decoding, so a hostile answer never reaches the (recursive)
-    decoder: strings are blanked, the brackets kept, and innermost ``[]``/``{}`` pairs
-    removed one level per round. Small answers skip all this (too few brackets to nest).
-    """
-    if content.count(b"[") + content.count(b"{") <= limit:
-        return True
-    brackets = _STRINGS.sub(b"", content).translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
-        shorter = _INNERMOST.sub(b"", brackets)
-        if not shorter or shorter == brackets:
-            return True  # empty, or not balanced: the decoder names what is wrong
-        brackets = shorter
-    return False
-
-
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
 
 
 def _ssl_verify(site: SiteConfig) -> ssl.SSLContext | bool:
@@ -240,33 +209,11 @@ class SiteClient:
         return url
 
     def resolve(self, service: str, path_or_url: str, *, relative_to: str | None = None) -> str:
-        """The absolute URL of a path of ``service`` or of a link an answer gave.
-
-        A path (``/api/query``) is appended to the service's base URL. A link is resolved
-        against ``relative_to`` (the URL of the answer that carried it) and must stay on the
-        service's origin: anything else raises :class:`OffOrigin` (the link is not followed,
-        so the token or password never leaves the site).
-        """
-        base = self.base(service)
-        if relative_to is not None:
-            url = str(httpx.URL(relative_to).join(path_or_url))
-        elif "://" in path_or_url or path_or_url.startswith("//"):
-            url = path_or_url
-        else:
-            url = base + path_or_url
-        try:
-            where = origin_of(url)
-        except (httpx.InvalidURL, TypeError, ValueError):
-            raise OffOrigin(
-                f"{service}: unusable link {path_or_url[:200]!r}", site=self.site.name
-            ) from None
-        if where != self._origins[service]:
-            raise OffOrigin(
-                f"{service}: a link points to {_show(where)}, outside the site's "
-                f"{_show(self._origins[service])}; not followed",
-                site=self.site.name,
-            )
-        return url
+        """The absolute URL of a path of ``service``, or of a link an answer gave (resolved
+        against ``relative_to``); off the service's origin it raises :class:`OffOrigin`."""
+        return resolve_url(
+            self.base(service), self._origins[service], path_or_url, relative_to, self.site.name
+        )
 
     # -- version and authentication ---------------------------------------------------------
 
@@ -390,8 +337,8 @@ class SiteClient:
                     site=self.site.name,
                 )
             if response.content:
-                body = self._decode(where, response)
-                if body is not _UNREADABLE:
+                body = decode_json(where, response, self.site.name)
+                if body is not UNREADABLE:
                     return body, response
                 last = "unreadable JSON"
             else:
@@ -402,23 +349,6 @@ class SiteClient:
             f"GET {path_or_url.split('?', 1)[0]}: {last} after {self.retry.attempts} attempts",
             site=self.site.name,
         )
-
-    def _decode(self, where: str, response: httpx.Response) -> Any:
-        """The JSON of a 200 answer, or :data:`_UNREADABLE` (cut short: worth asking again)."""
-        content_type = response.headers.get("Content-Type", "")
-        if not _is_json(content_type):
-            shown = content_type.split(";", 1)[0].strip()[:80] or "no content type"
-            raise BadAnswer(f"{where}: answered {shown!r}, not JSON", site=self.site.name)
-        if not json_depth_ok(response.content):
-            raise BadAnswer(
-                f"{where}: JSON nested deeper than {MAX_DEPTH} levels", site=self.site.name
-            )
-        try:
-            return json.loads(response.content)
-        except RecursionError:  # unreachable after the depth check; kept as a backstop
-            raise BadAnswer(f"{where}: JSON nested too deeply", site=self.site.name) from None
-        except ValueError:
-            return _UNREADABLE
 
     async def _send(
         self,

@@ -33,7 +33,8 @@ from typing import Any
 import httpx
 
 from metering.errors import SourceDataError, SourceUnavailable
-from metering.sources.http import BadAnswer, NotFound, SiteClient
+from metering.sources.answers import BadAnswer
+from metering.sources.http import NotFound, SiteClient
 
 __all__ = [
     "BadAnswer",

@@ -406,3 +406,33 @@ def test_an_empty_vm_query_answer_leaves_a_gap_not_an_empty_file(
     vcd = by_source(summary)["vcd"]
     assert "vcd_vm" in vcd.failed_datasets and "answered null" in (vcd.error or "")
     assert store.dataset_files(config.lake_dir, "vcd_vm", site="az1") == []
+
+
+def test_a_configured_maximum_lets_a_larger_platform_through_and_bad_limits_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from metering.errors import ConfigError
+    from metering.sources.limits import limits_from_config
+
+    provider = Hostile(START, START)
+    provider.vm_patch = {"numberOfCpus": 1000}
+    config = make_config(tmp_path, monkeypatch)
+    raw = {**config.raw, "collect": {"limits": {"vcd_vm": {"vcpu": 1024}}}}
+    config = dataclasses.replace(config, raw=raw)
+    options = Options(transport=provider.transport(), sleep=no_sleep)
+    summary = collect(config, provider.now, options=options)
+    assert summary.quarantined == 0
+    vms = store.read_dataset(config.lake_dir, "vcd_vm", site="az1").to_pylist()
+    assert 1000 in {v["vcpu"] for v in vms}
+    for limits, key in (
+        ({"vcd_vm": {"cpus": 2}}, "collect.limits.vcd_vm.cpus: not a bounded quantity"),
+        ({"vcd_vm": {"vcpu": "many"}}, "collect.limits.vcd_vm.vcpu: must be int"),
+        ({"vcd_vm": {"vcpu": 0}}, "collect.limits.vcd_vm.vcpu: must be at least 1"),
+        ({"nope": {"x": 1}}, "collect.limits.nope: no bounded quantities"),
+    ):
+        bad = dataclasses.replace(config, raw={**config.raw, "collect": {"limits": limits}})
+        with pytest.raises(ConfigError) as info:
+            limits_from_config(bad)
+        assert key in one_line(info.value)
