@@ -295,7 +295,11 @@ RUNS = (
     _req("rows", pa.int64(), "Rows written over all datasets."),
     _req("quarantined", pa.int64(), "Records quarantined."),
     _req("errors", pa.int64(), "Errors (failed datasets)."),
-    _f("error", pa.string(), "First error message (one line, no secrets)."),
+    _f(
+        "error",
+        pa.string(),
+        "Why parts failed or are partial: each reason once, joined by '; ' (one line, no secrets).",
+    ),
     _req("datasets", pa.list_(pa.string()), "Datasets fully written by this run."),
     _req("started_at", TS, "Wall-clock start."),
     _req("finished_at", TS, "Wall-clock end."),

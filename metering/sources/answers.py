@@ -91,7 +91,7 @@ def resolve_url(
         raise OffOrigin(f"unusable link {path_or_url[:200]!r}", site=site) from None
     if where != origin:
         raise OffOrigin(
-            f"a link points to {show(where)}, outside the site's {show(origin)}; not followed",
+            f"a link points to {show(where)}, outside the site's {show(origin)}, not followed",
             site=site,
         )
     return url
