@@ -127,8 +127,11 @@ def test_truth_equals_served_clusters_apps_and_data_solutions(api: Api, sim: Sim
                 served[(site, app["org"]["name"], "alp_instance", app["appId"])] += 1
             for dse in get(rde.replace("{kind}", "dsInstance/0.1")):
                 spec = dse["entity"]["spec"]
-                (service,) = [c for c in spec["containers"] if c["role"] == "service"]
-                cpu = service["limits"]["cpu"]
+                if "containers" in spec:
+                    (service,) = [c for c in spec["containers"] if c["role"] == "service"]
+                    cpu = service["limits"]["cpu"]
+                else:  # an instance that gives its CPU only as spec.data.cpu
+                    cpu = spec["data"]["cpu"]
                 vcpu = Decimal(cpu[:-1]) / 1000 if cpu.endswith("m") else Decimal(cpu)
                 kind = dse["name"].split("-")[0]
                 served[(site, dse["org"]["name"], "dse_core", kind)] += (
