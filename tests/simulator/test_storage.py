@@ -193,6 +193,35 @@ def test_bucket_series_sum_to_the_object_storage_truth(api: Api, sim: Simulation
     assert {k: v for k, v in totals.items() if v} == truth
 
 
+def test_bucket_bytes_in_and_out_sum_to_the_transfer_truth(api: Api, sim: Simulation) -> None:
+    """Summing every bucket's hourly BI and BO of a day equals the ground truth GB of
+    ``object_transfer`` in and out (egress is billed from these)."""
+    day = Window(START + timedelta(days=3), START + timedelta(days=4))
+    sim.set_now(day.end)
+    totals: dict[tuple[str, str, str], Decimal] = {}
+    for site in ("az1", "az2"):
+        for group in api.get(CLOUDIAN.format(site=site) + "/group/list", site).json():
+            gid = group["groupId"]
+            users = api.get(CLOUDIAN.format(site=site) + "/system/bucketusage", site,
+                            groupId=gid).json()  # fmt: skip
+            for user, bucket in ((u, b) for u in users for b in u["buckets"]):
+                for op, direction in (("BI", "in"), ("BO", "out")):
+                    series = api.get(
+                        CLOUDIAN.format(site=site) + "/usage", site,
+                        id=f"{gid}|{user['userId']}|{bucket['bucketName']}", operation=op,
+                        startTime="202610040000", endTime="202610050000", granularity="hour",
+                    ).json()  # fmt: skip
+                    key = (site, group["groupName"], direction)
+                    gb = Decimal(sum(p["value"] for p in series)) / 2**30
+                    totals[key] = totals.get(key, Decimal(0)) + gb
+    truth = {
+        (r["site"], r["org_name"], r["dimension"]): Decimal(r["quantity"])
+        for r in sim.truth(day)
+        if r["product"] == "object_transfer"
+    }
+    assert truth and {k: v for k, v in totals.items() if v} == truth
+
+
 def test_a_deleted_buckets_history_stays_queryable(api: Api, sim: Simulation) -> None:
     b = sim.world.buckets
     gone = [i for i in range(len(b.site)) if 24 < b.deleted[i] < 744 and b.created[i] < 0]
