@@ -153,8 +153,10 @@ async def _answer(ctx: Context, bucket: Row, op: str, params: dict[str, str], li
 def _require_level(
     ctx: Context, answers: Iterable[tuple[Row, str, Any]], listed: set[Any], seen: set[Any]
 ) -> None:
-    """Bytes stored of a bucket that exists (listed now) and that the lake held at these
-    hours cannot be an empty series: that answer is refused, never read as "no bytes"."""
+    """Bytes stored of a bucket that exists (listed now) and that the lake saw at or before
+    the start of the last requested hour cannot be an empty series: that answer is refused,
+    never read as "no bytes". A bucket first seen later may have been created within the
+    last hour, so its empty series is accepted."""
     for bucket, op, answer in answers:
         key = bucket_key(bucket)
         if op == LEVEL and answer == [] and key in listed and key in seen:
@@ -174,7 +176,12 @@ async def series(ctx: Context, listed_rows: list[Row]) -> Batch:
         return batch
     start, end = min(hours), max(hours) + HOUR
     listed = {bucket_key(b) for b in listed_rows}
-    seen = {bucket_key(b) for b in ctx.known_buckets}
+    # held bytes at a requested hour: the lake saw it at or before the last hour's start
+    seen = {
+        bucket_key(b)
+        for b in ctx.known_buckets
+        if b.get("seen_at") is not None and b["seen_at"] <= max(hours)
+    }
     buckets = list({bucket_key(b): b for b in [*ctx.known_buckets, *listed_rows]}.values())
 
     async def one(b: Row, op: str) -> tuple[Row, str, Any]:

@@ -120,7 +120,8 @@ def series_hours(config: ProviderConfig, site: str, at: datetime) -> tuple[datet
 def known_buckets(
     config: ProviderConfig, site: str, hours: tuple[datetime, ...]
 ) -> tuple[dict[str, Any], ...]:
-    """Buckets the lake holds for ``site`` around ``hours`` (usage series and bucket samples)."""
+    """Buckets the lake holds for ``site`` around ``hours`` (usage series and bucket samples),
+    each with ``seen_at``: the earliest sample time the lake shows it at."""
     if not hours:
         return ()
     window = Window(min(hours), max(hours) + 2 * HOUR)
@@ -128,9 +129,13 @@ def known_buckets(
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for dataset in (SERIES_DATASET, "cloudian_bucket_usage"):
         table = store.read_dataset(config.lake, dataset, site=site, window=window)
-        for row in table.select(columns).group_by(columns).aggregate([]).to_pylist():
+        grouped = table.group_by(columns).aggregate([("sample_time", "min")])
+        for row in grouped.to_pylist():
             if row["user_id"] and row["bucket"]:
-                found[(row["group_id"], row["user_id"], row["bucket"])] = row
+                key = (row["group_id"], row["user_id"], row["bucket"])
+                seen = row.pop("sample_time_min")
+                earlier = found.get(key, {}).get("seen_at")
+                found[key] = {**row, "seen_at": min(seen, earlier) if earlier else seen}
     return tuple(found.values())
 
 

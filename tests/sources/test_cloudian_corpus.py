@@ -43,12 +43,12 @@ def _config(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Provid
     return parse_config(raw, tmp_path / "provider.toml")
 
 
-def _seed(config: ProviderConfig, buckets: list[dict[str, Any]]) -> None:
-    """Bucket samples an earlier run wrote at the series hour (the lake 'held' them)."""
-    meta = {"site": "az1", "source": "cloudian", "run_id": "seed", "collected_at": HOUR_BEFORE,
-            "sample_time": HOUR_BEFORE}  # fmt: skip
+def _seed(config: ProviderConfig, buckets: list[dict[str, Any]], at: datetime) -> None:
+    """Bucket samples an earlier run wrote at ``at`` (the lake 'saw' them then)."""
+    meta = {"site": "az1", "source": "cloudian", "run_id": "seed", "collected_at": at,
+            "sample_time": at}  # fmt: skip
     rows = [{**b, **meta} for b in buckets]
-    store.write_partition(config.lake, "cloudian_bucket_usage", "az1", HOUR_BEFORE, rows)
+    store.write_partition(config.lake, "cloudian_bucket_usage", "az1", at, rows)
 
 
 def _subset(row: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +61,8 @@ def test_cloudian_corpus_case(name: str, tmp_path: Path, monkeypatch: pytest.Mon
     expect = case["expect"]
     with Replay(case["answers"]) as url:
         config = _config(tmp_path, url, monkeypatch)
-        _seed(config, case.get("lake_buckets", []))
+        seen = datetime.fromisoformat(case.get("lake_seen_at", HOUR_BEFORE.isoformat()))
+        _seed(config, case.get("lake_buckets", []), seen)
         summary = collect(config, AT, sources=["cloudian"], options=Options(sleep=_no_sleep))
     (result,) = summary.results
     assert result.status == expect["status"], result.line()
