@@ -145,6 +145,23 @@ def test_json_nested_200k_levels_is_one_line_not_a_recursion_error() -> None:
     assert f"JSON nested deeper than {MAX_DEPTH} levels" in text
 
 
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_an_answer_over_the_size_limit_is_refused_also_when_it_inflates(
+    monkeypatch: pytest.MonkeyPatch, gzipped: bool
+) -> None:
+    import gzip
+
+    monkeypatch.setattr("metering.sources.http.MAX_ANSWER_BYTES", 2**20)
+    body = json.dumps(query_page([{**VM, "pad": "0" * 2**21}], 1)).encode()
+    headers = {"Content-Encoding": "gzip"} if gzipped else {}
+    content = gzip.compress(body) if gzipped else body
+    assert len(content) < 2**20 or not gzipped  # a small gzip that inflates past the limit
+    text = listing_error(
+        lambda _r, _n: Response(content, media_type="application/json", headers=headers)
+    )
+    assert "answer larger than the 1 MiB limit" in text
+
+
 # -- item 1: links stay on the site's origin; credentials never leave it ----------------------
 
 
