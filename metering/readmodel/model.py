@@ -50,6 +50,7 @@ class BillingReadModel:
         self.config = config
         self.settings: InvoicingSettings = load_settings(config)
         self.catalog: tuple[TenantView, ...] = _catalog(config.tenant_catalog)
+        self.cache = usage.MonthCache(config)
 
     # -- tenants -------------------------------------------------------------------------------
 
@@ -170,31 +171,31 @@ class BillingReadModel:
         """One tenant's month as rating has it now (final once the month is closed)."""
         window = Window.parse_month(month)
         closed = any(d.tenant_id == tenant_id for d in self.documents(month=month))
-        return usage.month_to_date(self.config, tenant_id, window, closed)
+        return usage.month_to_date(self.cache, tenant_id, window, closed)
 
     def compare_months(self, tenant_id: str, months: list[str]) -> dict[str, Any]:
         """Totals per product of several months side by side (from rating outputs)."""
-        return usage.compare(self.config, tenant_id, [Window.parse_month(m) for m in months])
+        return usage.compare(self.cache, tenant_id, [Window.parse_month(m) for m in months])
 
     # -- provider views ------------------------------------------------------------------------
 
     def month_summary(self, month: str) -> list[dict[str, Any]]:
-        return usage.month_query(self.config, Window.parse_month(month), "month_summary")
+        return usage.month_query(self.cache, Window.parse_month(month), "month_summary")
 
     def unrated(self, month: str) -> list[dict[str, Any]]:
-        return usage.month_query(self.config, Window.parse_month(month), "unrated_summary")
+        return usage.month_query(self.cache, Window.parse_month(month), "unrated_summary")
 
     def revenue(self, months: list[str]) -> list[dict[str, Any]]:
         rows = []
         for month in months:
             for row in usage.month_query(
-                self.config, Window.parse_month(month), "revenue_by_tenant_product"
+                self.cache, Window.parse_month(month), "revenue_by_tenant_product"
             ):
                 rows.append({"month": month, **row})
         return rows
 
     def unmapped_orgs(self, month: str) -> list[dict[str, Any]]:
-        return usage.month_query(self.config, Window.parse_month(month), "unmapped_orgs")
+        return usage.month_query(self.cache, Window.parse_month(month), "unmapped_orgs")
 
     def coverage(self, month: str) -> list[dict[str, Any]]:
         return usage.runs_query(self.config, Window.parse_month(month), "coverage_runs")

@@ -8,11 +8,16 @@ optional table as an empty view) and runs a named query of ``sql/readmodel/``.
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from metering.close.contract import month_key, rating_path
 from metering.close.inputs import register_month
@@ -24,11 +29,11 @@ from metering.readmodel.views import MonthToDate
 from metering.resources import read_sql
 from metering.window import Window
 
-GROUPINGS = {  # month-to-date breakdown → (key column, order)
-    "product": ("product", "key"),
-    "site": ("site", "key"),
-    "day": ("usage_date", "key"),
-    "resource": ("resource", "list_amount desc, key"),
+GROUPINGS = {  # month-to-date breakdown → its key column in sql/readmodel/usage_by.sql
+    "product": "product",
+    "site": "site",
+    "day": "usage_date",
+    "resource": "resource",
 }
 _MONTH_DIR = re.compile(r"^month=(\d{4}-\d{2})$")
 
@@ -57,68 +62,146 @@ def rated(config: ProviderConfig, month: str) -> bool:
     return rating_path(config, "invoice_lines", Window.parse_month(month)).is_file()
 
 
-def _open(config: ProviderConfig, month: Window) -> duckdb.DuckDBPyConnection | None:
-    if not rating_path(config, "invoice_lines", month).is_file():
-        return None
-    con = connect()
-    register_month(con, config, month)
-    return con
+_CACHED_MONTHS = 3
+_S3_TTL_SECONDS = 60.0
 
 
-def month_query(config: ProviderConfig, month: Window, name: str) -> list[dict[str, Any]]:
-    """The rows of ``sql/readmodel/<name>.sql`` over a month's rating outputs (none if unrated)."""
-    con = _open(config, month)
-    if con is None:
-        return []
-    try:
-        return _rows(con, read_sql(f"readmodel/{name}.sql"), {})
-    finally:
-        con.close()
+class TenantTable:
+    """An Arrow table in tenant order with each tenant's row range: a tenant's slice is a
+    zero-copy view, read in microseconds (a DuckDB query costs milliseconds, even on a small
+    in-memory table)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table.drop_columns(["tenant_id"])
+        self.ranges: dict[str, tuple[int, int]] = {}
+        ids = table.column("tenant_id").to_pylist()
+        start = 0
+        for i in range(1, len(ids) + 1):
+            if i == len(ids) or ids[i] != ids[start]:
+                self.ranges[str(ids[start])] = (start, i - start)
+                start = i
+
+    def rows(self, tenant: str) -> list[dict[str, Any]]:
+        found = self.ranges.get(tenant)
+        if found is None:
+            return []
+        rows: list[dict[str, Any]] = self.table.slice(*found).to_pylist()
+        return rows
 
 
-def month_to_date(config: ProviderConfig, tenant: str, month: Window, closed: bool) -> MonthToDate:
-    con = _open(config, month)
-    if con is None:
-        return MonthToDate(tenant, month_key(month), closed, None, [], None, {})
-    try:
-        params = {"tenant": tenant}
-        lines = _rows(con, read_sql("readmodel/tenant_lines.sql"), params)
-        totals = _rows(con, read_sql("readmodel/tenant_totals.sql"), params)
-        template = read_sql("readmodel/tenant_usage_by.sql")
-        by = {
-            name: _rows(con, template.replace("{key}", key).replace("{order}", order), params)
-            for name, (key, order) in GROUPINGS.items()
+@dataclass
+class RatedMonth:
+    con: duckdb.DuckDBPyConnection  # the month's rating outputs as (temp) views
+    tables: dict[str, TenantTable]
+    # the views are the connection's own (a cursor does not see them): one query at a time
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class MonthCache:
+    """The rated months the pages read, each built once per version of its rating files:
+    a DuckDB connection with the month's rating outputs as views (provider queries), and
+    each tenant-level table a page reads (lines, totals, usage by product, site, day and
+    resource) as a :class:`TenantTable`. A month is rebuilt when its rating files change
+    (size and mtime; on an S3 lake at most a minute later); three months are kept."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self._months: OrderedDict[str, tuple[tuple[Any, ...], RatedMonth]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _version(self, month: Window) -> tuple[Any, ...] | None:
+        paths = [rating_path(self.config, t, month) for t in ("invoice_lines", "rated_usage")]
+        if not paths[0].is_file():
+            return None
+        if isinstance(paths[0], Path):
+            return tuple(
+                (p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else None
+                for p in paths
+                if isinstance(p, Path)
+            )
+        return (int(time.monotonic() // _S3_TTL_SECONDS),)
+
+    def month(self, month: Window) -> RatedMonth | None:
+        """The month (None: not rated)."""
+        key = month_key(month)
+        version = self._version(month)
+        if version is None:
+            return None
+        with self._lock:
+            cached = self._months.get(key)
+            if cached is None or cached[0] != version:
+                if cached is not None:
+                    _close(cached[1])
+                self._months[key] = (version, self._build(month))
+            self._months.move_to_end(key)
+            while len(self._months) > _CACHED_MONTHS:
+                _close(self._months.popitem(last=False)[1][1])
+            return self._months[key][1]
+
+    def _build(self, month: Window) -> RatedMonth:
+        con = connect()
+        register_month(con, self.config, month)
+        sql = {
+            "lines": read_sql("readmodel/lines.sql"),
+            "totals": read_sql("readmodel/totals.sql"),
         }
-        through = con.execute(
-            "select max(usage_date) from rated_usage where tenant_id = $tenant", params
-        ).fetchone()
-    finally:
-        con.close()
-    last: date | None = through[0] if through else None
+        template = read_sql("readmodel/usage_by.sql")
+        for name, expression in GROUPINGS.items():
+            sql[f"by_{name}"] = template.replace("{key}", expression)
+        tables = {}
+        for name, query in sql.items():
+            table = con.sql(query).to_arrow_table()
+            if name == "by_resource":  # biggest first within each tenant
+                table = table.sort_by([("tenant_id", "ascending"), ("list_amount", "descending")])
+            tables[name] = TenantTable(table)
+        return RatedMonth(con, tables)
+
+
+def _close(rated: RatedMonth) -> None:
+    with rated.lock:  # not under a provider query that still runs on it
+        rated.con.close()
+
+
+def month_query(cache: MonthCache, month: Window, name: str) -> list[dict[str, Any]]:
+    """The rows of ``sql/readmodel/<name>.sql`` over a month's rating outputs (none if unrated)."""
+    rated = cache.month(month)
+    if rated is None:
+        return []
+    with rated.lock:
+        return _rows(rated.con, read_sql(f"readmodel/{name}.sql"), {})
+
+
+def month_to_date(cache: MonthCache, tenant: str, month: Window, closed: bool) -> MonthToDate:
+    rated = cache.month(month)
+    if rated is None:
+        return MonthToDate(tenant, month_key(month), closed, None, [], None, {})
+    lines = rated.tables["lines"].rows(tenant)
+    totals = rated.tables["totals"].rows(tenant)
+    by = {name: rated.tables[f"by_{name}"].rows(tenant) for name in GROUPINGS}
+    days = [date.fromisoformat(str(r["key"])) for r in by["day"]]
     return MonthToDate(
-        tenant, month_key(month), closed, last, lines, totals[0] if totals else None, by
+        tenant,
+        month_key(month),
+        closed,
+        max(days) if days else None,
+        lines,
+        ({"tenant_id": tenant} | totals[0]) if totals else None,
+        by,
     )
 
 
-def compare(config: ProviderConfig, tenant: str, months: list[Window]) -> dict[str, Any]:
+def compare(cache: MonthCache, tenant: str, months: list[Window]) -> dict[str, Any]:
     """``{"months": [...], "rows": [{"product", "<YYYY-MM>": amount, ...}], "totals": {...}}``."""
     table: dict[str, dict[str, Any]] = {}
     totals: dict[str, Any] = {}
     for month in months:
         key = month_key(month)
-        con = _open(config, month)
-        if con is None:
-            continue
-        try:
-            lines = _rows(con, read_sql("readmodel/tenant_lines.sql"), {"tenant": tenant})
-            total = _rows(con, read_sql("readmodel/tenant_totals.sql"), {"tenant": tenant})
-        finally:
-            con.close()
-        for line in lines:
+        mtd = month_to_date(cache, tenant, month, closed=False)
+        for line in mtd.lines:
             row = table.setdefault(line["product"], {"product": line["product"]})
             row[key] = row.get(key, 0) + line["list_amount"]
-        if total:
-            totals[key] = total[0]["total_amount"]
+        if mtd.totals:
+            totals[key] = mtd.totals["total_amount"]
     return {
         "months": [month_key(m) for m in months],
         "rows": [table[k] for k in sorted(table)],

@@ -146,3 +146,14 @@ def test_openapi_document_is_served_and_committed_current(env: Env) -> None:
     assert committed == served, (
         "docs/openapi.json is stale: metering serve --openapi docs/openapi.json"
     )
+
+
+def test_the_latency_bench_runs_and_cleans_up_its_keys(env: Env) -> None:
+    from bench.portal import run
+
+    before = len(env.portal.keys.list())
+    rows = run(env.config.source_file, requests=3, tenants=2)
+    assert [r["requests"] for r in rows] == [3, 3, 3]
+    assert all(0 < r["p50_ms"] <= r["p95_ms"] <= r["max_ms"] for r in rows)
+    keys = env.portal.keys.list()
+    assert len(keys) == before + 3 and all(k.revoked_at for k in keys[before:])
