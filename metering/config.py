@@ -13,7 +13,6 @@ resolved into :class:`Secret`, whose ``repr``/``str`` never shows the value.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from metering import tomlfile
 from metering.errors import ConfigError, LakeError
 from metering.lake.storage import LakePath, ObjectPath, s3_root
 
@@ -82,7 +82,11 @@ class Section:
 
     def path(self, key: str, base: Path, default: Any = ...) -> Path:
         value = self.get(key, str, default)
-        return value if isinstance(value, Path) else (base / Path(value)).resolve()
+        if isinstance(value, Path):
+            return value
+        if "\0" in value or not value.strip():
+            raise self.error(key, f"must be a path, got {value!r}")
+        return (base / Path(value)).resolve()
 
     def secret(self, key: str, base: Path, *, required: bool = True) -> Secret | None:
         """Resolve ``<key>_env`` or ``<key>_file``; a literal ``<key>`` is refused."""
@@ -160,6 +164,29 @@ class ProviderConfig:
         if isinstance(self.lake, ObjectPath):
             raise LakeError(f"lake {self.lake}: this step needs a local lake directory")
         return self.lake
+
+    def require_writable(self) -> None:
+        """Stop with one config error when a directory metering writes to cannot be created
+        or written (``data_dir`` on a read-only mount, under a file, in ``/proc``), instead
+        of an internal ``FileNotFoundError`` from the first step that writes there."""
+        wanted = [("data_dir", self.data_dir), ("out_dir", self.out_dir)]
+        wanted.append(("warehouse", self.warehouse_path.parent))
+        if isinstance(self.lake, Path):
+            wanted.append(("lake_dir", self.lake))
+        for key, directory in wanted:
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                writable = os.access(directory, os.W_OK | os.X_OK)
+            except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+                problem = getattr(exc, "strerror", None) or str(exc)
+            else:
+                if writable:
+                    continue
+                problem = "not writable by this user"
+            raise ConfigError(
+                f"{self.source_file.name}: [provider] {key}: cannot use {directory} as a "
+                f"directory to write to ({problem})"
+            )
 
     def section(self, name: str) -> Section:
         """The ``[name]`` table, for a component to parse into its own settings."""
@@ -311,12 +338,8 @@ def parse_config(raw: Mapping[str, Any], source_file: Path) -> ProviderConfig:
 
 def load_config(path: Path) -> ProviderConfig:
     """Read and validate the provider config at ``path``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read provider config {path}: {exc.strerror}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+    text = tomlfile.read_text(
+        path, lambda p: ConfigError(f"cannot read provider config {path}: {p}")
+    )
+    raw = tomlfile.parse(text, lambda problem: ConfigError(f"{path.name}: {problem}"))
     return parse_config(raw, path.resolve())

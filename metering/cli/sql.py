@@ -60,6 +60,7 @@ def sql_command(
     text = _query_text(query, file)
     provider = load_config(config)
     if refresh or not provider.warehouse_path.exists():
+        provider.require_writable()
         build_warehouse(provider)
     if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
         raise ConfigError(f"--output: must end in .csv or .parquet, got {output.name!r}")

@@ -7,7 +7,6 @@ keys of the same entries belong to rating. A tenant the catalog does not name (a
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from metering import tomlfile
 from metering.errors import ConfigError
 
 
@@ -74,12 +74,10 @@ def _entry(raw: Mapping[str, Any], where: str, default_locale: str) -> BillTo:
 
 def load_bill_to(catalog: Path, default_locale: str) -> dict[str, BillTo]:
     """Every catalog entry's bill-to, by tenant id. A missing catalog is an error."""
-    try:
-        raw = tomllib.loads(catalog.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read tenant catalog {catalog}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{catalog.name}: invalid TOML: {exc}") from None
+    text = tomlfile.read_text(
+        catalog, lambda p: ConfigError(f"cannot read tenant catalog {catalog}: {p}")
+    )
+    raw = tomlfile.parse(text, lambda p: ConfigError(f"{catalog.name}: {p}"))
     entries = raw.get("tenants", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{catalog.name}: tenants: must be an array of tables")

@@ -6,12 +6,12 @@ the code that runs it is in :mod:`metering.pipelines.runner`. Errors name the fi
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 
+from metering import tomlfile
 from metering.config import Section
 from metering.errors import ConfigError
 from metering.resources import resource_dir
@@ -87,10 +87,7 @@ def _parse_schedule(s: Section, period: PeriodKind) -> Schedule:
 
 def parse_pipeline(text: str, source: Path) -> Pipeline:
     """Validate one pipeline TOML document."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source.name}: invalid TOML: {exc}") from None
+    raw = tomlfile.parse(text, lambda p: ConfigError(f"{source.name}: {p}"))
     top = Section(raw, source.name)
     head = top.sub("pipeline")
     period = head.get("period", str)

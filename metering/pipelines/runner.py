@@ -80,6 +80,7 @@ class PipelineRunner:
         holder: str = "a manual run",
         stop: threading.Event | None = None,
     ) -> None:
+        config.require_writable()  # one config error, before the history or a lock is opened
         self.config = config
         self.registry = registry
         self.clock = clock or SystemClock()

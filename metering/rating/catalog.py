@@ -21,18 +21,22 @@ Errors are :class:`ConfigError` naming the file, line and key.
 
 from __future__ import annotations
 
-import tomllib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from metering import tomlfile
 from metering.errors import ConfigError
 from metering.rating.products import PRODUCTS
 from metering.rating.toml_lines import KeyPath, locate
 
 _NANO = Decimal("0.000000001")
+_LIMIT = Decimal(10) ** 9  # unit prices are DECIMAL(18,9)
+# a tenant id names files (showback, documents) and URLs: printable, no path separators
+_ID = re.compile(r"[^\x00-\x1f\x7f/\\.][^\x00-\x1f\x7f/\\]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,10 @@ class Tenant:
 class _File:
     def __init__(self, path: Path) -> None:
         self.name = path.name
-        try:
-            self.text = path.read_text(encoding="utf-8")
-            self.data = tomllib.loads(self.text)
-        except OSError as exc:
-            raise ConfigError(f"cannot read tenant catalog {path.name}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+        self.text = tomlfile.read_text(
+            path, lambda p: ConfigError(f"cannot read tenant catalog {path.name}: {p}")
+        )
+        self.data = tomlfile.parse(self.text, lambda p: ConfigError(f"{path.name}: {p}"))
 
     def error(self, path: KeyPath, problem: str) -> ConfigError:
         key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
@@ -91,11 +92,27 @@ class _File:
             number = Decimal(text)
         except InvalidOperation:
             raise self.error(path, f"{text!r} is not a decimal number") from None
-        if not number.is_finite() or number < 0 or number != number.quantize(_NANO):
+        try:  # quantize raises for a number too large to hold 9 decimals (1e99999)
+            exact = number.is_finite() and number == number.quantize(_NANO)
+        except InvalidOperation:
+            exact = False
+        if not exact or number < 0 or number >= _LIMIT:
             raise self.error(
-                path, f"must be a non-negative number with at most 9 decimals, got {text!r}"
+                path,
+                f"must be a non-negative number below 1,000,000,000 with at most 9 decimals, "
+                f"got {text!r}",
             )
         return number
+
+
+def _known_locale(name: str) -> bool:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(name)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
+    return True
 
 
 def _custom_rates(f: _File, raw: Any, path: KeyPath) -> dict[tuple[str, str], Decimal]:
@@ -133,12 +150,22 @@ def _tenant(f: _File, raw: Any, i: int, default_plan: str) -> Tenant:
     currency = f.text_of(raw, [*path, "currency"], "EUR")
     if len(currency) != 3 or not currency.isupper():
         raise f.error([*path, "currency"], f"must be an ISO 4217 code like EUR, got {currency!r}")
+    tenant_id = f.text_of(raw, [*path, "id"])
+    if not _ID.fullmatch(tenant_id):
+        raise f.error(
+            [*path, "id"],
+            "must be 1-128 printable characters without '/', '\\' or a leading '.' "
+            f"(it names files and URLs), got {tenant_id!r}",
+        )
+    locale = f.text_of(raw, [*path, "locale"], "en")
+    if not _known_locale(locale):
+        raise f.error([*path, "locale"], f"unknown locale {locale!r} (e.g. en, de_DE, fr_FR)")
     return Tenant(
-        tenant_id=f.text_of(raw, [*path, "id"]),
+        tenant_id=tenant_id,
         billing_name=f.text_of(raw, [*path, "billing_name"]),
         orgs=tuple(orgs),
         address=f.text_of(raw, [*path, "address"], ""),
-        locale=f.text_of(raw, [*path, "locale"], "en"),
+        locale=locale,
         currency=currency,
         tax_rate=tax,
         plan=f.text_of(raw, [*path, "plan"], default_plan),

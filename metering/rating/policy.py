@@ -12,7 +12,6 @@ Every error names the file, the line and the key (``standard.toml:14: rates[2].u
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from metering import tomlfile
 from metering.errors import PricingError
 from metering.rating.products import CHARGE_MODELS, PRODUCTS
 from metering.rating.toml_lines import KeyPath, locate
@@ -83,14 +83,10 @@ class _Doc:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self.text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PricingError(f"{path.name}: cannot read: {exc.strerror}") from None
-        try:
-            self.data = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            raise PricingError(f"{path.name}: invalid TOML: {exc}") from None
+        self.text = tomlfile.read_text(
+            path, lambda p: PricingError(f"{path.name}: cannot read: {p}")
+        )
+        self.data = tomlfile.parse(self.text, lambda p: PricingError(f"{path.name}: {p}"))
 
     def error(self, path: KeyPath, problem: str) -> PricingError:
         key = ""
@@ -126,7 +122,8 @@ class _Doc:
             raise self.error(path, f"{text!r} is not a decimal number") from None
         if not number.is_finite() or number < 0:
             raise self.error(path, f"must be a non-negative number, got {text!r}")
-        if number != number.quantize(NANO) or number >= MAX_PRICE:
+        # the limit first: quantize raises for a number too large to hold 9 decimals
+        if number >= MAX_PRICE or number != number.quantize(NANO):
             raise self.error(path, f"{text!r} has more than 9 decimals or is too large")
         return number
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from metering import tomlfile
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.rendering import document_paths
 from metering.close.settings import InvoicingSettings, load_settings
@@ -23,10 +23,8 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 def _catalog(path: Path) -> tuple[TenantView, ...]:
     """Who the tenants are and which VCD orgs they own. Only these keys are read here:
     rating validates the pricing keys, the close the bill-to ones."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read tenant catalog {path.name}: {exc}") from None
+    fail = lambda p: ConfigError(f"cannot read tenant catalog {path.name}: {p}")  # noqa: E731
+    raw = tomlfile.parse(tomlfile.read_text(path, fail), fail)
     found = []
     for i, entry in enumerate(raw.get("tenants", [])):
         tenant_id, orgs = entry.get("id"), entry.get("orgs", [])

@@ -16,9 +16,11 @@ import duckdb
 import jinja2
 import pyarrow as pa
 
+from metering import tomlfile
 from metering.close.inputs import query
 from metering.close.settings import InvoicingSettings
 from metering.config import ProviderConfig
+from metering.errors import ConfigError
 from metering.lake.storage import LakePath, duckdb_scan, write_bytes
 from metering.lake.store import read_dataset
 from metering.reports.chart import horizontal_bars
@@ -73,9 +75,9 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, sql: str | None) -> None:
 
 def _org_tenants(config: ProviderConfig) -> pa.Table:
     """org name → tenant id from the catalog (an org no entry names is ``unmapped:<org>``)."""
-    import tomllib
-
-    raw = tomllib.loads(config.tenant_catalog.read_text(encoding="utf-8"))
+    path = config.tenant_catalog
+    fail = lambda p: ConfigError(f"cannot read tenant catalog {path.name}: {p}")  # noqa: E731
+    raw = tomlfile.parse(tomlfile.read_text(path, fail), fail)
     pairs = [(org, t["id"]) for t in raw.get("tenants", []) for org in t.get("orgs", [])]
     return pa.table(
         {"org_name": [p[0] for p in pairs], "tenant_id": [p[1] for p in pairs]},
