@@ -60,6 +60,12 @@ def simulate(
         1800.0, "--token-lifetime", help="Seconds a VCD session token stays valid."
     ),
     fault: list[str] = typer.Option([], "--fault", help=_FAULT_HELP),  # noqa: B008
+    vcd_release: list[str] = typer.Option(  # noqa: B008
+        [],
+        "--vcd-release",
+        help="SITE=RELEASE: the VCD release a site runs (10.4, 10.5, 10.6, future); "
+        "default 10.6. Repeatable.",
+    ),
     config_out: Path | None = typer.Option(  # noqa: B008
         None, "--config-out", help="Write provider.toml (and its password files) here."
     ),
@@ -88,6 +94,12 @@ def simulate(
         sim = Simulation.from_sample_data(seed=seed, start=start, token_lifetime=token_lifetime)
     if now:
         sim.set_now(_parse_now(now))
+    for text in vcd_release:
+        site, _, release = text.partition("=")
+        try:
+            sim.set_release(site.strip(), release.strip())
+        except ValueError as exc:
+            raise ConfigError(f"--vcd-release {text!r}: {exc}") from None
     for text in fault:
         try:
             sim.faults.add(**parse_fault(text))

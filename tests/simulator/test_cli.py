@@ -15,7 +15,8 @@ def test_help_documents_sites_scale_seed_clock_and_faults() -> None:
     result = CliRunner().invoke(app, ["simulate", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     for option in ("--seed", "--month", "--now", "--tick", "--vms", "--clusters", "--tenants",
-                   "--sites", "--port", "--fault", "--token-lifetime", "--config-out"):  # fmt: skip
+                   "--sites", "--port", "--fault", "--token-lifetime", "--config-out",
+                   "--vcd-release"):  # fmt: skip
         assert option in result.output
     assert "/<site>/vcd" in result.output
 
@@ -36,3 +37,9 @@ def test_bad_fault_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["simulate", "--fault", "kind=teapot", "--port", "0"]) == 1
     err = capsys.readouterr().err
     assert "unknown fault kind" in err and "Traceback" not in err
+
+
+def test_bad_vcd_release_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--vcd-release", "az1=9.9", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "--vcd-release 'az1=9.9': unknown VCD release '9.9'" in err and "Traceback" not in err
