@@ -30,6 +30,8 @@ def test_a_healthy_provider_passes_with_versions_endpoints_and_parsed_records(
     with serve_in_thread(sim):
         config = sim.provider_config(tmp_path)
         code, out = check(config, capsys)
+        sim.set_release("az2", "10.4")  # speaks 37.x: VCD has no app list yet
+        code_old, out_old = check(config, capsys, "--site", "az2")
     assert code == 0, out
     assert "site az1: plain HTTP (no TLS); API version 39.1" in out
     assert "site az2: plain HTTP (no TLS); API version 38.1" in out
@@ -43,6 +45,9 @@ def test_a_healthy_provider_passes_with_versions_endpoints_and_parsed_records(
     assert "GET /group/list: 200" in out and "GET /bppolicy/listpolicy: 200" in out
     assert re.search(r"SB of bucket \S+ at \d{4}-\d\d-\d\d \d\d:00: (\d+|none) bytes; "
                      r"/system/bucketusage byteCount now: \d+ bytes", out), out  # fmt: skip
+    assert code_old == 1 and "API version 37.2" in out_old
+    assert out_old.count("problem:") == 1
+    assert "problem: az2 alp: alp_app: VCD answers 404 for /cloudapi/1.0.0/apps" in out_old
 
 
 def test_wrong_password_unsupported_version_and_a_source_down_are_one_line_each(
