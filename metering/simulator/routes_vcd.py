@@ -213,19 +213,6 @@ def _collection(
     return handle
 
 
-def _apps(sim: Simulation) -> Callable[[Request, View], Response]:
-    """``/cloudapi/1.0.0/apps`` exists from API 38.0 (VCD 10.5): an older version is a 404."""
-    listing = _collection(sim, "apps", views_apps.app_records, "Apps")
-
-    def handle(request: Request, v: View) -> Response:
-        version = accept_version(request) or "0"
-        if int(version.split(".")[0]) < 38:
-            return vcd_error(404, "NOT_FOUND", "/cloudapi/1.0.0/apps needs API 38.0")
-        return listing(request, v)
-
-    return handle
-
-
 def _entities(sim: Simulation) -> Callable[[Request, View], Response]:
     def handle(request: Request, v: View) -> Response:
         p = request.path_params
