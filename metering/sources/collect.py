@@ -30,7 +30,14 @@ from metering.lake.schemas import SOURCES
 from metering.sources import alp, cloudian, cse, dse, ose, vcd
 from metering.sources.base import Context, Part
 from metering.sources.http import RetryPolicy, SiteClient, Sleep, run_loop
-from metering.sources.limits import Limits, limits_from_config, screen
+from metering.sources.landing import (
+    SERIES_DATASET,
+    failed,
+    quarantine_rows,
+    run_row,
+    write_batches,
+)
+from metering.sources.limits import limits_from_config
 from metering.sources.records import Batch, Quarantined
 from metering.sources.records import _text as text
 from metering.sources.summary import CollectSummary, SourceResult
@@ -55,7 +62,6 @@ COLLECTORS: dict[str, tuple[Part, ...]] = {
     "ose": ose.PARTS,
     "cloudian": cloudian.PARTS,
 }
-SERIES_DATASET = "cloudian_usage"
 log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
 # Sources whose state can only be seen when it is sampled are read at every sampling instant.
@@ -151,42 +157,6 @@ async def _run_part(ctx: Context, part: Part) -> list[Batch] | BaseException:
         return MeteringError(f"{type(exc).__name__}: {text(exc)[:300]}", site=ctx.site.name)
 
 
-def _write_batches(
-    config: ProviderConfig,
-    ctx: Context,
-    source: str,
-    batches: list[Batch],
-    meta: dict[str, Any],
-    limits: Limits,
-) -> int:
-    """Write a part's batches; rows out of range or not fitting their schema are refused
-    onto the batch's quarantine first, so one bad row never loses its dataset."""
-    rows = 0
-    common = {**meta, "source": source}
-    for batch in batches:
-        if batch.dataset == SERIES_DATASET:
-            by_hour: dict[datetime, list[dict[str, Any]]] = {h: [] for h in ctx.series_hours}
-            series = screen(
-                batch, limits, lambda r: {**r, **common, "sample_time": r["interval_end"]}
-            )
-            for row in series:
-                by_hour[row["interval_start"]].append(row)
-            for hour, hour_rows in by_hour.items():
-                store.write_partition(config.lake, SERIES_DATASET, ctx.site.name, hour, hour_rows)
-            rows += len(series)
-        else:
-            out = screen(batch, limits, lambda r: {**r, **common, "sample_time": ctx.sample_time})
-            store.write_partition(config.lake, batch.dataset, ctx.site.name, ctx.sample_time, out)
-            rows += len(out)
-    return rows
-
-
-def _failed(result: SourceResult, datasets: Sequence[str], error: str) -> None:
-    result.errors += 1
-    result.failed_datasets.extend(datasets)
-    result.problems.append(error)
-
-
 async def _run_source(
     config: ProviderConfig,
     ctx: Context,
@@ -201,16 +171,16 @@ async def _run_source(
     rejected: list[Quarantined] = []
     for part, outcome in zip(parts, outcomes, strict=True):
         if isinstance(outcome, BaseException):
-            _failed(result, part.datasets, str(outcome))
+            failed(result, part.datasets, str(outcome))
             continue
         try:
-            result.rows += _write_batches(config, ctx, source, outcome, meta, ctx.limits)
+            result.rows += write_batches(config, ctx, source, outcome, meta, ctx.limits)
         except MeteringError as exc:  # e.g. the lake cannot be written
-            _failed(result, part.datasets, str(exc))
+            failed(result, part.datasets, str(exc))
             continue
         except Exception as exc:  # the boundary of one part
             log.warning("site %s: writing %s failed", ctx.site.name, part.datasets, exc_info=True)
-            _failed(result, part.datasets, f"{type(exc).__name__}: {text(exc)[:300]}")
+            failed(result, part.datasets, f"{type(exc).__name__}: {text(exc)[:300]}")
             continue
         result.datasets.extend(part.datasets)
         rejected.extend(q for b in outcome for q in b.rejected)
@@ -223,50 +193,6 @@ async def _run_source(
         result.status = "partial"
     result.seconds = time.monotonic() - started
     return result, rejected
-
-
-def _quarantine_rows(
-    rejected: list[Quarantined], site: str, source: str, run_id: str, at: datetime
-) -> list[dict[str, Any]]:
-    now = _now()
-    return [
-        {
-            "dataset": q.dataset,
-            "site": site,
-            "source": source,
-            "run_id": run_id,
-            "sample_time": at,
-            "collected_at": now,
-            "record_key": q.record_key,
-            "reason": q.reason,
-            "raw_record": q.raw_record,
-        }
-        for q in rejected
-    ]
-
-
-def _run_row(
-    result: SourceResult, at: datetime, run_id: str, window: Window, started: datetime
-) -> dict[str, Any]:
-    finished = _now()
-    return {
-        "run_id": run_id,
-        "site": result.site,
-        "source": result.source,
-        "sample_time": at,
-        "window_start": window.start,
-        "window_end": window.end,
-        "status": result.status,
-        "rows": result.rows,
-        "quarantined": result.quarantined,
-        "errors": result.errors,
-        "error": result.error,
-        "datasets": result.datasets,
-        "started_at": started,
-        "finished_at": finished,
-        "duration_ms": int(result.seconds * 1000),
-        "api_version": result.api_version,
-    }
 
 
 async def _collect_site(
@@ -315,7 +241,7 @@ async def _run_site(
     results, runs = [], []
     for (result, rejected), source in zip(pairs, plan, strict=True):
         window = _window_of(config, source, at, hours, plan[source])
-        qrows = _quarantine_rows(rejected, site.name, source, run_id, at)
+        qrows = quarantine_rows(rejected, site.name, source, run_id, at)
         qpath = store.partition_path(config.lake, "quarantine", site.name, at, source + qsuffix)
         if qrows:  # replaces what an earlier run of this sample quarantined
             store.write_partition(
@@ -323,7 +249,7 @@ async def _run_site(
             )
         elif not result.errors:  # a clean re-run clears; a failed part keeps its old data
             qpath.unlink(missing_ok=True)
-        runs.append(_run_row(result, at, run_id, window, started))
+        runs.append(run_row(result, at, run_id, window, started))
         results.append(result)
         if options.on_result:
             options.on_result(result)
