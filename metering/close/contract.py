@@ -24,12 +24,13 @@ def _columns(table: str, names: str) -> pa.Schema:
 RATED_USAGE = _columns(
     "rated_usage",
     "month tenant_id site resource_id resource_name usage_date product dimension quantity unit "
-    "list_amount",
+    "list_amount rate_card_id filled_hours",
 )
 INVOICE_LINES = _columns(
     "invoice_lines",
     "month tenant_id line_no service product dimension site description quantity unit "
-    "unit_price rate_card_id price_from price_to tier_detail list_amount estimated currency",
+    "unit_price rate_card_id price_from price_to tier_detail list_amount estimated currency "
+    "filled_hours",
 )
 INVOICE_TOTALS = _columns(
     "invoice_totals",

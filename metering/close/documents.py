@@ -68,7 +68,11 @@ _USAGE_KEYS = (
     "list_amount",
     "first_date",
     "last_date",
+    "rate_card_id",
 )
+# Only on a line or usage row that has some: a body without estimates is as it was before the
+# fill policy counted them (its content hash too).
+_FILLED = "filled_hours"
 
 
 def jsonable(value: object) -> object:
@@ -84,6 +88,15 @@ def jsonable(value: object) -> object:
 
 def _pick(row: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]:
     return {key: jsonable(row.get(key)) for key in keys}
+
+
+def _with_filled(row: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]:
+    """``_pick`` plus the row's filled hours (the fill policy's estimate) when it has any."""
+    picked = _pick(row, keys)
+    filled = row.get(_FILLED)
+    if isinstance(filled, Decimal) and filled > 0:
+        picked[_FILLED] = jsonable(filled)
+    return picked
 
 
 # the body parts, each a mart query run once into a temp table of the close's connection
@@ -153,9 +166,9 @@ def _body(
         "bill_to": bill_to.as_dict(),
         "issuer": _issuer(settings),
         "payment_terms_days": settings.payment_terms_days,
-        "lines": [_pick(line, _LINE_KEYS) for line in parts["lines"].get(tenant, [])],
+        "lines": [_with_filled(line, _LINE_KEYS) for line in parts["lines"].get(tenant, [])],
         "totals": _pick(row, _TOTAL_KEYS),
-        "usage": [_pick(u, _USAGE_KEYS) for u in parts["usage"].get(tenant, [])],
+        "usage": [_with_filled(u, _USAGE_KEYS) for u in parts["usage"].get(tenant, [])],
         "daily": [
             {
                 "date": jsonable(d["usage_date"]),

@@ -35,9 +35,11 @@ USAGE_CSV_COLUMNS = (
     "list_amount",
     "first_date",
     "last_date",
+    "rate_card_id",
+    "filled_hours",
 )
 
-_NUMBERS = ("quantity", "list_amount")  # every other column is text
+_NUMBERS = ("quantity", "list_amount", "filled_hours")  # every other column is text
 TEMPLATES = {"invoice": "invoice.html.j2", "credit_note": "credit_note.html.j2"}
 
 
@@ -86,6 +88,17 @@ def _totals(totals: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _filled_hours(lines: list[dict[str, Any]]) -> Decimal:
+    """The resource-hours the fill policy carried, over the lines that have some (the bands of
+    one tiered period share theirs: counted once per period)."""
+    periods = {
+        (ln["product"], ln["dimension"], ln["site"], ln["rate_card_id"]): dec(ln["filled_hours"])
+        for ln in lines
+        if ln.get("filled_hours")
+    }
+    return sum(periods.values(), Decimal(0))
+
+
 def context(number: str, issued_at: str, body: dict[str, Any]) -> dict[str, Any]:
     """The template context of one document."""
     issued = datetime.fromisoformat(issued_at).date()
@@ -103,7 +116,8 @@ def context(number: str, issued_at: str, body: dict[str, Any]) -> dict[str, Any]
         "due": (issued + timedelta(days=int(body["payment_terms_days"]))).isoformat(),
         "groups": _groups(body["lines"]),
         "totals": _totals(body["totals"]),
-        "estimated": any(line["estimated"] for line in body["lines"]),
+        "estimated": any(line.get("filled_hours") for line in body["lines"]),
+        "estimated_hours": _filled_hours(body["lines"]),
         "chart": daily_stacked_bars(points, first, last, title="Daily cost by service")
         if points
         else None,
@@ -118,11 +132,19 @@ def html(renderer: Renderer, number: str, issued_at: str, body: dict[str, Any]) 
     return renderer.html(TEMPLATES[body["kind"]], context(number, issued_at, body))
 
 
+def _usage_cell(row: dict[str, Any], column: str) -> object:
+    """A usage row's cell: filled hours are 0 when the row has none (a body keeps only those
+    it has); a body frozen before usage rows named their card leaves the card empty."""
+    if column == "filled_hours":
+        return row.get(column) or "0"
+    return row.get(column)
+
+
 def usage_csv(number: str, body: dict[str, Any]) -> bytes:
     """Every usage row behind the document, so the tenant can check each line; every text
     cell safe for a spreadsheet, amounts and quantities kept as numbers (reports/csvfile)."""
     rows = (
-        [number, body["tenant_id"], *(row[c] for c in USAGE_CSV_COLUMNS[2:])]
+        [number, body["tenant_id"], *(_usage_cell(row, c) for c in USAGE_CSV_COLUMNS[2:])]
         for row in body["usage"]
     )
     return csv_bytes(USAGE_CSV_COLUMNS, rows, numeric=_NUMBERS)

@@ -1,8 +1,13 @@
 -- focus_charges: every charge of a month's issued documents as FOCUS 1.2 rows.
 -- grain: one row per document line and resource (a line's rounded amount is split over the
---   resources of its site/product/dimension in proportion to their unrounded list amounts,
---   exactly to the minor unit by largest remainder, in integers: no decimal division), plus
---   one row per document for its discount, minimum adjustment and tax when not zero.
+--   resources of its site/product/dimension that its rate card priced, in proportion to their
+--   unrounded list amounts under that card, exactly to the minor unit by largest remainder,
+--   in integers: no decimal division), plus one row per document for its discount, minimum
+--   adjustment and tax when not zero. A resource with no usage in a card's period gets no
+--   share of that card's line. (A body frozen before usage rows named their card has none:
+--   its lines split over the resources of their site/product/dimension, as then.)
+-- x_FilledHours: the resource-hours of the row the fill policy carried (estimated;
+--   docs/metering-rules.md); the line's own count on a row that is the whole line.
 -- reads: close_documents (one row per issued/credited document; body = its frozen JSON),
 -- feeds: metering.reports.focus (Parquet + CSV).
 -- invariant: sum(BilledCost) per InvoiceId = the document's total_amount (audited in tests).
@@ -24,7 +29,8 @@ lines as (
                "dimension": "VARCHAR", "site": "VARCHAR", "description": "VARCHAR",
                "quantity": "VARCHAR", "unit": "VARCHAR", "unit_price": "VARCHAR",
                "rate_card_id": "VARCHAR", "price_from": "VARCHAR", "price_to": "VARCHAR",
-               "list_amount": "VARCHAR", "estimated": "BOOLEAN"}]'), recursive := true)
+               "list_amount": "VARCHAR", "estimated": "BOOLEAN",
+               "filled_hours": "VARCHAR"}]'), recursive := true)
     from docs
 ),
 
@@ -33,7 +39,8 @@ usage as (
         number as usage_number,
         unnest(from_json(json_extract(body, '$.usage'),
             '[{"site": "VARCHAR", "resource_id": "VARCHAR", "resource_name": "VARCHAR",
-               "product": "VARCHAR", "dimension": "VARCHAR", "list_amount": "VARCHAR"}]'),
+               "product": "VARCHAR", "dimension": "VARCHAR", "list_amount": "VARCHAR",
+               "rate_card_id": "VARCHAR", "filled_hours": "VARCHAR"}]'),
             recursive := true)
     from docs
     where kind = 'invoice'
@@ -47,6 +54,8 @@ weights as (
         dimension,
         resource_id,
         resource_name,
+        rate_card_id,
+        cast(coalesce(filled_hours, '0') as decimal(38, 9)) as filled_hours,
         cast(abs(cast(list_amount as decimal(38, 9))) * 1000000000 as hugeint) as w
     from usage
     where cast(list_amount as decimal(38, 9)) <> 0
@@ -65,6 +74,7 @@ joined as (
         c.*,
         w.resource_id,
         w.resource_name,
+        w.filled_hours as resource_filled_hours,
         w.w,
         sum(w.w) over (partition by c.number, c.line_no) as wsum
     from line_units as c
@@ -74,6 +84,7 @@ joined as (
             and c.site = w.site
             and c.product = w.product
             and c.dimension = w.dimension
+            and (w.rate_card_id is null or w.rate_card_id = c.rate_card_id)
 ),
 
 split as (
@@ -116,6 +127,10 @@ usage_rows as (
             cast(case when wsum > 0 then qty_nano * w // wsum else qty_nano end as decimal(38, 0))
             * 0.000000001 as decimal(38, 9)
         ) as quantity,
+        cast(
+            case when wsum > 0 then resource_filled_hours
+            else coalesce(cast(filled_hours as decimal(38, 9)), 0) end as decimal(38, 9)
+        ) as filled_hours,
         line_no
     from ranked
 ),
@@ -174,6 +189,7 @@ charges as (
         null as rate_card_id,
         billed_cost,
         null as quantity,
+        null as filled_hours,
         null as line_no
     from invoice_rows
     where billed_cost <> 0
@@ -248,7 +264,8 @@ select
         as "x_StoragePolicy",
     case when c.product in ('vm_disk', 'object_storage') then p.replication_factor end
         as "x_ReplicationFactor",
-    d.kind as "x_DocumentKind"
+    d.kind as "x_DocumentKind",
+    c.filled_hours as "x_FilledHours"
 from charges as c
 inner join docs as d on c.number = d.number
 left join storage_policy_factors as p on c.dimension = p.policy_name

@@ -18,6 +18,7 @@ select
     tier_detail,
     list_amount,
     estimated,
-    currency
+    currency,
+    coalesce(filled_hours, 0) as filled_hours
 from invoice_lines
 order by tenant_id, line_no

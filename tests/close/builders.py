@@ -43,6 +43,7 @@ _LINE_COLS = (
     "list_amount",
     "estimated",
     "currency",
+    "filled_hours",
 )
 
 
@@ -114,6 +115,7 @@ def rating_rows(case: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             quantity=Decimal(row["quantity"]),
             unit_price=Decimal(row["unit_price"]),
             list_amount=Decimal(row["list_amount"]),
+            filled_hours=Decimal(row["filled_hours"]),
             price_from=_ts(row["price_from"]),
             price_to=_ts(row["price_to"]),
         )

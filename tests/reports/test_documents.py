@@ -271,4 +271,5 @@ def test_usage_csv_escapes_formula_like_resource_names_but_not_amounts():
         ],
     }
     line = invoice.usage_csv("INV-1", body).decode().splitlines()[1]
-    assert line == "INV-1,t,az1,vm-1,'@SUM(A1),vcpu,,vCPU-hour,-2,-0.5,2026-10-01,2026-10-31"
+    # a body frozen before usage rows named their card and filled hours: empty card, 0 hours
+    assert line == "INV-1,t,az1,vm-1,'@SUM(A1),vcpu,,vCPU-hour,-2,-0.5,2026-10-01,2026-10-31,,0"
