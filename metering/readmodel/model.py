@@ -175,6 +175,24 @@ class BillingReadModel:
         """Totals per product of several months side by side (from rating outputs)."""
         return usage.compare(self.cache, tenant_id, [Window.parse_month(m) for m in months])
 
+    def draft_body(self, tenant_id: str, month: str) -> tuple[dict[str, Any] | None, Any]:
+        """The invoice body ``tenant_id``'s month would get from its current rating outputs
+        (None: no rated usage), and the last usage day rated; what showback renders. Built
+        as the close builds its bodies, so the two never disagree."""
+        from metering.close.billto import load_bill_to
+        from metering.close.documents import build_bodies
+        from metering.close.inputs import open_month
+
+        window = Window.parse_month(month)
+        catalog = load_bill_to(self.config.tenant_catalog, self.settings.default_locale)
+        con = open_month(self.config, window)
+        try:
+            bodies = build_bodies(con, window, self.settings, catalog)
+            through = con.execute("select max(usage_date) from rated_usage").fetchone()
+        finally:
+            con.close()
+        return bodies.get(tenant_id), (through[0] if through else None)
+
     # -- provider views ------------------------------------------------------------------------
 
     def month_summary(self, month: str) -> list[dict[str, Any]]:

@@ -13,12 +13,11 @@ from typing import Any
 
 from metering.close.billto import load_bill_to
 from metering.close.contract import month_key
-from metering.close.documents import build_bodies
-from metering.close.inputs import open_month
 from metering.close.settings import load_settings
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
 from metering.lake.storage import write_bytes
+from metering.readmodel import BillingReadModel
 from metering.reports.invoice import context
 from metering.reports.render import Renderer
 from metering.window import Window
@@ -56,26 +55,21 @@ def _empty_body(tenant: str, month: Window, known: Any) -> dict[str, Any]:
 def showback_html(
     config: ProviderConfig, tenant: str, month: Window, *, now: datetime | None = None
 ) -> str:
-    """The showback page of ``tenant`` for ``month`` from its current rating outputs."""
-    settings = load_settings(config)
-    catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
-    con = open_month(config, month)
-    try:
-        bodies = build_bodies(con, month, settings, catalog)
-        through = con.execute("select max(usage_date) from rated_usage").fetchone()
-    finally:
-        con.close()
-    if tenant in bodies:
-        body = bodies[tenant]
-    elif tenant in catalog:
+    """The showback page of ``tenant`` for ``month`` from its current rating outputs, read
+    through the read model (metering.readmodel)."""
+    model = BillingReadModel(config)
+    settings = model.settings
+    body, through = model.draft_body(tenant, month_key(month))
+    if body is None:
+        catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
+        if tenant not in catalog:
+            known = ", ".join(sorted(t.tenant_id for t in model.tenants())[:10])
+            raise ConfigError(f"unknown tenant {tenant!r} (known: {known})", tenant=tenant)
         body = _empty_body(tenant, month, catalog[tenant])
-    else:
-        known = ", ".join(sorted(set(bodies) | set(catalog))[:10])
-        raise ConfigError(f"unknown tenant {tenant!r} (known: {known})", tenant=tenant)
     generated = now or datetime.now(UTC)
     ctx = context("", generated.isoformat(), body)
     ctx["generated"] = generated.strftime("%Y-%m-%d %H:%M UTC")
-    ctx["through"] = through[0].isoformat() if through and through[0] else None
+    ctx["through"] = through.isoformat() if through else None
     ctx["branding"] = settings.branding
     renderer = Renderer()
     ctx["css"] = renderer.css_text

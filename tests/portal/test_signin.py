@@ -167,3 +167,34 @@ def test_no_password_or_token_reaches_the_log(env: Env, caplog) -> None:
     text = caplog.text
     assert "orgadmin@acme" in text
     assert env.password("acme") not in text and "s3cret-typo" not in text
+
+
+def test_sessions_end_when_idle_or_too_old_and_with_a_restart(env: Env, monkeypatch) -> None:
+    import time
+
+    from metering.portal import create_app
+    from metering.portal.sessions import SessionStore
+    from metering.portal.signin import Principal
+
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    store = SessionStore(idle_seconds=60, max_seconds=300)
+    who = Principal("tenant", "orgadmin@acme", tenant_id="acme")
+    token, _ = store.create(who)
+    for _ in range(4):  # used every 59 s: alive until the absolute limit
+        clock[0] += 59
+        assert store.get(token) is not None
+    clock[0] += 59  # 295 s after sign-in, seen 59 s ago: still alive
+    assert store.get(token) is not None
+    clock[0] += 10  # past 300 s since sign-in
+    assert store.get(token) is None
+    idle, _ = store.create(who)
+    clock[0] += 61
+    assert store.get(idle) is None
+    monkeypatch.undo()
+    # a session of one portal process is nothing to another (sessions live in memory)
+    c = tenant(env, "acme")
+    cookie = c.jar["__Host-metering"]
+    restarted = create_app(env.config)
+    assert restarted.app.state.portal.sessions.get(cookie) is None
+    assert env.portal.sessions.get(cookie) is not None
