@@ -88,6 +88,7 @@ def _pages() -> list[Route]:
         Route(f"{pv}/months/{{month}}/files/{{name}}", provider.download),
         Route(f"{pv}/tenants", provider.tenants),
         Route(f"{pv}/revenue", provider.revenue),
+        Route(f"{pv}/webhooks", provider.webhooks),
         Route(f"{pv}/tenants/{{tenant}}/", provider.tenant_mtd),
         Route(f"{pv}/tenants/{{tenant}}/documents", provider.tenant_documents),
         Route(f"{pv}/tenants/{{tenant}}{doc}", provider.tenant_document),

@@ -84,6 +84,16 @@ async def revenue(request: Request, principal: Principal) -> Response:
     return page(request, "provider_revenue.html.j2", months=months, rows=rows)
 
 
+@require("provider")
+async def webhooks(request: Request, principal: Principal) -> Response:
+    """Every webhook delivery and its attempts (the record ``metering webhooks list`` shows)."""
+    from metering.portal.webhooks import Webhooks
+
+    p = portal(request)
+    rows = Webhooks(p.settings.state_path, p.settings.webhooks).deliveries()
+    return page(request, "provider_webhooks.html.j2", deliveries=rows)
+
+
 def _tenant_view(view: Any) -> Any:
     @require("provider")
     async def handler(request: Request, principal: Principal) -> Response:

@@ -73,6 +73,7 @@ def test_no_url_reaches_another_tenants_data(env: Env) -> None:
         *(f"/provider/tenants/evil/documents/{n}/pdf" for n in evil_docs),
         "/provider/tenants",
         "/provider/revenue",
+        "/provider/webhooks",
     ]
     for url in forbidden:
         answer = c.get(url)
