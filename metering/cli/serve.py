@@ -43,8 +43,12 @@ _OPENAPI = typer.Option(
 @app.command()
 def serve(
     config_path: Path = CONFIG_OPTION,
-    host: str = typer.Option("", "--host", help="Address to bind (default: [portal] host)."),
-    port: int = typer.Option(-1, "--port", help="Port (default: [portal] port, 8800)."),
+    host: str = typer.Option(
+        "", "--host", help="Address to bind (default: host of the portal section, 127.0.0.1)."
+    ),
+    port: int = typer.Option(
+        -1, "--port", help="Port (default: port of the portal section, 8800)."
+    ),
     with_simulator: bool = typer.Option(
         False, "--with-simulator", help="Also serve the demo's simulated provider (sign-in)."
     ),
