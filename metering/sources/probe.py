@@ -123,7 +123,11 @@ async def _endpoint(ctx: Context, path: str, headers: dict[str, str] | None = No
 async def _vcd(ctx: Context, source: str) -> SourceProbe:
     """Which VCD endpoints answer (the vm query in the first org's tenant context), then the
     collector's own read."""
-    orgs = [o for o in await vcd.orgs(ctx) if isinstance(o, dict) and vcd.tenant_context(o)]
+    try:
+        listed = await vcd.orgs(ctx)
+    except MeteringError:
+        listed = []  # the orgs endpoint's own line and the parts below say why
+    orgs = [o for o in listed if isinstance(o, dict) and vcd.tenant_context(o)]
     checks = [
         _endpoint(ctx, "/cloudapi/1.0.0/orgs"),
         _endpoint(ctx, "/api/query?type=adminOrgVdc"),

@@ -105,3 +105,16 @@ def test_a_vcd_10_4_is_read_at_37_2_and_says_alp_cannot_be_read_there(
     assert "entity type vmware:dsConfig: 0.1" in out
     assert "entity type vmware:dsInstance: 0.1" in out
     assert "GET /api/v1/core/tenants/{tenantId}/platform-usage: 200" in out
+
+
+def test_a_failing_orgs_endpoint_is_a_problem_line_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = Simulation.from_sample_data(seed=7, start=START)
+    sim.faults.add("500", pattern="/az1/vcd/cloudapi/1.0.0/orgs*")
+    with serve_in_thread(sim):
+        config = sim.provider_config(tmp_path)
+        code, out = check(config, capsys, "--site", "az1")
+    assert code == 1 and "internal error" not in out and "Traceback" not in out
+    assert re.search(r"GET /cloudapi/1\.0\.0/orgs: [^;]*HTTP 500", out), out
+    assert re.search(r"problem: az1 vcd: [^;]*HTTP 500", out), out
