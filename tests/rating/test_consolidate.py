@@ -238,6 +238,25 @@ def test_cloudian_series_are_intervals_billed_once_across_sites(tmp_path: Path) 
     }
 
 
+def test_cloudian_bytes_in_and_out_are_transfer_in_gb_billed_once(tmp_path: Path) -> None:
+    """BI/BO → object_transfer in/out, GB of 2^30 bytes exactly, counted per hour, and like
+    the bytes stored read from one site only when both report the bucket."""
+    lake = tmp_path / "data" / "lake"
+    for site in ("az1", "az2"):
+        for h in range(3):
+            start, end = hour(2, h), hour(2, h) + timedelta(hours=1)
+            rows = [
+                sb(start, end, site, 3 * 2**29, operation="BI"),  # 1.5 GB in
+                sb(start, end, site, 2**21, operation="BO"),  # 2 MiB out
+            ]
+            write(lake, "cloudian_usage", end, rows, site=site)
+    transfer = [r for r in intervals(tmp_path) if r["product"] == "object_transfer"]
+    assert {r["site"] for r in transfer} == {"az1"}
+    assert {r["measure"] for r in transfer} == {"count"}
+    totals = {d: sum(r["level"] for r in transfer if r["dimension"] == d) for d in ("in", "out")}
+    assert totals == {"in": D("4.5"), "out": D("0.005859375")}
+
+
 def test_cloudian_different_buckets_at_two_sites_both_count(tmp_path: Path) -> None:
     lake = tmp_path / "data" / "lake"
     for site, name in (("az1", "a"), ("az2", "b")):
