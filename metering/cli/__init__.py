@@ -36,6 +36,7 @@ _COMMAND_MODULES = (
     "metering.cli.close",
     "metering.cli.sql",
     "metering.cli.lake",
+    "metering.cli.register",
     "metering.cli.scheduler",
     "metering.cli.serve",
 )

@@ -19,6 +19,7 @@ from datetime import datetime
 from metering.close.documents import Body, content_hash, credit_note_body
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.settings import InvoicingSettings
+from metering.errors import CloseError
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,25 @@ def issue_month(
     """Draft and (unless ``draft_only``) issue the month's documents atomically. ``bodies``
     is ``(tenant id, body)`` in tenant order (a mapping's items, or a stream of batches):
     it is consumed inside the transaction, so a failure while building leaves no trace."""
+    try:
+        return _issue_in(register, settings, month, bodies, hashes, at, draft_only)
+    except sqlite3.IntegrityError as exc:  # a number the register already holds
+        raise CloseError(
+            f"the invoice register {register.path} refused to issue {month}: {exc} (a number "
+            "it already holds under another provider name? see `metering register "
+            "rename-provider`, docs/operations.md); nothing was issued"
+        ) from None
+
+
+def _issue_in(
+    register: Register,
+    settings: InvoicingSettings,
+    month: str,
+    bodies: Iterable[tuple[str, Body]],
+    hashes: tuple[str, str],
+    at: datetime,
+    draft_only: bool,
+) -> Issued:
     with register.transaction() as con:
         con.execute(
             "delete from documents where provider = ? and month = ? and state = ?",

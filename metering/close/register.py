@@ -74,6 +74,11 @@ create unique index if not exists one_live_invoice on documents(provider, month,
     where kind = 'invoice' and state = 'issued';
 create unique index if not exists one_credit_note on documents(credits_id)
     where credits_id is not null;
+create table if not exists rendered (
+    document_id integer primary key references documents(id),
+    pdf_sha256 text not null,
+    pdf_bytes integer not null
+);
 create table if not exists closes (
     id integer primary key autoincrement,
     provider text not null,
@@ -220,6 +225,45 @@ class Register:
             [self.provider, kind.value, value],
         )
         return value
+
+    def numbers(self) -> dict[str, str]:
+        """Every document number in the register (any provider) → the provider that issued it."""
+        rows = self._con.execute("select number, provider from documents where number is not null")
+        return {str(n): str(p) for n, p in rows.fetchall()}
+
+    def rename_provider(self, old: str, new: str) -> int:
+        """Move every document, sequence and close of provider ``old`` to ``new`` (one
+        transaction); returns the documents moved. Refused when ``new`` already has any."""
+        with self.transaction() as con:
+            taken = con.execute("select count(*) from documents where provider = ?", [new])
+            if int(taken.fetchone()[0]):
+                raise CloseError(f"the invoice register already has documents of provider {new!r}")
+            moved = con.execute("update documents set provider = ? where provider = ?", [new, old])
+            con.execute("update sequences set provider = ? where provider = ?", [new, old])
+            con.execute("update closes set provider = ? where provider = ?", [new, old])
+            count = int(moved.rowcount)
+        if not count:
+            raise CloseError(f"the invoice register has no documents of provider {old!r}")
+        return count
+
+    def pdf_hashes(self, month: str) -> dict[int, tuple[str, int]]:
+        """The stored SHA-256 and size of each rendered PDF of ``month``, by document id."""
+        rows = self._con.execute(
+            "select r.document_id, r.pdf_sha256, r.pdf_bytes from rendered r "
+            "join documents d on d.id = r.document_id where d.provider = ? and d.month = ?",
+            [self.provider, month],
+        )
+        return {int(i): (str(h), int(b)) for i, h, b in rows.fetchall()}
+
+    def record_pdfs(self, hashes: dict[int, tuple[str, int]]) -> None:
+        """Store the SHA-256 and size of freshly rendered PDFs."""
+        with self.transaction() as con:
+            con.executemany(
+                "insert into rendered (document_id, pdf_sha256, pdf_bytes) values (?, ?, ?) "
+                "on conflict (document_id) do update set pdf_sha256 = excluded.pdf_sha256, "
+                "pdf_bytes = excluded.pdf_bytes",
+                [(i, h, b) for i, (h, b) in hashes.items()],
+            )
 
     def record_close(
         self,

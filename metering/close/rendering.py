@@ -8,6 +8,8 @@ rendered. Each worker reads the one body it renders.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,8 @@ from metering.close.settings import InvoicingSettings
 from metering.errors import CloseError
 from metering.reports.invoice import DocumentRender, render_document
 from metering.reports.render import Job, Renderer, RenderPool
+
+log = logging.getLogger("metering.close")
 
 
 @dataclass(frozen=True)
@@ -59,24 +63,74 @@ def document_paths(settings: InvoicingSettings, doc: Document) -> tuple[Path, Pa
     return base / f"{doc.number}.pdf", base / f"{doc.number}-usage.csv"
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What :func:`render_pending` queued: the numbers, those whose PDF was damaged, and
+    each queued document's PDF by id (to store its hash once rendered)."""
+
+    numbers: tuple[str, ...]
+    repaired: tuple[str, ...]
+    pdfs: dict[int, Path]
+
+
+def pdf_digest(path: Path) -> tuple[str, int]:
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def pdf_problem(path: Path, stored: tuple[str, int] | None) -> str | None:
+    """Why the issued PDF at ``path`` is not the one rendered (None when it is): its
+    SHA-256 differs from the one stored at render time, or, rendered before hashes were
+    stored, it is not a whole PDF (truncated: no ``%%EOF`` at its end)."""
+    data = path.read_bytes()
+    if stored is not None:
+        if (hashlib.sha256(data).hexdigest(), len(data)) != stored:
+            return f"{len(data)} bytes whose SHA-256 is not the one stored when it was rendered"
+        return None
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+        return f"{len(data)} bytes, not a whole PDF"
+    return None
+
+
 def render_pending(
     settings: InvoicingSettings, register: Register, month: str, pool: RenderPool
-) -> tuple[str, ...]:
-    """Queue on ``pool`` every numbered document of ``month`` whose PDF does not exist yet
-    (and sweep the temp files a killed run may have left); return their numbers."""
+) -> Pending:
+    """Queue on ``pool`` every numbered document of ``month`` whose PDF does not exist or is
+    damaged (each damaged one is logged), and sweep the temp files a killed run may have
+    left. Issued documents render again to the same bytes, so a damaged PDF is replaced by
+    the one issued."""
     for folder in ("invoices", "credit_notes"):
         for stale in documents_dir(settings, folder, month).glob(".*.tmp"):
             stale.unlink(missing_ok=True)
-    jobs = []
+    stored = register.pdf_hashes(month)
+    jobs, repaired, pdfs, legacy = [], [], {}, {}
     for doc in register.documents(month, bodies=False):
         if doc.state is DocumentState.DRAFT or doc.number is None:
             continue
         pdf, csv = document_paths(settings, doc)
         if pdf.exists():
-            continue
+            problem = pdf_problem(pdf, stored.get(doc.id))
+            if problem is None:
+                if doc.id not in stored:  # rendered by an older release: anchor it now
+                    legacy[doc.id] = pdf_digest(pdf)
+                continue
+            log.warning(
+                "issued %s %s is damaged (%s); rendering it again", doc.number, pdf, problem
+            )
+            repaired.append(doc.number)
         where = RegisteredDocument(
             str(register.path), doc.id, doc.number, str(doc.issued_at), str(pdf), str(csv)
         )
         jobs.append(Job(doc.number, render_registered, where))
+        pdfs[doc.id] = pdf
+    if legacy:
+        register.record_pdfs(legacy)
     pool.submit(jobs)
-    return tuple(job.key for job in jobs)
+    return Pending(tuple(job.key for job in jobs), tuple(repaired), pdfs)
+
+
+def record_rendered(register: Register, pending: Pending) -> None:
+    """Store the SHA-256 of every PDF :func:`render_pending` queued (after the pool ran)."""
+    done = {i: pdf_digest(p) for i, p in pending.pdfs.items() if p.exists()}
+    if done:
+        register.record_pdfs(done)

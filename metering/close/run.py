@@ -32,8 +32,9 @@ from metering.close.contract import month_key
 from metering.close.documents import iter_bodies
 from metering.close.inputs import MEMORY_LIMIT, check_published, content_hash, files_hash
 from metering.close.issue import Issued, issue_month
+from metering.close.numbering import check_register
 from metering.close.register import DocumentState, Register, documents_table
-from metering.close.rendering import documents_dir, render_pending
+from metering.close.rendering import documents_dir, record_rendered, render_pending
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import LockError
@@ -59,6 +60,7 @@ class CloseResult:
     rendered: tuple[str, ...]
     out_dir: Path
     outputs: dict[str, LakePath] = field(default_factory=dict)
+    repaired: tuple[str, ...] = ()  # issued PDFs found damaged and rendered again
 
 
 def output_paths(settings: InvoicingSettings, month: str) -> dict[str, LakePath]:
@@ -233,6 +235,7 @@ def _close_open(
 ) -> CloseResult:
     """The close's steps on its open DuckDB connection and register."""
     key = month_key(month)
+    check_register(settings, register)  # the numbers on disk are the register's own
     count = workers or settings.workers
     with RenderPool(count, label=f"rendering {key}", show_progress=show_progress) as pool:
         if not draft_only and _renders_ahead(con, settings, key, count):
@@ -247,10 +250,11 @@ def _close_open(
             at = now or datetime.now(UTC)
             issued = _issue(con, config, settings, register, month, hashes, at, draft_only)
         outputs = output_paths(settings, key)
-        rendered = render_pending(settings, register, key, pool)
+        pending = render_pending(settings, register, key, pool)
         if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
             _write_outputs(con, config, settings, register, month, outputs, pool)
         pool.wait()
+        record_rendered(register, pending)
     return CloseResult(
         month=key,
         usage_hash=hashes[0],
@@ -259,7 +263,8 @@ def _close_open(
         invoices=issued.invoices,
         credit_notes=issued.credit_notes,
         credited=issued.credited,
-        rendered=rendered,
+        rendered=pending.numbers,
         out_dir=settings.out_dir,
         outputs=outputs,
+        repaired=pending.repaired,
     )

@@ -152,9 +152,12 @@ def usage_csv(number: str, body: dict[str, Any]) -> bytes:
 
 def render_document(renderer: Renderer, job: DocumentRender) -> None:
     """Write the document's usage CSV, then its PDF (with the CSV attached); both atomic.
-    The PDF is written last: its presence means the document is fully rendered."""
+    The PDF is written last: its presence means the document is fully rendered. Rendering
+    an issued document again gives the same bytes (every date in it is its issue time)."""
     body = json.loads(job.body_json)
     data = usage_csv(job.number, body)
     write_bytes(Path(job.csv_path), data)
     text = html(renderer, job.number, job.issued_at, body)
-    write_bytes(Path(job.pdf_path), renderer.pdf(text, [(Path(job.csv_path).name, data)]))
+    at = datetime.fromisoformat(job.issued_at)  # the bytes depend on the issue, not on now
+    pdf = renderer.pdf(text, [(Path(job.csv_path).name, data)], at=at)
+    write_bytes(Path(job.pdf_path), pdf)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,20 @@ class Renderer:
     def html(self, template: str, context: dict[str, Any]) -> str:
         return self.env.get_template(template).render(**context)
 
-    def pdf(self, html: str, attachments: Sequence[tuple[str, bytes]] = ()) -> bytes:
+    def pdf(
+        self,
+        html: str,
+        attachments: Sequence[tuple[str, bytes]] = (),
+        at: datetime | None = None,
+    ) -> bytes:
+        """The PDF of ``html``; attachments dated ``at`` (an issued document's issue time:
+        WeasyPrint dates them at render time otherwise, so rendering it again changed bytes)."""
         from weasyprint import Attachment
 
-        files = [Attachment(string=data, name=name) for name, data in attachments]
+        files = [
+            Attachment(string=data, name=name, created=at, modified=at)
+            for name, data in attachments
+        ]
         doc = self.html_class(string=html, base_url=str(self.templates))
         result = doc.write_pdf(stylesheets=[self.css], font_config=self.fonts, attachments=files)
         assert isinstance(result, bytes)
