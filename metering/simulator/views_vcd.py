@@ -298,7 +298,13 @@ def vm_detail(vm: Record) -> Record:
 
 
 def vdc_records(view: View) -> list[Record]:
-    """``adminOrgVdc`` query records (go-vcd ``QueryResultOrgVdcRecordType``)."""
+    """``adminOrgVdc`` query records (``AdminVdcRecord``), JSON form.
+
+    VCD's API reference declares the allocation and usage attributes on
+    ``QueryResultAdminVdcRecordType`` but not ``numberOfVMs``, ``numberOfRunningVMs`` or
+    ``allocationModel`` (go-vcd reads them into ``QueryResultOrgVdcRecordType``), so those
+    ride under ``otherAttributes`` as strings; ``id``/``type`` are null.
+    """
     vms, state = view.world.vms, _vm_state(view)
     orgs, on = vms.org[state["idx"]], state["on"]
 
@@ -310,17 +316,19 @@ def vdc_records(view: View) -> list[Record]:
 
     vcpu_on, mem_on = per_org(state["vcpu"], on), per_org(state["mem"], on)
     disk, count, running = per_org(vms.disk_mb[state["idx"]]), per_org(), per_org(None, on)
-    out = []
+    out: list[Record] = []
     for org in orgs_present(view):
         out.append(
             {
                 "_type": "QueryResultAdminVdcRecordType",
+                "link": [],
+                "metadata": None,
                 "href": f"{view.base}/api/vdc/{view.vdc_id(org)}",
-                "id": f"urn:vcloud:vdc:{view.vdc_id(org)}",
+                "id": None,
+                "type": None,
                 "name": view.vdc_name(org),
                 "org": f"{view.base}/api/org/{view.org_id(org)}",
                 "orgName": view.world.org_names[org],
-                "allocationModel": "AllocationVApp",
                 "isEnabled": True,
                 "cpuAllocationMhz": 0,
                 "cpuLimitMhz": 0,
@@ -330,9 +338,12 @@ def vdc_records(view: View) -> list[Record]:
                 "memoryUsedMB": mem_on[org],
                 "storageLimitMB": 0,
                 "storageUsedMB": disk[org],
-                "numberOfVMs": count[org],
-                "numberOfRunningVMs": running[org],
                 "providerVdcName": f"{view.site_name}-pvdc",
+                "otherAttributes": {
+                    "numberOfVMs": str(count[org]),
+                    "numberOfRunningVMs": str(running[org]),
+                    "allocationModel": "AllocationVApp",
+                },
             }
         )
     return out
