@@ -25,10 +25,12 @@ from metering.lake.storage import LakePath, ObjectPath, write_bytes
 
 SET_ASIDE = "_set_aside"
 
-# ".<name>.<pid>.<random>.tmp" beside its target (storage.temp_file_beside), and an S3
+# ".<name>.<pid>.<random>.tmp" beside its target (storage.temp_file_beside), the warehouse's
+# ".<name>.<pid>.<random>.duckdb" (and its .wal) being rebuilt (rating.warehouse), and an S3
 # lake's local staging files "metering-output-<pid>.<random>.parquet" (rating.publish)
 _WITH_PID = re.compile(
-    r"^(?:\..*\.(?P<pid>\d+)\.\w+\.tmp|metering-output-(?P<out>\d+)\.\w+\.parquet)$"
+    r"^(?:\..*\.(?P<pid>\d+)\.\w+\.(?:tmp|duckdb|duckdb\.wal)"
+    r"|metering-output-(?P<out>\d+)\.\w+\.parquet)$"
 )
 _LEGACY = re.compile(r"^(?:\..*\.tmp|metering-output-\w+\.parquet)$")
 ORPHAN_AGE_SECONDS = 3600
@@ -90,7 +92,7 @@ def _stale(path: Path, now: float) -> bool:
 def _candidates(root: Path) -> Iterable[Path]:
     for directory, _, files in os.walk(root):
         for name in files:
-            if name.startswith(".") and name.endswith(".tmp"):
+            if name.startswith(".") and name.endswith((".tmp", ".duckdb", ".duckdb.wal")):
                 yield Path(directory) / name
 
 

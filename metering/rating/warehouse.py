@@ -78,7 +78,9 @@ def build_warehouse(config: ProviderConfig) -> Path:
     """(Re)build the warehouse file at ``config.warehouse_path``; returns its path."""
     target = config.warehouse_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".duckdb", dir=target.parent)
+    # the pid in the name: a run started after a kill removes it (lake.maintenance)
+    prefix = f".{target.stem}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".duckdb", dir=target.parent)
     os.close(fd)
     os.unlink(tmp)  # DuckDB creates the file itself
     try:

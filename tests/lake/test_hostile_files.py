@@ -158,8 +158,11 @@ def test_temp_files_of_dead_writers_are_removed_at_start_and_live_ones_kept(
     out_tmp = config.out_dir / "invoices" / "2026-10" / f".INV-1.pdf.{dead_pid}.q1w2e3r4.tmp"
     out_tmp.parent.mkdir(parents=True)
     out_tmp.write_bytes(b"%PDF-")
+    warehouse = config.data_dir / f".warehouse.{dead_pid}.zz12yy34.duckdb"
+    warehouse.write_bytes(b"a warehouse rebuilt when the process died")
     with pipeline_lock(config, "test"):  # every run sweeps when it takes the lock
         pass
     assert not stale.exists() and not legacy.exists() and not out_tmp.exists()
+    assert not warehouse.exists()
     assert live.exists() and fresh_legacy.exists()
     assert sweep_temp_files([config.lake]) == []  # nothing left to remove
