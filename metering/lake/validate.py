@@ -19,6 +19,7 @@ is then read again by that day's nightly backfill.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -95,8 +96,27 @@ def mismatch(found: pa.Schema, want: pa.Schema) -> str | None:
     return None
 
 
+# local files already found valid, by (path, size, mtime, dataset): consolidation reads each
+# sample file on two days, and replaying a month reads the same files many times
+_VALID: set[tuple[str, int, int, str]] = set()
+_VALID_MAX = 500_000
+
+
+def _stamp(path: LakePath, what: str) -> tuple[str, int, int, str] | None:
+    if isinstance(path, ObjectPath):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), st.st_size, st.st_mtime_ns, what)
+
+
 def check_file(path: LakePath, schema: pa.Schema, lake: LakePath | None, what: str) -> None:
     """Raise :class:`LakeError` (one line) when ``path`` is not a readable file of ``schema``."""
+    stamp = _stamp(path, what)
+    if stamp is not None and stamp in _VALID:
+        return
     try:
         found = file_schema(path)
     except (OSError, pa.ArrowException, LakeError) as exc:
@@ -104,6 +124,10 @@ def check_file(path: LakePath, schema: pa.Schema, lake: LakePath | None, what: s
     else:
         reason = mismatch(found, schema)
         if reason is None:
+            if stamp is not None:
+                if len(_VALID) >= _VALID_MAX:
+                    _VALID.clear()
+                _VALID.add(stamp)
             return
         problem = f"does not match the {what} schema: {reason}"
     where = f"lake {lake}: file {relative(lake, path)}" if lake is not None else f"lake file {path}"
