@@ -120,13 +120,10 @@ class BillingReadModel:
 
     def document_files(self, view: DocumentView) -> tuple[Path, Path]:
         """The PDF and usage CSV the close rendered for an issued document."""
-        kind = DocumentKind(view.kind)
-        doc = Document(
-            0, "", view.month, view.tenant_id, kind, DocumentState(view.state), None,
-            view.number, "", view.currency, str(view.total_amount), None, None,
-            view.issued_at, "",
-        )  # fmt: skip
-        return document_paths(self.settings, doc)
+        found = [d for d in self._documents(view.month) if d.number == view.number]
+        if not found:
+            raise LookupError(f"no document {view.number} in the register")
+        return document_paths(self.settings, found[0])
 
     def focus_rows(self, view: DocumentView) -> list[dict[str, Any]]:
         """The FOCUS rows the close exported for one document."""
