@@ -87,14 +87,18 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
         union all select site, org_name, 'dse_core', kind, sum(service_cpu_millicores), 1000
             from dse_instance group by all
         union all select u.site, g.org_name,
-            case when operation = 'SB' then 'object_storage' else 'object_requests' end,
+            case when operation = 'SB' then 'object_storage'
+                when operation in ('BI', 'BO') then 'object_transfer'
+                else 'object_requests' end,
             case operation when 'SB' then storage_policy when 'HG' then 'GET'
-                when 'HP' then 'PUT' else 'DELETE' end,
-            sum(value), case when operation = 'SB' then 1073741824 else 1 end
+                when 'HP' then 'PUT' when 'BI' then 'in' when 'BO' then 'out'
+                else 'DELETE' end,
+            sum(value),
+            case when operation in ('SB', 'BI', 'BO') then 1073741824 else 1 end
         from cloudian_usage u
         join (select distinct site, group_id, group_name as org_name from cloudian_group) g
             using (site, group_id)
-        where operation in ('SB', 'HG', 'HP', 'HD')
+        where operation in ('SB', 'HG', 'HP', 'HD', 'BI', 'BO')
             and interval_start >= '{window.start.isoformat()}'
             and interval_start < '{window.end.isoformat()}'
         group by all
@@ -136,6 +140,7 @@ def test_a_day_of_hourly_collections_equals_the_ground_truth(tmp_path: Path) -> 
         "tkg_cluster",
         "object_storage",
         "object_requests",
+        "object_transfer",
         "alp_instance",
         "dse_core",
     }
