@@ -69,6 +69,12 @@ def rate_command(
         f"usage rows, {result.unrated_rows} unrated",
         highlight=False,
     )
+    if result.reconsolidated:
+        days = ", ".join(d.isoformat() for d in result.reconsolidated)
+        console.print(
+            f"consolidated again first (built with other settings or rules): {days}",
+            highlight=False,
+        )
     if result.estimated_lines:
         console.print(
             f"{result.estimated_lines} invoice line(s) estimated: they hold hours carried over "

@@ -14,6 +14,7 @@ Format (docs/architecture.md "Tenant catalog")::
     discount_percent = "10"            # on the subtotal of lines (optional)
     minimum_monthly_commitment = "100.00"  # optional floor before tax
     custom_rates = { vcpu = "0.0100", "vm_disk:Gold" = "0.10" }  # per-unit overrides
+    home_site = "az1"                  # optional: where a series several sites report is billed
 
 An org no entry names becomes its own tenant ``unmapped:<org>`` on the default plan.
 Errors are :class:`ConfigError` naming the file, line and key.
@@ -52,6 +53,7 @@ class Tenant:
     discount_percent: Decimal
     minimum_monthly_commitment: Decimal
     custom_rates: Mapping[tuple[str, str], Decimal]
+    home_site: str | None = None
 
 
 class _File:
@@ -172,6 +174,7 @@ def _tenant(f: _File, raw: Any, i: int, default_plan: str) -> Tenant:
         discount_percent=discount,
         minimum_monthly_commitment=_money(f, raw, [*path, "minimum_monthly_commitment"]),
         custom_rates=_custom_rates(f, raw.get("custom_rates", {}), [*path, "custom_rates"]),
+        home_site=f.text_of(raw, [*path, "home_site"], "") or None,
     )
 
 

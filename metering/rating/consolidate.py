@@ -22,6 +22,8 @@ spill to a temporary directory instead of growing.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from datetime import date, timedelta
 
 import duckdb
@@ -30,8 +32,17 @@ import pyarrow as pa
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
 from metering.lake.store import write_file
-from metering.rating.engine import bounded_connection, quote, register_lake, run_models
+from metering.rating.catalog import load_catalog
+from metering.rating.engine import (
+    bounded_connection,
+    day_files,
+    quote,
+    register_lake,
+    register_table,
+    run_models,
+)
 from metering.rating.intervals import INTERVALS_SCHEMA
+from metering.rating.provenance import recorded_settings, rules_version, stamp
 from metering.rating.settings import RatingSettings, rating_settings
 from metering.window import Window
 
@@ -80,6 +91,31 @@ STORED = (
 )
 
 
+@functools.cache
+def rules() -> str:
+    """The version of the consolidation rules: a hash of the SQL it runs."""
+    return rules_version(MODELS)
+
+
+def consolidation_settings(config: ProviderConfig) -> RatingSettings:
+    """The ``[rating]`` settings with the tenants' home sites from the catalog: everything
+    consolidation reads besides the samples."""
+    settings = rating_settings(config)
+    tenants = load_catalog(config.tenant_catalog, settings.default_plan)
+    homes = sorted({(org, t.home_site) for t in tenants if t.home_site for org in t.orgs})
+    return replace(settings, home_sites=tuple(homes))
+
+
+def current_recorded(config: ProviderConfig) -> dict[str, str]:
+    """What a day consolidated now would record (``metering.rating.provenance``)."""
+    return recorded_settings(consolidation_settings(config), rules())
+
+
+def has_samples(lake: LakePath, day: date) -> bool:
+    """Whether the lake still holds anything consolidation reads for ``day``."""
+    return any(day_files(lake, name, [day]) for name in LAKE_INPUTS)
+
+
 def intervals_path(lake: LakePath, day: date) -> LakePath:
     return lake / INTERVALS / f"date={day.isoformat()}" / "part.parquet"
 
@@ -99,6 +135,22 @@ def set_consolidation_params(
         f"to_seconds(cast({interval_seconds} as bigint)) as sampling_interval, "
         f"cast({quote(str(settings.cores_per_vcpu))} as decimal(18, 9)) as cores_per_vcpu, "
         f"{'true' if settings.dse_include_sidecars else 'false'} as include_sidecars"
+    )
+    homes = [{"org_name": org, "home_site": site} for org, site in settings.home_sites]
+    register_table(
+        con,
+        "home_sites",
+        pa.Table.from_pylist(
+            homes, schema=pa.schema([("org_name", pa.string()), ("home_site", pa.string())])
+        ),
+    )
+    ranks = [{"site": s, "site_rank": i} for i, s in enumerate(settings.series_site_order)]
+    register_table(
+        con,
+        "series_sites",
+        pa.Table.from_pylist(
+            ranks, schema=pa.schema([("site", pa.string()), ("site_rank", pa.int32())])
+        ),
     )
 
 
@@ -138,9 +190,11 @@ def consolidated_intervals(
 
 
 def consolidate_day(config: ProviderConfig, day: date) -> int:
-    """Consolidate one UTC day of samples into usage intervals; returns the rows written."""
-    settings = rating_settings(config)
+    """Consolidate one UTC day of samples into usage intervals; returns the rows written.
+    The file records the settings and rules it was built with (its provenance)."""
+    settings = consolidation_settings(config)
     with bounded_connection() as con:
         table = consolidated_intervals(con, config.lake, day, settings)
+    table = stamp(table, recorded_settings(settings, rules()))
     write_file(intervals_path(config.lake, day), table)
     return int(table.num_rows)

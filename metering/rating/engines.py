@@ -60,5 +60,5 @@ def rate_month_with(config: ProviderConfig, month: Window, choice: EngineChoice)
         workers = choice.site_workers
         files: list[Any] = usage.files
         with rated_per_site(files, month, inputs, workers=workers) as con:
-            return publish(config, month, duckdb_outputs(con), missing_days=usage.missing_days)
+            return publish(config, month, duckdb_outputs(con), usage=usage)
     return rate_month(config, month)

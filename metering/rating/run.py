@@ -90,6 +90,8 @@ class RatingResult:
     missing_days: tuple[date, ...]
     # invoice lines with filled hours (docs/metering-rules.md, fill policy)
     estimated_lines: int
+    # days rebuilt first because they had been consolidated with other settings
+    reconsolidated: tuple[date, ...] = ()
     totals: dict[str, Decimal] = field(default_factory=dict)  # currency → Σ total_amount
     paths: dict[str, LakePath] = field(default_factory=dict)
 
@@ -188,7 +190,7 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
         usage = month_usage(config, month)
         register_month_usage(con, usage, config.lake)
         rate_on(con, month, settings, pricing, tenants)
-        return publish(config, month, duckdb_outputs(con), missing_days=usage.missing_days)
+        return publish(config, month, duckdb_outputs(con), usage=usage)
 
 
 def _count_estimated(counter: list[int], lines: pa.Table) -> None:
@@ -200,7 +202,7 @@ def publish(
     month: Window,
     outputs: Mapping[str, Batches],
     *,
-    missing_days: tuple[date, ...] = (),
+    usage: MonthUsage | None = None,
 ) -> RatingResult:
     """Write the four outputs to the lake and sum up; every engine ends here. Each output is
     streamed to a staged file in the exact output schema (a lossless cast only), and the
@@ -242,8 +244,9 @@ def publish(
         rows=staged["rated_usage"].rows,
         invoice_lines=staged["invoice_lines"].rows,
         unrated_rows=staged["unrated_usage"].rows,
-        missing_days=missing_days,
+        missing_days=usage.missing_days if usage else (),
         estimated_lines=estimated[0],
+        reconsolidated=usage.reconsolidated if usage else (),
         totals=totals,
         paths=paths,
     )

@@ -8,6 +8,11 @@
     gap_intervals = 2               # a sample holds at most this many sampling intervals
     dse_vcpus_per_core = "1"        # DSE: vCPUs that make one core (1, 2, 4 ...)
     dse_include_sidecars = false    # DSE: count sidecar containers' CPU limits too
+    series_site_order = ["az1", "az2"]  # a series several sites report: billed at the tenant's
+                                    # home_site (catalog), else the first of these (default:
+                                    # the order of [[sites]])
+    stale_days = "reconsolidate"    # a day consolidated with other settings: "reconsolidate"
+                                    # it before rating, or "refuse" naming the command
     memory_limit = "3GB"            # DuckDB's cap while rating a month (MB or GB); spills past it
 """
 
@@ -39,6 +44,11 @@ class RatingSettings:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     # the provider's sampling grid: a hold past its sample's own interval is filled (estimated)
     sampling_interval: timedelta = timedelta(hours=1)
+    # the site a series several sites report is billed at, after the tenant's home site
+    series_site_order: tuple[str, ...] = ()
+    # (org name, home site) from the tenant catalog; consolidation fills it in
+    home_sites: tuple[tuple[str, str], ...] = ()
+    stale_days: str = "reconsolidate"
 
 
 def _decimal(section: Section, key: str, default: str) -> Decimal:
@@ -83,4 +93,20 @@ def rating_settings(config: ProviderConfig) -> RatingSettings:
         dse_include_sidecars=s.get("dse_include_sidecars", bool, False),
         memory_limit=memory,
         sampling_interval=config.sampling_interval,
+        series_site_order=_site_order(s, tuple(site.name for site in config.sites)),
+        stale_days=_stale_days(s),
     )
+
+
+def _site_order(s: Section, configured: tuple[str, ...]) -> tuple[str, ...]:
+    order = s.get("series_site_order", list, list(configured))
+    if not all(isinstance(name, str) and name for name in order):
+        raise s.error("series_site_order", "must be a list of site names")
+    return tuple(order)
+
+
+def _stale_days(s: Section) -> str:
+    value = str(s.get("stale_days", str, "reconsolidate"))
+    if value not in ("reconsolidate", "refuse"):
+        raise s.error("stale_days", f'must be "reconsolidate" or "refuse", got {value!r}')
+    return value

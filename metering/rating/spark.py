@@ -296,6 +296,4 @@ def rate_month_spark(
     with spark_session(master) as spark:
         register_usage(spark, usage.files)
         rate_on_spark(spark, month, settings, pricing, tenants)
-        return publish(
-            config, month, spark_outputs(spark, slice_rows), missing_days=usage.missing_days
-        )
+        return publish(config, month, spark_outputs(spark, slice_rows), usage=usage)

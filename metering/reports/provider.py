@@ -8,6 +8,7 @@ missing input is an empty view: the report then lacks those rows, it does not fa
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from metering import tomlfile
 from metering.close.inputs import query
 from metering.close.settings import InvoicingSettings
 from metering.config import ProviderConfig
-from metering.errors import ConfigError
+from metering.errors import CloseError, ConfigError
 from metering.lake.storage import LakePath, duckdb_scan, write_bytes
 from metering.lake.store import read_dataset
 from metering.reports.chart import horizontal_bars
@@ -64,6 +65,35 @@ def _interval_files(lake: LakePath, month: Window) -> list[LakePath]:
     """The month's consolidated ``usage_intervals`` files (written by rating's consolidation)."""
     days = [d.isoformat() for d in month.days()]
     return sorted(p for d in days for p in lake.glob(f"usage_intervals/date={d}/*.parquet"))
+
+
+def computed_with(config: ProviderConfig, month: Window) -> dict[str, str]:
+    """The settings the month's figures were computed with: those its consolidated days
+    record (rating rebuilds any day built with other settings before it rates). Days that
+    disagree (closed without rating first, or edited by hand) are refused; a month
+    whose days record nothing (consolidated before provenance) states the current settings."""
+    from metering.rating.consolidate import rules
+    from metering.rating.provenance import read_recorded, recorded_settings
+    from metering.rating.settings import rating_settings
+
+    seen: dict[str, list[str]] = {}
+    for path in _interval_files(config.lake, month):
+        recorded = read_recorded(path)
+        if recorded is not None:
+            key = json.dumps(recorded, sort_keys=True)
+            seen.setdefault(key, []).append(str(path.parent.name))
+    if len(seen) > 1:
+        raise CloseError(
+            f"the consolidated days of {month.start:%Y-%m} were built with different settings "
+            f"({'; '.join(', '.join(days) for days in seen.values())}); run "
+            f"`metering rate --month {month.start:%Y-%m}` to rebuild them before the report"
+        )
+    if seen:
+        return {**json.loads(next(iter(seen))), "source": "as every consolidated day records"}
+    # nothing recorded: the [rating] settings in force (the catalog's home sites do not
+    # change what the report states)
+    current = recorded_settings(rating_settings(config), rules())
+    return {**current, "source": "the settings in force; the days record none"}
 
 
 def _view(con: duckdb.DuckDBPyConnection, name: str, sql: str | None) -> None:
@@ -124,9 +154,7 @@ def register_report_inputs(
     con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window
 ) -> None:
     """The extra views the report SQL reads, from the lake (empty when absent)."""
-    from metering.rating.settings import rating_settings
-
-    ratio = rating_settings(config).dse_vcpus_per_core
+    ratio = computed_with(config, month)["dse_vcpus_per_core"]
     con.execute(
         f"create or replace temp view report_params as select cast({month.hours} as bigint) "
         f"as hours_in_month, cast('{ratio}' as decimal(18, 9)) as dse_vcpus_per_core"
@@ -224,6 +252,7 @@ def report_context(
     ratio: Decimal,
     *,
     summary: bool = False,
+    settings_used: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The readable report. In full (the HTML): provider totals, per site, per tenant, every
     row. As a ``summary`` (the PDF, bounded whatever the number of tenants and clusters):
@@ -246,6 +275,7 @@ def report_context(
         "locale": settings.default_locale,
         "sections": sections,
         "ratio": ratio,
+        "computed_with": settings_used or {},
         "hours": month.hours,
         "charts": _charts(sections),
         "summary": summary,
@@ -277,13 +307,14 @@ def write_provider_report(
 ) -> Job:
     """Write the report's CSV and full HTML (atomically); return the job that renders the
     summary PDF, for the close's render pool."""
-    from metering.rating.settings import rating_settings
-
     register_report_inputs(con, config, month)
     rows = report_rows(con, month)
-    ratio = rating_settings(config).dse_vcpus_per_core
+    used = computed_with(config, month)
+    ratio = Decimal(used["dse_vcpus_per_core"])
     write_bytes(outputs["provider_csv"], report_csv(rows))
-    full = report_html(env, report_context(rows, settings, month, ratio))
+    full = report_html(env, report_context(rows, settings, month, ratio, settings_used=used))
     write_bytes(outputs["provider_html"], full.encode("utf-8"))
-    summary = report_html(env, report_context(rows, settings, month, ratio, summary=True))
+    summary = report_html(
+        env, report_context(rows, settings, month, ratio, summary=True, settings_used=used)
+    )
     return Job("provider-report", render_report_pdf, (summary, outputs["provider_pdf"]))

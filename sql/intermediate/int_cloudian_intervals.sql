@@ -7,8 +7,12 @@
 --   nano-GB by integer arithmetic) held over the interval; HG/HP/HD are request counts;
 --   BI/BO (bytes in/out) are GB transferred over the interval (object_transfer in/out).
 --   Cloudian sites form one multi-DC cluster, so several sites may report the same bucket's
---   series: logical bytes are billed once, from one site (the first site name reporting
---   that bucket and hour), never again for the replicas; different buckets all count.
+--   series: logical bytes are billed once, from one site, never again for the replicas;
+--   different buckets all count. The site is the tenant's home site (the catalog's
+--   `home_site` of the tenant whose org the group maps to) when it reports that bucket and
+--   hour, else the first reporting site in `[rating] series_site_order` (default: the order
+--   of `[[sites]]`), then by name (view `series_sites`: org_name → home site, and site → rank;
+--   domain.md: billed once, at the tenant's home site).
 --   A site that reports an hour twice (a retried page, a backfill beside the regular run)
 --   bills it once too: its row collected last, at the same collected_at the higher value
 --   (then storage policy, interval end): one row per bucket, operation and hour, whatever
@@ -55,10 +59,15 @@ usage as (
         row_number() over (
             partition by u.group_id, u.user_id, u.bucket, u.operation, u.interval_start
             order by
-                u.site, u.collected_at desc nulls last, u.value desc nulls last,
+                case when h.home_site = u.site then 0 else 1 end,
+                coalesce(r.site_rank, 2147483647), u.site,
+                u.collected_at desc nulls last, u.value desc nulls last,
                 u.storage_policy nulls last, u.interval_end desc nulls last
         ) as pick
     from filtered as u
+    left join int_cloudian_groups as g on g.group_id = u.group_id
+    left join home_sites as h on h.org_name = g.org_name
+    left join series_sites as r on r.site = u.site
     semi join repeated using (key_hash)
 ),
 

@@ -20,9 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from metering.config import ProviderConfig
 from metering.lake.store import write_file
-from metering.rating.consolidate import intervals_path
+from metering.rating.consolidate import current_recorded, intervals_path
 from metering.rating.intervals import INTERVALS_SCHEMA
+from metering.rating.provenance import stamp
 from metering.resources import resource_dir
 from metering.window import Window
 
@@ -205,7 +207,10 @@ def usage(resources: int = 400, seed: int = 11) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=INTERVALS_SCHEMA)
 
 
-def write_lake(lake: Path, table: pa.Table) -> None:
-    """One ``usage_intervals`` file per day of the month (empty days too)."""
+def write_lake(config: ProviderConfig, table: pa.Table) -> None:
+    """One ``usage_intervals`` file per day of the month (empty days too), each recording the
+    provider's current settings, as consolidate_day would (so rating takes them as they are)."""
+    recorded = current_recorded(config)
     for day in OCT.days():
-        write_file(intervals_path(lake, day), table.filter(pc.field("usage_date") == day))
+        day_table = stamp(table.filter(pc.field("usage_date") == day), recorded)
+        write_file(intervals_path(config.lake_dir, day), day_table)

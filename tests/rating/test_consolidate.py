@@ -257,6 +257,46 @@ def test_cloudian_bytes_in_and_out_are_transfer_in_gb_billed_once(tmp_path: Path
     assert totals == {"in": D("4.5"), "out": D("0.005859375")}
 
 
+def _two_site_series(lake: Path, values: dict[str, int]) -> None:
+    """Both sites report the group's bucket every hour of Oct 2, each with its own value."""
+    for site, value in values.items():
+        group = {
+            "site": site,
+            "source": "cloudian",
+            "run_id": "r",
+            "collected_at": hour(2, 0),
+            "sample_time": hour(2, 0),
+            "group_id": "g-acme",
+            "group_name": "acme",
+        }
+        write(lake, "cloudian_group", hour(2, 0), [group], site=site)
+        for h in range(24):
+            start, end = hour(2, h), hour(2, h) + timedelta(hours=1)
+            write(lake, "cloudian_usage", end, [sb(start, end, site, value)], site=site)
+
+
+def test_a_series_several_sites_report_is_billed_at_the_tenants_home_site(
+    tmp_path: Path,
+) -> None:
+    # domain.md: logical bytes are billed once, at the tenant's home site
+    _two_site_series(tmp_path / "data" / "lake", {"az1": 5 * 2**30, "az2": 4 * 2**30})
+    (tmp_path / "tenants.toml").write_text(
+        '[[tenants]]\nid = "acme"\nbilling_name = "ACME"\norgs = ["acme"]\nplan = "std"\n'
+        'home_site = "az2"\n',
+        encoding="utf-8",
+    )
+    storage = [r for r in intervals(tmp_path) if r["product"] == "object_storage"]
+    assert {(r["site"], r["level"]) for r in storage} == {("az2", D(4))} and len(storage) == 24
+
+
+def test_without_a_home_site_the_configured_site_order_decides(tmp_path: Path) -> None:
+    _two_site_series(tmp_path / "data" / "lake", {"az1": 5 * 2**30, "az2": 4 * 2**30})
+    rows = intervals(tmp_path, series_site_order=["az2", "az1"])
+    assert {(r["site"], r["level"]) for r in rows if r["product"] == "object_storage"} == {
+        ("az2", D(4))
+    }
+
+
 def test_cloudian_different_buckets_at_two_sites_both_count(tmp_path: Path) -> None:
     lake = tmp_path / "data" / "lake"
     for site, name in (("az1", "a"), ("az2", "b")):

@@ -25,7 +25,7 @@ def provider(tmp_path: Path) -> Path:
     """A provider whose lake holds the fixture month (three sites), pricing and catalog."""
     fixture_month.write_inputs(tmp_path)
     path = write_config_file(tmp_path, RATING)
-    fixture_month.write_lake(load_config(path).lake_dir, fixture_month.usage(resources=240))
+    fixture_month.write_lake(load_config(path), fixture_month.usage(resources=240))
     return path
 
 

@@ -119,7 +119,7 @@ def test_rate_command_on_spark_writes_what_duckdb_writes(
     fixture_month.write_inputs(tmp_path)
     path = write_config_file(tmp_path, 'default_plan = "standard"\ndefault_tax_rate = "0.2"')
     config = load_config(path)
-    fixture_month.write_lake(config.lake_dir, fixture_month.usage(resources=120))
+    fixture_month.write_lake(config, fixture_month.usage(resources=120))
     duck = rate_month(config, fixture_month.OCT)
     expected = {name: pq.read_table(p) for name, p in duck.paths.items()}
     args = ["rate", "--month", "2026-10", "-c", str(path), "--engine", "spark"]
@@ -137,7 +137,7 @@ def test_outputs_streamed_in_small_slices_are_duckdbs_files_byte_for_byte(
     fixture_month.write_inputs(tmp_path)
     path = write_config_file(tmp_path, 'default_plan = "standard"\ndefault_tax_rate = "0.2"')
     config = load_config(path)
-    fixture_month.write_lake(config.lake_dir, fixture_month.usage(resources=120))
+    fixture_month.write_lake(config, fixture_month.usage(resources=120))
     duck = rate_month(config, fixture_month.OCT)
     expected = {name: Path(str(p)).read_bytes() for name, p in duck.paths.items()}
     # a sixth of rated_usage per slice: several slices, and tenants split across slices
