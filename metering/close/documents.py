@@ -132,6 +132,40 @@ def content_hash(body: Body) -> str:
     return hashlib.sha256(json.dumps(billed, sort_keys=True).encode()).hexdigest()
 
 
+def _merged_usage(usage: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The usage rows as bodies had them before rows named their rate card: one row per
+    site, resource, product, dimension and unit (consecutive in the appendix's order), the
+    month summed. None when a row has filled hours (no earlier body can have had them)."""
+    merged: list[dict[str, Any]] = []
+    for row in usage:
+        if _FILLED in row:
+            return None
+        old = {k: v for k, v in row.items() if k != "rate_card_id"}
+        key = tuple(old.get(k) for k in ("site", "resource_id", "product", "dimension", "unit"))
+        last = merged[-1] if merged else None
+        if last is not None and key == tuple(
+            last.get(k) for k in ("site", "resource_id", "product", "dimension", "unit")
+        ):
+            for name in ("quantity", "list_amount"):
+                last[name] = str(Decimal(last[name]) + Decimal(old[name]))
+            names = [n for n in (last["resource_name"], old["resource_name"]) if n is not None]
+            last["resource_name"] = max(names) if names else None
+            last["first_date"] = min(last["first_date"], old["first_date"])
+            last["last_date"] = max(last["last_date"], old["last_date"])
+        else:
+            merged.append(old)
+    return merged
+
+
+def legacy_content_hash(body: Body) -> str | None:
+    """The hash an earlier version gave the same content (before usage rows named their
+    rate card), so re-closing a month it closed does not re-issue unchanged invoices."""
+    usage = _merged_usage(body["usage"])
+    if usage is None or any(_FILLED in line for line in body["lines"]):
+        return None
+    return content_hash({**body, "usage": usage})
+
+
 def _issuer(settings: InvoicingSettings) -> dict[str, object]:
     b = settings.branding
     return {

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from metering.close.documents import Body, content_hash, credit_note_body
+from metering.close.documents import Body, content_hash, credit_note_body, legacy_content_hash
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.settings import InvoicingSettings
 from metering.errors import CloseError
@@ -99,7 +99,15 @@ def _draft(
     for). ``live`` holds the live invoices without their bodies: a credited one's body is
     read when its credit note is drafted."""
     for _, old, body in _pairs(bodies, live):
-        if old is not None and body is not None and old.content_hash == content_hash(body):
+        if (
+            old is not None
+            and body is not None
+            and old.content_hash
+            in (
+                content_hash(body),
+                legacy_content_hash(body),
+            )
+        ):
             continue
         if old is not None:
             reason = "corrected usage or prices" if body is not None else "no charges remain"

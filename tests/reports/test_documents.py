@@ -273,3 +273,36 @@ def test_usage_csv_escapes_formula_like_resource_names_but_not_amounts():
     line = invoice.usage_csv("INV-1", body).decode().splitlines()[1]
     # a body frozen before usage rows named their card and filled hours: empty card, 0 hours
     assert line == "INV-1,t,az1,vm-1,'@SUM(A1),vcpu,,vCPU-hour,-2,-0.5,2026-10-01,2026-10-31,,0"
+
+
+def test_an_invoice_closed_before_usage_rows_named_their_card_is_not_reissued():
+    from metering.close.documents import content_hash, legacy_content_hash
+
+    row = {"site": "az1", "resource_id": "vm-1", "resource_name": "web", "product": "vcpu"}
+    row |= {"dimension": "", "unit": "vCPU-hour"}
+    new = {
+        "currency": "EUR",
+        "lines": [{"line_no": 1, "estimated": False}],
+        "totals": {"total_amount": "0.56"},
+        "usage": [
+            row
+            | {"quantity": "24.000000000", "list_amount": "0.300000000"}
+            | {"first_date": "2026-10-01", "last_date": "2026-10-01", "rate_card_id": "c1"},
+            row
+            | {"quantity": "24.000000000", "list_amount": "0.264000000"}
+            | {"first_date": "2026-10-02", "last_date": "2026-10-02", "rate_card_id": "c2"},
+        ],
+    }
+    # what the appendix of an earlier version froze: the month summed per resource, no card
+    old = new | {
+        "usage": [
+            row
+            | {"quantity": "48.000000000", "list_amount": "0.564000000"}
+            | {"first_date": "2026-10-01", "last_date": "2026-10-02"}
+        ]
+    }
+    assert content_hash(new) != content_hash(old)
+    assert legacy_content_hash(new) == content_hash(old)
+    # an estimate is new content: no earlier body can have had it
+    filled = new | {"lines": [{"line_no": 1, "estimated": True, "filled_hours": "2"}]}
+    assert legacy_content_hash(filled) is None
