@@ -12,6 +12,7 @@ Tree::
         ├── LakeError              the lake is unreadable or inconsistent
         ├── RatingError            rating or an audit found bad rows
         ├── CloseError             a month cannot be closed (missing night, frozen period, ...)
+        │   └── IncompleteMonth    the completeness gate refused: one line per problem
         └── LockError              another run holds the pipeline lock
 
 Errors carry the context they know (site, source, tenant, window) so the one line says
@@ -88,6 +89,11 @@ class RatingError(TerminalError):
 
 class CloseError(TerminalError):
     """A month cannot be closed as asked."""
+
+
+class IncompleteMonth(CloseError):
+    """The completeness gate refused a final close (or held tenants); the message has one
+    line per problem, each naming site, source, day and the command that fixes it."""
 
 
 class LockError(TerminalError):

@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode click returns a command's typer.Exit code instead of raising
+        code = app(args=argv, standalone_mode=False)
     except MeteringError as exc:
         if debug:
             raise
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             highlight=False,
         )
         return 2
-    return 0
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 
 def _click_kinds() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,7 +16,11 @@ from metering.config import load_config
 from metering.errors import ConfigError
 from metering.window import Window
 
-console = Console()
+if TYPE_CHECKING:
+    from metering.close.run import CloseResult
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one line per problem, never wrapped
 
 
 @app.command("close")
@@ -24,11 +29,22 @@ def close_command(
     config: Path = CONFIG_OPTION,
     rate: bool = typer.Option(True, "--rate/--no-rate", help="Rate the month first."),
     workers: int = typer.Option(0, "--workers", help="Render processes (0: from config)."),
-    draft: bool = typer.Option(False, "--draft", help="Only draft: number and issue nothing."),
+    draft: bool = typer.Option(
+        False, "--draft", help="Only draft: watermarked DRAFT PDFs, nothing numbered."
+    ),
+    accept_gaps: str | None = typer.Option(
+        None,
+        "--accept-gaps",
+        help="Issue despite the completeness gate's gaps; the reason is recorded on the documents.",
+    ),
 ) -> None:
     """Close a month: freeze it, issue numbered invoices (credit notes for corrections),
     render the PDFs, write the provider report and the FOCUS export.
 
+    Only a complete month is issued: it has ended (plus [close] grace_hours), every night
+    is consolidated, nothing is unrated and coverage meets [close] coverage_threshold.
+    Tenants a problem touches, and unmapped orgs, wait as drafts without a number; the
+    command then exits 1 with one line per problem and the command that fixes it.
     Safe to run again: an unchanged month issues nothing, an interrupted close resumes.
     """
     from metering.close.run import close_month
@@ -37,16 +53,76 @@ def close_command(
     provider = load_config(config)
     with pipeline_lock(provider, "metering close"):
         result = close_month(
-            provider, month_option(month), rate=rate, workers=workers or None, draft_only=draft
+            provider,
+            month_option(month),
+            rate=rate,
+            workers=workers or None,
+            draft_only=draft,
+            accept_gaps=accept_gaps,
         )
     if draft:
-        console.print(f"{month}: drafts written to the register; nothing issued.")
+        _print_draft(result)
         return
+    _print_issued(result)
+    _print_gate(result)
+    if result.refused:
+        raise typer.Exit(1)
+
+
+def _print_draft(result: CloseResult) -> None:
+    console.print(
+        f"{result.month}: drafts only, nothing numbered; DRAFT PDFs in "
+        f"{result.out_dir / 'drafts' / result.month}",
+        highlight=False,
+    )
+    if result.problems:
+        console.print(f"a final close would refuse {len(result.held)} tenant(s):")
+        for line in result.problems:
+            console.print(f"  {line}", highlight=False, markup=False)
+    else:
+        console.print("a final close would pass the completeness gate.")
+    _print_unmapped(result)
+
+
+def _print_unmapped(result: CloseResult) -> None:
+    if result.unmapped:
+        console.print(
+            f"unmapped orgs held (no number until the tenant catalog maps them): "
+            f"{', '.join(result.unmapped)}",
+            highlight=False,
+            markup=False,
+        )
+
+
+def _print_gate(result: CloseResult) -> None:
+    if result.problems and result.accepted_gaps is not None:
+        console.print(
+            f"issued despite {len(result.problems)} gap(s), accepted: {result.accepted_gaps!r}",
+            highlight=False,
+            markup=False,
+        )
+        for line in result.problems:
+            console.print(f"  {line}", highlight=False, markup=False)
+    elif result.problems:
+        gap_held = [t for t, why in result.held.items() if t not in result.unmapped]
+        err_console.print(
+            f"{result.month} is incomplete: {len(gap_held)} tenant(s) held, nothing numbered "
+            'for them. Fix, or accept with --accept-gaps "reason":',
+            highlight=False,
+            markup=False,
+        )
+        for line in result.problems:
+            err_console.print(line, highlight=False, markup=False)
+    _print_unmapped(result)
+
+
+def _print_issued(result: CloseResult) -> None:
     table = Table("issued", "numbers", title=f"Close {result.month}")
     table.add_row("invoices", _numbers(result.invoices))
     table.add_row("credit notes", _numbers(result.credit_notes))
     table.add_row("credited invoices", _numbers(result.credited))
     table.add_row("PDFs rendered", str(len(result.rendered)))
+    table.add_row("held (drafts)", str(len(result.held)))
     console.print(table)
     if not result.changed:
         console.print(f"{result.month} is closed and unchanged: nothing new issued.")

@@ -6,6 +6,11 @@ hash → nothing; a different hash → a credit note for the old invoice (which 
 tenant has no charges any more → a credit note only. Documents are drafted, then numbered
 in tenant order, in the same ``BEGIN IMMEDIATE`` transaction, so numbers are gap-free and
 a crash (even ``kill -9``) leaves the register as it was before the close or after it.
+
+A *held* tenant (the completeness gate touched it, or its org is unmapped) gets a draft of
+its new body and nothing else: no number, no credit note for a live invoice; the next close
+drafts it again. A tenant issued despite the gate (``--accept-gaps``) has the reason and the
+problems recorded with its documents (table ``accepted_gaps``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,19 @@ class Issued:
     invoices: tuple[str, ...]
     credit_notes: tuple[str, ...]
     credited: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Holds:
+    """Tenants the close must not number (tenant → why), and tenants numbered despite the
+    gate with the accepted reason and problems."""
+
+    held: Mapping[str, str]
+    accepted: Mapping[str, tuple[str, ...]]
+    reason: str | None = None
+
+
+NO_HOLDS = Holds({}, {})
 
 
 def _insert_draft(
@@ -94,11 +112,12 @@ def _draft(
     bodies: Iterable[tuple[str, Body]],
     live: Mapping[str, Document],
     at: datetime,
+    held: Mapping[str, str],
 ) -> None:
     """Insert the drafts this close needs (credit notes before the invoices they make room
     for). ``live`` holds the live invoices without their bodies: a credited one's body is
-    read when its credit note is drafted."""
-    for _, old, body in _pairs(bodies, live):
+    read when its credit note is drafted. A held tenant gets only a draft of its body."""
+    for tenant, old, body in _pairs(bodies, live):
         if (
             old is not None
             and body is not None
@@ -108,6 +127,10 @@ def _draft(
                 legacy_content_hash(body),
             )
         ):
+            continue
+        if tenant in held:
+            if body is not None:
+                _insert_draft(con, register, month, {**body, "held": held[tenant]}, at=at)
             continue
         if old is not None:
             reason = "corrected usage or prices" if body is not None else "no charges remain"
@@ -126,17 +149,20 @@ def _number_drafts(
     settings: InvoicingSettings,
     month: str,
     at: datetime,
+    holds: Holds,
 ) -> Issued:
     year, mon = (int(p) for p in month.split("-"))
     drafts = con.execute(
-        "select id, kind, credits_id from documents where provider = ? and month = ? and state = ? "
-        "order by tenant_id, kind, id",
+        "select id, kind, credits_id, tenant_id from documents "
+        "where provider = ? and month = ? and state = ? order by tenant_id, kind, id",
         [register.provider, month, DocumentState.DRAFT.value],
     ).fetchall()
     invoices: list[str] = []
     notes: list[str] = []
     credited: list[str] = []
-    for doc_id, kind_text, credits_id in drafts:
+    for doc_id, kind_text, credits_id, tenant in drafts:
+        if tenant in holds.held:
+            continue  # stays a draft, without a number
         kind = DocumentKind(kind_text)
         if credits_id is not None:  # the credited invoice leaves 'issued' before its successor
             con.execute(
@@ -156,6 +182,17 @@ def _number_drafts(
             "update documents set state = ?, seq = ?, number = ?, issued_at = ? where id = ?",
             [DocumentState.ISSUED.value, seq, number, at.isoformat(), doc_id],
         )
+        if tenant in holds.accepted:
+            con.execute(
+                "insert into accepted_gaps (document_id, reason, problems, accepted_at) "
+                "values (?, ?, ?, ?)",
+                [
+                    doc_id,
+                    holds.reason or "",
+                    json.dumps(list(holds.accepted[tenant])),
+                    at.isoformat(),
+                ],
+            )
         (notes if kind is DocumentKind.CREDIT_NOTE else invoices).append(number)
     return Issued(tuple(invoices), tuple(notes), tuple(credited))
 
@@ -169,12 +206,14 @@ def issue_month(
     at: datetime,
     *,
     draft_only: bool = False,
+    holds: Holds = NO_HOLDS,
 ) -> Issued:
     """Draft and (unless ``draft_only``) issue the month's documents atomically. ``bodies``
     is ``(tenant id, body)`` in tenant order (a mapping's items, or a stream of batches):
-    it is consumed inside the transaction, so a failure while building leaves no trace."""
+    it is consumed inside the transaction, so a failure while building leaves no trace.
+    Tenants in ``holds.held`` stay drafts (see the module docstring)."""
     try:
-        return _issue_in(register, settings, month, bodies, hashes, at, draft_only)
+        return _issue_in(register, settings, month, bodies, hashes, at, draft_only, holds)
     except sqlite3.IntegrityError as exc:  # a number the register already holds
         raise CloseError(
             f"the invoice register {register.path} refused to issue {month}: {exc} (a number "
@@ -191,16 +230,18 @@ def _issue_in(
     hashes: tuple[str, str],
     at: datetime,
     draft_only: bool,
+    holds: Holds,
 ) -> Issued:
     with register.transaction() as con:
         con.execute(
             "delete from documents where provider = ? and month = ? and state = ?",
             [register.provider, month, DocumentState.DRAFT.value],
         )
-        _draft(con, register, month, bodies, register.live_invoices(month, bodies=False), at)
+        live = register.live_invoices(month, bodies=False)
+        _draft(con, register, month, bodies, live, at, {} if draft_only else holds.held)
         if draft_only:
             return Issued((), (), ())
-        issued = _number_drafts(con, register, settings, month, at)
+        issued = _number_drafts(con, register, settings, month, at, holds)
         register.record_close(
             con, month, hashes, len(issued.invoices) + len(issued.credit_notes), at
         )

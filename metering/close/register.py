@@ -79,6 +79,12 @@ create table if not exists rendered (
     pdf_sha256 text not null,
     pdf_bytes integer not null
 );
+create table if not exists accepted_gaps (
+    document_id integer primary key references documents(id),
+    reason text not null,
+    problems text not null,
+    accepted_at text not null
+);
 create table if not exists closes (
     id integer primary key autoincrement,
     provider text not null,
@@ -204,6 +210,25 @@ class Register:
             raise CloseError(f"the invoice register {self.path} has no document {doc_id}")
         return dict(json.loads(found[0]))
 
+    def draft_tenants(self, month: str) -> set[str]:
+        """Tenants with drafts of ``month`` left by a close (held, or a draft-only run)."""
+        rows = self._con.execute(
+            "select distinct tenant_id from documents where provider = ? and month = ? "
+            "and state = ?",
+            [self.provider, month, DocumentState.DRAFT.value],
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def accepted_gaps(self, ids: list[int]) -> dict[int, str]:
+        """The ``--accept-gaps`` reason each of documents ``ids`` was issued with, by id."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            sql = f"select document_id, reason from accepted_gaps where document_id in ({marks})"
+            found.update((int(i), str(r)) for i, r in self._con.execute(sql, chunk).fetchall())
+        return found
+
     def last_close(self, month: str) -> tuple[str, str] | None:
         row = self._con.execute(
             "select usage_hash, pricing_hash from closes where provider = ? and month = ? "
@@ -293,13 +318,16 @@ DOCUMENTS_SCHEMA = pa.schema(
         ("credits_number", pa.string()),
         ("replaces_number", pa.string()),
         ("content_hash", pa.string()),
+        ("accepted_gaps", pa.string()),
     ]
 )
 
 
-def documents_table(docs: list[Document]) -> pa.Table:
-    """The register's issued/credited documents as a table (for the lake and the warehouse)."""
+def documents_table(docs: list[Document], accepted: dict[int, str] | None = None) -> pa.Table:
+    """The register's issued/credited documents as a table (for the lake and the warehouse);
+    ``accepted``: the ``--accept-gaps`` reason of documents issued despite the gate."""
     numbers = {d.id: d.number for d in docs}
+    accepted = accepted or {}
     rows = [
         {
             "month": d.month,
@@ -313,6 +341,7 @@ def documents_table(docs: list[Document]) -> pa.Table:
             "credits_number": numbers.get(d.credits_id) if d.credits_id else None,
             "replaces_number": numbers.get(d.replaces_id) if d.replaces_id else None,
             "content_hash": d.content_hash,
+            "accepted_gaps": accepted.get(d.id),
         }
         for d in docs
         if d.state is not DocumentState.DRAFT

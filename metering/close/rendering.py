@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from metering.close.register import Document, DocumentKind, DocumentState, Register
@@ -33,6 +35,7 @@ class RegisteredDocument:
     issued_at: str
     pdf_path: str
     csv_path: str
+    draft: bool = False
 
 
 def render_registered(renderer: Renderer, job: RegisteredDocument) -> None:
@@ -46,7 +49,9 @@ def render_registered(renderer: Renderer, job: RegisteredDocument) -> None:
         raise CloseError(f"the invoice register {job.register} has no document {job.doc_id}")
     render_document(
         renderer,
-        DocumentRender(job.number, job.issued_at, str(row[0]), job.pdf_path, job.csv_path),
+        DocumentRender(
+            job.number, job.issued_at, str(row[0]), job.pdf_path, job.csv_path, job.draft
+        ),
     )
 
 
@@ -134,3 +139,45 @@ def record_rendered(register: Register, pending: Pending) -> None:
     done = {i: pdf_digest(p) for i, p in pending.pdfs.items() if p.exists()}
     if done:
         register.record_pdfs(done)
+
+
+DRAFT_NUMBER = "DRAFT"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def drafts_dir(settings: InvoicingSettings, month: str) -> Path:
+    """``<out>/drafts/<YYYY-MM>``: draft PDFs for review, apart from the issued documents."""
+    return settings.out_dir / "drafts" / month
+
+
+def render_drafts(
+    settings: InvoicingSettings,
+    register: Register,
+    month: str,
+    pool: RenderPool,
+    now: datetime,
+    *,
+    again: bool,
+) -> tuple[Path, ...]:
+    """Queue a watermarked DRAFT PDF of every draft of ``month`` (a ``--draft`` run's, or a
+    held tenant's) into :func:`drafts_dir`; drafts have no number, so each file is named by
+    kind, tenant and register id. ``again`` (the close drafted anew): the folder's earlier
+    drafts are removed first; otherwise only missing PDFs are rendered."""
+    folder = drafts_dir(settings, month)
+    if again and folder.is_dir():
+        for old in folder.iterdir():
+            if old.is_file():
+                old.unlink()
+    jobs, paths = [], []
+    for doc in register.documents(month, state=DocumentState.DRAFT, bodies=False):
+        name = f"DRAFT-{doc.kind.value}-{_UNSAFE.sub('_', doc.tenant_id)}-{doc.id}"
+        pdf, csv = folder / f"{name}.pdf", folder / f"{name}-usage.csv"
+        paths.append(pdf)
+        if pdf.exists():
+            continue
+        where = RegisteredDocument(
+            str(register.path), doc.id, DRAFT_NUMBER, now.isoformat(), str(pdf), str(csv), True
+        )
+        jobs.append(Job(name, render_registered, where))
+    pool.submit(jobs)
+    return tuple(paths)

@@ -1,5 +1,10 @@
 """``close_month``: freeze, issue, render — resumable at every step.
 
+0. the completeness gate (``metering.completeness.gate``): a month that has not ended (plus
+   its grace) is refused before anything else; after rating, every tenant a problem touches
+   (a night not consolidated, a coverage shortfall, unrated usage) and every unmapped org is
+   held: drafted without a number. ``accept_gaps`` issues the gap-held tenants anyway and
+   records the reason on their documents;
 1. (optionally) rate the month, then open its rating outputs;
 2. freeze: hash the rated content and the pricing inputs; if both equal the last close of
    the month, nothing is issued;
@@ -19,7 +24,7 @@ import importlib
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -31,13 +36,20 @@ from metering.close.billto import load_bill_to
 from metering.close.contract import month_key
 from metering.close.documents import iter_bodies
 from metering.close.inputs import MEMORY_LIMIT, check_published, content_hash, files_hash
-from metering.close.issue import Issued, issue_month
+from metering.close.issue import NO_HOLDS, Holds, Issued, issue_month
 from metering.close.numbering import check_register
 from metering.close.register import DocumentState, Register, documents_table
-from metering.close.rendering import documents_dir, record_rendered, render_pending
+from metering.close.rendering import (
+    documents_dir,
+    record_rendered,
+    render_drafts,
+    render_pending,
+)
 from metering.close.settings import InvoicingSettings, load_settings
+from metering.completeness.gate import GateReport, check_month, open_month
+from metering.completeness.settings import gate_settings
 from metering.config import ProviderConfig
-from metering.errors import LockError
+from metering.errors import IncompleteMonth, LockError
 from metering.lake.storage import LakePath, write_bytes
 from metering.rating.engine import bounded_connection
 from metering.reports.focus import lake_replication_factors, write_focus
@@ -61,6 +73,18 @@ class CloseResult:
     out_dir: Path
     outputs: dict[str, LakePath] = field(default_factory=dict)
     repaired: tuple[str, ...] = ()  # issued PDFs found damaged and rendered again
+    # the gate: its problem lines, the tenants held (tenant → why), unmapped orgs' tenants,
+    # the --accept-gaps reason the gap-held tenants were issued with, the drafts rendered
+    problems: tuple[str, ...] = ()
+    held: dict[str, str] = field(default_factory=dict)
+    unmapped: tuple[str, ...] = ()
+    accepted_gaps: str | None = None
+    drafts: tuple[Path, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        """Whether the gate held tenants for gaps (and they were not accepted)."""
+        return bool(self.problems) and self.accepted_gaps is None
 
 
 def output_paths(settings: InvoicingSettings, month: str) -> dict[str, LakePath]:
@@ -132,7 +156,8 @@ def _write_outputs(
     )
     # the register's documents of the month, for finance next to the rating outputs
     out = io.BytesIO()
-    pq.write_table(documents_table(docs), out, compression="zstd")
+    accepted = register.accepted_gaps([d.id for d in docs])
+    pq.write_table(documents_table(docs, accepted), out, compression="zstd")
     write_bytes(paths["documents"], out.getvalue())
 
 
@@ -161,13 +186,43 @@ def _issue(
     hashes: tuple[str, str],
     at: datetime,
     draft_only: bool,
+    holds: Holds,
 ) -> Issued:
     """Draft and number the documents the month's change needs (one transaction; the
     bodies are built a batch of tenants at a time inside it)."""
     catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
     bodies = iter_bodies(con, month, settings, catalog)
     key = month_key(month)
-    return issue_month(register, settings, key, bodies, hashes, at, draft_only=draft_only)
+    return issue_month(
+        register, settings, key, bodies, hashes, at, draft_only=draft_only, holds=holds
+    )
+
+
+UNMAPPED_PREFIX = "unmapped:"
+UNMAPPED = "unmapped org: no tenant catalog entry names it; held until the catalog maps it"
+
+
+def unmapped_tenants(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Tenants of the month rating made of an org no catalog entry names (``unmapped:<org>``,
+    a prefix the catalog may not use): held until the catalog maps the org."""
+    rows = con.execute(
+        "select tenant_id from invoice_totals where starts_with(tenant_id, ?) order by tenant_id",
+        [UNMAPPED_PREFIX],
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
+
+
+def _holds(report: GateReport, unmapped: tuple[str, ...], accept_gaps: str | None) -> Holds:
+    """Who is held and who is issued despite the gate (``accept_gaps``)."""
+    held = {t: UNMAPPED for t in unmapped}
+    accepted: dict[str, tuple[str, ...]] = {}
+    for tenant, lines in report.held.items():
+        if accept_gaps is None:
+            more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+            held.setdefault(tenant, lines[0] + more)
+        elif tenant not in held:
+            accepted[tenant] = lines
+    return Holds(held, accepted, accept_gaps)
 
 
 def _renders_ahead(
@@ -192,11 +247,24 @@ def close_month(
     workers: int | None = None,
     show_progress: bool = True,
     draft_only: bool = False,
+    accept_gaps: str | None = None,
 ) -> CloseResult:
-    """Close ``month``: issue what changed since the last close, render, report, export."""
+    """Close ``month``: issue what changed since the last close, render, report, export.
+
+    Refuses (:class:`IncompleteMonth`) a month that has not ended plus its grace, unless
+    ``draft_only``; holds the tenants the gate's problems touch (``result.problems``,
+    ``result.held``) unless ``accept_gaps`` gives the reason to issue them anyway."""
     settings = load_settings(config)
+    if accept_gaps is not None and not accept_gaps.strip():
+        raise IncompleteMonth("--accept-gaps needs a reason (it is recorded on the documents)")
+    at = now or datetime.now(UTC)
+    problem = open_month(month, at, gate_settings(config))
+    if problem is not None and not draft_only:
+        raise IncompleteMonth(f"close {month_key(month)} refused:\n{problem.line()}")
     with _close_lock(settings):
-        return _close(config, settings, month, rate, now, workers, show_progress, draft_only)
+        return _close(
+            config, settings, month, rate, at, workers, show_progress, draft_only, accept_gaps
+        )
 
 
 def _close(
@@ -204,22 +272,42 @@ def _close(
     settings: InvoicingSettings,
     month: Window,
     rate: bool,
-    now: datetime | None,
+    now: datetime,
     workers: int | None,
     show_progress: bool,
     draft_only: bool,
+    accept_gaps: str | None,
 ) -> CloseResult:
     if rate:
         rate_if_installed(config, month)
     with bounded_connection(MEMORY_LIMIT) as con:
         check_published(con, config, month)  # one rating's outputs, lines adding up
+        report = check_month(con, config, month, now)
+        unmapped = unmapped_tenants(con)
+        holds = _holds(report, unmapped, accept_gaps)
         register = Register(settings.register_path, settings.provider)
         try:
-            return _close_open(
-                con, register, config, settings, month, now, workers, show_progress, draft_only
+            result = _close_open(
+                con,
+                register,
+                config,
+                settings,
+                month,
+                now,
+                workers,
+                show_progress,
+                draft_only,
+                holds,
             )
         finally:
             register.close()
+    return replace(
+        result,
+        problems=tuple(report.lines()),
+        held=dict(holds.held),
+        unmapped=unmapped,
+        accepted_gaps=accept_gaps if report.problems else None,
+    )
 
 
 def _close_open(
@@ -228,10 +316,11 @@ def _close_open(
     config: ProviderConfig,
     settings: InvoicingSettings,
     month: Window,
-    now: datetime | None,
+    now: datetime,
     workers: int | None,
     show_progress: bool,
     draft_only: bool,
+    holds: Holds = NO_HOLDS,
 ) -> CloseResult:
     """The close's steps on its open DuckDB connection and register."""
     key = month_key(month)
@@ -244,14 +333,20 @@ def _close_open(
             content_hash(con),
             files_hash([config.pricing_dir, config.tenant_catalog]),
         )
-        changed = register.last_close(key) != hashes or draft_only
+        # a tenant drafted by an earlier close (held, or a draft-only run) and no longer held
+        # now may be issued: the month counts as changed for it
+        released = register.draft_tenants(key) - set(holds.held)
+        changed = register.last_close(key) != hashes or draft_only or bool(released)
         issued = Issued((), (), ())
         if changed:
-            at = now or datetime.now(UTC)
-            issued = _issue(con, config, settings, register, month, hashes, at, draft_only)
+            issued = _issue(con, config, settings, register, month, hashes, now, draft_only, holds)
         outputs = output_paths(settings, key)
         pending = render_pending(settings, register, key, pool)
-        if not draft_only and (changed or not all(p.exists() for p in outputs.values())):
+        drafts = render_drafts(settings, register, key, pool, now, again=changed)
+        # the provider report and FOCUS cover the whole month: not while the gate holds tenants
+        complete = not any(why != UNMAPPED for why in holds.held.values())
+        missing = not all(p.exists() for p in outputs.values())
+        if not draft_only and complete and (changed or missing):
             _write_outputs(con, config, settings, register, month, outputs, pool)
         pool.wait()
         record_rendered(register, pending)
@@ -267,4 +362,5 @@ def _close_open(
         out_dir=settings.out_dir,
         outputs=outputs,
         repaired=pending.repaired,
+        drafts=drafts,
     )

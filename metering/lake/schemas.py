@@ -324,6 +324,37 @@ QUARANTINE = (
 )
 
 
+# Not collected but derived from the lake (the sample files and `runs` of a day), so it is
+# outside DATASETS: written by metering.completeness.coverage, one file per site and day.
+COVERAGE_SCHEMA = pa.schema(
+    [
+        _req("site", pa.string(), "Site."),
+        _req("source", pa.string(), "Collector: vcd, cse, alp, dse, ose, cloudian."),
+        _req("hour", TS, "Start of the UTC hour [hour, hour + 1 h)."),
+        _req(
+            "expected",
+            pa.int64(),
+            "Collection instants due in the hour (sampling instants the source is read at; "
+            "Cloudian also its hourly usage series).",
+        ),
+        _req("collected", pa.int64(), "Of those, the instants whose files are all in the lake."),
+        _req("failed_runs", pa.int64(), "Collection runs of the hour that failed (see `runs`)."),
+        _req(
+            "interrupted_runs",
+            pa.int64(),
+            "Collect pipeline runs of the hour's instants marked interrupted (process died).",
+        ),
+        _req(
+            "status",
+            pa.string(),
+            "complete, failed (a run failed), interrupted, outage (no run at all) or not_due.",
+        ),
+        _req("computed_at", TS, "When this row was computed from the lake."),
+    ],
+    metadata={"dataset": "coverage", "doc": "Expected vs collected instants per hour."},
+)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A lake dataset: its name, the collector that fills it, its schema and how it is keyed."""

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from metering.config import ProviderConfig
-from metering.errors import SourceUnavailable
+from metering.errors import IncompleteMonth, SourceUnavailable
 from metering.window import Window
 
 log = logging.getLogger("metering.pipelines")
@@ -148,6 +148,20 @@ def close_month_step(ctx: StepContext) -> int:
     # the pipeline's previous step rated the whole month; closing is idempotent: an
     # unchanged month issues nothing new, so a re-run never duplicates an invoice
     result = close_month(ctx.config, ctx.month, rate=False, show_progress=ctx.progress)
+    if result.unmapped:
+        log.warning(
+            "%s %s: unmapped org(s) held until the tenant catalog maps them: %s",
+            ctx.pipeline,
+            ctx.period,
+            ", ".join(result.unmapped),
+            extra={"pipeline": ctx.pipeline, "period": ctx.period, "step": "close_month"},
+        )
+    if result.refused:
+        # the ready tenants are issued; the rest wait for a person (the failure alerts)
+        raise IncompleteMonth(
+            f"close {result.month} refused for {len(result.held)} tenant(s):\n"
+            + "\n".join(result.problems)
+        )
     return len(result.invoices) + len(result.credit_notes)
 
 

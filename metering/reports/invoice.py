@@ -52,6 +52,7 @@ class DocumentRender:
     body_json: str
     pdf_path: str
     csv_path: str
+    draft: bool = False  # a draft for review: watermarked, no number
 
 
 def _until(price_to: str | None) -> str | None:
@@ -99,8 +100,10 @@ def _filled_hours(lines: list[dict[str, Any]]) -> Decimal:
     return sum(periods.values(), Decimal(0))
 
 
-def context(number: str, issued_at: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The template context of one document."""
+def context(
+    number: str, issued_at: str, body: dict[str, Any], draft: bool = False
+) -> dict[str, Any]:
+    """The template context of one document (``draft``: watermarked DRAFT, not issued)."""
     issued = datetime.fromisoformat(issued_at).date()
     first, last = date.fromisoformat(body["period_start"]), date.fromisoformat(body["period_end"])
     points = [
@@ -109,6 +112,7 @@ def context(number: str, issued_at: str, body: dict[str, Any]) -> dict[str, Any]
     usage = body["usage"]
     return {
         "number": number,
+        "draft": draft,
         "doc": body,
         "locale": body["bill_to"]["locale"],
         "currency": body["currency"],
@@ -127,9 +131,11 @@ def context(number: str, issued_at: str, body: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def html(renderer: Renderer, number: str, issued_at: str, body: dict[str, Any]) -> str:
+def html(
+    renderer: Renderer, number: str, issued_at: str, body: dict[str, Any], draft: bool = False
+) -> str:
     """The document's HTML (what the golden snapshots compare)."""
-    return renderer.html(TEMPLATES[body["kind"]], context(number, issued_at, body))
+    return renderer.html(TEMPLATES[body["kind"]], context(number, issued_at, body, draft))
 
 
 def _usage_cell(row: dict[str, Any], column: str) -> object:
@@ -157,7 +163,7 @@ def render_document(renderer: Renderer, job: DocumentRender) -> None:
     body = json.loads(job.body_json)
     data = usage_csv(job.number, body)
     write_bytes(Path(job.csv_path), data)
-    text = html(renderer, job.number, job.issued_at, body)
+    text = html(renderer, job.number, job.issued_at, body, job.draft)
     at = datetime.fromisoformat(job.issued_at)  # the bytes depend on the issue, not on now
     pdf = renderer.pdf(text, [(Path(job.csv_path).name, data)], at=at)
     write_bytes(Path(job.pdf_path), pdf)

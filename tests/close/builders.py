@@ -76,6 +76,11 @@ bank = "IBAN DE00 1234 5678 9000 0000 00"
 workers = {workers}
 {invoicing}
 
+# rating-output fixtures: no lake samples to measure coverage on (the gate's other checks,
+# the nights and unrated usage, still apply: build_month consolidates every day)
+[close]
+coverage_threshold = "0"
+
 [[sites]]
 name = "az1"
 vcd_url = "http://127.0.0.1:9/az1/vcd"
@@ -255,7 +260,17 @@ def build_month(tmp: Path, **kwargs: Any) -> ProviderConfig:
     write_rating(config, rating_rows(case))
     write_lake_extras(config, case)
     write_storage_policy(config)
+    write_consolidated_days(config)
     return config
+
+
+def write_consolidated_days(config: ProviderConfig) -> None:
+    """An (empty) usage_intervals file for every day of the month not written yet: each
+    night consolidated, as the close's gate requires."""
+    for day in MONTH.days():
+        path = config.lake_dir / "usage_intervals" / f"date={day}" / "part.parquet"
+        if not path.is_file():
+            _write(path, [], INTERVALS_SCHEMA)
 
 
 def add_simple_tenants(config: ProviderConfig, count: int) -> dict[str, list[dict[str, Any]]]:

@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _tenant_numbers(config) -> dict[str, str]:
     register = Register(load_settings(config).register_path, config.name)
-    return {d.tenant_id: str(d.number) for d in register.documents("2026-10")}
+    # numbered documents only: the case's unmapped org stays a draft
+    return {d.tenant_id: str(d.number) for d in register.documents("2026-10") if d.number}
 
 
 def _kill_mid_render(config, folder: Path) -> int:
@@ -62,7 +63,7 @@ def _kill_mid_render(config, folder: Path) -> int:
 def test_close_killed_mid_way_resumes_to_the_same_invoices_without_gap(tmp_path):
     config = build_month(tmp_path / "killed")
     add_simple_tenants(config, EXTRA)
-    total = 3 + EXTRA
+    total = 2 + EXTRA  # the case's unmapped org is held as a draft
     folder = load_settings(config).out_dir / "invoices" / "2026-10"
     rendered_before_kill = _kill_mid_render(config, folder)
     assert 0 < rendered_before_kill < total, "the kill must land mid-way through rendering"
@@ -80,6 +81,7 @@ def test_close_killed_mid_way_resumes_to_the_same_invoices_without_gap(tmp_path)
 
     # the same as one uninterrupted close: every tenant of the month, numbered in tenant order
     tenants = {row["tenant_id"] for row in add_simple_tenants(config, EXTRA)["invoice_totals"]}
+    tenants.discard("unmapped:orphan-org")
     assert set(numbers) == tenants
     assert numbers == {t: f"INV-2026-{i:06d}" for i, t in enumerate(sorted(tenants), start=1)}
 
@@ -88,7 +90,7 @@ def test_worker_processes_render_every_document(tmp_path):
     config = build_month(tmp_path, workers=2)
     add_simple_tenants(config, 6)
     result = close_month(config, MONTH, rate=False, now=FROZEN_NOW, show_progress=False)
-    assert len(result.invoices) == 9
+    assert len(result.invoices) == 8
     assert sorted(result.rendered) == sorted(result.invoices)
     for number in result.invoices:
         pdf = result.out_dir / "invoices" / "2026-10" / f"{number}.pdf"

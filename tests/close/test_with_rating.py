@@ -20,6 +20,7 @@ from tests.rating.lake_builders import dse, hour, vm, write, write_config_file
 
 OCT = Window.month(2026, 10)
 NOW = datetime(2026, 11, 1, 6, tzinfo=UTC)
+GAPS = "test lake: two days of usage only"
 CARD = """
 [[rates]]
 product = "vcpu"
@@ -70,7 +71,20 @@ def _total(config) -> Decimal:
 
 def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_path):
     config = load_config(_provider(tmp_path))
-    result = close_month(config, OCT, now=NOW, show_progress=False)
+    # 2 of 31 days consolidated: the plain close numbers nothing and says which nights
+    refused = close_month(config, OCT, now=NOW, show_progress=False)
+    assert refused.refused and refused.invoices == () and set(refused.held) == {"acme"}
+    assert any(
+        line.startswith("all sites all sources 2026-10-03 .. 2026-10-31: not consolidated")
+        and "metering run nightly --date 2026-10-03" in line
+        for line in refused.problems
+    )
+    assert not (refused.out_dir / "invoices" / "2026-10").exists()
+    # issued anyway, with the reason recorded on the invoice, in the warehouse's documents
+    result = close_month(config, OCT, now=NOW, show_progress=False, accept_gaps=GAPS)
+    assert result.accepted_gaps == GAPS and not result.refused
+    accepted = pq.read_table(result.outputs["documents"]).to_pylist()
+    assert [(d["number"], d["accepted_gaps"]) for d in accepted] == [("INV-2026-000001", GAPS)]
     total = _total(config)
     text = pdf_text(result.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf")
     assert "INV-2026-000001" in text and "ACME Industries GmbH" in text
@@ -80,7 +94,7 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
 
     # a price correction: the next close re-rates, credits the invoice and issues a new one
     write_card(tmp_path / "pricing", CARD.format(vcpu="0.0100"))
-    second = close_month(config, OCT, now=NOW, show_progress=False)
+    second = close_month(config, OCT, now=NOW, show_progress=False, accept_gaps=GAPS)
     assert second.credit_notes == ("CN-2026-000001",)
     assert second.invoices == ("INV-2026-000002",)
     corrected = _total(config)
@@ -89,7 +103,9 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
     assert f"Total {corrected:.2f}".replace(".", ",") + " €" in text
 
     # and the command line: closing again changes nothing
-    assert main(["close", "--month", "2026-10", "-c", str(config.source_file)]) == 0
+    cmd = ["close", "--month", "2026-10", "-c", str(config.source_file)]
+    assert main([*cmd, "--accept-gaps", GAPS]) == 0
+    assert main(cmd) == 1  # without the override the gate still refuses (and issues nothing)
     assert (
         main(["showback", "--tenant", "acme", "--month", "2026-10", "-c", str(config.source_file)])
         == 0
