@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "metering.cli.check",
     "metering.cli.rate",
     "metering.cli.close",
+    "metering.cli.coverage",
     "metering.cli.sql",
     "metering.cli.lake",
     "metering.cli.register",

@@ -29,6 +29,7 @@ from metering.lake.storage import LakePath, ObjectPath, arrow_dataset
 from metering.rating.engine import connect, quote, register_table
 from metering.rating.run import OUTPUTS, load_inputs
 from metering.rating.tables import catalog_tables, pricing_tables
+from metering.resources import read_sql
 
 REFERENCE_TABLES = (
     "rates",
@@ -46,6 +47,8 @@ def view_patterns() -> dict[str, str]:
     patterns = {name: f"{name}/site=*/date=*/*.parquet" for name in DATASETS}
     patterns["usage_intervals"] = "usage_intervals/date=*/*.parquet"
     patterns.update({name: f"rating/{name}/month=*/*.parquet" for name in OUTPUTS})
+    patterns["coverage"] = "coverage/site=*/date=*/*.parquet"
+    patterns["documents"] = "close/documents/month=*/*.parquet"
     return patterns
 
 
@@ -74,6 +77,17 @@ def register_lake_views(con: duckdb.DuckDBPyConnection, config: ProviderConfig) 
     return names
 
 
+# Views over other views, each a named file of sql/marts/, created when what it reads exists.
+DERIVED_VIEWS = {"unmapped_orgs": ("marts/unmapped_orgs.sql", ("invoice_totals", "rated_usage"))}
+
+
+def _derived_views(con: duckdb.DuckDBPyConnection) -> None:
+    present = {str(r[0]) for r in con.execute("select view_name from duckdb_views()").fetchall()}
+    for name, (sql_name, needs) in DERIVED_VIEWS.items():
+        if all(n in present for n in needs):
+            con.execute(f"create view {name} as {read_sql(sql_name).strip().rstrip(';')}")
+
+
 def build_warehouse(config: ProviderConfig) -> Path:
     """(Re)build the warehouse file at ``config.warehouse_path``; returns its path."""
     target = config.warehouse_path
@@ -92,6 +106,7 @@ def build_warehouse(config: ProviderConfig) -> Path:
                     f"create view {name} as select * from read_parquet({quote(pattern)}, "
                     "hive_partitioning = false, union_by_name = true)"
                 )
+            _derived_views(con)
             try:
                 _, pricing, tenants = load_inputs(config)
             except MeteringError as exc:
