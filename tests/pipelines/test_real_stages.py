@@ -26,6 +26,8 @@ from metering.pipelines.api import replay
 from metering.pipelines.catchup import catch_up
 from metering.pipelines.definitions import period_key
 from metering.pipelines.runner import PipelineRunner
+from metering.rating.consolidate import intervals_path
+from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.window import Window
 
 from .conftest import FakeClock
@@ -55,6 +57,8 @@ def provider(tmp_path: Path) -> Iterator[Provider]:
             "[provider]\n", "[provider]\nsampling_interval_minutes = 360\n", 1
         )
         text += '\n[scheduler]\nstart_date = "2026-10-01"\n\n[invoicing]\nworkers = 1\n'
+        # a month of one collected day: the close's coverage check is not what these test
+        text += '\n[close]\ncoverage_threshold = "0"\n'
         path.write_text(text, encoding="utf-8")
         yield Provider(sim, load_config(path))
 
@@ -78,9 +82,14 @@ def _collect_day(runner: PipelineRunner, sim: Any, day: date) -> None:
 
 def _seed_nights(runner: PipelineRunner, window: Window) -> None:
     """Record the nights of ``window`` as succeeded with nothing collected, as the scheduler
-    would have; running them for real would only add empty backfills to these tests."""
+    would have, with the empty usage intervals such a night writes; running them for real
+    would only add empty backfills to these tests."""
     for day in window.days():
         run_id = runner.history.start_run("nightly", day.isoformat(), Window.day(day), "test")
+        path = intervals_path(runner.config.lake, day)
+        assert isinstance(path, Path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(INTERVALS_SCHEMA.empty_table(), path)
         runner.history.finish_run(run_id, "succeeded")
 
 
