@@ -131,9 +131,15 @@ def _coverage_fix(source: str, key: str) -> str:
 
 
 def short_coverage(
-    days: Iterable[DayCoverage], threshold: object, key: str, usage: dict[tuple[str, str], set[str]]
+    days: Iterable[DayCoverage],
+    threshold: object,
+    key: str,
+    usage: dict[tuple[str, str], set[str]],
+    unseen: frozenset[str] = frozenset(),
 ) -> list[Problem]:
-    """One problem per site × source and run of days below the threshold."""
+    """One problem per site × source and run of days below the threshold. It touches the
+    tenants with usage of that source on that site, and the ``unseen`` tenants (billed, but
+    with no usage anywhere: nothing shows they have none on the site that was missed)."""
     low: dict[tuple[str, str], list[DayCoverage]] = {}
     for day in days:
         if day.ratio < threshold:  # type: ignore[operator]
@@ -141,7 +147,7 @@ def short_coverage(
     problems = []
     for (site, source), found in sorted(low.items()):
         by_date = {d.day: d for d in found}
-        tenants = frozenset(
+        tenants = unseen | frozenset(
             t for product in SOURCE_PRODUCTS[source] for t in usage.get((site, product), set())
         )
         for first, last in _ranges(list(by_date)):
@@ -210,10 +216,12 @@ def check_month(
     # days still to come are not gaps (a draft of an open month): the open month says it
     ended = [d for d in month.days() if Window.day(d).end <= now]
     problems += unconsolidated(config.lake, ended)
-    coverage = by_day(month_coverage(config, ended, now))
-    problems += short_coverage(coverage, settings.coverage_threshold, key, _usage(con))
-    problems += unrated(con, key)
     tenants = [str(r[0]) for r in con.execute("select tenant_id from invoice_totals").fetchall()]
+    usage = _usage(con)
+    unseen = frozenset(tenants) - {t for found in usage.values() for t in found}
+    coverage = by_day(month_coverage(config, ended, now))
+    problems += short_coverage(coverage, settings.coverage_threshold, key, usage, unseen)
+    problems += unrated(con, key)
     held: dict[str, list[str]] = {}
     for problem in problems:
         touched = tenants if problem.tenants is None else problem.tenants

@@ -4,7 +4,8 @@ The scheduler's jobs never carry state of their own: each tick asks "at this ins
 which nights and which closes should have run?" and runs the ones the history does not
 show as succeeded, oldest first. So a tick that fired late, a tick that never fired
 (the machine was off) and a restart all converge on the same result: every missed night
-runs once, in order, and a month closes only after all of its nights succeeded.
+runs once, in order, and a month closes only after all of its nights succeeded. A close
+the completeness gate refuses is never retried on its own: it alerts and waits for a person.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from metering.errors import MeteringError
+from metering.pipelines.alerts import alert_body, send_alert
 from metering.pipelines.definitions import Pipeline, Schedule, period_key
 from metering.pipelines.history import RunRecord
 from metering.pipelines.runner import PipelineRunner, RunOutcome
@@ -101,8 +104,38 @@ def catch_up(runner: PipelineRunner, now: datetime, trigger: str = "catch-up") -
                 if blockers:
                     _wait(runner, pipeline, period, blockers)
                     continue
-                outcomes.append(runner.run(pipeline.name, period, trigger))
+                outcome = runner.run(pipeline.name, period, trigger)
+                outcomes.append(outcome)
+                if pipeline.period == "month" and not outcome.ok:
+                    _alert(runner, outcome)
     return outcomes
+
+
+def _alert(runner: PipelineRunner, outcome: RunOutcome) -> None:
+    """A close that failed and will not be retried on its own (the gate refused it, or a
+    terminal error): alert a person (``[alerts]``); the history shows it failed."""
+    if outcome.error_kind == "transient":
+        return  # retried after retry_delay_minutes; the last attempt's failure is terminal
+    lines = (outcome.error or "").splitlines()
+    refused = bool(lines) and " refused" in lines[0]
+    body = alert_body(
+        runner.config,
+        "close_refused" if refused else "close_failed",
+        pipeline=outcome.pipeline,
+        period=outcome.period,
+        run_id=outcome.run_id,
+        step=outcome.step,
+        summary=lines[0] if lines else outcome.status,
+        problems=lines[1:],
+        action=(
+            f"fix the problems and run `metering run close --month {outcome.period}`, or "
+            f'issue anyway: `metering close --month {outcome.period} --accept-gaps "reason"`'
+        ),
+    )
+    try:
+        send_alert(runner.config, body)
+    except MeteringError as exc:  # a bad [alerts] section must not stop the scheduler
+        log.error("cannot send the alert for %s %s: %s", outcome.pipeline, outcome.period, exc)
 
 
 def _wait(runner: PipelineRunner, pipeline: Pipeline, period: str, blockers: list[str]) -> None:

@@ -7,7 +7,8 @@ dataset was completely collected at that sample time; a failed part leaves a gap
 in the ``runs`` log, and never stops the other parts, sources or sites.
 
 :func:`backfill` re-reads what the sources keep history of (Cloudian's hourly usage series)
-for a window and reports the sample gaps it cannot fill.
+for a window, and Cloudian's group list for a day that has none, and reports the sample gaps
+it cannot fill.
 """
 
 from __future__ import annotations
@@ -346,6 +347,39 @@ def sample_gaps(config: ProviderConfig, window: Window, site: str) -> list[str]:
     return gaps
 
 
+async def _reread_groups(
+    config: ProviderConfig, chunk: Window, sites: Sequence[str], run_id: str, options: Options
+) -> list[SourceResult]:
+    """Cloudian's group list for a day whose own is missing (the day's first instant was not
+    collected: the scheduler was down). Consolidation maps each usage series' group to its
+    org with the lists around the day; without one, the day's object storage has no tenant.
+    Cloudian keeps no history of it, so the list read now stands in, written at the day's
+    first instant (a group renamed since shows its present name)."""
+    part = tuple(p for p in COLLECTORS["cloudian"] if p.datasets == ("cloudian_group",))
+    missing = [
+        n
+        for n in sites
+        if config.site(n).cloudian_url is not None
+        and not store.dataset_files(config.lake, "cloudian_group", site=n, window=chunk)
+    ]
+    per_site = await asyncio.gather(
+        *(
+            _run_site(
+                config,
+                config.site(n),
+                {"cloudian": part},
+                chunk.start,
+                (),
+                run_id,
+                options,
+                "-groups",
+            )
+            for n in missing
+        )
+    )
+    return [r for s in per_site for r in s]
+
+
 async def backfill_async(
     config: ProviderConfig,
     window: Window,
@@ -361,6 +395,7 @@ async def backfill_async(
     for chunk in _chunks(window):
         hours = tuple(chunk.steps(HOUR))
         run_id = new_run_id(chunk.end)
+        groups = await _reread_groups(config, chunk, chosen, run_id, options)
         per_site = await asyncio.gather(
             *(
                 _run_site(
@@ -369,7 +404,7 @@ async def backfill_async(
                 for n in chosen
             )
         )
-        summary = CollectSummary(run_id, chunk.end, [r for s in per_site for r in s])
+        summary = CollectSummary(run_id, chunk.end, [*groups, *(r for s in per_site for r in s)])
         summary.unfilled = [f"{n}:{g}" for n in chosen for g in sample_gaps(config, chunk, n)]
         summaries.append(summary)
     return summaries

@@ -99,8 +99,18 @@ def provider(tmp_path: Path) -> Iterator[tuple[Any, ProviderConfig]]:
         for card in sorted(resource_dir("pricing").glob("*.toml")):
             text = card.read_text(encoding="utf-8").replace("2026-10-15T00:00:00Z", CHANGE)
             (pricing / card.name).write_text(text, encoding="utf-8")
+        # The sample catalog without its shadow-it entry: one org stays unmapped, so rating's
+        # unmapped:<org> tenant is held against the truth too.
+        shipped = (resource_dir("sample_data") / "tenants.toml").read_text(encoding="utf-8")
+        catalog = tmp_path / "tenants-without-shadow-it.toml"
+        catalog.write_text(shipped.split("\n# The provider's own IT department")[0] + "\n")
+        assert "shadow-it" not in catalog.read_text()
+        swap = {
+            "pricing_dir": f"pricing_dir = {json.dumps(str(pricing))}",
+            "tenant_catalog": f"tenant_catalog = {json.dumps(str(catalog))}",
+        }
         lines = [
-            f"pricing_dir = {json.dumps(str(pricing))}" if line.startswith("pricing_dir") else line
+            next((new for key, new in swap.items() if line.startswith(key)), line)
             for line in path.read_text(encoding="utf-8").splitlines()
         ]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
