@@ -128,10 +128,14 @@ def backfill_step(ctx: StepContext) -> int:
 
 
 def consolidate_step(ctx: StepContext) -> int:
-    """Samples of the day → usage intervals."""
+    """Samples of the day → usage intervals; and the day's coverage (collected vs expected
+    instants per site × source × hour), so the warehouse's ``coverage`` view is current."""
+    from metering.completeness.coverage import write_day
     from metering.rating.consolidate import consolidate_day
 
-    return rows_of(consolidate_day(ctx.config, ctx.window.start.date()))
+    rows = rows_of(consolidate_day(ctx.config, ctx.window.start.date()))
+    write_day(ctx.config, ctx.window.start.date())
+    return rows
 
 
 def rate_month_step(ctx: StepContext) -> int:
