@@ -84,8 +84,12 @@ def _interrupted(config: ProviderConfig, day: date) -> Counter[datetime]:
     if not path.is_file():
         return found
     history = RunHistory(path)
+    try:
+        runs = history.runs("collect", status="interrupted")
+    finally:
+        history.close()
     prefix = day.isoformat()
-    for run in history.runs("collect", status="interrupted"):
+    for run in runs:
         if run.period.startswith(prefix):
             at = datetime.fromisoformat(run.period.replace("Z", "+00:00"))
             found[at.replace(minute=0, second=0, microsecond=0)] += 1

@@ -211,3 +211,30 @@ def test_one_site_down_holds_only_its_own_tenants_until_accepted(month: Provider
     assert sorted(hours) == [("failed", 1), ("outage", 3)]
     register = Register(load_settings(month).register_path, month.name)
     assert {d.state for d in register.documents("2026-10")} == {DocumentState.ISSUED}
+
+
+def test_a_collect_run_that_died_shows_as_interrupted_in_coverage(month: ProviderConfig) -> None:
+    from metering.completeness.coverage import write_day
+    from metering.pipelines.history import RunHistory
+    from metering.pipelines.settings import load_settings as scheduler_settings
+
+    day = date(2026, 10, 10)
+    at = datetime(2026, 10, 10, 6, tzinfo=UTC)
+    (month.lake / "vcd_vm" / "site=az1" / f"date={day}" / "20261010T0600Z.parquet").unlink()
+    history = RunHistory(scheduler_settings(month).history_path)
+    try:  # the collect run of 06:00 was running when its process died
+        history.start_run("collect", "2026-10-10T06:00Z", Window(at, at + INTERVAL), "schedule")
+        assert [r.pipeline for r in history.mark_abandoned()] == ["collect"]
+    finally:
+        history.close()
+    rows = write_day(month, day).to_pylist()
+    hour = next(r for r in rows if r["site"] == "az1" and r["source"] == "vcd" and r["hour"] == at)
+    assert (hour["expected"], hour["collected"], hour["status"]) == (1, 0, "interrupted")
+    assert hour["interrupted_runs"] == 1
+    result = close(month)
+    assert result.problems == (
+        "az1 vcd 2026-10-10: 3/4 instants collected (1 interrupted run(s)); fix: missed "
+        "samples cannot be re-read; see `metering runs`, then decide with finance: "
+        '`metering close --month 2026-10 --accept-gaps "<reason>"`',
+    )
+    assert set(result.held) == {"acme"} and result.invoices == ("INV-2026-000001",)
