@@ -22,6 +22,8 @@ from tests.rating.lake_builders import hour, vm, write, write_config_file
 
 OCT = Window.month(2026, 10)
 NOW = datetime(2026, 11, 1, 6, tzinfo=UTC)
+# a lake of a few days of October: issued under the gate's override, lines estimated
+PARTIAL = "test lake: a few days of October"
 CARD = """
 [[rates]]
 product = "vcpu"
@@ -76,7 +78,7 @@ def test_filled_hours_reach_pdf_csv_and_focus_and_late_data_corrects_them(tmp_pa
     for d in (1, 2):
         consolidate_day(config, date(2026, 10, d))
 
-    first = close_month(config, OCT, now=NOW, show_progress=False)
+    first = close_month(config, OCT, now=NOW, show_progress=False, accept_gaps=PARTIAL)
     (number,) = first.invoices
     pdf = pdf_text(first.out_dir / "invoices" / "2026-10" / f"{number}.pdf")
     assert "estimated: 2 resource-hours at the last known state" in pdf
@@ -99,7 +101,7 @@ def test_filled_hours_reach_pdf_csv_and_focus_and_late_data_corrects_them(tmp_pa
     # and the next close corrects the invoice (same amounts, no estimate)
     late.write_bytes(held)
     consolidate_day(config, date(2026, 10, 2))
-    second = close_month(config, OCT, now=NOW, show_progress=False)
+    second = close_month(config, OCT, now=NOW, show_progress=False, accept_gaps=PARTIAL)
     assert second.credit_notes and second.credited == (number,)
     (corrected,) = second.invoices
     text = pdf_text(second.out_dir / "invoices" / "2026-10" / f"{corrected}.pdf")
@@ -123,7 +125,7 @@ def test_focus_gives_a_cards_line_only_to_the_resources_it_priced(tmp_path: Path
     _collect(config, 2, range(24), lambda t: [vm(t, **DB)])
     for d in (1, 2):
         consolidate_day(config, date(2026, 10, d))
-    result = close_month(config, OCT, now=NOW, show_progress=False)
+    result = close_month(config, OCT, now=NOW, show_progress=False, accept_gaps=PARTIAL)
     focus = pq.read_table(result.outputs["focus_parquet"]).to_pylist()
     by_card: dict[str, set[str]] = {}
     for row in focus:

@@ -64,7 +64,8 @@ def test_renaming_the_provider_is_an_operation_not_a_crash(
     assert again.changed is False and again.invoices == ()
     register = Register(load_settings(renamed).register_path, "new-cloud")
     try:
-        numbers = {d.number for d in register.documents("2026-10")}
+        # numbered documents (the case's unmapped org is held as a draft without one)
+        numbers = {d.number for d in register.documents("2026-10") if d.number}
     finally:
         register.close()
     assert numbers == set(first.invoices)
