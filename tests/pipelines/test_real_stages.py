@@ -26,8 +26,7 @@ from metering.pipelines.api import replay
 from metering.pipelines.catchup import catch_up
 from metering.pipelines.definitions import period_key
 from metering.pipelines.runner import PipelineRunner
-from metering.rating.consolidate import intervals_path
-from metering.rating.intervals import INTERVALS_SCHEMA
+from metering.rating.consolidate import consolidate_day
 from metering.window import Window
 
 from .conftest import FakeClock
@@ -82,14 +81,11 @@ def _collect_day(runner: PipelineRunner, sim: Any, day: date) -> None:
 
 def _seed_nights(runner: PipelineRunner, window: Window) -> None:
     """Record the nights of ``window`` as succeeded with nothing collected, as the scheduler
-    would have, with the empty usage intervals such a night writes; running them for real
-    would only add empty backfills to these tests."""
+    would have, with the (empty) usage intervals such a night consolidates; running them for
+    real would only add empty backfills to these tests."""
     for day in window.days():
         run_id = runner.history.start_run("nightly", day.isoformat(), Window.day(day), "test")
-        path = intervals_path(runner.config.lake, day)
-        assert isinstance(path, Path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(INTERVALS_SCHEMA.empty_table(), path)
+        consolidate_day(runner.config, day)
         runner.history.finish_run(run_id, "succeeded")
 
 
