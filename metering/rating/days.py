@@ -40,11 +40,15 @@ class MonthUsage:
 
 def stale_days(config: ProviderConfig, days: dict[date, LakePath]) -> dict[date, list[str]]:
     """The days whose file records other settings than the current ones, with what differs."""
+    from metering.lake.validate import check_file
     from metering.rating.consolidate import current_recorded
+    from metering.rating.intervals import INTERVALS_SCHEMA
 
     current = current_recorded(config)
     stale: dict[date, list[str]] = {}
     for day, path in days.items():
+        # a damaged day file is one line naming it and its repair, before its footer is read
+        check_file(path, INTERVALS_SCHEMA, config.lake, "usage_intervals")
         diff = differences(read_recorded(path), current)
         if diff:
             stale[day] = diff
