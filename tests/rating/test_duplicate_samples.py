@@ -171,3 +171,22 @@ def test_rating_bills_a_duplicated_hour_once(tmp_path: Path) -> None:
     lines = pq.read_table(output_path(config.lake_dir, "invoice_lines", month)).to_pylist()
     (vcpu,) = [r for r in lines if r["product"] == "vcpu"]
     assert vcpu["quantity"] == D(23 * 4 + 2) and vcpu["list_amount"] == D("1.18")
+
+
+def test_a_resource_merged_by_the_sorted_passes_gets_its_carried_hour_marked(
+    tmp_path: Path,
+) -> None:
+    # a duplicate sample at 03:00 sends the VM through the sorted merge; the 09:00 run is
+    # missing: its hour is carried and marked filled there as in the bitmask merge
+    lake = tmp_path / "data" / "lake"
+    for h in [*range(0, 9), *range(10, 24)]:
+        rows = [vm(hour(2, h))] * (2 if h == 3 else 1)
+        write(lake, "vcd_vm", hour(2, h), rows)
+    config = make_config(tmp_path)
+    consolidate_day(config, DAY)
+    disk = sorted(
+        (r["interval_start"].hour, r["interval_end"].hour or 24, r["filled"])
+        for r in pq.read_table(intervals_path(config.lake_dir, DAY)).to_pylist()
+        if r["product"] == "vm_disk"
+    )
+    assert disk == [(0, 9, False), (9, 10, True), (10, 24, False)]
