@@ -20,7 +20,7 @@ def test_tenant_signs_in_reads_its_month_downloads_an_invoice_and_is_refused_ano
         assert browser.url.endswith("/login")  # signed out: the sign-in page
         browser.type("#login", "orgadmin@acme")
         browser.type("#password", env.password("acme"))
-        browser.click("#signin")
+        browser.submit("#signin")
         message = re.search(r'id="message">([^<]*)', browser.source)
         assert browser.url == f"{env.base_url}/tenant/", message and message.group(1)
         assert browser.url == f"{env.base_url}/tenant/"

@@ -116,6 +116,21 @@ class Browser:
     def click(self, css: str) -> None:
         self._s("POST", f"/element/{self.find(css)}/click", {})
 
+    def submit(self, css: str, timeout: float = 60) -> None:
+        """Click ``css`` and wait until the page it leads to has loaded.
+
+        A form's navigation starts after the click returns, so reading the URL straight after
+        a click can still see the old page (a race that shows on a loaded machine). The old
+        document is marked first; the new one has no mark."""
+        self._s("POST", "/execute/sync", {"script": "window.__leaving = true;", "args": []})
+        self.click(css)
+        deadline = time.monotonic() + timeout
+        script = "return !window.__leaving && document.readyState === 'complete';"
+        while not self._s("POST", "/execute/sync", {"script": script, "args": []}):
+            if time.monotonic() > deadline:
+                raise WebDriverError(f"clicking {css} led to no new page in {timeout} s")
+            time.sleep(0.05)
+
     def text(self, css: str) -> str:
         return str(self._s("GET", f"/element/{self.find(css)}/text"))
 
