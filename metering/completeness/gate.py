@@ -139,17 +139,26 @@ def short_coverage(
 ) -> list[Problem]:
     """One problem per site × source and run of days below the threshold. It touches the
     tenants with usage of that source on that site, and the ``unseen`` tenants (billed, but
-    with no usage anywhere: nothing shows they have none on the site that was missed)."""
+    with no usage anywhere: nothing shows they have none on the site that was missed).
+
+    A site × source that collected nothing on any day of the month touches every tenant: its
+    tenants have no usage there to be recognised by, so a tenant with resources on that site
+    and on a healthy one would otherwise be issued for the healthy site alone."""
     low: dict[tuple[str, str], list[DayCoverage]] = {}
+    gathered: dict[tuple[str, str], int] = {}
     for day in days:
+        where = (day.site, day.source)
+        gathered[where] = gathered.get(where, 0) + day.collected
         if day.ratio < threshold:  # type: ignore[operator]
-            low.setdefault((day.site, day.source), []).append(day)
+            low.setdefault(where, []).append(day)
     problems = []
     for (site, source), found in sorted(low.items()):
         by_date = {d.day: d for d in found}
-        tenants = unseen | frozenset(
+        tenants: frozenset[str] | None = unseen | frozenset(
             t for product in SOURCE_PRODUCTS[source] for t in usage.get((site, product), set())
         )
+        if not gathered[(site, source)]:
+            tenants = None  # nothing collected all month: no usage shows whose it is
         for first, last in _ranges(list(by_date)):
             span = [by_date[first + timedelta(days=i)] for i in range((last - first).days + 1)]
             expected = sum(d.expected for d in span)

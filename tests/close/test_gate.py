@@ -4,6 +4,7 @@ yet ended, or with a site down is refused (no number) with one line per problem.
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -238,3 +239,21 @@ def test_a_collect_run_that_died_shows_as_interrupted_in_coverage(month: Provide
         '`metering close --month 2026-10 --accept-gaps "<reason>"`',
     )
     assert set(result.held) == {"acme"} and result.invoices == ("INV-2026-000001",)
+
+
+def test_a_site_down_all_month_holds_every_tenant(month: ProviderConfig) -> None:
+    """Nothing collected on az2 all month: no usage there says whose resources it runs, so a
+    tenant seen only on az1 (acme) may be missing az2's share and waits too."""
+    for dataset in ("vcd_vm", "vcd_org", "vcd_org_vdc", "vcd_sizing_policy"):
+        shutil.rmtree(month.lake / dataset / "site=az2")
+    for day in OCT.days():
+        consolidate_day(month, day)
+
+    result = close(month)
+    assert result.refused and result.invoices == () and numbered(month) == {}
+    assert "acme" in result.held
+    assert any(p.startswith("az2 vcd 2026-10-01 .. 2026-10-31: 0/") for p in result.problems)
+
+    reason = "az2 lost for October; agreed with finance"
+    accepted = close(month, accept_gaps=reason)
+    assert accepted.accepted_gaps == reason and set(numbered(month)) == {"acme", "beta"}
