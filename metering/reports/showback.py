@@ -1,8 +1,10 @@
-"""Tenant showback: a tenant's usage and cost so far, as HTML, clearly marked as an estimate.
+"""Tenant showback: a tenant's usage and cost, as HTML.
 
-Not an invoice: it has no number, is not in the register, and says so at the top. It reads
-the month's current rating outputs (for ``--month-to-date`` the current month, rated first
-when the rating stage is installed), so it changes as usage arrives.
+For an open month (or a closed month whose invoice for the tenant is not issued yet) it is an
+estimate: no number, not in the register, and it says so at the top. It reads the month's
+current rating outputs (for ``--month-to-date`` the current month, rated first when the
+rating stage is installed), so it changes as usage arrives. Once the tenant's invoice for the
+month is issued it shows that invoice's frozen figures and names it: the figures are final.
 """
 
 from __future__ import annotations
@@ -59,7 +61,15 @@ def showback_html(
     through the read model (metering.readmodel)."""
     model = BillingReadModel(config)
     settings = model.settings
-    body, through = model.draft_body(tenant, month_key(month))
+    key = month_key(month)
+    issued = [
+        d for d in model.documents(tenant, month=key, kind="invoice") if d.state == "issued"
+    ]
+    final = model.document(issued[0].number) if issued else None
+    if final is not None:
+        body, through = final[1], None
+    else:
+        body, through = model.draft_body(tenant, key)
     if body is None:
         catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
         if tenant not in catalog:
@@ -71,6 +81,9 @@ def showback_html(
     ctx["generated"] = generated.strftime("%Y-%m-%d %H:%M UTC")
     ctx["through"] = through.isoformat() if through else None
     ctx["branding"] = settings.branding
+    ctx["final"] = (
+        {"number": final[0].number, "issued": final[0].issued_at[:10]} if final else None
+    )
     renderer = Renderer()
     ctx["css"] = renderer.css_text
     return renderer.html("showback.html.j2", ctx)

@@ -196,14 +196,22 @@ def test_focus_export_has_the_columns_and_bills_each_invoice_total(closed):
     assert csv_text.splitlines()[0].startswith('"BilledCost","BillingAccountId"')
 
 
-def test_showback_is_marked_as_an_estimate_and_not_numbered(closed):
-    config, _, docs = closed
+def test_showback_of_an_open_month_is_marked_as_an_estimate_and_not_numbered(tmp_path):
+    config = build_month(tmp_path)
     html = showback_html(config, "acme", MONTH, now=FROZEN_NOW)
-    assert "ESTIMATE: not an invoice" in html
-    assert docs["acme"].number not in html
+    assert "ESTIMATE: not an invoice" in html and "CLOSED" not in html
+    assert "INV-" not in html
     assert "94,66" in html and "web-01" in html
     with pytest.raises(ConfigError, match="unknown tenant 'nobody'"):
         showback_html(config, "nobody", MONTH, now=FROZEN_NOW)
+
+
+def test_showback_of_a_closed_month_shows_the_issued_invoice_as_final(closed):
+    config, _, docs = closed
+    html = showback_html(config, "acme", MONTH, now=FROZEN_NOW)
+    assert "ESTIMATE" not in html
+    assert f"CLOSED: invoiced as {docs['acme'].number}" in html
+    assert "94,66" in html and "web-01" in html
 
 
 def test_unpriced_usage_is_still_reported_to_the_provider(tmp_path):
