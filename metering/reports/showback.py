@@ -62,9 +62,7 @@ def showback_html(
     model = BillingReadModel(config)
     settings = model.settings
     key = month_key(month)
-    issued = [
-        d for d in model.documents(tenant, month=key, kind="invoice") if d.state == "issued"
-    ]
+    issued = [d for d in model.documents(tenant, month=key, kind="invoice") if d.state == "issued"]
     final = model.document(issued[0].number) if issued else None
     if final is not None:
         body, through = final[1], None
@@ -81,9 +79,7 @@ def showback_html(
     ctx["generated"] = generated.strftime("%Y-%m-%d %H:%M UTC")
     ctx["through"] = through.isoformat() if through else None
     ctx["branding"] = settings.branding
-    ctx["final"] = (
-        {"number": final[0].number, "issued": final[0].issued_at[:10]} if final else None
-    )
+    ctx["final"] = {"number": final[0].number, "issued": final[0].issued_at[:10]} if final else None
     renderer = Renderer()
     ctx["css"] = renderer.css_text
     return renderer.html("showback.html.j2", ctx)
