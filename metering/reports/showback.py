@@ -64,6 +64,7 @@ def showback_html(
     key = month_key(month)
     issued = [d for d in model.documents(tenant, month=key, kind="invoice") if d.state == "issued"]
     final = model.document(issued[0].number) if issued else None
+    body: dict[str, Any] | None
     if final is not None:
         body, through = final[1], None
     else:
