@@ -156,6 +156,19 @@ SCHEMAS: dict[str, Any] = {
         {
             "site": {"type": "string"},
             "source": {"type": "string"},
+            "days": {"type": ["integer", "null"], "description": "days with coverage computed"},
+            "expected": {"type": ["integer", "null"], "description": "collection instants due"},
+            "collected": {"type": ["integer", "null"], "description": "instants collected"},
+            "ratio": {
+                "type": ["string", "null"],
+                "description": "collected / expected, truncated to 4 decimals",
+            },
+            "days_short": {
+                "type": ["integer", "null"],
+                "description": "days below the close's coverage threshold",
+            },
+            "worst_day": {"type": ["string", "null"], "format": "date"},
+            "worst_day_ratio": {"type": ["string", "null"]},
             "runs": {"type": "integer"},
             "ok": {"type": "integer"},
             "partial": {"type": "integer"},

@@ -211,7 +211,12 @@ class BillingReadModel:
         return usage.month_query(self.cache, Window.parse_month(month), "unmapped_orgs")
 
     def coverage(self, month: str) -> list[dict[str, Any]]:
-        return usage.runs_query(self.config, Window.parse_month(month), "coverage_runs")
+        """Per site and source: instants due and collected (the ``coverage`` dataset), days
+        below the gate's threshold, and the month's collection runs."""
+        from metering.completeness.settings import gate_settings
+
+        threshold = gate_settings(self.config).coverage_threshold
+        return usage.coverage_query(self.config, Window.parse_month(month), threshold)
 
     def failed_runs(self, month: str) -> list[dict[str, Any]]:
         return usage.runs_query(self.config, Window.parse_month(month), "failed_runs")

@@ -22,7 +22,7 @@ import pyarrow as pa
 from metering.close.contract import month_key, rating_path
 from metering.close.inputs import register_month
 from metering.config import ProviderConfig
-from metering.lake.schemas import DATASETS
+from metering.lake.schemas import COVERAGE_SCHEMA, DATASETS
 from metering.lake.storage import LakePath, arrow_dataset
 from metering.rating.engine import connect
 from metering.readmodel.views import MonthToDate
@@ -221,6 +221,27 @@ def runs_query(config: ProviderConfig, month: Window, name: str) -> list[dict[st
         con.register("runs", arrow_dataset(files, DATASETS["runs"].schema))
         params = {"start": month.start, "end": month.end}
         return _rows(con, read_sql(f"readmodel/{name}.sql"), params)
+    finally:
+        con.close()
+
+
+def coverage_query(config: ProviderConfig, month: Window, threshold: Any) -> list[dict[str, Any]]:
+    """A month's coverage per site and source (``sql/readmodel/coverage_month.sql``): the
+    ``coverage`` dataset beside the ``runs`` log; either may be absent (an empty table)."""
+    key = f"{month.start:%Y-%m}"
+    found: dict[str, list[LakePath]] = {
+        name: list(config.lake.glob(f"{name}/site=*/date={key}-*/*.parquet"))
+        for name in ("coverage", "runs")
+    }
+    if not any(found.values()):
+        return []
+    con = connect()
+    try:
+        for name, files in found.items():
+            schema = COVERAGE_SCHEMA if name == "coverage" else DATASETS["runs"].schema
+            con.register(name, arrow_dataset(files, schema) if files else schema.empty_table())
+        params = {"start": month.start, "end": month.end, "threshold": threshold}
+        return _rows(con, read_sql("readmodel/coverage_month.sql"), params)
     finally:
         con.close()
 

@@ -4,7 +4,17 @@ usage and downloads, revenue, and any tenant's own pages."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
 
+import pyarrow as pa
+
+from metering.config import load_config
+from metering.lake import store
+from metering.lake.schemas import COVERAGE_SCHEMA
+from metering.readmodel import BillingReadModel
+from tests.close.builders import FROZEN_NOW, build_month
 from tests.portal.conftest import Env, provider
 
 
@@ -42,3 +52,46 @@ def test_revenue_and_a_tenants_pages_for_staff(env: Env) -> None:
     # a tenant's document under another tenant's path is not found
     assert staff.get("/provider/tenants/acme/documents/INV-2026-000002/pdf").status_code == 404
     assert staff.get("/provider/tenants/nobody/").status_code == 404
+
+
+def test_a_months_coverage_comes_from_the_coverage_dataset(env: Env) -> None:
+    # the close's gate computed the case month's coverage: one site, sources due every hour,
+    # no sample files in the case's lake (its rating outputs are written directly)
+    html = provider(env).get("/provider/months/2026-10").text
+    table = re.search(r'id="coverage".*?</table>', html, re.S).group(0)
+    rows = re.findall(r"<tr[^>]*><td>az1</td><td>(\w+)</td>(.*?)</tr>", table, re.S)
+    assert {source for source, _ in rows} == {"vcd", "cse", "alp", "dse"}
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", dict(rows)["vcd"], re.S)
+    assert cells[:3] == ["744", "0", "0.00%"]  # 31 days x 24 instants due, none collected
+
+
+def test_coverage_counts_short_days_against_the_gate_threshold(tmp_path: Path) -> None:
+    config = build_month(tmp_path)
+    path = tmp_path / "provider.toml"
+    path.write_text(
+        path.read_text().replace('coverage_threshold = "0"', 'coverage_threshold = "0.95"')
+    )
+    config = load_config(path)
+    day = date(2026, 10, 2)
+    hours = [datetime(2026, 10, 2, h, tzinfo=UTC) for h in range(24)]
+    rows = [
+        {
+            "site": "az1",
+            "source": "vcd",
+            "hour": hour,
+            "expected": 1,
+            "collected": 0 if hour.hour in (3, 4) else 1,  # 22 of 24: 91.66 %, short
+            "failed_runs": 1 if hour.hour in (3, 4) else 0,
+            "interrupted_runs": 0,
+            "status": "failed" if hour.hour in (3, 4) else "ok",
+            "computed_at": FROZEN_NOW,
+        }
+        for hour in hours
+    ]
+    target = store.partition_dir(config.lake, "coverage", "az1", day) / "20261002T0000Z.parquet"
+    store.write_file(target, pa.Table.from_pylist(rows, schema=COVERAGE_SCHEMA))
+    (found,) = BillingReadModel(config).coverage("2026-10")
+    assert (found["site"], found["source"], found["days"]) == ("az1", "vcd", 1)
+    assert (found["expected"], found["collected"], found["days_short"]) == (24, 22, 1)
+    assert found["ratio"] == Decimal("0.9166")  # truncated, never rounded up
+    assert found["worst_day"] == day and found["runs"] == 0
