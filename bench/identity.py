@@ -1,0 +1,106 @@
+"""Are the rating outputs of this code identical to another's on the same lake?
+
+``python -m bench.identity --config C --month 2026-10 --save before.json`` rates the month of
+the lake ``C`` names and writes a digest of every column of every rating output (rows in
+file order) and of the month's invoice lines and totals one by one; ``--compare
+before.json`` rates again (with the code on the path now) and exits 1 naming each output
+that differs. Run it once on the old code (e.g. ``git archive main`` unpacked elsewhere, on
+``PYTHONPATH``) and once on the new one, against the same lake: rating is idempotent, so a
+difference is the code's. A bench workdir's ``provider.toml`` and the demo's output (``out``
+after ``metering demo``: its ``provider.toml``) are both lakes it can rate.
+
+Only the rating outputs are digested: every invoice figure (lines, totals, the usage
+appendix and the daily chart the close reads from ``rated_usage``) comes from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+OUTPUTS = ("rated_usage", "invoice_lines", "invoice_totals", "unrated_usage")
+
+
+def digest_file(path: Path) -> dict[str, Any]:
+    """sha256 of every column's values in row order (one row group at a time), and rows."""
+    whole = hashlib.sha256()
+    rows = 0
+    parquet = pq.ParquetFile(path)
+    names = parquet.schema_arrow.names
+    whole.update(json.dumps(names).encode())
+    for batch in parquet.iter_batches(batch_size=65_536):
+        rows += batch.num_rows
+        for name in names:
+            whole.update(name.encode())
+            whole.update(repr(batch.column(name).to_pylist()).encode())
+    return {"rows": rows, "sha256": whole.hexdigest()}
+
+
+def rate_and_digest(config_path: Path, month: str) -> dict[str, Any]:
+    """Rate ``month`` of the lake ``config_path`` names and digest what was written."""
+    from metering.config import load_config
+    from metering.rating.run import rate_month
+    from metering.window import Window
+
+    result = rate_month(load_config(config_path), Window.parse_month(month))
+    digests: dict[str, Any] = {name: digest_file(Path(result.paths[name])) for name in OUTPUTS}
+    totals = pq.read_table(result.paths["invoice_totals"], columns=["tenant_id", "total_amount"])
+    digests["totals"] = {
+        str(t): str(a)
+        for t, a in zip(
+            totals.column("tenant_id").to_pylist(),
+            totals.column("total_amount").to_pylist(),
+            strict=True,
+        )
+    }
+    return digests
+
+
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """One line per output (or tenant total) that is not identical."""
+    lines = []
+    for name in OUTPUTS:
+        if before.get(name) != after.get(name):
+            lines.append(f"{name}: {before.get(name)} before, {after.get(name)} now")
+    old, new = before.get("totals", {}), after.get("totals", {})
+    for tenant in sorted(set(old) | set(new)):
+        if old.get(tenant) != new.get(tenant):
+            lines.append(f"total of {tenant}: {old.get(tenant)} before, {new.get(tenant)} now")
+    return lines
+
+
+def _rows(digests: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {digests[name]['rows']} rows" for name in OUTPUTS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.identity", description=__doc__)
+    parser.add_argument("--config", type=Path, required=True, help="provider.toml of the lake")
+    parser.add_argument("--month", required=True, help="YYYY-MM")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--save", type=Path, help="write the digests here")
+    what.add_argument("--compare", type=Path, help="compare with digests saved earlier")
+    args = parser.parse_args(argv)
+    digests = rate_and_digest(args.config, args.month)
+    if args.save:
+        args.save.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n", "utf-8")
+        print(f"saved: {_rows(digests)}")
+        return 0
+    before = json.loads(args.compare.read_text(encoding="utf-8"))
+    found = differences(before, digests)
+    for line in found:
+        print(line)
+    if found:
+        return 1
+    print(f"identical: {_rows(digests)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
