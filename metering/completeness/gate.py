@@ -27,6 +27,7 @@ from metering.completeness.coverage import DayCoverage, by_day, month_coverage
 from metering.completeness.settings import GateSettings, gate_settings
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
+from metering.resources import read_sql
 from metering.window import Window
 
 # The products each source's data is billed as (OSE reports the same object storage).
@@ -174,12 +175,7 @@ def short_coverage(
 
 def unrated(con: duckdb.DuckDBPyConnection, key: str) -> list[Problem]:
     """One problem per site × product × reason with unrated usage."""
-    rows = con.execute(
-        "select site, product, dimension, reason, count(*), "
-        "list(distinct tenant_id order by tenant_id), bool_or(tenant_id is null) "
-        "from unrated_usage group by site, product, dimension, reason "
-        "order by site, product, dimension, reason"
-    ).fetchall()
+    rows = con.execute(read_sql("completeness/gate_unrated.sql")).fetchall()
     problems = []
     for site, product, dimension, reason, count, tenants, orphan in rows:
         what = product + (f"/{dimension}" if dimension else "")
@@ -206,7 +202,7 @@ def unrated(con: duckdb.DuckDBPyConnection, key: str) -> list[Problem]:
 def _usage(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], set[str]]:
     """(site, product) → tenants with rated usage there."""
     found: dict[tuple[str, str], set[str]] = {}
-    rows = con.execute("select distinct site, product, tenant_id from rated_usage").fetchall()
+    rows = con.execute(read_sql("completeness/gate_usage_sites.sql")).fetchall()
     for site, product, tenant in rows:
         found.setdefault((str(site), str(product)), set()).add(str(tenant))
     return found
@@ -225,7 +221,8 @@ def check_month(
     # days still to come are not gaps (a draft of an open month): the open month says it
     ended = [d for d in month.days() if Window.day(d).end <= now]
     problems += unconsolidated(config.lake, ended)
-    tenants = [str(r[0]) for r in con.execute("select tenant_id from invoice_totals").fetchall()]
+    found = con.execute(read_sql("completeness/gate_tenants.sql")).fetchall()
+    tenants = [str(r[0]) for r in found]
     usage = _usage(con)
     unseen = frozenset(tenants) - {t for found in usage.values() for t in found}
     coverage = by_day(month_coverage(config, ended, now))
