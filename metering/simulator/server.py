@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import socket
-import threading
 import time
 import warnings
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
-import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from metering.loopback import LoopbackServer
 from metering.simulator.app import create_app
 from metering.simulator.simulation import Simulation
 
@@ -58,28 +55,17 @@ class _Protocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         super().connection_made(_OneSendTransport(transport))
 
 
-class RunningServer:
-    """A uvicorn server on ``127.0.0.1:<port>`` in a daemon thread; a context manager."""
+class RunningServer(LoopbackServer):
+    """The simulated provider served by uvicorn on ``127.0.0.1:<port>`` in a daemon thread;
+    a context manager. While it runs, ``sim.server`` is this server."""
+
+    what = "the simulated provider"
 
     def __init__(self, sim: Simulation, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sim = sim
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit it: no Nagle delay between headers and body.
-        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._socket.bind((host, port))
-        self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(
-            create_app(sim), log_level="critical", access_log=False, lifespan="off", http=_Protocol
+        super().__init__(
+            create_app(sim), host, port, http=_Protocol, log_level="critical", nodelay=True
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def site_urls(self, site: str) -> dict[str, str]:
         """The three base URLs of a site: ``vcd``, ``ose`` and ``cloudian``."""
@@ -87,13 +73,8 @@ class RunningServer:
             raise KeyError(f"no site {site!r}; sites are {', '.join(self.sim.sites)}")
         return {s: f"{self.base_url}/{site}/{s}" for s in ("vcd", "ose", "cloudian")}
 
-    def start(self) -> RunningServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the simulated provider did not start")
-            time.sleep(0.01)
+    def start(self) -> Self:
+        super().start()
         self.sim.server = self
         return self
 
@@ -101,28 +82,14 @@ class RunningServer:
         """Serve in the calling thread until interrupted (Ctrl-C), then release the port."""
         self.sim.server = self
         try:
-            self._server.run(sockets=[self._socket])
+            super().serve_forever()
         finally:
-            self._socket.close()
             self.sim.server = None
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        super().stop()
         if self.sim.server is self:
             self.sim.server = None
-
-    def __enter__(self) -> RunningServer:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class ProcessServer(RunningServer):
@@ -141,7 +108,7 @@ class ProcessServer(RunningServer):
     def _serve_child(self) -> None:
         self._server.run(sockets=[self._socket])
 
-    def start(self) -> ProcessServer:
+    def start(self) -> Self:
         with warnings.catch_warnings():
             # Python >= 3.12 warns on fork() from a process with threads (pytest-xdist has
             # some). The child only runs the server loop on its own socket and takes none of

@@ -10,17 +10,15 @@ not name answers ``default`` of that path if given, else 404.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from metering.loopback import LoopbackServer
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -73,22 +71,8 @@ class Replay:
         return Starlette(routes=[Route("/az1/cloudian/{rest:path}", any_path)])
 
     def __enter__(self) -> str:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        port = self._sock.getsockname()[1]
-        config = uvicorn.Config(self.app(), log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "replay server did not start"
-            time.sleep(0.01)
-        return f"http://127.0.0.1:{port}/az1/cloudian"
+        self._server = LoopbackServer(self.app(), log_level="warning").start()
+        return f"{self._server.base_url}/az1/cloudian"
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
+        self._server.stop()

@@ -10,20 +10,16 @@ which wins. A request no answer names gets VCD's 404 error body. Logins succeed.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from metering.config import Secret, SiteConfig
+from metering.loopback import LoopbackServer
 
 CORPUS = Path(__file__).parent / "corpus"
 PASSWORD = "corpus-pa55"
@@ -66,21 +62,14 @@ def _app(answers: dict[str, Any], seen: list[str]) -> Starlette:
     )
 
 
-class CorpusSite:
+class CorpusSite(LoopbackServer):
     """One fixture served on ``127.0.0.1:<port>`` from a daemon thread; a context manager."""
+
+    what = "the corpus site"
 
     def __init__(self, fixture: dict[str, Any]) -> None:
         self.seen: list[str] = []
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(
-            _app(fixture["answers"], self.seen), log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
+        super().__init__(_app(fixture["answers"], self.seen), log_level="critical")
 
     def site(self) -> SiteConfig:
         base = f"http://127.0.0.1:{self.port}/az1"
@@ -96,20 +85,4 @@ class CorpusSite:
         )
 
     def __enter__(self) -> CorpusSite:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the corpus site did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        return self.start()
