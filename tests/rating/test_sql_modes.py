@@ -1,0 +1,93 @@
+"""`metering sql` like the DuckDB CLI: output modes to standard output or a file, every
+statement's result, plain output when piped, and a query never writes the warehouse file."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from metering.cli import main
+from metering.config import load_config
+from tests.rating.test_rate_month import provider  # noqa: F401  (the fixture)
+from tests.rating.test_sql_read_only import rated  # noqa: F401  (the fixture)
+
+TOTALS = "select tenant_id, total_amount, month from invoice_totals"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sql(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["sql", "-c", str(config), *args]) == 0, capsys.readouterr().err
+    return capsys.readouterr().out
+
+
+def test_every_mode_to_standard_output_and_files_never_touching_the_warehouse(
+    rated: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    warehouse = load_config(rated).warehouse_path
+    before = _digest(warehouse)
+    rows = list(csv.reader(io.StringIO(_sql(rated, capsys, "-m", "csv", TOTALS))))
+    assert rows == [["tenant_id", "total_amount", "month"], ["unmapped:acme", "2.38", "2026-10-01"]]
+    data = json.loads(_sql(rated, capsys, "-m", "json", "-o", "-", TOTALS), parse_float=D)
+    assert data == [
+        {"tenant_id": "unmapped:acme", "total_amount": D("2.38"), "month": "2026-10-01"}
+    ]
+    markdown = _sql(rated, capsys, "-m", "markdown", TOTALS).splitlines()
+    assert markdown[:3] == [
+        "| tenant_id | total_amount | month |",
+        "|---|---:|---|",
+        "| unmapped:acme | 2.38 | 2026-10-01 |",
+    ]
+    # not a terminal: plain columns, numbers right-aligned, nothing cut at 80 characters
+    wide = "select 12 as n, repeat('x', 120) as long_text, 'a' as last"
+    table = _sql(rated, capsys, wide).splitlines()
+    assert table[0] == " n  long_text" + " " * 111 + "  last"
+    assert table[2] == "12  " + "x" * 120 + "  a"
+    assert "│" not in "".join(table) and "┃" not in "".join(table)
+    # every statement's result, in turn
+    both = _sql(rated, capsys, "-m", "csv", "select 1 as a; select 2 as b")
+    assert both == "a\n1\n\nb\n2\n"
+    # files: the mode from the suffix, or -m
+    for name in ("t.csv", "t.json", "t.md", "t.parquet"):
+        assert main(["sql", "-c", str(rated), "-o", str(tmp_path / name), TOTALS]) == 0
+    assert pq.read_table(tmp_path / "t.parquet").column("total_amount").to_pylist() == [D("2.38")]
+    assert (tmp_path / "t.md").read_text().startswith("| tenant_id |")
+    assert json.loads((tmp_path / "t.json").read_text(), parse_float=D)[0]["total_amount"] == D(
+        "2.38"
+    )
+    assert main(["sql", "-c", str(rated), "-m", "parquet", "select 1; select 2"]) == 1
+    assert "one statement per file" in capsys.readouterr().err
+    assert _digest(warehouse) == before  # byte for byte: queries never write it
+    assert main(["sql", "-c", str(rated), "--refresh"]) == 0
+    assert "refreshed" in capsys.readouterr().err
+
+
+def test_csv_into_head_ends_quietly_and_leaves_the_warehouse_untouched(
+    rated: Path,  # noqa: F811
+) -> None:
+    warehouse = load_config(rated).warehouse_path
+    before = _digest(warehouse)
+    query = "select range as n, 'row ' || range as label from range(500000)"
+    command = [sys.executable, "-m", "metering", "sql", "-c", str(rated), "-m", "csv", query]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as sql:
+        assert sql.stdout is not None and sql.stderr is not None
+        head = subprocess.run(["head", "-3"], stdin=sql.stdout, capture_output=True, check=True)
+        sql.stdout.close()  # head has it now; ours closed so the writer sees the pipe close
+        stderr = sql.stderr.read().decode()
+        assert sql.wait(timeout=120) == 0, stderr
+    assert head.stdout.decode() == "n,label\n0,row 0\n1,row 1\n"
+    assert stderr == ""  # no BrokenPipeError traceback
+    assert _digest(warehouse) == before
