@@ -15,7 +15,6 @@ VCD (sources in docs/collectors.md, "Portal sign-in"):
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from typing import Any
@@ -25,7 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from metering.simulator.routes_vcd import Handler, site_of, vcd_error, version_refused
+from metering.simulator.routes_vcd import (
+    Handler,
+    basic_login,
+    session_created,
+    site_of,
+    vcd_error,
+    version_refused,
+)
 from metering.simulator.simulation import Simulation
 
 _MEDIA = "application/json;version=38.0"
@@ -60,30 +66,20 @@ def _canonical_org(sim: Simulation, site: str, org: str) -> str | None:
 
 def _login(sim: Simulation) -> Handler:
     async def endpoint(request: Request) -> Response:
-        site = site_of(request, sim)
-        if site is None:
-            return vcd_error(404, "NOT_FOUND", "no such site")
-        refused = version_refused(request, sim, site)
-        if refused is not None:
-            return refused
-        auth = request.headers.get("Authorization", "")
-        try:
-            user_org, _, password = base64.b64decode(auth[6:]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            user_org, password = "", ""
-        user, _, org_name = user_org.rpartition("@")
-        org = _canonical_org(sim, site, org_name) if auth.startswith("Basic ") else None
+        login = basic_login(request, sim)
+        if isinstance(login, Response):
+            return login
+        org = _canonical_org(sim, login.site, login.org) if login.org else None
         expected = sim.org_credentials(org) if org else None
         if (
             org is None
             or expected is None
-            or user != expected["user"]
-            or not hmac.compare_digest(password.encode(), expected["password"].encode())
+            or login.user != expected["user"]
+            or not hmac.compare_digest(login.password.encode(), expected["password"].encode())
         ):
             return vcd_error(401, "UNAUTHORIZED", "Invalid credentials")
-        token = sim.org_login(site, org)
-        headers = {"X-VMWARE-VCLOUD-ACCESS-TOKEN": token, "X-VMWARE-VCLOUD-TOKEN-TYPE": "Bearer"}
-        return JSONResponse(session_body(sim, site, org, token), headers=headers, media_type=_MEDIA)
+        token = sim.org_login(login.site, org)
+        return session_created(session_body(sim, login.site, org, token), token)
 
     return endpoint
 

@@ -4,7 +4,9 @@ and the RDE / apps collections used by CSE, DSE and ALP."""
 from __future__ import annotations
 
 import base64
+import hmac
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -48,6 +50,43 @@ def version_refused(request: Request, sim: Simulation, site: str) -> Response | 
             f"The request has invalid accept header: Invalid API version requested ({version})",
         )
     return None
+
+
+@dataclass(frozen=True)
+class BasicLogin:
+    """The credentials of a VCD session login: ``Authorization: Basic user@org:password``."""
+
+    site: str
+    user: str
+    org: str
+    password: str
+
+
+def basic_login(request: Request, sim: Simulation) -> BasicLogin | Response:
+    """The common start of ``POST /cloudapi/1.0.0/sessions[/provider]``: a known site, an
+    offered API version, then the Basic credentials (empty when unreadable); a Response when
+    the login is refused before its credentials are judged."""
+    site = site_of(request, sim)
+    if site is None:
+        return vcd_error(404, "NOT_FOUND", "no such site")
+    refused = version_refused(request, sim, site)
+    if refused is not None:
+        return refused
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Basic "):
+        return BasicLogin(site, "", "", "")
+    try:
+        user_org, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        user_org, password = "", ""
+    user, _, org = user_org.rpartition("@")
+    return BasicLogin(site, user, org, password)
+
+
+def session_created(body: dict[str, Any], token: str) -> JSONResponse:
+    """A session's answer: its body and the access token in VCD's two headers."""
+    headers = {"X-VMWARE-VCLOUD-ACCESS-TOKEN": token, "X-VMWARE-VCLOUD-TOKEN-TYPE": "Bearer"}
+    return JSONResponse(body, headers=headers, media_type="application/json;version=38.0")
 
 
 def view(request: Request, sim: Simulation, service: str) -> View:
@@ -104,42 +143,33 @@ def _versions(sim: Simulation) -> Handler:
 
 def _login(sim: Simulation) -> Handler:
     async def endpoint(request: Request) -> Response:
-        site = site_of(request, sim)
-        if site is None:
-            return vcd_error(404, "NOT_FOUND", "no such site")
-        refused = version_refused(request, sim, site)
-        if refused is not None:
-            return refused
-        auth = request.headers.get("Authorization", "")
-        try:
-            user_org, _, password = base64.b64decode(auth[6:]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            user_org, password = "", ""
-        user, _, org = user_org.rpartition("@")
+        login = basic_login(request, sim)
+        if isinstance(login, Response):
+            return login
         good = (
-            auth.startswith("Basic ")
-            and org.lower() == "system"
-            and user == VCD_USER
-            and password == sim.passwords[site]["vcd"]
+            login.org.lower() == "system"
+            and login.user == VCD_USER
+            and hmac.compare_digest(
+                login.password.encode(), sim.passwords[login.site]["vcd"].encode()
+            )
         )
         if not good:
             return vcd_error(401, "UNAUTHORIZED", "Invalid credentials")
-        token = sim.login(site)
+        site, token = login.site, sim.login(login.site)
         body = {
             "id": f"urn:vcloud:session:{token[:12]}",
             "site": {"name": site, "id": f"urn:vcloud:site:{site}"},
-            "user": {"name": user, "id": "urn:vcloud:user:00000000-0000-0000-0000-000000000001"},
+            "user": {
+                "name": login.user,
+                "id": "urn:vcloud:user:00000000-0000-0000-0000-000000000001",
+            },
             "org": {"name": "System", "id": "urn:vcloud:org:a93c9db9-7471-3192-8d09-a8f7eeda85f9"},
             "location": site,
             "roles": ["System Administrator"],
             "roleRefs": [{"name": "System Administrator", "id": "urn:vcloud:role:sysadmin"}],
             "sessionIdleTimeoutMinutes": max(1, int(sim.token_lifetime // 60)),
         }
-        headers = {
-            "X-VMWARE-VCLOUD-ACCESS-TOKEN": token,
-            "X-VMWARE-VCLOUD-TOKEN-TYPE": "Bearer",
-        }
-        return JSONResponse(body, headers=headers, media_type="application/json;version=38.0")
+        return session_created(body, token)
 
     return endpoint
 
