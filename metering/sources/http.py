@@ -22,21 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import logging
 import random
-import ssl
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import certifi
 import httpx
 
 from metering.config import SiteConfig
-from metering.errors import ConfigError, SourceDataError, SourceUnavailable
+from metering.errors import SourceDataError, SourceUnavailable
 from metering.sources.answers import (
     MAX_DEPTH,
     UNREADABLE,
@@ -48,12 +44,17 @@ from metering.sources.answers import (
     resolve_url,
 )
 from metering.sources.pool import MAX_ANSWER_BYTES, site_transport
+from metering.sources.retry import (
+    RETRY_STATUS,
+    RetryableResponse,
+    RetryPolicy,
+    parse_retry_after,
+)
+from metering.sources.tls import ssl_verify
 from metering.sources.versions import choose_version, parse_versions
-from metering.window import utc
 
 Sleep = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
-_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 T = TypeVar("T")
 __all__ = [  # the answer checks are used through this module too
     "MAX_DEPTH",
@@ -64,78 +65,15 @@ __all__ = [  # the answer checks are used through this module too
     "SiteClient",
     "json_depth_ok",
     "origin_of",
+    "parse_retry_after",
     "run_loop",
+    "ssl_verify",
 ]
 _DEFAULT_HEADERS = {"User-Agent": "metering", "Accept-Encoding": "gzip, deflate"}
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: ``attempts`` in all, backoff ``base × 2^n`` capped, full jitter."""
-
-    attempts: int = 6
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    max_retry_after: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        backoff = rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
-        if retry_after is not None:
-            return min(self.max_retry_after, max(retry_after, backoff))
-        return backoff
-
-
 class NotFound(SourceDataError):
     """HTTP 404: the thing (or the entity type) does not exist on this site."""
-
-
-class RetryableResponse(Exception):
-    """A response that may succeed when asked again (5xx, 429, unreadable body)."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date); None if absent/invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = utc(parsedate_to_datetime(value))
-    except (TypeError, ValueError):
-        return None
-    from datetime import UTC, datetime
-
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _ssl_verify(site: SiteConfig) -> ssl.SSLContext | bool:
-    """The TLS verification a site's client uses: on by default, with the site's CA bundle.
-
-    Contexts are cached per CA file (and its modification time): loading a trust store
-    costs ~30 ms, and a scheduler makes several clients every sampling interval.
-    """
-    if not site.verify_tls:
-        return False
-    if site.ca_bundle is not None:
-        try:
-            return _tls_context(str(site.ca_bundle), site.ca_bundle.stat().st_mtime_ns)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"sites[{site.name}].ca_bundle: cannot load {site.ca_bundle}: {exc}",
-                site=site.name,
-            ) from None
-    return _tls_context(None, 0)
-
-
-@functools.lru_cache(maxsize=16)
-def _tls_context(cafile: str | None, _mtime_ns: int) -> ssl.SSLContext:
-    """A verifying context for ``cafile``, or for the certifi bundle httpx uses by default."""
-    return ssl.create_default_context(cafile=cafile or certifi.where())
 
 
 def _header(value: str) -> bytes:
@@ -182,7 +120,7 @@ class SiteClient:
         # client layer's cookie jar, auth flows or redirects (credentials travel in
         # headers, redirects are not followed), and skipping it saves ~30 % of the CPU of
         # each request, which dominates a daily run of ~20,000 small per-tenant calls.
-        verify = _ssl_verify(site)  # a bad CA bundle fails the site even with a test transport
+        verify = ssl_verify(site)  # a bad CA bundle fails the site even with a test transport
         if transport is None:
             urls = [url for url in (site.vcd_url, site.ose_url, site.cloudian_url) if url]
             proxy = site.proxy.reveal() if site.proxy is not None else None
@@ -429,7 +367,7 @@ class SiteClient:
 
     def _check(self, response: httpx.Response, method: str, path: str, retry_401: bool) -> None:
         status = response.status_code
-        if status in _RETRY_STATUS:
+        if status in RETRY_STATUS:
             raise RetryableResponse(
                 f"{method} {path}: HTTP {status}",
                 parse_retry_after(response.headers.get("Retry-After")),

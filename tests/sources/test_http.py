@@ -17,9 +17,9 @@ from metering.errors import SourceDataError, SourceUnavailable
 from metering.sources.http import (
     MAX_DEPTH,
     RetryPolicy,
-    _ssl_verify,
     json_depth_ok,
     parse_retry_after,
+    ssl_verify,
 )
 
 from .fakeapi import PASSWORD, FakeApi, js
@@ -147,14 +147,14 @@ def test_retry_after_forms_and_tls_defaults(tmp_path) -> None:  # type: ignore[n
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("soon") is None
     site = SiteConfig("az1", "https://vcd", "a", Secret("p"), None, None, "s", None)
-    default = _ssl_verify(site)
+    default = ssl_verify(site)
     assert isinstance(default, ssl.SSLContext)  # TLS verification is on by default
     assert default.verify_mode is ssl.CERT_REQUIRED and default.check_hostname
-    assert _ssl_verify(site) is default  # the trust store is loaded once, not per client
+    assert ssl_verify(site) is default  # the trust store is loaded once, not per client
     off = SiteConfig(
         "az1", "https://vcd", "a", Secret("p"), None, None, "s", None, verify_tls=False
     )
-    assert _ssl_verify(off) is False
+    assert ssl_verify(off) is False
 
 
 def test_a_response_slower_than_the_timeout_is_retried() -> None:
