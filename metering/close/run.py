@@ -53,6 +53,7 @@ from metering.errors import IncompleteMonth, LockError
 from metering.lake.storage import LakePath, write_bytes
 from metering.rating.engine import bounded_connection
 from metering.reports.focus import lake_replication_factors, write_focus
+from metering.reports.labels import label_settings
 from metering.reports.provider import write_provider_report
 from metering.reports.render import RenderPool, template_env
 from metering.window import Window
@@ -94,6 +95,7 @@ def output_paths(settings: InvoicingSettings, month: str) -> dict[str, LakePath]
         "provider_csv": report / f"provider-report-{month}.csv",
         "provider_html": report / f"provider-report-{month}.html",
         "provider_pdf": report / f"provider-report-{month}.pdf",
+        "provider_labels": report / f"provider-report-{month}.labels.csv",  # private (0600)
         "focus_parquet": focus / f"focus-{month}.parquet",
         "focus_csv": focus / f"focus-{month}.csv",
         "documents": settings.lake_dir / "close" / "documents" / f"month={month}" / "part.parquet",
@@ -255,6 +257,7 @@ def close_month(
     ``draft_only``; holds the tenants the gate's problems touch (``result.problems``,
     ``result.held``) unless ``accept_gaps`` gives the reason to issue them anyway."""
     settings = load_settings(config)
+    label_settings(config)  # the report's label key: refused before anything is issued
     if accept_gaps is not None and not accept_gaps.strip():
         raise IncompleteMonth("--accept-gaps needs a reason (it is recorded on the documents)")
     at = now or datetime.now(UTC)

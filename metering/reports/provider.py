@@ -26,6 +26,12 @@ from metering.lake.storage import LakePath, duckdb_scan, write_bytes
 from metering.lake.store import read_dataset
 from metering.reports.chart import horizontal_bars
 from metering.reports.csvfile import csv_bytes
+from metering.reports.labels import (
+    LabelSettings,
+    label_map,
+    label_settings,
+    write_mapping,
+)
 from metering.reports.render import Job, Renderer
 from metering.resources import resource_dir
 from metering.window import Window
@@ -33,8 +39,7 @@ from metering.window import Window
 CSV_COLUMNS = (
     "month",
     "site",
-    "tenant_id",
-    "tenant_name",
+    "customer_label",
     "product",
     "dimension",
     "metric",
@@ -45,9 +50,6 @@ CSV_COLUMNS = (
 _EMPTY = {
     "report_node_clusters": pa.schema(
         [("site", pa.string()), ("resource_id", pa.string()), ("cluster_id", pa.string())]
-    ),
-    "report_clusters": pa.schema(
-        [("site", pa.string()), ("cluster_id", pa.string()), ("cluster_name", pa.string())]
     ),
     "report_ose_stats": pa.schema(
         [
@@ -116,19 +118,15 @@ def _org_tenants(config: ProviderConfig) -> pa.Table:
 
 
 def _register_intervals(con: duckdb.DuckDBPyConnection, lake: LakePath, month: Window) -> None:
-    """TKG node VM → cluster, and cluster names, from the month's usage intervals."""
+    """TKG node VM → cluster id, from the month's usage intervals (rows are keyed by the
+    cluster's id: names are the tenants' own and repeat across tenants)."""
     intervals = _interval_files(lake, month)
     src = duckdb_scan(con, "report_intervals", intervals) if intervals else None
     nodes = (
         f"select distinct site, resource_id, parent_id as cluster_id from {src} "
         "where resource_type = 'vm' and parent_id is not null"
     )
-    clusters = (
-        "select site, resource_id as cluster_id, max(resource_name) as cluster_name "
-        f"from {src} where resource_type = 'tkg_cluster' group by site, resource_id"
-    )
     _view(con, "report_node_clusters", nodes if src else None)
-    _view(con, "report_clusters", clusters if src else None)
 
 
 def _register_ose(con: duckdb.DuckDBPyConnection, config: ProviderConfig, month: Window) -> None:
@@ -163,21 +161,33 @@ def register_report_inputs(
     _register_ose(con, config, month)
 
 
-def report_rows(con: duckdb.DuckDBPyConnection, month: Window) -> list[dict[str, Any]]:
-    """The report rows with tenant names, in the report's order."""
+def tenant_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """tenant id → billing name from the month's totals (``*`` is all tenants)."""
     names = dict(con.execute("select tenant_id, tenant_name from invoice_totals").fetchall())
     names["*"] = "all tenants"
+    return names
+
+
+def report_rows(
+    con: duckdb.DuckDBPyConnection, month: Window, labels: LabelSettings
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The report rows in the report's order, each with its ``customer_label``, and the
+    month's tenant id → label map (docs/reports.md, "Customer labels")."""
+    names = tenant_names(con)
     rows: list[dict[str, Any]] = query(con, "marts/provider_usage_report.sql").to_pylist()
+    mapping = label_map(labels, [row["tenant_id"] for row in rows])
     for row in rows:
         row["month"] = f"{month.start:%Y-%m}"
         row["tenant_name"] = names.get(row["tenant_id"], row["tenant_id"])
+        row["customer_label"] = mapping[row["tenant_id"]]
         row["quantity"] = row["quantity"].normalize() if row["quantity"] != 0 else Decimal(0)
-    return rows
+    return rows, mapping
 
 
 def report_csv(rows: list[dict[str, Any]]) -> bytes:
-    """The commerce-portal CSV (columns: ``CSV_COLUMNS``, documented in docs/reports.md);
-    quantities in plain notation, every text cell safe for a spreadsheet (reports/csvfile)."""
+    """The commerce-portal CSV (columns: ``CSV_COLUMNS``, documented in docs/reports.md):
+    customers by label only, never a name; quantities in plain notation, every text cell
+    safe for a spreadsheet (reports/csvfile)."""
     cells = ([row[c] for c in CSV_COLUMNS] for row in rows)
     return csv_bytes(CSV_COLUMNS, cells, numeric=("quantity",))
 
@@ -235,13 +245,14 @@ def largest_tenants(tenant_rows: list[dict[str, Any]], limit: int) -> list[dict[
             {
                 "tenant_id": row["tenant_id"],
                 "tenant_name": row["tenant_name"],
+                "customer_label": row["customer_label"],
                 "figures": [Decimal(0)] * len(TENANT_FIGURES),
             },
         )
         index = wanted.get((row["product"], row["metric"]))
         if index is not None:
             tenant["figures"][index] += row["quantity"]
-    ranked = sorted(tenants.values(), key=lambda t: (-t["figures"][0], t["tenant_id"]))
+    ranked = sorted(tenants.values(), key=lambda t: (-t["figures"][0], t["customer_label"]))
     return ranked[:limit]
 
 
@@ -253,6 +264,7 @@ def report_context(
     *,
     summary: bool = False,
     settings_used: dict[str, str] | None = None,
+    labels: LabelSettings | None = None,
 ) -> dict[str, Any]:
     """The readable report. In full (the HTML): provider totals, per site, per tenant, every
     row. As a ``summary`` (the PDF, bounded whatever the number of tenants and clusters):
@@ -282,6 +294,9 @@ def report_context(
         "tenant_count": tenant_count,
         "top_tenants": top,
         "tenant_figures": [heading for heading, _, _ in TENANT_FIGURES],
+        # hashed: customers appear by label only (the mapping is the private file beside)
+        "hashed": labels is not None and labels.hashed,
+        "labels_described": labels.describe() if labels is not None else "",
     }
 
 
@@ -305,16 +320,20 @@ def write_provider_report(
     month: Window,
     outputs: dict[str, LakePath],
 ) -> Job:
-    """Write the report's CSV and full HTML (atomically); return the job that renders the
-    summary PDF, for the close's render pool."""
+    """Write the report's CSV, its private label mapping and full HTML (atomically); return
+    the job that renders the summary PDF, for the close's render pool."""
+    labels = label_settings(config)
     register_report_inputs(con, config, month)
-    rows = report_rows(con, month)
+    rows, mapping = report_rows(con, month, labels)
     used = computed_with(config, month)
     ratio = Decimal(used["dse_vcpus_per_core"])
+    write_mapping(outputs["provider_labels"], mapping, tenant_names(con))
     write_bytes(outputs["provider_csv"], report_csv(rows))
-    full = report_html(env, report_context(rows, settings, month, ratio, settings_used=used))
-    write_bytes(outputs["provider_html"], full.encode("utf-8"))
-    summary = report_html(
-        env, report_context(rows, settings, month, ratio, summary=True, settings_used=used)
-    )
-    return Job("provider-report", render_report_pdf, (summary, outputs["provider_pdf"]))
+    for summary in (False, True):
+        context = report_context(
+            rows, settings, month, ratio, summary=summary, settings_used=used, labels=labels
+        )
+        html = report_html(env, context)
+        if not summary:
+            write_bytes(outputs["provider_html"], html.encode("utf-8"))
+    return Job("provider-report", render_report_pdf, (html, outputs["provider_pdf"]))

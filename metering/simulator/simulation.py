@@ -309,12 +309,26 @@ class Simulation:
         ]
         for site in self.sites:
             lines += self._site_lines(site, server, directory)
+        lines += ["[commerce]", f"label_key_file = {_toml(self._label_key(directory))}", ""]
         self._write_org_users(directory)
         path = directory / "provider.toml"
         tmp = path.with_suffix(".toml.tmp")
         tmp.write_text("\n".join(lines), encoding="utf-8")
         os.replace(tmp, path)
         return path
+
+    @staticmethod
+    def _label_key(directory: Path) -> str:
+        """``secrets/commerce-label.key`` (0600): the provider's key for the report's
+        customer labels (docs/reports.md). Made once and kept, so a label stays the same
+        across months and runs; the config names the file, never the key."""
+        path = directory / "secrets" / "commerce-label.key"
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_hex(32))
+        return "secrets/commerce-label.key"
 
     def _write_org_users(self, directory: Path) -> Path:
         """``secrets/org-users.json`` (0600): each org's user, password and API token, so a

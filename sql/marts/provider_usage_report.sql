@@ -2,11 +2,14 @@
 -- grain: one row per site × tenant × product × dimension × metric; site '*' rows are the
 --   tenant's total over all sites, and tenant '*' rows the provider's total (per site and '*').
 -- reads: rated_usage and unrated_usage (every metered quantity, priced or not), report_node_clusters (TKG node VM →
---   cluster, from usage_intervals), report_clusters (cluster id → name), report_ose_stats
+--   cluster id, from usage_intervals), report_ose_stats
 --   (objects, buckets, users per site and tenant at the month's last sample), report_params
 --   (hours_in_month, dse_vcpus_per_core).
 -- feeds: metering.reports.provider (CSV, HTML, PDF).
--- storage (VM disks per policy, object storage per policy) is also given as average_gb.
+-- storage (VM disks per policy, object storage per policy) is also given as average_gb, and
+--   VM memory as average_vram_gb (all VMs, and TKG node VMs: tkg_node_average_vram_gb), the
+--   unit of vCloud Usage Meter's vRAM lines (docs/reports.md). Per-cluster rows are keyed
+--   by the cluster's id (its RDE id), never its name: two tenants' `k8s-prod` stay two rows.
 -- rules (the seed paper's): every VM counts, TKG nodes included (also shown per cluster);
 --   ALP instances are reported per app (no licence cost); DSE cores = core-hours ÷ hours in
 --   the month (core-hours from rating: vCPU limits of service containers ÷ the ratio), and the
@@ -54,22 +57,26 @@ vm_counts as (
 ),
 
 per_cluster as (
-    select u.site, u.tenant_id, 'tkg_cluster' as product,
-        coalesce(c.cluster_name, n.cluster_id) as dimension, 'node_vms' as metric,
+    select u.site, u.tenant_id, 'tkg_cluster' as product, n.cluster_id as dimension,
+        'node_vms' as metric,
         cast(count(distinct u.resource_id) as decimal(38, 9)) as quantity, 'VMs' as unit
     from usage as u
     inner join report_node_clusters as n on u.site = n.site and u.resource_id = n.resource_id
-    left join report_clusters as c on n.site = c.site and n.cluster_id = c.cluster_id
     where u.product in ('vcpu', 'ram', 'vm_disk')
-    group by u.site, u.tenant_id, coalesce(c.cluster_name, n.cluster_id)
+    group by u.site, u.tenant_id, n.cluster_id
     union all
-    select u.site, u.tenant_id, 'tkg_cluster', coalesce(c.cluster_name, n.cluster_id),
+    select u.site, u.tenant_id, 'tkg_cluster', n.cluster_id,
         'node_vcpu_hours', sum(u.quantity), min(u.unit)
     from usage as u
     inner join report_node_clusters as n on u.site = n.site and u.resource_id = n.resource_id
-    left join report_clusters as c on n.site = c.site and n.cluster_id = c.cluster_id
     where u.product = 'vcpu'
-    group by u.site, u.tenant_id, coalesce(c.cluster_name, n.cluster_id)
+    group by u.site, u.tenant_id, n.cluster_id
+    union all
+    select u.site, u.tenant_id, 'vm', '', 'tkg_node_ram_quantity', sum(u.quantity), min(u.unit)
+    from usage as u
+    inner join report_node_clusters as n on u.site = n.site and u.resource_id = n.resource_id
+    where u.product = 'ram'
+    group by u.site, u.tenant_id
 ),
 
 counts as (
@@ -135,6 +142,20 @@ storage_gb as (
     from all_rows as r
     cross join params as p
     where r.product in ('vm_disk', 'object_storage') and r.metric = r.product || '_quantity'
+),
+
+vram_gb as (
+    -- VM memory as the month's average GB of vRAM (GiB-hours ÷ hours), exact to 1e-6
+    select
+        r.site, r.tenant_id, 'vm' as product, '' as dimension,
+        case when r.product = 'ram' then 'average_vram_gb'
+            else 'tkg_node_average_vram_gb' end as metric,
+        cast(cast(r.quantity * 1000000 as hugeint) // p.hours as decimal(38, 0)) * 0.000001
+            as average_gb
+    from all_rows as r
+    cross join params as p
+    where (r.product = 'ram' and r.metric = 'ram_quantity')
+        or (r.product = 'vm' and r.metric = 'tkg_node_ram_quantity')
 )
 
 select site, tenant_id, product, dimension, metric, quantity, unit
@@ -150,4 +171,7 @@ from dse_cores
 union all
 select site, tenant_id, product, dimension, 'average_gb', cast(average_gb as decimal(38, 9)), 'GB'
 from storage_gb
+union all
+select site, tenant_id, product, dimension, metric, cast(average_gb as decimal(38, 9)), 'GB'
+from vram_gb
 order by site = '*', site, tenant_id = '*', tenant_id, product, dimension, metric

@@ -57,14 +57,18 @@ def test_hostile_names_survive_a_close_in_every_csv(tmp_path: Path) -> None:
     write_rating(config, tables)
     result = close_month(config, MONTH, rate=False, now=FROZEN_NOW, show_progress=False)
 
-    # the provider report: one row per record, the name defused and intact
+    # the provider report names no tenant; its private label mapping: one row per tenant,
+    # the name defused and intact
     report = _rows(result.outputs["provider_csv"])
     assert {len(r) for r in report} == {len(report[0])}
-    name_col = report[0].index("tenant_name")
-    acme = [r for r in report[1:] if r[report[0].index("tenant_id")] == "acme"]
-    assert acme and {r[name_col] for r in acme} == {"'" + TENANT}
+    assert not any(TENANT in c for r in report for c in r)
     quantity = report[0].index("quantity")
     assert not any(_evaluated(c) for r in report[1:] for i, c in enumerate(r) if i != quantity)
+    csv_path = result.outputs["provider_csv"]
+    mapping = _rows(csv_path.with_name(csv_path.name.replace(".csv", ".labels.csv")))
+    assert {len(r) for r in mapping} == {3}
+    assert [r[2] for r in mapping[1:] if r[1] == "acme"] == ["'" + TENANT]
+    assert not any(_evaluated(c) for r in mapping[1:] for c in r)
 
     # the usage CSV of ACME's invoice
     register = Register(load_settings(config).register_path, config.name)

@@ -64,8 +64,7 @@ def test_provider_report_keeps_one_row_per_record_whatever_the_name() -> None:
         {
             "month": "2026-10",
             "site": "az1",
-            "tenant_id": f"t{i}",
-            "tenant_name": name,
+            "customer_label": f"c-{i}",
             "product": "vm",
             "dimension": name,
             "metric": "vms",
@@ -77,9 +76,9 @@ def test_provider_report_keeps_one_row_per_record_whatever_the_name() -> None:
     parsed = _rows(report_csv(rows))
     assert len(parsed) == 1 + len(HOSTILE)
     for name, row in zip(HOSTILE, parsed[1:], strict=True):
-        assert row[3] == row[5] == _shown(name)  # the name, intact, defused
-        assert row[7] == "-1.5"  # a real number stays a number
-        assert not any(_evaluated(c) for i, c in enumerate(row) if i != 7)
+        assert row[4] == _shown(name)  # the name, intact, defused
+        assert row[6] == "-1.5"  # a real number stays a number
+        assert not any(_evaluated(c) for i, c in enumerate(row) if i != 6)
 
 
 def test_usage_csv_keeps_one_row_per_record_whatever_the_name() -> None:

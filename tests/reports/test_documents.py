@@ -93,13 +93,23 @@ def test_invoice_marks_estimated_lines_and_carries_a_chart(closed):
 
 
 def _report_rows(result) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(result.outputs["provider_csv"].read_text())))
+    """The report CSV's rows, each with the ``tenant_id`` its label stands for (from the
+    private mapping beside the report: the CSV itself names no tenant)."""
+    csv_path = result.outputs["provider_csv"]
+    mapping = csv_path.with_name(csv_path.name.replace(".csv", ".labels.csv"))
+    tenants = {
+        r["customer_label"]: r["tenant_id"]
+        for r in csv.DictReader(io.StringIO(mapping.read_text()))
+    }
+    tenants["*"] = "*"
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
+    return [{**r, "tenant_id": tenants[r["customer_label"]]} for r in rows]
 
 
 def test_provider_report_csv_has_the_documented_columns_and_the_seed_rules(closed):
     _, result, _ = closed
     rows = _report_rows(result)
-    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    assert tuple(rows[0].keys())[:-1] == CSV_COLUMNS  # + the tenant_id the test resolved
 
     def value(site, tenant, product, dimension, metric):
         found = [
@@ -113,7 +123,7 @@ def test_provider_report_csv_has_the_documented_columns_and_the_seed_rules(close
 
     assert value("*", "*", "vm", "", "vms") == 6  # every VM, the 4 TKG nodes included
     assert value("*", "evil", "vm", "", "tkg_node_vms") == 4
-    assert value("az1", "evil", "tkg_cluster", "tkg-prod", "node_vms") == 4  # also per cluster
+    assert value("az1", "evil", "tkg_cluster", "cluster-1", "node_vms") == 4  # per cluster id
     assert value("*", "evil", "tkg_cluster", "", "clusters") == 1
     assert value("az1", "acme", "object_storage", "", "objects") == 12000
     assert value("az1", "acme", "object_storage", "", "buckets") == 3
@@ -261,10 +271,9 @@ def test_report_csv_never_hands_a_spreadsheet_a_formula():
     row = {
         "month": "2026-10",
         "site": "az1",
-        "tenant_id": "x",
-        "tenant_name": "=cmd|' /C calc'!A0",
+        "customer_label": "c-0123",
         "product": "vm",
-        "dimension": "",
+        "dimension": "=cmd|' /C calc'!A0",
         "metric": "vms",
         "quantity": Decimal("1"),
         "unit": "VMs",

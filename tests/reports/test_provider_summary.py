@@ -12,6 +12,7 @@ from metering.close.run import close_month
 from metering.close.settings import load_settings
 from metering.rating.settings import rating_settings
 from metering.reports import provider
+from metering.reports.labels import customer_label, label_settings
 from metering.reports.render import template_env
 from tests.close.builders import FROZEN_NOW, MONTH, build_month
 from tests.close.test_close import pdf_text
@@ -29,11 +30,14 @@ def _summary_html(config) -> str:
     con = open_month(config, MONTH)
     try:
         provider.register_report_inputs(con, config, MONTH)
-        rows = provider.report_rows(con, MONTH)
+        labels = label_settings(config)
+        rows, _ = provider.report_rows(con, MONTH, labels)
     finally:
         con.close()
     ratio = rating_settings(config).dse_vcpus_per_core
-    context = provider.report_context(rows, load_settings(config), MONTH, ratio, summary=True)
+    context = provider.report_context(
+        rows, load_settings(config), MONTH, ratio, summary=True, labels=labels
+    )
     return provider.report_html(template_env(), context)
 
 
@@ -47,13 +51,16 @@ def test_pdf_is_the_summary_and_the_html_keeps_every_row(closed):
     full = result.outputs["provider_html"].read_text(encoding="utf-8")
     summary = _summary_html(config)
     # per-cluster rows: in the CSV and the full HTML, not in the summary's tables
-    assert "<td>tkg-prod</td><td>node_vms</td>" in full
-    assert "<td>tkg-prod</td>" not in summary
+    assert "<td>cluster-1</td><td>node_vms</td>" in full
+    assert "<td>cluster-1</td>" not in summary
     assert "Per tenant (all sites)" in full and "Largest tenants" not in full
     assert "Largest tenants" in summary and "Per tenant (all sites)" not in summary
     text = " ".join(pdf_text(result.outputs["provider_pdf"]).split())
     assert "Largest tenants (all sites)" in text
-    assert "ACME Industries GmbH" in text and "unmapped:orphan-org" in text
+    # customers by label only (the names are in the private mapping file)
+    labels = label_settings(config)
+    assert customer_label(labels, "acme") in text and "ACME Industries" not in text
+    assert customer_label(labels, "unmapped:orphan-org") in text
     assert "provider-report-2026-10.csv" in text
 
 
@@ -62,6 +69,7 @@ def _row(tenant: str, product: str, metric: str, quantity: str, dimension: str =
         "site": "*",
         "tenant_id": tenant,
         "tenant_name": tenant.upper(),
+        "customer_label": f"c-{tenant}",
         "product": product,
         "dimension": dimension,
         "metric": metric,
@@ -83,7 +91,7 @@ def test_largest_tenants_rank_by_vms_and_sum_over_dimensions():
         _row("b", "object_storage", "object_storage_quantity", "5", "EC-4+2"),
     ]
     top = provider.largest_tenants(rows, 3)
-    assert [t["tenant_id"] for t in top] == ["b", "a", "c"]  # d is cut; a before c by id
+    assert [t["tenant_id"] for t in top] == ["b", "a", "c"]  # d is cut; a before c by label
     figures = dict(zip([h for h, _, _ in provider.TENANT_FIGURES], top[0]["figures"], strict=True))
     assert figures["VMs"] == 7
     assert figures["DSE core-hours"] == Decimal("3.75")
