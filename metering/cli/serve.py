@@ -125,7 +125,8 @@ def key_list(config_path: Path = CONFIG_OPTION) -> None:
     _, keys = _keys(config_path)
     for k in keys.list():
         state = f"revoked {k.revoked_at}" if k.revoked_at else "live"
-        typer.echo(f"{k.id}\t{k.scope}\t{k.tenant_id or ''}\t{k.created_at}\t{state}\t{k.label}")
+        made = f"{k.created_at} by {k.created_by}"
+        typer.echo(f"{k.id}\t{k.scope}\t{k.tenant_id or ''}\t{made}\t{state}\t{k.label}")
 
 
 @keys_app.command("revoke")

@@ -22,7 +22,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from metering.config import ProviderConfig
-from metering.portal import api, pages, provider
+from metering.portal import api, keys_page, pages, provider
 from metering.portal.apikeys import ApiKeys
 from metering.portal.sessions import RateLimiter, SessionStore
 from metering.portal.settings import PortalSettings, load_portal_settings
@@ -89,6 +89,9 @@ def _pages() -> list[Route]:
         Route(f"{pv}/tenants", provider.tenants),
         Route(f"{pv}/revenue", provider.revenue),
         Route(f"{pv}/webhooks", provider.webhooks),
+        Route(f"{pv}/api-keys", keys_page.api_keys, methods=["GET"]),
+        Route(f"{pv}/api-keys", keys_page.create_key, methods=["POST"]),
+        Route(f"{pv}/api-keys/{{key_id}}/revoke", keys_page.revoke_key, methods=["POST"]),
         Route(f"{pv}/tenants/{{tenant}}/", provider.tenant_mtd),
         Route(f"{pv}/tenants/{{tenant}}/documents", provider.tenant_documents),
         Route(f"{pv}/tenants/{{tenant}}{doc}", provider.tenant_document),

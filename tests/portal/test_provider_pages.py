@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pyarrow as pa
 
 from metering.config import load_config
@@ -15,7 +16,7 @@ from metering.lake import store
 from metering.lake.schemas import COVERAGE_SCHEMA
 from metering.readmodel import BillingReadModel
 from tests.close.builders import FROZEN_NOW, build_month
-from tests.portal.conftest import Env, provider
+from tests.portal.conftest import Env, csrf_of, provider, tenant
 
 
 def test_months_show_the_close_state_and_issued_totals(env: Env) -> None:
@@ -95,3 +96,52 @@ def test_coverage_counts_short_days_against_the_gate_threshold(tmp_path: Path) -
     assert (found["expected"], found["collected"], found["days_short"]) == (24, 22, 1)
     assert found["ratio"] == Decimal("0.9166")  # truncated, never rounded up
     assert found["worst_day"] == day and found["runs"] == 0
+
+
+def test_staff_create_use_and_revoke_an_api_key_in_the_page(env: Env) -> None:
+    staff = provider(env)
+    page = staff.get("/provider/api-keys")
+    assert page.status_code == 200 and 'id="create"' in page.text
+    token = csrf_of(page.text)
+    # without the session's CSRF token nothing is created
+    refused = staff.post("/provider/api-keys", data={"scope": "provider", "label": "x"})
+    assert refused.status_code == 403
+    wrong = staff.post(
+        "/provider/api-keys", data={"csrf_token": "forged", "scope": "tenant:acme", "label": "x"}
+    )
+    assert wrong.status_code == 403
+    unknown = staff.post(
+        "/provider/api-keys", data={"csrf_token": token, "scope": "tenant:nobody", "label": "x"}
+    )
+    assert unknown.status_code == 400
+    made = staff.post(
+        "/provider/api-keys",
+        data={"csrf_token": token, "scope": "tenant:acme", "label": "erp <acme>"},
+    )
+    assert made.status_code == 201
+    key = re.search(r'<pre id="key-text">(mk_[^<]+)</pre>', made.text).group(1)
+    assert "erp &lt;acme&gt;" in made.text and "erp <acme>" not in made.text
+    api = httpx.Client(
+        base_url=f"{env.base_url}/api/v1", headers={"Authorization": f"Bearer {key}"}
+    )
+    env.clients.append(api)
+    assert api.get("/tenants/acme").status_code == 200
+    assert api.get("/tenants/evil").status_code == 404  # a tenant key sees its tenant only
+    # the list never shows the key again; it says who made it
+    listed = staff.get("/provider/api-keys").text
+    assert key not in listed and "administrator@System" in listed
+    key_id = key.split("_")[1]
+    gone = staff.post(f"/provider/api-keys/{key_id}/revoke", data={"csrf_token": token})
+    assert gone.status_code == 303
+    assert api.get("/tenants/acme").status_code == 401
+    again = staff.post(f"/provider/api-keys/{key_id}/revoke", data={"csrf_token": token})
+    assert again.status_code == 404
+
+
+def test_tenants_cannot_reach_the_api_keys_page(env: Env) -> None:
+    acme = tenant(env, "acme")
+    assert acme.get("/provider/api-keys").status_code == 404
+    token = csrf_of(acme.get("/tenant/").text)
+    made = acme.post("/provider/api-keys", data={"csrf_token": token, "scope": "provider"})
+    assert made.status_code == 404
+    assert "api-key" not in str([k.created_by for k in env.portal.keys.list()])
