@@ -66,6 +66,9 @@ class Inventory:
     object_policies: tuple[ObjectPolicy, ...]
     apps: tuple[AppTemplate, ...]
     orgs: tuple[OrgSpec, ...]
+    # [provider.branding] of the config the simulator writes: the issuer printed on invoices
+    # (key, value) in file order; a value is a string or a list of strings (address lines)
+    branding: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
 
 
 DSE_KINDS = ("rabbitmq", "postgres", "mysql")
@@ -99,6 +102,21 @@ def _org(entry: dict[str, Any], sites: tuple[str, ...], where: str) -> OrgSpec:
     )
 
 
+def _branding(raw: object, where: str) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+    """``[provider.branding]``: strings, or lists of strings (an address), kept in order."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    pairs: list[tuple[str, str | tuple[str, ...]]] = []
+    for key, value in raw.items():
+        if isinstance(value, str):
+            pairs.append((key, value))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            pairs.append((key, tuple(value)))
+        else:
+            raise ConfigError(f"{where}.{key}: must be a string or a list of strings")
+    return tuple(pairs)
+
+
 def parse_inventory(raw: dict[str, Any], name: str) -> Inventory:
     """Validate an inventory document; errors name the file and the key."""
     try:
@@ -107,6 +125,7 @@ def parse_inventory(raw: dict[str, Any], name: str) -> Inventory:
         vm_policies = raw["vm_storage_policies"]
         inventory = Inventory(
             provider_name=str(raw["provider"]["name"]),
+            branding=_branding(raw["provider"].get("branding", {}), f"{name}: provider.branding"),
             sites=sites,
             data_centers=dcs,
             vm_storage_policies=tuple(str(p["name"]) for p in vm_policies),
@@ -190,6 +209,7 @@ def scaled_inventory(
         object_policies=base.object_policies,
         apps=base.apps,
         orgs=tuple(orgs),
+        branding=base.branding,
     )
 
 

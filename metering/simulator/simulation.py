@@ -306,6 +306,7 @@ class Simulation:
             f"pricing_dir = {_toml(str(resource_dir('pricing')))}",
             'out_dir = "."',
             "",
+            *self._branding_lines(),
         ]
         for site in self.sites:
             lines += self._site_lines(site, server, directory)
@@ -329,6 +330,17 @@ class Simulation:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(secrets.token_hex(32))
         return "secrets/commerce-label.key"
+
+    def _branding_lines(self) -> list[str]:
+        """``[provider.branding]`` from the inventory: the issuer on every invoice."""
+        pairs = self.world.inventory.branding
+        if not pairs:
+            return []
+        lines = ["[provider.branding]"]
+        for key, value in pairs:
+            text = _toml(value) if isinstance(value, str) else f"[{', '.join(map(_toml, value))}]"
+            lines.append(f"{key} = {text}")
+        return [*lines, ""]
 
     def _write_org_users(self, directory: Path) -> Path:
         """``secrets/org-users.json`` (0600): each org's user, password and API token, so a

@@ -48,3 +48,19 @@ def test_generated_provider_config_has_its_own_catalog(tmp_path: Path) -> None:
     tenants = load_catalog(config.tenant_catalog, "standard")
     assert len(tenants) == 120 - 2  # every 50th org is left unmapped
     assert config.tenant_catalog.parent == tmp_path.resolve()
+
+
+def test_sample_provider_config_names_a_complete_issuer(tmp_path: Path) -> None:
+    """The demo's invoices carry the issuer's address, VAT id and bank details: the sample
+    inventory's [provider.branding] reaches the written config and the invoicing settings."""
+    from metering.close.settings import load_settings
+    from metering.config import load_config
+    from metering.simulator import serve_in_thread
+
+    sim = Simulation.from_sample_data(seed=7, start=START)
+    with serve_in_thread(sim):
+        branding = load_settings(load_config(sim.provider_config(tmp_path))).branding
+    assert branding.legal_name == "Sample Cloud B.V."
+    assert branding.address == ("Herengracht 500", "1017 CB Amsterdam", "Netherlands")
+    assert branding.vat_id.startswith("NL") and "IBAN NL91" in branding.bank
+    assert branding.email and branding.website
