@@ -85,6 +85,13 @@ def run_nightly_command(
 @run_app.command("close")
 def run_close_command(
     month: str = typer.Option(..., "--month", help="The month to close, YYYY-MM."),
+    accept_gaps: str | None = typer.Option(
+        None,
+        "--accept-gaps",
+        metavar="REASON",
+        help="Issue despite the completeness gate's problems; the reason is recorded on the"
+        " documents, in the register and in the warehouse.",
+    ),
     config: Path = CONFIG_OPTION,
     log_format: str = LOG_FORMAT_OPTION,
 ) -> None:
@@ -95,7 +102,7 @@ def run_close_command(
         window = Window.parse_month(month)
     except ValueError as exc:
         raise ConfigError(f"--month: {exc}") from None
-    outcome = run_close(_setup(config, log_format), window)
+    outcome = run_close(_setup(config, log_format), window, accept_gaps=accept_gaps)
     console.print(f"close {outcome.period} succeeded (run {outcome.run_id})")
 
 

@@ -54,24 +54,29 @@ def run_close(
     *,
     clock: Clock | None = None,
     registry: Registry = STEPS,
+    accept_gaps: str | None = None,
 ) -> RunOutcome:
-    """Close ``month`` by hand, only if every night of it succeeded (else say which)."""
+    """Close ``month`` by hand, only if every night of it succeeded (else say which).
+    ``accept_gaps``: issue despite the completeness gate's problems, recording this reason
+    (as ``metering close --accept-gaps`` does)."""
     runner = PipelineRunner(config, clock=clock, registry=registry, holder="a manual run")
     if month.end > runner.clock.now():
         raise CloseError(f"close {month.start:%Y-%m}: the month has not ended yet")
     with runner.locked():
-        outcome = _close(runner, month, "manual")
+        outcome = _close(runner, month, "manual", accept_gaps)
     outcome.raise_for_status()
     return outcome
 
 
-def _close(runner: PipelineRunner, month: Window, trigger: str) -> RunOutcome:
+def _close(
+    runner: PipelineRunner, month: Window, trigger: str, accept_gaps: str | None = None
+) -> RunOutcome:
     close = runner.pipeline("close")
     period = period_key("month", month.start)
     blockers = runner.blockers(close, period)
     if blockers:
         raise CloseError(runner.waiting_reason(close, period, blockers))
-    return runner.run("close", period, trigger)
+    return runner.run("close", period, trigger, accept_gaps=accept_gaps)
 
 
 def run_collect(config: ProviderConfig, at: datetime, *, registry: Registry = STEPS) -> RunOutcome:

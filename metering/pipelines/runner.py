@@ -174,8 +174,11 @@ class PipelineRunner:
 
     # --- running ----------------------------------------------------------------------------
 
-    def run(self, name: str, period: str, trigger: str) -> RunOutcome:
-        """Run every step of ``name`` for ``period``; the caller holds :meth:`locked`."""
+    def run(
+        self, name: str, period: str, trigger: str, *, accept_gaps: str | None = None
+    ) -> RunOutcome:
+        """Run every step of ``name`` for ``period``; the caller holds :meth:`locked`.
+        ``accept_gaps`` (a manual close only) is the reason recorded to close despite gaps."""
         if not self.lock.held:
             raise RuntimeError("PipelineRunner.run needs the run lock (use runner.locked())")
         pipeline = self.pipeline(name)
@@ -183,7 +186,9 @@ class PipelineRunner:
         run_id = self.history.start_run(name, period, window, trigger)
         extra = {"pipeline": name, "period": period, "run_id": run_id, "trigger": trigger}
         log.info("%s %s started (%s)", name, period, trigger, extra=extra)
-        ctx = StepContext(self.config, name, period, window, run_id, self.stop, self.progress)
+        ctx = StepContext(
+            self.config, name, period, window, run_id, self.stop, self.progress, accept_gaps
+        )
         total, began = 0, time.monotonic()
         for seq, step in enumerate(pipeline.steps):
             if self.stop.is_set():

@@ -34,6 +34,7 @@ class StepContext:
     run_id: str
     stop: threading.Event = field(default_factory=threading.Event)
     progress: bool = False
+    accept_gaps: str | None = None  # a person's recorded reason to close despite gaps
 
     @property
     def at(self) -> datetime:
@@ -151,7 +152,13 @@ def close_month_step(ctx: StepContext) -> int:
 
     # the pipeline's previous step rated the whole month; closing is idempotent: an
     # unchanged month issues nothing new, so a re-run never duplicates an invoice
-    result = close_month(ctx.config, ctx.month, rate=False, show_progress=ctx.progress)
+    result = close_month(
+        ctx.config,
+        ctx.month,
+        rate=False,
+        show_progress=ctx.progress,
+        accept_gaps=ctx.accept_gaps,
+    )
     if result.unmapped:
         log.warning(
             "%s %s: unmapped org(s) held until the tenant catalog maps them: %s",

@@ -8,12 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from metering.close.register import Register
+from metering.close.settings import load_settings
+from metering.config import load_config
 from metering.errors import CloseError, SourceUnavailable, TerminalError
 from metering.pipelines.api import run_close, run_nightly
 from metering.pipelines.catchup import catch_up
 from metering.pipelines.runner import PipelineRunner
 from metering.pipelines.scheduler import PipelineScheduler
+from metering.pipelines.steps import STEPS
 from metering.window import Window
+from tests.close.builders import build_month
 
 from .conftest import FakeClock, Ledger, fail_with, make_config, utc
 
@@ -216,3 +221,32 @@ def test_the_waiting_reason_groups_nights_and_names_each_failure(
         "nightly 2026-10-06 failed (bad file)",
         "nightly 2026-10-11 .. 2026-10-31 have not run",
     ]
+
+
+def test_run_close_issues_despite_gaps_only_with_a_recorded_reason(
+    tmp_path: Path, ledger: Ledger
+) -> None:
+    # a rated month with no collected samples behind it: the gate finds coverage 0 everywhere
+    config = build_month(tmp_path)
+    path = tmp_path / "provider.toml"
+    path.write_text(
+        path.read_text().replace('coverage_threshold = "0"', 'coverage_threshold = "0.95"')
+    )
+    config = load_config(path)
+    clock = FakeClock(utc(2026, 11, 2, 12, 0))
+    registry = {**ledger.registry(), "close_month": STEPS["close_month"]}  # the real close
+    runner = PipelineRunner(config, registry=registry, clock=clock)
+    with runner.locked():
+        for day in Window.month(2026, 10).days():
+            runner.run("nightly", day.isoformat(), "manual")
+    month = Window.month(2026, 10)
+    with pytest.raises(TerminalError, match=r"close 2026-10 refused for \d+ tenant\(s\)"):
+        run_close(config, month, clock=clock, registry=registry)
+    register = Register(load_settings(config).register_path, config.name)
+    assert [d.number for d in register.documents("2026-10") if d.number] == []
+    reason = "az1 collector outage, usage confirmed from VCD events"
+    outcome = run_close(config, month, clock=clock, registry=registry, accept_gaps=reason)
+    assert outcome.status == "succeeded"
+    issued = [d for d in register.documents("2026-10") if d.number]
+    assert issued and set(register.accepted_gaps([d.id for d in issued]).values()) == {reason}
+    register.close()
