@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -65,12 +67,34 @@ CONDITIONAL = (
 )
 
 
+# letters that Unicode does not decompose into a base letter and a mark
+_FOLDS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"}
+)  # fmt: skip
+
+
+def ascii_name(name: str, fallback: str) -> str:
+    """``name`` in ASCII, for the FOCUS name columns (the validator's StringHandling check,
+    BillingAccountName-C-002-M, admits only ASCII). An ASCII name stays exactly as it is;
+    otherwise accents are dropped (``Müller`` → ``Muller``, ``Ørsted`` → ``Orsted``) and
+    letters without an ASCII form (``東京``) are left out, with the spaces their removal
+    doubled; ``fallback`` (the tenant id) when nothing is left. The exact name stays in
+    ``x_BillingAccountNameUnicode``."""
+    if name.isascii():
+        return name
+    decomposed = unicodedata.normalize("NFKD", name.translate(_FOLDS))
+    kept = "".join(ch for ch in decomposed if ch.isascii())
+    return re.sub(r"  +", " ", kept).strip() or fallback
+
+
 _DOCUMENTS = pa.schema(
     [
         ("number", pa.string()),
         ("kind", pa.string()),
         ("tenant_id", pa.string()),
         ("tenant_name", pa.string()),
+        ("tenant_name_ascii", pa.string()),
         ("currency", pa.string()),
         ("month", pa.string()),
         ("credits_number", pa.string()),
@@ -104,6 +128,7 @@ def _documents_table(
                 "kind": d.kind.value,
                 "tenant_id": d.tenant_id,
                 "tenant_name": body["bill_to"]["name"],
+                "tenant_name_ascii": ascii_name(body["bill_to"]["name"], d.tenant_id),
                 "currency": d.currency,
                 "month": d.month,
                 "credits_number": numbers.get(d.credits_id) if d.credits_id else None,

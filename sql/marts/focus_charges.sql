@@ -11,7 +11,29 @@
 -- reads: close_documents (one row per issued/credited document; body = its frozen JSON),
 -- feeds: metering.reports.focus (Parquet + CSV).
 -- invariant: sum(BilledCost) per InvoiceId = the document's total_amount (audited in tests).
-with docs as (
+with services as (
+    -- one FOCUS service per (product, DSE kind): ServiceName → exactly one ServiceCategory and
+    -- ServiceSubcategory (validator ServiceName-C-005-C/-C-008-C); units in FOCUS UnitFormat
+    -- (<singular>-<plural> for compounds, `<n> <plural>` for a unit quantity). `per_unit` is
+    -- the unit of a price quoted per N (`1000 Requests`), with its N put in front.
+    select * from (values
+        ('vcpu', null, 'Compute', 'Compute', 'Virtual Machines', 'vCPU-Hours'),
+        ('ram', null, 'Compute', 'Compute', 'Virtual Machines', 'GiB-Hours'),
+        ('vm_disk', null, 'Storage', 'Storage', 'Block Storage', 'GB-Months'),
+        ('tkg_cluster', null, 'TKG', 'Compute', 'Containers', 'Cluster-Hours'),
+        ('object_storage', null, 'Object storage', 'Storage', 'Object Storage', 'GB-Months'),
+        ('object_requests', null, 'Object storage', 'Storage', 'Object Storage', 'Requests'),
+        ('object_transfer', null, 'Object storage', 'Storage', 'Object Storage', 'GB'),
+        ('alp_instance', null, 'ALP', 'Compute', 'Containers', 'Instance-Hours'),
+        ('dse_core', 'rabbitmq', 'DSE RabbitMQ', 'Integration', 'Messaging', 'Core-Hours'),
+        ('dse_core', 'postgres', 'DSE PostgreSQL', 'Databases', 'Relational Databases',
+            'Core-Hours'),
+        ('dse_core', 'mysql', 'DSE MySQL', 'Databases', 'Relational Databases', 'Core-Hours'),
+        ('fixed_fee', null, 'Fees', 'Other', 'Other (Other)', 'Months')
+    ) as s (product, kind, service_name, category, subcategory, unit)
+),
+
+docs as (
     select
         *,
         coalesce(credits_number, number) as usage_number
@@ -65,7 +87,11 @@ line_units as (
     select
         l.*,
         cast(cast(l.list_amount as decimal(18, 2)) * l.minor_scale as hugeint) as units,
-        cast(cast(l.quantity as decimal(38, 9)) * 1000000000 as hugeint) as qty_nano
+        cast(cast(l.quantity as decimal(38, 9)) * 1000000000 as hugeint) as qty_nano,
+        -- a price quoted per N units says so in front of its unit ("1,000 requests")
+        coalesce(cast(nullif(regexp_replace(
+            regexp_extract(l.unit, '^([0-9][0-9,.]*) ', 1), '[^0-9]', '', 'g'), '') as bigint), 1)
+            as unit_count
     from lines as l
 ),
 
@@ -117,6 +143,7 @@ usage_rows as (
         resource_name,
         description,
         unit,
+        unit_count,
         cast(unit_price as decimal(18, 9)) as unit_price,
         rate_card_id,
         cast(
@@ -185,6 +212,7 @@ charges as (
         null as resource_name,
         description,
         null as unit,
+        null as unit_count,
         null as unit_price,
         null as rate_card_id,
         billed_cost,
@@ -198,7 +226,7 @@ charges as (
 select
     cast(c.billed_cost as decimal(18, 2)) as "BilledCost",
     d.tenant_id as "BillingAccountId",
-    d.tenant_name as "BillingAccountName",
+    d.tenant_name_ascii as "BillingAccountName",
     'Tenant' as "BillingAccountType",
     d.currency as "BillingCurrency",
     d.period_end as "BillingPeriodEnd",
@@ -213,8 +241,8 @@ select
     cast(case when c.charge_category = 'Usage' then c.billed_cost else 0 end as decimal(18, 2))
         as "ContractedCost",
     c.unit_price as "ContractedUnitPrice",
-    c.quantity as "ConsumedQuantity",
-    c.unit as "ConsumedUnit",
+    cast(c.quantity * c.unit_count as decimal(38, 9)) as "ConsumedQuantity",
+    case when c.charge_category = 'Usage' then coalesce(sv.unit, c.unit) end as "ConsumedUnit",
     cast(c.billed_cost as decimal(18, 2)) as "EffectiveCost",
     d.number as "InvoiceId",
     d.issuer_name as "InvoiceIssuerName",
@@ -223,7 +251,12 @@ select
     c.unit_price as "ListUnitPrice",
     case when c.charge_category = 'Usage' then 'Standard' end as "PricingCategory",
     c.quantity as "PricingQuantity",
-    c.unit as "PricingUnit",
+    case
+        when c.charge_category <> 'Usage' then null
+        when sv.unit is null then c.unit
+        when c.unit_count > 1 then cast(c.unit_count as varchar) || ' ' || sv.unit
+        else sv.unit
+    end as "PricingUnit",
     d.issuer_name as "ProviderName",
     d.issuer_name as "PublisherName",
     d.region_id as "RegionId",
@@ -231,31 +264,23 @@ select
     c.site as "AvailabilityZone",
     c.resource_id as "ResourceId",
     c.resource_name as "ResourceName",
-    c.product as "ResourceType",
-    case
-        when c.product in ('vcpu', 'ram', 'vm_disk') then 'Compute'
-        when c.product = 'tkg_cluster' then 'Compute'
-        when c.product in ('object_storage', 'object_requests', 'object_transfer') then 'Storage'
-        when c.product = 'dse_core' and c.dimension = 'rabbitmq' then 'Integration'
-        when c.product = 'dse_core' then 'Databases'
-        else 'Other'
-    end as "ServiceCategory",
-    coalesce(c.service, c.charge_category) as "ServiceName",
-    case
-        when c.product in ('vcpu', 'ram') then 'Virtual Machines'
-        when c.product = 'vm_disk' then 'Block Storage'
-        when c.product = 'tkg_cluster' then 'Containers'
-        when c.product in ('object_storage', 'object_requests', 'object_transfer')
-            then 'Object Storage'
-        when c.product = 'dse_core' and c.dimension = 'rabbitmq' then 'Messaging'
-        when c.product = 'dse_core' then 'Relational Databases'
-        else 'Other (Other)'
-    end as "ServiceSubcategory",
+    case when c.resource_id is not null then c.product end as "ResourceType",
+    coalesce(sv.category, 'Other') as "ServiceCategory",
+    coalesce(
+        sv.service_name,
+        case when c.product = 'dse_core' then 'DSE ' || c.dimension end,
+        c.service,
+        c.charge_category
+    ) as "ServiceName",
+    coalesce(sv.subcategory, 'Other (Other)') as "ServiceSubcategory",
     case when c.product is not null then c.product || ':' || coalesce(c.dimension, '') end
         as "SkuId",
-    c.rate_card_id as "SkuPriceId",
+    -- a rate card prices many SKUs: its id alone would name several (SkuPriceId-C-008-M)
+    case when c.rate_card_id is not null then
+        c.rate_card_id || '/' || c.product || ':' || coalesce(c.dimension, '')
+    end as "SkuPriceId",
     case when c.site is not null then d.tenant_id || '@' || c.site end as "SubAccountId",
-    case when c.site is not null then d.tenant_name || ' (' || c.site || ')' end
+    case when c.site is not null then d.tenant_name_ascii || ' (' || c.site || ')' end
         as "SubAccountName",
     case when c.site is not null then 'VCD organization' end as "SubAccountType",
     json_object('tenant_id', d.tenant_id, 'document_kind', d.kind, 'month', d.month)
@@ -265,10 +290,12 @@ select
     case when c.product in ('vm_disk', 'object_storage') then p.replication_factor end
         as "x_ReplicationFactor",
     d.kind as "x_DocumentKind",
+    d.tenant_name as "x_BillingAccountNameUnicode",
     c.filled_hours as "x_FilledHours"
 from charges as c
 inner join docs as d on c.number = d.number
 left join storage_policy_factors as p on c.dimension = p.policy_name
+left join services as sv on c.product = sv.product and (sv.kind is null or sv.kind = c.dimension)
 -- line_no last: a resource billed on two lines of one document (a price that changed within
 -- the month) gets its rows in line order, not in whatever order the join produced them
 order by d.number, c.charge_category desc, c.site, c.product, c.dimension, c.resource_id, c.line_no

@@ -131,7 +131,8 @@ def test_focus_gives_a_cards_line_only_to_the_resources_it_priced(tmp_path: Path
     for row in focus:
         if row["ChargeCategory"] == "Usage" and row["ResourceType"] == "vcpu":
             by_card.setdefault(row["SkuPriceId"], set()).add(row["ResourceId"])
-    assert by_card == {"std-1": {"urn:vcloud:vm:1"}, "std-2": {"urn:vcloud:vm:2"}}
+    # SkuPriceId: the rate card and the SKU it prices there
+    assert by_card == {"std-1/vcpu:": {"urn:vcloud:vm:1"}, "std-2/vcpu:": {"urn:vcloud:vm:2"}}
     cost = {
         (row["SkuPriceId"], row["ResourceId"]): row["BilledCost"]
         for row in focus
@@ -139,6 +140,6 @@ def test_focus_gives_a_cards_line_only_to_the_resources_it_priced(tmp_path: Path
     }
     # 2 vCPU × 24 h × 0.0125 = 0.60 and 1 vCPU × 24 h × 0.0110 = 0.26 (0.264)
     assert cost == {
-        ("std-1", "urn:vcloud:vm:1"): Decimal("0.60"),
-        ("std-2", "urn:vcloud:vm:2"): Decimal("0.26"),
+        ("std-1/vcpu:", "urn:vcloud:vm:1"): Decimal("0.60"),
+        ("std-2/vcpu:", "urn:vcloud:vm:2"): Decimal("0.26"),
     }

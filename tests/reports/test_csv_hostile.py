@@ -15,7 +15,7 @@ import pytest
 
 from metering.reports import invoice
 from metering.reports.csvfile import csv_bytes, neutralise
-from metering.reports.focus import write_focus
+from metering.reports.focus import ascii_name, write_focus
 from metering.reports.provider import report_csv
 from tests.reports.test_focus_allocation import _doc
 
@@ -131,9 +131,14 @@ def test_focus_csv_keeps_one_row_per_record_and_defuses_names_after_blanks() -> 
         rows = pq.read_table(paths[0]).num_rows
         parsed = _rows(paths[1].read_bytes())
     assert len(parsed) == 1 + rows
+    # the exact name in x_BillingAccountNameUnicode; BillingAccountName is its ASCII form
+    # (the full-width = folds to a plain one): both defused
+    exact = parsed[0].index("x_BillingAccountNameUnicode")
+    assert {row[exact] for row in parsed[1:]} == {_shown(name) for name in HOSTILE}
     column = parsed[0].index("BillingAccountName")
     names = {row[column] for row in parsed[1:]}
-    assert names == {_shown(name) for name in HOSTILE}
+    assert names == {neutralise(ascii_name(name, "t")) for name in HOSTILE}
+    assert "'=SUM(A1)" in names
     assert not any(_evaluated(c) for row in parsed[1:] for c in row if not _is_number(c))
 
 
