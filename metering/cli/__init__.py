@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "metering.cli.collect",
     "metering.cli.check",
     "metering.cli.rate",
+    "metering.cli.quote",
     "metering.cli.close",
     "metering.cli.coverage",
     "metering.cli.sql",

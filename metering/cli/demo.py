@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from metering.cli import app
-from metering.config import load_config
+from metering.config import ProviderConfig, load_config
 from metering.window import Window
 
 console = Console()
@@ -68,7 +69,8 @@ def demo(
             f"{', '.join(site.name for site in config.sites)} at {server.base_url}"
         )
         replay(config, window, set_time=simulator_clock(server.base_url), progress=True)
-    _summary(config.warehouse_path, out, window, time.monotonic() - started)
+    books = _provider_books(config, window)
+    _summary(config.warehouse_path, out, window, time.monotonic() - started, books)
     if tenants is None:
         _portal_hint(out, seed, window)
 
@@ -88,7 +90,26 @@ def _portal_hint(out: Path, seed: int, window: Window) -> None:
     )
 
 
-def _summary(warehouse: Path, out: Path, window: Window, seconds: float) -> None:
+def _provider_books(config: ProviderConfig, window: Window) -> list[tuple[str, Path]]:
+    """The provider's books on the demo month: a what-if quote with the example price book
+    (pricing/examples/proposed-2027; the real outputs stay as they are)."""
+    from metering.commerce.quote import quote_month
+    from metering.resources import resource_dir
+
+    proposed = resource_dir("pricing") / "examples" / "proposed-2027"
+    with console.status("quoting the month with pricing/examples/proposed-2027"):
+        # the demo has lived through the simulated month: it is closed whatever today is
+        quote = quote_month(config, window, proposed, now=window.end)
+    return [("what-if quote", quote.pdf_path.parent)]
+
+
+def _summary(
+    warehouse: Path,
+    out: Path,
+    window: Window,
+    seconds: float,
+    books: Sequence[tuple[str, Path]] = (),
+) -> None:
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -117,6 +138,7 @@ def _summary(warehouse: Path, out: Path, window: Window, seconds: float) -> None
         ("FOCUS export", out / "focus"),
         ("warehouse (duckdb)", warehouse),
         ("provider config", out / "provider.toml"),
+        *books,
     ):
         console.print(f"  {label:<20} {path}", highlight=False)
     console.print(
