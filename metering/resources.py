@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
-_KINDS = ("sql", "reports", "pricing", "pipelines", "sample_data")
+_KINDS = ("sql", "reports", "pricing", "pipelines", "sample_data", "docs")
 
 
 def resource_dir(kind: str) -> Path:
-    """The directory holding ``kind`` (one of sql, reports, pricing, pipelines, sample_data)."""
+    """The directory holding ``kind`` (sql, reports, pricing, pipelines, sample_data, docs)."""
     if kind not in _KINDS:
         raise ValueError(f"unknown resource kind {kind!r}; expected one of {', '.join(_KINDS)}")
     for candidate in (_PACKAGE / "_data" / kind, _PACKAGE.parent / kind):

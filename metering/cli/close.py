@@ -49,6 +49,7 @@ def close_command(
     """
     from metering.close.run import close_month
     from metering.pipelines.api import pipeline_lock
+    from metering.rating.warehouse import build_warehouse
 
     provider = load_config(config)
     with pipeline_lock(provider, "metering close"):
@@ -60,6 +61,8 @@ def close_command(
             draft_only=draft,
             accept_gaps=accept_gaps,
         )
+        if not draft:  # as the close pipeline does: documents, invoice_totals' status
+            build_warehouse(provider)
     if draft:
         _print_draft(result)
         return

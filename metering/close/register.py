@@ -219,6 +219,22 @@ class Register:
         ).fetchall()
         return {str(r[0]) for r in rows}
 
+    def headlines(self, ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        """Tenant name, subtotal and tax of documents ``ids`` from their frozen bodies, by id
+        (read inside SQLite: a body also holds every usage row)."""
+        found: dict[int, tuple[str, str, str]] = {}
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            sql = (
+                "select id, json_extract(body, '$.tenant_name'), "
+                "json_extract(body, '$.totals.subtotal_amount'), "
+                f"json_extract(body, '$.totals.tax_amount') from documents where id in ({marks})"
+            )
+            for i, name, subtotal, tax in self._con.execute(sql, chunk).fetchall():
+                found[int(i)] = (str(name), str(subtotal), str(tax))
+        return found
+
     def accepted_gaps(self, ids: list[int]) -> dict[int, str]:
         """The ``--accept-gaps`` reason each of documents ``ids`` was issued with, by id."""
         found: dict[int, str] = {}
@@ -312,7 +328,10 @@ DOCUMENTS_SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("state", pa.string()),
         ("tenant_id", pa.string()),
+        ("tenant_name", pa.string()),
         ("currency", pa.string()),
+        ("subtotal_amount", pa.decimal128(18, 2)),
+        ("tax_amount", pa.decimal128(18, 2)),
         ("total_amount", pa.decimal128(18, 2)),
         ("issued_at", pa.timestamp("us", tz="UTC")),
         ("credits_number", pa.string()),
@@ -323,27 +342,39 @@ DOCUMENTS_SCHEMA = pa.schema(
 )
 
 
-def documents_table(docs: list[Document], accepted: dict[int, str] | None = None) -> pa.Table:
+def documents_table(
+    docs: list[Document],
+    accepted: dict[int, str] | None = None,
+    headlines: dict[int, tuple[str, str, str]] | None = None,
+) -> pa.Table:
     """The register's issued/credited documents as a table (for the lake and the warehouse);
-    ``accepted``: the ``--accept-gaps`` reason of documents issued despite the gate."""
+    ``accepted``: the ``--accept-gaps`` reason of documents issued despite the gate;
+    ``headlines``: tenant name, subtotal and tax of each (:meth:`Register.headlines`)."""
     numbers = {d.id: d.number for d in docs}
     accepted = accepted or {}
-    rows = [
-        {
-            "month": d.month,
-            "number": d.number,
-            "kind": d.kind.value,
-            "state": d.state.value,
-            "tenant_id": d.tenant_id,
-            "currency": d.currency,
-            "total_amount": Decimal(d.total_amount),
-            "issued_at": datetime.fromisoformat(d.issued_at) if d.issued_at else None,
-            "credits_number": numbers.get(d.credits_id) if d.credits_id else None,
-            "replaces_number": numbers.get(d.replaces_id) if d.replaces_id else None,
-            "content_hash": d.content_hash,
-            "accepted_gaps": accepted.get(d.id),
-        }
-        for d in docs
-        if d.state is not DocumentState.DRAFT
-    ]
+    headlines = headlines or {}
+    rows = []
+    for d in docs:
+        if d.state is DocumentState.DRAFT:
+            continue
+        name, subtotal, tax = headlines.get(d.id, (None, None, None))
+        rows.append(
+            {
+                "month": d.month,
+                "number": d.number,
+                "kind": d.kind.value,
+                "state": d.state.value,
+                "tenant_id": d.tenant_id,
+                "tenant_name": name,
+                "currency": d.currency,
+                "subtotal_amount": None if subtotal is None else Decimal(subtotal),
+                "tax_amount": None if tax is None else Decimal(tax),
+                "total_amount": Decimal(d.total_amount),
+                "issued_at": datetime.fromisoformat(d.issued_at) if d.issued_at else None,
+                "credits_number": numbers.get(d.credits_id) if d.credits_id else None,
+                "replaces_number": numbers.get(d.replaces_id) if d.replaces_id else None,
+                "content_hash": d.content_hash,
+                "accepted_gaps": accepted.get(d.id),
+            }
+        )
     return pa.Table.from_pylist(rows, schema=DOCUMENTS_SCHEMA)

@@ -158,8 +158,9 @@ def _write_outputs(
     )
     # the register's documents of the month, for finance next to the rating outputs
     out = io.BytesIO()
-    accepted = register.accepted_gaps([d.id for d in docs])
-    pq.write_table(documents_table(docs, accepted), out, compression="zstd")
+    ids = [d.id for d in docs]
+    table = documents_table(docs, register.accepted_gaps(ids), register.headlines(ids))
+    pq.write_table(table, out, compression="zstd")
     write_bytes(paths["documents"], out.getvalue())
 
 

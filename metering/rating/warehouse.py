@@ -17,15 +17,19 @@ registers the lake's views on its connection from Arrow datasets
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from metering.close.register import DOCUMENTS_SCHEMA
 from metering.config import ProviderConfig
 from metering.errors import MeteringError, RatingError
 from metering.lake.schemas import DATASETS
 from metering.lake.storage import LakePath, ObjectPath, arrow_dataset
+from metering.rating.dictionary import comment_columns
 from metering.rating.engine import connect, quote, register_table
 from metering.rating.run import OUTPUTS, load_inputs
 from metering.rating.tables import catalog_tables, pricing_tables
@@ -40,6 +44,18 @@ REFERENCE_TABLES = (
     "tenant_orgs",
     "tenant_rate_overrides",
 )
+
+
+# The raw views, one per set of lake files, live in schema ``lake`` (``lake.invoice_totals``
+# is the rating output exactly as written); the public views in ``main`` pass them through,
+# or shape them with a named file of sql/warehouse/. Views over other public views, each a
+# named file of sql/marts/, follow once what they read exists.
+RAW = "lake"
+SHAPED = {"invoice_totals": "warehouse/invoice_totals.sql", "documents": "warehouse/documents.sql"}
+DERIVED_VIEWS = {"unmapped_orgs": ("marts/unmapped_orgs.sql", ("invoice_totals", "rated_usage"))}
+# raw views with a schema of their own: there before their first file (empty), and an older
+# file's missing columns read as null
+KNOWN_SCHEMAS = {"documents": DOCUMENTS_SCHEMA}
 
 
 def view_patterns() -> dict[str, str]:
@@ -61,31 +77,87 @@ def lake_views(lake: LakePath) -> dict[str, str]:
     return globs
 
 
+def _shaped(name: str, raw_prefix: str) -> str:
+    """The public view ``name`` over the raw views (named ``<raw_prefix><dataset>``)."""
+    if name not in SHAPED:
+        return f"select * from {raw_prefix}{name}"
+    text = read_sql(SHAPED[name]).strip().rstrip(";")
+    return re.sub(rf"\b{RAW}\.(\w+)", lambda m: raw_prefix + m.group(1), text)
+
+
+def _public_views(
+    con: duckdb.DuckDBPyConnection, raw: list[str], raw_prefix: str, kind: str
+) -> None:
+    """The public views (``kind``: ``view`` in the file, ``temp view`` on a connection)."""
+    for name in sorted(raw):
+        con.execute(f"create {kind} {name} as {_shaped(name, raw_prefix)}")
+    present = {str(r[0]) for r in con.execute("select view_name from duckdb_views()").fetchall()}
+    for name, (sql_name, needs) in DERIVED_VIEWS.items():
+        if all(n in present for n in needs):
+            con.execute(f"create {kind} {name} as {read_sql(sql_name).strip().rstrip(';')}")
+
+
 def register_lake_views(con: duckdb.DuckDBPyConnection, config: ProviderConfig) -> list[str]:
-    """On an S3 lake, the warehouse's lake views as views of ``con`` over Arrow datasets
-    (lazy: DuckDB pushes projections and filters down); nothing to do on a local lake,
-    whose views are in the warehouse file. Returns the names registered."""
+    """On an S3 lake, the warehouse's lake views as temp views of ``con`` over Arrow datasets
+    (lazy: DuckDB pushes projections and filters down; the raw ones named ``lake_<name>``);
+    nothing to do on a local lake, whose views are in the warehouse file. Returns the names
+    of the raw views registered."""
     if not isinstance(config.lake, ObjectPath):
         return []
     names = []
     for name, pattern in view_patterns().items():
         files: list[LakePath] = list(config.lake.glob(pattern))
+        schema = DATASETS[name].schema if name in DATASETS else KNOWN_SCHEMAS.get(name)
         if files:
-            schema = DATASETS[name].schema if name in DATASETS else None
-            con.register(name, arrow_dataset(files, schema))
-            names.append(name)
+            con.register(f"{RAW}_{name}", arrow_dataset(files, schema))
+        elif schema is not None and name in KNOWN_SCHEMAS:
+            con.register(f"{RAW}_{name}", schema.empty_table())
+        else:
+            continue
+        names.append(name)
+    _public_views(con, names, f"{RAW}_", "temp view")
     return names
 
 
-# Views over other views, each a named file of sql/marts/, created when what it reads exists.
-DERIVED_VIEWS = {"unmapped_orgs": ("marts/unmapped_orgs.sql", ("invoice_totals", "rated_usage"))}
+def _raw_views(con: duckdb.DuckDBPyConnection, lake: Path | None) -> list[str]:
+    """Schema ``lake`` of the warehouse file: one view per set of local lake files."""
+    con.execute(f"create schema {RAW}")
+    globs = lake_views(lake) if lake is not None else {}
+    for name, pattern in sorted(globs.items()):
+        source = f"read_parquet({quote(pattern)}, hive_partitioning = false, union_by_name = true)"
+        con.execute(f"create view {RAW}.{name} as select * from {source}")
+        schema = KNOWN_SCHEMAS.get(name)
+        if schema is not None:
+            have = {str(r[0]) for r in con.execute(f"describe {RAW}.{name}").fetchall()}
+            missing = [f for f in schema if f.name not in have]
+            if missing:  # written by an older version: the newer columns are null
+                extra = ", ".join(f"null::{duck_type(f.type)} as {f.name}" for f in missing)
+                con.execute(
+                    f"create or replace view {RAW}.{name} as select *, {extra} from {source}"
+                )
+    for name, schema in KNOWN_SCHEMAS.items():
+        if lake is not None and name not in globs:
+            register_table(con, name, schema.empty_table())
+            con.execute(f"create table {RAW}.{name} as select * from temp.{name}")
+            con.execute(f"drop table temp.{name}")
+    return [
+        str(r[0])
+        for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = ? union all "
+            "select view_name from duckdb_views() where schema_name = ?",
+            [RAW, RAW],
+        ).fetchall()
+    ]
 
 
-def _derived_views(con: duckdb.DuckDBPyConnection) -> None:
-    present = {str(r[0]) for r in con.execute("select view_name from duckdb_views()").fetchall()}
-    for name, (sql_name, needs) in DERIVED_VIEWS.items():
-        if all(n in present for n in needs):
-            con.execute(f"create view {name} as {read_sql(sql_name).strip().rstrip(';')}")
+def duck_type(kind: pa.DataType) -> str:
+    """DuckDB's name of an Arrow type (the few the known schemas use)."""
+    if pa.types.is_decimal(kind):
+        assert isinstance(kind, pa.Decimal128Type)
+        return f"DECIMAL({kind.precision}, {kind.scale})"
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMPTZ"
+    return "VARCHAR"
 
 
 def build_warehouse(config: ProviderConfig) -> Path:
@@ -101,12 +173,7 @@ def build_warehouse(config: ProviderConfig) -> Path:
         con = connect(tmp)
         try:
             local = config.lake if isinstance(config.lake, Path) else None
-            for name, pattern in sorted(lake_views(local).items() if local else []):
-                con.execute(
-                    f"create view {name} as select * from read_parquet({quote(pattern)}, "
-                    "hive_partitioning = false, union_by_name = true)"
-                )
-            _derived_views(con)
+            _public_views(con, _raw_views(con, local), f"{RAW}.", "view")
             try:
                 _, pricing, tenants = load_inputs(config)
             except MeteringError as exc:
@@ -115,6 +182,7 @@ def build_warehouse(config: ProviderConfig) -> Path:
                 register_table(con, name, table)
                 con.execute(f"create or replace table main.{name} as select * from temp.{name}")
                 con.execute(f"drop table temp.{name}")
+            comment_columns(con)
         finally:
             con.close()
         os.replace(tmp, target)

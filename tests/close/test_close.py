@@ -14,6 +14,7 @@ from metering.close.register import DocumentKind, DocumentState, Register
 from metering.close.run import close_month
 from metering.close.settings import load_settings
 from metering.errors import CloseError, ConfigError
+from metering.resources import read_sql
 from tests.close.builders import (
     FROZEN_NOW,
     MONTH,
@@ -208,6 +209,32 @@ def test_reclose_after_price_correction_issues_credit_note_and_corrected_invoice
         ("INV-2026-000002", "issued", None, None),
         ("INV-2026-000003", "issued", None, "INV-2026-000001"),
     ]
+    # the warehouse's view of them (sql/warehouse/documents.sql) shows them as numbered, with
+    # their figures (this month's pricing is the close builders' own: no warehouse file here)
+    with duckdb.connect() as con:
+        con.execute("create schema lake")
+        con.execute(f"create view lake.documents as from '{second.outputs['documents']}'")
+        view = read_sql("warehouse/documents.sql")
+        shown = con.execute(
+            "select number, kind, state, tenant_id, tenant_name, subtotal_amount, tax_amount, "
+            f"total_amount, credits_number, replaces_number from ({view}) order by number"
+        ).fetchall()
+    assert shown == [
+        (
+            n,
+            by_number[n].kind.value,
+            state,
+            by_number[n].tenant_id,
+            by_number[n].body["tenant_name"],
+            Decimal(by_number[n].body["totals"]["subtotal_amount"]),
+            Decimal(by_number[n].body["totals"]["tax_amount"]),
+            Decimal(by_number[n].total_amount),
+            credits,
+            replaces,
+        )
+        for n, state, credits, replaces in exported
+    ]
+    assert shown[0][5:8] == (Decimal("-78.23"), Decimal("-16.43"), Decimal("-94.66"))
     assert not close(config).changed  # and closing once more changes nothing
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, date, datetime
+from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
@@ -257,3 +258,65 @@ def test_a_site_down_all_month_holds_every_tenant(month: ProviderConfig) -> None
     reason = "az2 lost for October; agreed with finance"
     accepted = close(month, accept_gaps=reason)
     assert accepted.accepted_gaps == reason and set(numbered(month)) == {"acme", "beta"}
+
+
+def test_the_warehouse_shows_the_issued_documents_and_closed_totals_with_comments(
+    month: ProviderConfig,
+) -> None:
+    build_warehouse(month)  # not rated, not closed: no documents yet, the view is there
+    with duckdb.connect(str(month.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from documents").fetchall() == [(0,)]
+    assert close(month).invoices == ("INV-2026-000001", "INV-2026-000002")
+    build_warehouse(month)
+    register = Register(load_settings(month).register_path, month.name)
+    try:
+        issued = register.documents("2026-10", state=DocumentState.ISSUED)
+    finally:
+        register.close()
+    expected = [
+        (
+            d.number,
+            d.kind.value,
+            d.state.value,
+            d.tenant_id,
+            d.body["tenant_name"],
+            date(2026, 10, 1),
+            D(d.body["totals"]["subtotal_amount"]),
+            D(d.body["totals"]["tax_amount"]),
+            D(d.total_amount),
+            None,
+            None,
+        )
+        for d in issued
+    ]
+    with duckdb.connect(str(month.warehouse_path), read_only=True) as con:
+        shown = con.execute(
+            "select number, kind, state, tenant_id, tenant_name, month, subtotal_amount, "
+            "tax_amount, total_amount, credits_number, replaces_number from documents "
+            "order by number"
+        ).fetchall()
+        totals = con.execute(
+            "select t.tenant_id, t.status, t.invoice_number, t.total_amount = d.total_amount "
+            "from invoice_totals t left join documents d on d.number = t.invoice_number "
+            "order by t.tenant_id"
+        ).fetchall()
+        undescribed = con.execute(
+            "select table_name || '.' || column_name from duckdb_columns() "
+            "where database_name = current_database() and schema_name = 'main' "
+            "and comment is null"
+        ).fetchall()
+        (meaning,) = con.execute(
+            "select comment from duckdb_columns() where schema_name = 'main' "
+            "and table_name = 'invoice_totals' and column_name = 'status'"
+        ).fetchone()  # type: ignore[misc]
+    assert len(expected) == 2 and shown == expected
+    numbers = numbered(month)
+    assert [(t, s, n) for t, s, n, _ in totals if s == "closed"] == [
+        (tenant, "closed", numbers[tenant]) for tenant in sorted(numbers)
+    ]
+    assert all(same for _, s, _, same in totals if s == "closed")
+    assert [t for t, s, n, _ in totals if s == "estimate" and n is None] == [
+        t for t, *_ in totals if t not in numbers
+    ]
+    assert undescribed == []  # every column documented (docs/data-dictionary.md, schemas.py)
+    assert meaning.startswith("closed once the month's close issued the tenant's invoice")

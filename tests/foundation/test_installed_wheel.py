@@ -54,7 +54,7 @@ def test_installed_package_finds_its_data_outside_the_tree(installed: Path, tmp_
         installed,
         "import metering, metering.resources as r\n"
         "print(metering.__file__)\n"
-        "for kind in ('sql', 'reports', 'pricing', 'pipelines', 'sample_data'):\n"
+        "for kind in ('sql', 'reports', 'pricing', 'pipelines', 'sample_data', 'docs'):\n"
         "    d = r.resource_dir(kind)\n"
         "    print(kind, d, sum(1 for p in d.rglob('*') if p.is_file()))\n",
         cwd=tmp_path,

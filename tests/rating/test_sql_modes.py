@@ -12,10 +12,12 @@ import sys
 from decimal import Decimal as D
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from metering.cli import main
+from metering.close.register import DOCUMENTS_SCHEMA
 from metering.config import load_config
 from tests.rating.test_rate_month import provider  # noqa: F401  (the fixture)
 from tests.rating.test_sql_read_only import rated  # noqa: F401  (the fixture)
@@ -91,3 +93,31 @@ def test_csv_into_head_ends_quietly_and_leaves_the_warehouse_untouched(
     assert head.stdout.decode() == "n,label\n0,row 0\n1,row 1\n"
     assert stderr == ""  # no BrokenPipeError traceback
     assert _digest(warehouse) == before
+
+
+def test_documents_an_older_close_wrote_still_show_with_the_newer_columns_null(
+    rated: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = load_config(rated)
+    # before any close the view is there, empty, and every monthly total is an estimate
+    out = _sql(rated, capsys, "-m", "csv", "select count(*) as n from documents")
+    assert out == "n\n0\n"
+    out = _sql(rated, capsys, "-m", "csv", "select distinct status from invoice_totals")
+    assert out == "status\nestimate\n"
+    old = DOCUMENTS_SCHEMA.remove(DOCUMENTS_SCHEMA.get_field_index("tenant_name"))
+    for name in ("subtotal_amount", "tax_amount"):
+        old = old.remove(old.get_field_index(name))
+    row = {"month": "2026-10", "number": "INV-2026-000001", "kind": "invoice"}
+    row |= {"state": "issued", "tenant_id": "unmapped:acme", "currency": "EUR"}
+    row |= {"total_amount": D("2.38"), "content_hash": "h"}
+    path = config.lake_dir / "close" / "documents" / "month=2026-10" / "part.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([row], schema=old), path)
+    assert main(["sql", "-c", str(rated), "--refresh"]) == 0
+    query = (
+        "select d.month, d.number, d.tenant_name, d.tax_amount, d.total_amount, t.status "
+        "from documents d join invoice_totals t on t.invoice_number = d.number"
+    )
+    out = _sql(rated, capsys, "-m", "csv", query)
+    assert out.splitlines()[1] == "2026-10-01,INV-2026-000001,,,2.38,closed"
