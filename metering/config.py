@@ -1,6 +1,8 @@
 """The provider config: one TOML file, validated once on load, passed in explicitly.
 
-Core keys are parsed here into frozen dataclasses. Each component (collectors, rating,
+The whole file is first checked against its schema (:mod:`metering.configschema`, pydantic
+models that refuse unknown keys and sections and check ranges); a new key is added there.
+Core keys are then parsed here into frozen dataclasses. Each component (collectors, rating,
 close, scheduler) parses its own ``[section]`` into its own frozen settings with
 :func:`section` and the ``require_*`` helpers below, so errors always name the file and
 the key (``provider.toml: sites[1].vcd_url: must be an http(s) URL``).
@@ -22,6 +24,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from metering import tomlfile
+from metering.configschema import validate_provider_file
 from metering.errors import ConfigError, LakeError
 from metering.lake.storage import LakePath, ObjectPath, s3_root
 
@@ -50,14 +53,19 @@ class Secret:
 
 
 class Section:
-    """A view of one table of the config that names its keys in errors."""
+    """A view of one table of a TOML file that names the file, table and key in errors:
+    ``provider.toml: [invoicing] workers: must be at least 1`` (the form of
+    :mod:`metering.configschema`'s errors)."""
 
-    def __init__(self, data: Mapping[str, Any], where: str) -> None:
+    def __init__(self, data: Mapping[str, Any], where: str, table: str = "") -> None:
         self.data = data
-        self.where = where
+        self.where = where  # the file's name
+        self.table = table  # the table's dotted name ("" for the top of the file)
 
     def error(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.where}.{key}: {problem}" if key else f"{self.where}: {problem}")
+        table = f"[{self.table}]" if self.table else ""
+        at = " ".join(part for part in (table, key) if part)
+        return ConfigError(f"{self.where}: {at}: {problem}" if at else f"{self.where}: {problem}")
 
     def get(self, key: str, kind: type, default: Any = ...) -> Any:
         if key not in self.data:
@@ -117,7 +125,7 @@ class Section:
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
             raise self.error(key, "must be a table")
-        return Section(value, f"{self.where}.{key}")
+        return Section(value, self.where, f"{self.table}.{key}" if self.table else key)
 
 
 @dataclass(frozen=True)
@@ -297,7 +305,10 @@ def _parse_lake(top: Section, provider: Section, base: Path, data_dir: Path) -> 
 
 
 def parse_config(raw: Mapping[str, Any], source_file: Path) -> ProviderConfig:
-    """Validate a parsed TOML document into a :class:`ProviderConfig`."""
+    """Validate a parsed TOML document into a :class:`ProviderConfig`: first against the
+    schema (:mod:`metering.configschema`: unknown keys, types, ranges), then what needs the
+    environment and the file system (secrets, time zones, paths)."""
+    validate_provider_file(raw, source_file.name)
     base = source_file.parent
     top = Section(raw, source_file.name)
     provider = top.sub("provider")
@@ -314,7 +325,7 @@ def parse_config(raw: Mapping[str, Any], source_file: Path) -> ProviderConfig:
     if not isinstance(sites_raw, list) or not sites_raw:
         raise top.error("sites", "at least one [[sites]] entry is required")
     sites = tuple(
-        _parse_site(Section(entry, f"{source_file.name}: sites[{i}]"), base)
+        _parse_site(Section(entry, source_file.name, f"sites[{i}]"), base)
         for i, entry in enumerate(sites_raw)
     )
     names = [site.name for site in sites]

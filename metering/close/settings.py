@@ -139,7 +139,7 @@ def load_settings(config: ProviderConfig) -> InvoicingSettings:
     if batch < 1:
         raise inv.error("batch_tenants", "must be at least 1")
     if not config.name.strip():
-        raise ConfigError(f"{config.source_file.name}: provider.name: must not be empty")
+        raise ConfigError(f"{config.source_file.name}: [provider] name: must not be empty")
     return InvoicingSettings(
         provider=config.name,
         branding=branding,

@@ -98,8 +98,8 @@ def parse_pipeline(text: str, source: Path) -> Pipeline:
         raise top.error("steps", "at least one [[steps]] entry is required")
     steps = tuple(
         StepDef(
-            name=Section(entry, f"{source.name}: steps[{i}]").get("name", str),
-            description=Section(entry, f"{source.name}: steps[{i}]").get("description", str, ""),
+            name=Section(entry, source.name, f"steps[{i}]").get("name", str),
+            description=Section(entry, source.name, f"steps[{i}]").get("description", str, ""),
         )
         for i, entry in enumerate(steps_raw)
     )

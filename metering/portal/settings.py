@@ -57,7 +57,8 @@ def _webhooks(config: ProviderConfig) -> tuple[WebhookTarget, ...]:
     targets = []
     base = config.source_file.parent
     for i, entry in enumerate(raw):
-        s = Section(entry if isinstance(entry, dict) else {}, f"{section.where}.webhooks[{i}]")
+        table = f"{section.table}.webhooks[{i}]"
+        s = Section(entry if isinstance(entry, dict) else {}, section.where, table)
         url = s.url("url")
         assert url is not None
         events = s.get("events", list, list(EVENTS))

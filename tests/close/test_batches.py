@@ -20,7 +20,13 @@ from metering.close.register import Register
 from metering.close.settings import load_settings
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
-from tests.close.builders import MONTH, add_simple_tenants, build_month, write_rating
+from tests.close.builders import (
+    MONTH,
+    add_simple_tenants,
+    build_month,
+    make_config,
+    write_rating,
+)
 from tests.close.test_close import _correct_acme_vcpu_price, close, pdf_text
 
 
@@ -147,9 +153,8 @@ def test_a_close_failing_in_a_later_batch_leaves_the_register_as_it_was(tmp_path
 
 
 def test_batch_tenants_below_one_is_a_config_error_naming_the_key(tmp_path):
-    config = build_month(tmp_path, invoicing="batch_tenants = 0")
-    with pytest.raises(ConfigError, match="batch_tenants"):
-        load_settings(config)
+    with pytest.raises(ConfigError, match=r"\[invoicing\] batch_tenants: must be 1 or more, got 0"):
+        make_config(tmp_path, invoicing="batch_tenants = 0")
 
 
 def test_bodies_are_built_one_batch_at_a_time(tmp_path, monkeypatch):

@@ -129,7 +129,7 @@ def test_number_format_is_configurable_and_gap_free(tmp_path):
 def test_number_format_without_seq_is_a_config_error_naming_the_key(tmp_path):
     config = make_config(tmp_path, invoicing='invoice_number_format = "INV-{year}"')
     with pytest.raises(
-        ConfigError, match=r"invoicing\.invoice_number_format: must contain \{seq\}"
+        ConfigError, match=r"\[invoicing\] invoice_number_format: must contain \{seq\}"
     ):
         load_settings(config)
 

@@ -50,13 +50,13 @@ def test_good_config_resolves_paths_and_secrets(tmp_path, monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("https://vcd.az1.example", "ftp://x"), "sites[0].vcd_url: must be an http(s) URL"),
+        (("https://vcd.az1.example", "ftp://x"), "[sites[0]] vcd_url: must be an http(s) URL"),
         (('timezone = "Europe/Amsterdam"', 'timezone = "Mars/Base"'), "timezone: unknown"),
         (
             ('vcd_password_env = "TEST_VCD_PW"', 'vcd_password = "plain"'),
             "secrets are not written in the config",
         ),
-        (('name = "az1"', 'name = "az 1"'), "sites[0].name"),
+        (('name = "az1"', 'name = "az 1"'), "[sites[0]] name"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, monkeypatch, edit, message) -> None:

@@ -72,7 +72,46 @@ CASES = {
     "config-nul-in-path": (
         {"provider.toml": GOOD.replace('"data"', '"da\\u0000ta"')},
         RATE,
-        r"^error: provider\.toml\.provider\.data_dir: must be a path, got 'da\\x00ta'$",
+        r"^error: provider\.toml: \[provider\] data_dir: must be a path$",
+    ),
+    "config-unknown-section": (
+        {"provider.toml": GOOD + "\n[invoicng]\nworkers = 1\n"},
+        RATE,
+        r"^error: provider\.toml: unknown section \[invoicng\]; did you mean \[invoicing\]\?$",
+    ),
+    "config-unknown-key": (
+        {"provider.toml": GOOD + '\n[provider.branding]\ncolour = "red"\n'},
+        RATE,
+        r"^error: provider\.toml: unknown key `colour` in \[provider\.branding\]; "
+        r"did you mean `accent_color`\?$",
+    ),
+    "config-key-in-another-table": (
+        {"provider.toml": GOOD.replace("[provider]\n", "[provider]\npayment_terms = 5\n")},
+        RATE,
+        r"^error: provider\.toml: unknown key `payment_terms` in \[provider\]; "
+        r"did you mean `payment_terms_days` in \[invoicing\]\?$",
+    ),
+    "config-out-of-range": (
+        {"provider.toml": GOOD + "\n[invoicing]\npayment_terms_days = -5\n"},
+        RATE,
+        r"^error: provider\.toml: \[invoicing\] payment_terms_days: must be 0 or more, got -5$",
+    ),
+    "config-string-for-a-number": (
+        {"provider.toml": GOOD + '\n[portal]\nport = "8800"\n'},
+        RATE,
+        r"^error: provider\.toml: \[portal\] port: must be an integer, got a string$",
+    ),
+    "config-site-key": (
+        {"provider.toml": GOOD + "verify_ssl = false\n"},
+        RATE,
+        r"^error: provider\.toml: unknown key `verify_ssl` in \[sites\[0\]\]; "
+        r"did you mean `verify_tls`\?$",
+    ),
+    "config-limit-column": (
+        {"provider.toml": GOOD + "\n[collect.limits.vcd_vm]\ncpus = 1024\n"},
+        RATE,
+        r"^error: provider\.toml: unknown key `cpus` in \[collect\.limits\.vcd_vm\]; "
+        r"did you mean `vcpu`\?$",
     ),
     "data-dir-in-proc": (
         {"provider.toml": GOOD.replace('"data"', '"/proc/metering-data"')},

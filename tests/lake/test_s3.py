@@ -4,6 +4,7 @@ API (moto's server on loopback); and the config's ``[lake]`` table."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -200,17 +201,17 @@ def test_config_local_root_and_default(tmp_path):
         (
             '[lake]\nroot = "s3://b/p"\nsecret_access_key = "x"\n'
             'access_key_id_env = "METERING_TEST_VCD_PASSWORD"\n',
-            "lake.secret_access_key: secrets are not written in the config",
+            "[lake] secret_access_key: secrets are not written in the config",
         ),
-        ('[lake]\nroot = "s3://b/p"\n', "lake.access_key_id: is required"),
-        ('[lake]\nroot = "gs://b/p"\n', "lake.root: must be a local path or s3://bucket/prefix"),
-        ('[lake]\nroot = "s3:///p"\n', "lake.root: must be s3://bucket/prefix"),
-        ('[lake]\nroot = "here"\nendpoint_url = "http://x"\n', "lake.endpoint_url: applies only"),
-        ('[lake]\nregion = "x"\n', "lake.root: is required"),
+        ('[lake]\nroot = "s3://b/p"\n', "[lake] access_key_id: is required"),
+        ('[lake]\nroot = "gs://b/p"\n', "[lake] root: must be a local path or s3://bucket/prefix"),
+        ('[lake]\nroot = "s3:///p"\n', "[lake] root: must be s3://bucket/prefix"),
+        ('[lake]\nroot = "here"\nendpoint_url = "http://x"\n', "[lake] endpoint_url: applies only"),
+        ('[lake]\nregion = "x"\n', "[lake] root: is required"),
     ],
 )
 def test_config_errors_name_the_key(tmp_path, lake, problem):
-    with pytest.raises(ConfigError, match=problem.replace(".", r"\.", 1)):
+    with pytest.raises(ConfigError, match=re.escape(problem)):
         load_config(_config(tmp_path, lake))
 
 
@@ -218,7 +219,7 @@ def test_lake_dir_and_lake_root_together_are_refused(tmp_path):
     path = _config(tmp_path, '[lake]\nroot = "x"\n')
     text = path.read_text().replace("[provider]\n", '[provider]\nlake_dir = "y"\n')
     path.write_text(text)
-    with pytest.raises(ConfigError, match=r"provider\.lake_dir: give the lake either here"):
+    with pytest.raises(ConfigError, match=r"\[provider\] lake_dir: give the lake either here"):
         load_config(path)
 
 

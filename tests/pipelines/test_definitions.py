@@ -48,11 +48,11 @@ def test_settings_override_the_schedules(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("nightly_at", "25:00", "provider.toml.scheduler.nightly_at: must be a time of day HH:MM"),
-        ("close_day", 31, "provider.toml.scheduler.close_day: must be 1..28"),
-        ("timezone", "Mars/Olympus", "provider.toml.scheduler.timezone: unknown time zone"),
-        ("start_date", "yesterday", "provider.toml.scheduler.start_date: must be a date"),
-        ("max_attempts", 0, "provider.toml.scheduler.max_attempts: must be at least 1"),
+        ("nightly_at", "25:00", "[scheduler] nightly_at: must be a time of day HH:MM"),
+        ("close_day", 31, "provider.toml: [scheduler] close_day: must be 1..28 (a day every"),
+        ("timezone", "Mars/Olympus", "provider.toml: [scheduler] timezone: unknown time zone"),
+        ("start_date", "yesterday", "provider.toml: [scheduler] start_date: must be YYYY-MM-DD"),
+        ("max_attempts", 0, "provider.toml: [scheduler] max_attempts: must be 1 or more, got 0"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, key: str, value: object, message: str) -> None:
@@ -69,7 +69,7 @@ def _write(folder: Path, name: str, text: str) -> None:
 def test_bad_definitions_name_the_file_and_key(tmp_path: Path) -> None:
     folder = tmp_path / "defs"
     _write(folder, "nightly.toml", '[pipeline]\nname = "nightly"\nperiod = "week"\n')
-    with pytest.raises(ConfigError, match=r"nightly.toml.pipeline.period: must be one of"):
+    with pytest.raises(ConfigError, match=r"nightly.toml: \[pipeline\] period: must be one of"):
         load_pipelines(folder)
     _write(
         folder,
@@ -77,7 +77,7 @@ def test_bad_definitions_name_the_file_and_key(tmp_path: Path) -> None:
         '[pipeline]\nname = "nightly"\nperiod = "day"\n[schedule]\nkind = "monthly"\n'
         '[[steps]]\nname = "consolidate"\n',
     )
-    with pytest.raises(ConfigError, match=r"nightly.toml.schedule.kind: .*needs 'daily'"):
+    with pytest.raises(ConfigError, match=r"nightly.toml: \[schedule\] kind: .*needs \'daily\'"):
         load_pipelines(folder)
     _write(
         folder,
@@ -85,7 +85,7 @@ def test_bad_definitions_name_the_file_and_key(tmp_path: Path) -> None:
         '[pipeline]\nname = "nightly"\nperiod = "day"\nrequires = "ingest"\n'
         '[schedule]\nkind = "daily"\nat = "2am"\n[[steps]]\nname = "consolidate"\n',
     )
-    with pytest.raises(ConfigError, match=r"nightly.toml.schedule.at: must be a time of day"):
+    with pytest.raises(ConfigError, match=r"nightly.toml: \[schedule\] at: must be a time of day"):
         load_pipelines(folder)
 
 

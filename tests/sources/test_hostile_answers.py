@@ -444,10 +444,10 @@ def test_a_configured_maximum_lets_a_larger_platform_through_and_bad_limits_are_
     vms = store.read_dataset(config.lake_dir, "vcd_vm", site="az1").to_pylist()
     assert 1000 in {v["vcpu"] for v in vms}
     for limits, key in (
-        ({"vcd_vm": {"cpus": 2}}, "collect.limits.vcd_vm.cpus: not a bounded quantity"),
-        ({"vcd_vm": {"vcpu": "many"}}, "collect.limits.vcd_vm.vcpu: must be int"),
-        ({"vcd_vm": {"vcpu": 0}}, "collect.limits.vcd_vm.vcpu: must be at least 1"),
-        ({"nope": {"x": 1}}, "collect.limits.nope: no bounded quantities"),
+        ({"vcd_vm": {"cpus": 2}}, "[collect.limits.vcd_vm] cpus: not a bounded quantity"),
+        ({"vcd_vm": {"vcpu": "many"}}, "[collect.limits.vcd_vm] vcpu: must be int"),
+        ({"vcd_vm": {"vcpu": 0}}, "[collect.limits.vcd_vm] vcpu: must be at least 1"),
+        ({"nope": {"x": 1}}, "[collect.limits] nope: no bounded quantities"),
     ):
         bad = dataclasses.replace(config, raw={**config.raw, "collect": {"limits": limits}})
         with pytest.raises(ConfigError) as info:

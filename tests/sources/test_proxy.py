@@ -168,7 +168,7 @@ def test_bad_proxy_url_is_one_config_error_naming_the_key(
     text = GOOD.replace('name = "az1"', f'name = "az1"\nproxy = "{value}"')
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, text))
-    assert "provider.toml: sites[0].proxy: must be an http:// or https:// proxy URL" in str(
+    assert "provider.toml: [sites[0]] proxy: must be an http:// or https:// proxy URL" in str(
         err.value
     )
     assert "s3cret" not in str(err.value)
