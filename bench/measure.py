@@ -76,6 +76,7 @@ def _cpu() -> float:
 PRELOAD = (
     "duckdb",
     "pandas",
+    "polars",
     "pyarrow.parquet",
     "metering.sources.collect",
     "metering.rating.consolidate",

@@ -192,6 +192,32 @@ def pandas_rate(config_path: str, days: list[str]) -> Facts:
     return {"sample_rows": len(df), "tenants": len(totals)}
 
 
+def polars_rate(config_path: str, days: list[str]) -> Facts:
+    """The same naive script in polars (the design card's dataframe library): every sample
+    file read eagerly, de-duplicated, each sample-hour priced in float, summed by org. Written
+    as a provider would first write it (no lazy query, no streaming), like the pandas one."""
+    import polars as pl
+
+    lake = _config(config_path).lake_dir
+    columns = ["org_name", "vm_id", "powered_on", "vcpu", "memory_mb", "storage_mb"]
+    frames = [
+        pl.read_parquet(f, columns=[*columns, "storage_policy", "sample_time"])
+        for f in month_files(lake, days)
+    ]
+    df = pl.concat(frames).unique(subset=["vm_id", "sample_time"])
+    on = pl.col("powered_on").cast(pl.Int64)
+    hours_in_month = 744
+    df = df.with_columns(
+        (
+            pl.col("vcpu") * on * PANDAS_PRICES["vcpu"]
+            + pl.col("memory_mb") / 1024 * on * PANDAS_PRICES["ram_gib"]
+            + pl.col("storage_mb") / 1024 / hours_in_month * PANDAS_PRICES["disk_gb_month"]
+        ).alias("amount")
+    )
+    totals = df.group_by("org_name").agg(pl.col("amount").sum().round(2))
+    return {"sample_rows": df.height, "tenants": totals.height}
+
+
 # The bench's lake is written as usage intervals, with no collected samples behind them: the
 # close's completeness gate would hold every tenant for coverage, so the close accepts it.
 SYNTHETIC = "benchmark: synthetic usage intervals, no collected samples"

@@ -58,6 +58,7 @@ INTERMEDIATE = (
     "intermediate/int_usage_rates.sql",
     "intermediate/int_rate_parts.sql",
     "intermediate/int_unrated_parts.sql",
+    "intermediate/int_charge_keys.sql",
     "intermediate/int_charge_periods.sql",
     "intermediate/int_charge_bands.sql",
 )

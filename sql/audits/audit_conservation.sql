@@ -1,71 +1,82 @@
--- audit_conservation: usage intervals whose metered quantity is not fully accounted for.
--- grain: one bad row per usage interval key (site × resource × product × dimension × start).
+-- audit_conservation: metered usage not fully accounted for, as an equality of aggregates.
+-- grain: one bad row per tenant × site × product × dimension.
 -- parameters: view `rating_params` (month_start).
 -- feeds: rate_month (any row fails the rating with RatingError).
--- invariant: metered = Σ rated parts + Σ unrated parts, exactly (scale 18, nano-hours).
--- how: one aggregate over the metered quantities and the parts together, per interval key,
---   instead of aggregating the parts and joining that to every interval (a second hash
---   table of the month's intervals). An interval is bad when its metered quantity differs
---   from what its key's parts add up to; several intervals on one key (which
---   audit_no_double_counting reports first for levels) are each compared with the key's
---   whole sum, as before: min and max of their metered quantities both equal to it. A key
---   with parts but nothing metered is not compared (as before).
---   Whole seconds from epoch_us, as in intermediate/int_rate_parts.sql.
+-- invariant: per key, Σ metered = Σ rated + Σ unrated, exactly (scale 18, nano-hours): the
+--   rated side is intermediate/int_charge_keys.sql (the sums the invoice lines are priced
+--   from), the unrated side int_unrated_parts; a key on only one side is compared with 0.
+-- how: the metered side is one pass over the month's intervals that sums integer nano-hours
+--   (and counts) per key and level, then multiplies each group's level once: Σ level × h =
+--   level × Σ h exactly, because a part's quantity is level (scale 9) × hours (scale 9) with
+--   no rounding. No part is recomputed and nothing is compared per interval, so the audit
+--   costs one aggregate of the intervals, not a second rating. What it gives up against a
+--   per-interval balance: an interval rated short and another of the same key rated over by
+--   exactly as much would not show (the parts carry their own interval's key, so such a pair
+--   needs two opposite errors); a lost, doubled or unpriced quantity does.
+--   A key with a null site, product or dimension matches no rate (equality joins never
+--   did): nothing of it counts as accounted for. Whole seconds from epoch_us, as in
+--   intermediate/int_rate_parts.sql.
 with params as (
     select epoch_us(month_start) as month_start_us from rating_params
 ),
 
-metered as (
+levels as (
     select
-        u.site, u.resource_id, u.product, u.dimension, u.interval_start,
-        case
-            when u.measure = 'count' then cast(u.level as decimal(38, 18))
-            else cast(
-                cast(u.level as decimal(19, 9))
-                * cast(cast(
-                    (((epoch_us(u.interval_end) - p.month_start_us) // 1000000) * 1000000000)
-                    // 3600
-                    - (((epoch_us(u.interval_start) - p.month_start_us) // 1000000) * 1000000000)
-                    // 3600
-                    as decimal(18, 0)) * 0.000000001 as decimal(18, 9))
-                as decimal(38, 18))
-        end as metered_quantity,
-        cast(null as decimal(38, 18)) as part_quantity
+        u.tenant_id, u.site, u.product, u.dimension, u.measure, u.level,
+        count(*) as intervals,
+        sum(
+            (((epoch_us(u.interval_end) - p.month_start_us) // 1000000) * 1000000000) // 3600
+            - (((epoch_us(u.interval_start) - p.month_start_us) // 1000000) * 1000000000)
+            // 3600
+        ) as nano_hours
     from int_rating_usage as u
     cross join params as p
+    group by u.tenant_id, u.site, u.product, u.dimension, u.measure, u.level
+),
+
+metered as (
+    select
+        tenant_id, site, product, dimension,
+        case
+            when measure = 'count' then cast(
+                cast(level as decimal(19, 9)) * cast(intervals as decimal(19, 0))
+                as decimal(38, 18))
+            else cast(
+                cast(level as decimal(19, 9))
+                * cast(cast(nano_hours as decimal(19, 0)) * 0.000000001 as decimal(19, 9))
+                as decimal(38, 18))
+        end as metered_quantity,
+        cast(null as decimal(38, 18)) as accounted_quantity
+    from levels
 ),
 
 balance as (
     select
-        site, resource_id, product, dimension, interval_start,
-        min(metered_quantity) as low, max(metered_quantity) as high,
-        -- a key with a null in it matches no part (equality joins never did): nothing of it
-        -- counts as accounted for
+        tenant_id, site, product, dimension,
+        coalesce(sum(metered_quantity), 0) as metered_quantity,
         case
-            when site is null or resource_id is null or product is null or dimension is null
-                or interval_start is null then cast(0 as decimal(38, 18))
-            else coalesce(sum(part_quantity), 0)
+            when site is null or product is null or dimension is null
+                then cast(0 as decimal(38, 18))
+            else coalesce(sum(accounted_quantity), 0)
         end as accounted_quantity
     from (
-        select site, resource_id, product, dimension, interval_start, metered_quantity,
-            part_quantity
+        select tenant_id, site, product, dimension, metered_quantity, accounted_quantity
         from metered
         union all
-        select site, resource_id, product, dimension, interval_start,
-            cast(null as decimal(38, 18)) as metered_quantity, quantity_exact as part_quantity
-        from int_rate_parts
+        select tenant_id, site, product, dimension,
+            cast(null as decimal(38, 18)) as metered_quantity,
+            usage_quantity as accounted_quantity
+        from int_charge_keys
         union all
-        select site, resource_id, product, dimension, interval_start,
-            cast(null as decimal(38, 18)) as metered_quantity, quantity_exact as part_quantity
+        select tenant_id, site, product, dimension,
+            cast(null as decimal(38, 18)) as metered_quantity,
+            quantity_exact as accounted_quantity
         from int_unrated_parts
     ) as flows
-    group by site, resource_id, product, dimension, interval_start
+    group by tenant_id, site, product, dimension
 )
 
-select
-    site, resource_id, product, dimension, interval_start,
-    case when low <> accounted_quantity then low else high end as metered_quantity,
-    accounted_quantity
+select tenant_id, site, product, dimension, metered_quantity, accounted_quantity
 from balance
-where low <> accounted_quantity or high <> accounted_quantity
-order by site, resource_id, product, dimension, interval_start
+where metered_quantity <> accounted_quantity
+order by tenant_id, site, product, dimension

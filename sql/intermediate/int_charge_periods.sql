@@ -1,6 +1,7 @@
 -- int_charge_periods: the month's rated quantity per tenant and charge, in the billing unit.
 -- grain: one row per tenant × product × line dimension × line site × rate card.
 -- parameters: view `rating_params` (month_start, month_end, hours_in_month).
+-- reads: intermediate/int_charge_keys.sql.
 -- feeds: intermediate/int_charge_bands.sql.
 -- rules: per-unit charges are kept per site and dimension; graduated and volume tiers apply
 --   to the month's total per tenant and product (all sites, all dimensions the rate covers),
@@ -10,20 +11,11 @@
 --   docs/metering-rules.md); a line with any is estimated.
 -- portability (Spark): billing_quantity is DECIMAL(28, 9), so that sums and differences of it
 --   stay within 38 digits at scale 9 and no engine trims their scale.
+-- The parts summed on their own keys first (intermediate/int_charge_keys.sql: tens of
+-- thousands of groups out of the month's 52.7 M parts), then each key's card joined from
+-- int_usage_rates, whose columns the parts carry: the same groups and the same exact sums.
 with params as (
     select month_start, month_end, hours_in_month from rating_params
-),
-
--- The parts summed on their own keys first (tens of thousands of groups out of the month's
--- 52.7 M parts), then each key's card joined from int_usage_rates, whose columns the parts
--- carry: the same groups and the same exact sums, hashing 5 columns a part instead of 11.
-by_key as (
-    select
-        tenant_id, product, dimension, rate_card_id, site,
-        sum(quantity_exact) as usage_quantity, count(*) as usage_rows,
-        sum(case when filled then nano_hours else 0 end) as filled_nano_hours
-    from int_rate_parts
-    group by tenant_id, product, dimension, rate_card_id, site
 ),
 
 grouped as (
@@ -39,7 +31,7 @@ grouped as (
         sum(k.usage_quantity) as usage_quantity,
         cast(sum(k.usage_rows) as bigint) as usage_rows,
         sum(k.filled_nano_hours) as filled_nano_hours
-    from by_key as k
+    from int_charge_keys as k
     inner join int_usage_rates as r
         on r.tenant_id = k.tenant_id
         and r.product = k.product

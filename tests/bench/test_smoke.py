@@ -29,7 +29,11 @@ def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
     rated = stages["rate month"]
     assert rated["tenants"] == 4 and rated["rated_rows"] > 0 and rated["ratio_to_scan"] > 0
     # The raw scan and the naive baseline read the same samples.
-    assert stages["raw DuckDB scan"]["sample_rows"] == stages["naive pandas rating"]["sample_rows"]
+    scan = stages["raw DuckDB scan"]["sample_rows"]
+    assert scan == stages["naive pandas rating"]["sample_rows"]
+    assert scan == stages["naive polars rating"]["sample_rows"]
+    assert stages["naive polars rating"]["tenants"] == stages["naive pandas rating"]["tenants"]
+    assert stages["naive polars rating"]["ours_over_polars_cpu"] > 0
     for workers in (1, 2):
         close = stages[f"close, {workers} worker(s)"]
         assert close["rendered"] == close["invoices"] == 4

@@ -57,77 +57,104 @@ def usage(level: str, start: datetime, hours: float, **kw: Any) -> dict[str, Any
     return {**row, **kw}
 
 
-def part(quantity: str, start: datetime, **kw: Any) -> dict[str, Any]:
-    row = {
-        "site": "az1",
-        "resource_id": "vm-1",
-        "product": "vcpu",
-        "dimension": "",
-        "interval_start": start,
-        "quantity_exact": D(quantity),
-    }
-    return {**row, **kw}
+KEYS = pa.schema(
+    [
+        ("tenant_id", pa.string()),
+        ("site", pa.string()),
+        ("product", pa.string()),
+        ("dimension", pa.string()),
+        ("usage_quantity", Q18),
+    ]
+)
+UNRATED = pa.schema([*list(KEYS)[:4], pa.field("quantity_exact", Q18)])
+
+
+def rated(quantity: str, **kw: Any) -> dict[str, Any]:
+    """A row of int_charge_keys: the rated sum of one key (and card)."""
+    row = {"tenant_id": "acme", "site": "az1", "product": "vcpu", "dimension": ""}
+    return {**row, **kw, "usage_quantity": D(quantity)}
+
+
+def unrated(quantity: str, **kw: Any) -> dict[str, Any]:
+    row = {"tenant_id": "acme", "site": "az1", "product": "vcpu", "dimension": ""}
+    return {**row, **kw, "quantity_exact": D(quantity)}
 
 
 def conservation(
-    rows: list[dict[str, Any]], rated: list[dict[str, Any]], unrated: list[dict[str, Any]]
+    rows: list[dict[str, Any]], keys: list[dict[str, Any]], parts: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     con = connect()
     try:
         params = pa.Table.from_pylist([{"month_start": OCT.start}], PARAMS)
         register_table(con, "rating_params", params)
-        register_table(con, "int_rating_usage", pa.Table.from_pylist(rows, USAGE))
-        register_table(con, "int_rate_parts", pa.Table.from_pylist(rated, PARTS))
-        register_table(con, "int_unrated_parts", pa.Table.from_pylist(unrated, PARTS))
+        metered = [{"tenant_id": "acme", **row} for row in rows]
+        schema = USAGE.append(pa.field("tenant_id", pa.string()))
+        register_table(con, "int_rating_usage", pa.Table.from_pylist(metered, schema))
+        register_table(con, "int_charge_keys", pa.Table.from_pylist(keys, KEYS))
+        register_table(con, "int_unrated_parts", pa.Table.from_pylist(parts, UNRATED))
         return audit(con, "audits/audit_conservation.sql")
     finally:
         con.close()
 
 
-def test_conservation_holds_when_rated_and_unrated_parts_add_up_exactly() -> None:
+def test_conservation_holds_when_rated_and_unrated_quantities_add_up_exactly() -> None:
     # 3 vCPU for 2 h 30 min: 7.5 vCPU-hours, split at a card change into 1 h and 1 h, and
     # the last 30 minutes have no price
     rows = [usage("3", at(1), 2.5)]
-    rated = [part("3", at(1)), part("3", at(1))]
-    unrated = [part("1.5", at(1))]
-    assert conservation(rows, rated, unrated) == []
+    assert conservation(rows, [rated("3"), rated("3")], [unrated("1.5")]) == []
 
 
-def test_conservation_catches_a_part_short_by_the_last_digit() -> None:
+def test_conservation_catches_a_key_short_by_the_last_digit() -> None:
     rows = [usage("3", at(1), 2)]
-    rated = [part("3", at(1)), part("2.999999999999999999", at(1))]
-    bad = conservation(rows, rated, [])
+    bad = conservation(rows, [rated("3"), rated("2.999999999999999999")], [])
     assert [(b["metered_quantity"], b["accounted_quantity"]) for b in bad] == [
         (D(6), D("5.999999999999999999"))
     ]
 
 
-def test_conservation_catches_usage_with_no_part_and_a_part_counted_twice() -> None:
-    rows = [usage("1", at(1), 1), usage("1", at(2), 1), usage("5", at(3), 1, measure="count")]
-    rated = [part("1", at(2)), part("1", at(2)), part("5", at(3))]
-    bad = conservation(rows, rated, [])
-    assert [(b["interval_start"], b["accounted_quantity"]) for b in bad] == [
-        (at(1), D(0)),
-        (at(2), D(2)),
+def test_conservation_catches_usage_never_rated_and_usage_rated_twice() -> None:
+    rows = [usage("1", at(1), 1), usage("2", at(1), 1, product="ram")]
+    bad = conservation(rows, [rated("4", product="ram")], [])
+    assert [(b["product"], b["metered_quantity"], b["accounted_quantity"]) for b in bad] == [
+        ("ram", D(2), D(4)),
+        ("vcpu", D(1), D(0)),
     ]
 
 
-def test_conservation_compares_each_interval_on_a_shared_key_with_the_whole_key() -> None:
-    # the same count metered twice for one hour (levels would be caught as an overlap first):
-    # each row's 5 requests against the key's 10 rated
+def test_conservation_catches_rated_quantity_with_nothing_metered() -> None:
+    bad = conservation([], [rated("1", site="az2")], [])
+    assert [(b["site"], b["metered_quantity"], b["accounted_quantity"]) for b in bad] == [
+        ("az2", D(0), D(1))
+    ]
+
+
+def test_conservation_sums_counts_and_each_level_exactly() -> None:
+    # requests: 5 twice on one key; a level of 9 decimals over three 20-minute intervals,
+    # whose nano-hours (333333333, 333333333, 333333334) add up to one hour exactly
     rows = [usage("5", at(1), 1, measure="count")] * 2
-    rated = [part("5", at(1))] * 2
-    bad = conservation(rows, rated, [])
-    assert bad and all(b["metered_quantity"] == D(5) for b in bad)
-    assert {b["accounted_quantity"] for b in bad} == {D(10)}
+    rows += [usage("0.123456789", at(2) + timedelta(minutes=20 * i), 1 / 3, product="ram")
+             for i in range(3)]  # fmt: skip
+    keys = [rated("10"), rated("0.123456789", product="ram")]
+    assert conservation(rows, keys, []) == []
+    short = [rated("5"), rated("0.123456788876543211", product="ram")]
+    bad = conservation(rows, short, [])
+    assert [(b["product"], b["accounted_quantity"]) for b in bad] == [
+        ("ram", D("0.123456788876543211")),
+        ("vcpu", D(5)),
+    ]
 
 
-def test_conservation_separates_sites_products_and_dimensions() -> None:
+def test_conservation_separates_tenants_sites_products_and_dimensions() -> None:
     rows = [usage("1", at(1), 1), usage("1", at(1), 1, site="az2")]
-    # az2's part is booked on another dimension: az2's interval is unaccounted for
-    rated = [part("1", at(1)), part("1", at(1), site="az2", dimension="Gold")]
-    bad = conservation(rows, rated, [])
-    assert [(b["site"], b["accounted_quantity"]) for b in bad] == [("az2", D(0))]
+    # az2's quantity is booked on another dimension: az2's usage is unaccounted for
+    keys = [rated("1"), rated("1", site="az2", dimension="Gold")]
+    bad = conservation(rows, keys, [])
+    assert [(b["site"], b["dimension"], b["metered_quantity"]) for b in bad] == [
+        ("az2", "", D(1)),
+        ("az2", "Gold", D(0)),
+    ]
+    elsewhere = [rated("1"), rated("1", site="az2", tenant_id="beta")]
+    assert {b["tenant_id"] for b in conservation(rows, elsewhere, [])} == {"acme", "beta"}
 
 
 def double_counted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
