@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from metering.cli import main
+from metering.cli.sql_output import write_table
 from metering.close.register import DOCUMENTS_SCHEMA
 from metering.config import load_config
 from tests.rating.test_rate_month import provider  # noqa: F401  (the fixture)
@@ -121,3 +122,19 @@ def test_documents_an_older_close_wrote_still_show_with_the_newer_columns_null(
     )
     out = _sql(rated, capsys, "-m", "csv", query)
     assert out.splitlines()[1] == "2026-10-01,INV-2026-000001,,,2.38,closed"
+
+
+def test_a_terminal_gets_a_box_with_numbers_right_aligned_and_long_cells_wrapped() -> None:
+    table = pa.table(
+        {"name": ["a", "b"], "amount": [D("1.50"), D("1234.00")], "note": ["x" * 300, None]}
+    )
+    out = io.BytesIO()
+    assert not write_table(table.to_reader(), out, terminal=True)
+    lines = out.getvalue().decode().splitlines()
+    row = next(line for line in lines if "1.50" in line)
+    cells = [c.strip("\u2502 ") for c in row.split("\u2502")]
+    assert "1.50" in cells and row.index("   1.50") > 0  # right-aligned under "1234.00"
+    assert (
+        "x" * 300 not in "".join(lines) and "".join(lines).count("x") == 300
+    )  # wrapped, all of it
+    assert any("NULL" in line for line in lines)
