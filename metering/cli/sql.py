@@ -110,6 +110,7 @@ def sql_command(
 
     provider = load_config(config)
     text = None if refresh and query is None and file is None else _query_text(query, file)
+    chosen = _mode(mode, output)
     if refresh or not provider.warehouse_path.exists():
         provider.require_writable()
         build_warehouse(provider)
@@ -117,7 +118,7 @@ def sql_command(
             err.print(f"refreshed {provider.warehouse_path}")
             return
     assert text is not None
-    _run(provider, text, _mode(mode, output), output)
+    _run(provider, text, chosen, output)
 
 
 def _run(provider: ProviderConfig, text: str, mode: Mode, output: str | None) -> None:
