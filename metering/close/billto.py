@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
 from metering import tomlfile
+from metering.einvoice.parties import BuyerEInvoice, buyer_einvoice
 from metering.errors import ConfigError
 
 
@@ -29,9 +31,10 @@ class BillTo:
     tax_id: str
     email: str
     mapped: bool
+    einvoice: BuyerEInvoice | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "tenant_id": self.tenant_id,
             "name": self.name,
             "address": list(self.address),
@@ -40,6 +43,9 @@ class BillTo:
             "email": self.email,
             "mapped": self.mapped,
         }
+        if self.einvoice is not None and self.einvoice.formats:  # frozen with the document
+            result["einvoice"] = self.einvoice.as_dict()
+        return result
 
 
 def _lines(value: object, where: str) -> tuple[str, ...]:
@@ -61,6 +67,10 @@ def _entry(raw: Mapping[str, Any], where: str, default_locale: str) -> BillTo:
         Locale.parse(str(locale).replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         raise ConfigError(f"{where}.locale: unknown locale {locale!r}") from None
+    try:
+        tax_rate = Decimal(str(raw.get("tax_rate", "0")))
+    except InvalidOperation:
+        raise ConfigError(f"{where}.tax_rate: not a decimal number") from None
     return BillTo(
         tenant_id=tenant_id,
         name=str(raw.get("billing_name") or tenant_id),
@@ -69,6 +79,7 @@ def _entry(raw: Mapping[str, Any], where: str, default_locale: str) -> BillTo:
         tax_id=str(raw.get("tax_id") or raw.get("vat_id") or ""),
         email=str(raw.get("email") or raw.get("billing_email") or ""),
         mapped=True,
+        einvoice=buyer_einvoice(raw, where, tax_rate),
     )
 
 

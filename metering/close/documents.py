@@ -168,7 +168,7 @@ def legacy_content_hash(body: Body) -> str | None:
 
 def _issuer(settings: InvoicingSettings) -> dict[str, object]:
     b = settings.branding
-    return {
+    issuer: dict[str, object] = {
         "legal_name": b.legal_name,
         "address": list(b.address),
         "vat_id": b.vat_id,
@@ -177,6 +177,10 @@ def _issuer(settings: InvoicingSettings) -> dict[str, object]:
         "bank": b.bank,
         "accent_color": b.accent_color,
     }
+    seller = b.einvoice
+    if seller.address or seller.endpoint_id or seller.iban:  # what e-invoices need of it
+        issuer["einvoice"] = seller.as_dict()
+    return issuer
 
 
 def _body(

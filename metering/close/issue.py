@@ -24,6 +24,7 @@ from datetime import datetime
 from metering.close.documents import Body, content_hash, credit_note_body, legacy_content_hash
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.settings import InvoicingSettings
+from metering.einvoice.model import formats
 from metering.errors import CloseError
 
 
@@ -80,6 +81,10 @@ def _insert_draft(
         ],
     )
     assert cur.lastrowid is not None
+    con.executemany(  # the e-invoices it is issued with, listed with it (metering.einvoice)
+        "insert into einvoices (document_id, format) values (?, ?)",
+        [(cur.lastrowid, fmt) for fmt in formats(body)],
+    )
     return cur.lastrowid
 
 
@@ -233,10 +238,13 @@ def _issue_in(
     holds: Holds,
 ) -> Issued:
     with register.transaction() as con:
+        drafts = [register.provider, month, DocumentState.DRAFT.value]
         con.execute(
-            "delete from documents where provider = ? and month = ? and state = ?",
-            [register.provider, month, DocumentState.DRAFT.value],
+            "delete from einvoices where document_id in (select id from documents "
+            "where provider = ? and month = ? and state = ?)",
+            drafts,
         )
+        con.execute("delete from documents where provider = ? and month = ? and state = ?", drafts)
         live = register.live_invoices(month, bodies=False)
         _draft(con, register, month, bodies, live, at, {} if draft_only else holds.held)
         if draft_only:

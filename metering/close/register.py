@@ -79,6 +79,13 @@ create table if not exists rendered (
     pdf_sha256 text not null,
     pdf_bytes integer not null
 );
+create table if not exists einvoices (
+    document_id integer not null references documents(id),
+    format text not null check (format in ('peppol-ubl', 'factur-x')),
+    sha256 text,
+    bytes integer,
+    primary key (document_id, format)
+);
 create table if not exists accepted_gaps (
     document_id integer primary key references documents(id),
     reason text not null,
@@ -304,6 +311,29 @@ class Register:
                 "on conflict (document_id) do update set pdf_sha256 = excluded.pdf_sha256, "
                 "pdf_bytes = excluded.pdf_bytes",
                 [(i, h, b) for i, (h, b) in hashes.items()],
+            )
+
+    def einvoices(self, month: str | None) -> dict[int, dict[str, tuple[str, int] | None]]:
+        """Each document's e-invoice formats (recorded when it was drafted from its body),
+        with the SHA-256 and size of the UBL file once rendered (None before); of one month
+        or (None) of all."""
+        rows = self._con.execute(
+            "select e.document_id, e.format, e.sha256, e.bytes from einvoices e "
+            "join documents d on d.id = e.document_id where d.provider = ? "
+            "and (? is null or d.month = ?)",
+            [self.provider, month, month],
+        )
+        result: dict[int, dict[str, tuple[str, int] | None]] = {}
+        for doc_id, fmt, sha, size in rows.fetchall():
+            result.setdefault(int(doc_id), {})[str(fmt)] = (str(sha), int(size)) if sha else None
+        return result
+
+    def record_einvoices(self, hashes: dict[tuple[int, str], tuple[str, int]]) -> None:
+        """Store the SHA-256 and size of freshly written e-invoice files."""
+        with self.transaction() as con:
+            con.executemany(
+                "update einvoices set sha256 = ?, bytes = ? where document_id = ? and format = ?",
+                [(h, b, i, f) for (i, f), (h, b) in hashes.items()],
             )
 
     def record_close(

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +36,7 @@ class RegisteredDocument:
     pdf_path: str
     csv_path: str
     draft: bool = False
+    xml_path: str = ""
 
 
 def render_registered(renderer: Renderer, job: RegisteredDocument) -> None:
@@ -50,7 +51,13 @@ def render_registered(renderer: Renderer, job: RegisteredDocument) -> None:
     render_document(
         renderer,
         DocumentRender(
-            job.number, job.issued_at, str(row[0]), job.pdf_path, job.csv_path, job.draft
+            job.number,
+            job.issued_at,
+            str(row[0]),
+            job.pdf_path,
+            job.csv_path,
+            job.draft,
+            job.xml_path,
         ),
     )
 
@@ -68,14 +75,21 @@ def document_paths(settings: InvoicingSettings, doc: Document) -> tuple[Path, Pa
     return base / f"{doc.number}.pdf", base / f"{doc.number}-usage.csv"
 
 
+def ubl_path(pdf: Path) -> Path:
+    """Where a document's Peppol BIS UBL e-invoice lives: beside its PDF."""
+    return pdf.with_name(f"{pdf.stem}-ubl.xml")
+
+
 @dataclass(frozen=True)
 class Pending:
     """What :func:`render_pending` queued: the numbers, those whose PDF was damaged, and
-    each queued document's PDF by id (to store its hash once rendered)."""
+    each queued document's PDF by id (to store its hash once rendered), and its UBL file
+    when it has one."""
 
     numbers: tuple[str, ...]
     repaired: tuple[str, ...]
     pdfs: dict[int, Path]
+    ubls: dict[int, Path] = field(default_factory=dict)
 
 
 def pdf_digest(path: Path) -> tuple[str, int]:
@@ -108,13 +122,17 @@ def render_pending(
         for stale in documents_dir(settings, folder, month).glob(".*.tmp"):
             stale.unlink(missing_ok=True)
     stored = register.pdf_hashes(month)
-    jobs, repaired, pdfs, legacy = [], [], {}, {}
+    einvoices = register.einvoices(month)
+    jobs, repaired, pdfs, legacy, ubls = [], [], {}, {}, {}
     for doc in register.documents(month, bodies=False):
         if doc.state is DocumentState.DRAFT or doc.number is None:
             continue
         pdf, csv = document_paths(settings, doc)
+        ubl = ubl_path(pdf) if "peppol-ubl" in einvoices.get(doc.id, {}) else None
         if pdf.exists():
             problem = pdf_problem(pdf, stored.get(doc.id))
+            if problem is None and ubl is not None:
+                problem = _ubl_problem(ubl, einvoices[doc.id]["peppol-ubl"])
             if problem is None:
                 if doc.id not in stored:  # rendered by an older release: anchor it now
                     legacy[doc.id] = pdf_digest(pdf)
@@ -124,21 +142,42 @@ def render_pending(
             )
             repaired.append(doc.number)
         where = RegisteredDocument(
-            str(register.path), doc.id, doc.number, str(doc.issued_at), str(pdf), str(csv)
+            str(register.path),
+            doc.id,
+            doc.number,
+            str(doc.issued_at),
+            str(pdf),
+            str(csv),
+            xml_path=str(ubl or ""),
         )
         jobs.append(Job(doc.number, render_registered, where))
         pdfs[doc.id] = pdf
+        if ubl is not None:
+            ubls[doc.id] = ubl
     if legacy:
         register.record_pdfs(legacy)
     pool.submit(jobs)
-    return Pending(tuple(job.key for job in jobs), tuple(repaired), pdfs)
+    return Pending(tuple(job.key for job in jobs), tuple(repaired), pdfs, ubls)
+
+
+def _ubl_problem(path: Path, stored: tuple[str, int] | None) -> str | None:
+    """Why the issued UBL file is missing or not the one written (None when it is)."""
+    if not path.exists():
+        return f"its e-invoice {path.name} is missing"
+    if stored is not None and pdf_digest(path) != stored:
+        return f"its e-invoice {path.name} is not the one written when it was issued"
+    return None
 
 
 def record_rendered(register: Register, pending: Pending) -> None:
-    """Store the SHA-256 of every PDF :func:`render_pending` queued (after the pool ran)."""
+    """Store the SHA-256 of every PDF and UBL file :func:`render_pending` queued (after the
+    pool ran)."""
     done = {i: pdf_digest(p) for i, p in pending.pdfs.items() if p.exists()}
     if done:
         register.record_pdfs(done)
+    ubls = {(i, "peppol-ubl"): pdf_digest(p) for i, p in pending.ubls.items() if p.exists()}
+    if ubls:
+        register.record_einvoices(ubls)
 
 
 DRAFT_NUMBER = "DRAFT"

@@ -49,6 +49,7 @@ from metering.close.settings import InvoicingSettings, load_settings
 from metering.completeness.gate import GateReport, check_month, open_month
 from metering.completeness.settings import gate_settings
 from metering.config import ProviderConfig
+from metering.einvoice.parties import check_seller
 from metering.errors import IncompleteMonth, LockError
 from metering.lake.storage import LakePath, write_bytes
 from metering.rating.engine import bounded_connection
@@ -194,6 +195,9 @@ def _issue(
     """Draft and number the documents the month's change needs (one transaction; the
     bodies are built a batch of tenants at a time inside it)."""
     catalog = load_bill_to(config.tenant_catalog, settings.default_locale)
+    wanted = {f for b in catalog.values() if b.einvoice for f in b.einvoice.formats}
+    brand = f"{config.source_file.name}: provider.branding"
+    check_seller(settings.branding.einvoice, settings.branding.vat_id, brand, wanted)
     bodies = iter_bodies(con, month, settings, catalog)
     key = month_key(month)
     return issue_month(

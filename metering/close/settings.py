@@ -11,6 +11,13 @@ works without them (every key has a default)::
     website = "https://example.net"
     bank = "IBAN DE00 0000 0000 0000 0000 00 · BIC EXAMPLEX"
     accent_color = "#1f4e79"
+    # for EN 16931 e-invoices (metering.einvoice.parties): the structured address, the
+    # Peppol endpoint and the account a SEPA credit transfer pays into
+    postal_address = { street = "Street 1", postcode = "10115", city = "Berlin", country = "DE" }
+    peppol_endpoint_id = "DE123456789"
+    peppol_endpoint_scheme = "9930"
+    iban = "DE00000000000000000000"
+    bic = "EXAMPLEX"
 
     [invoicing]
     invoice_number_format = "INV-{year}-{seq:06d}"
@@ -32,6 +39,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 
 from metering.config import ProviderConfig, Section
+from metering.einvoice.parties import NO_SELLER, SellerEInvoice, seller_einvoice
 from metering.errors import ConfigError
 from metering.lake.storage import LakePath
 
@@ -50,6 +58,7 @@ class Branding:
     website: str
     bank: str
     accent_color: str
+    einvoice: SellerEInvoice = NO_SELLER
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ def load_settings(config: ProviderConfig) -> InvoicingSettings:
         website=brand.get("website", str, ""),
         bank=brand.get("bank", str, ""),
         accent_color=color,
+        einvoice=seller_einvoice(brand.data, f"{config.source_file.name}: provider.branding"),
     )
     terms = inv.get("payment_terms_days", int, 30)
     workers = inv.get("workers", int, 2)

@@ -84,6 +84,8 @@ _DOCUMENT = _obj(
         "total_amount": MONEY,
         "issued_at": {"type": "string", "format": "date-time"},
         "credits_number": {"type": ["string", "null"]},
+        # EN 16931 e-invoices issued with it; a Peppol UBL downloads as .../ubl.xml
+        "einvoice": {"type": "array", "items": {"enum": ["factur-x", "peppol-ubl"]}},
     }
 )
 _TENANT = _obj(

@@ -192,6 +192,9 @@ async def document_file(request: Request, tenant_id: str, base: str) -> Response
         return FileResponse(pdf, media_type="application/pdf", filename=pdf.name)
     if kind == "usage.csv" and usage_csv.is_file():
         return FileResponse(usage_csv, media_type="text/csv", filename=usage_csv.name)
+    ubl = model.ubl_file(doc) if kind == "ubl.xml" else None
+    if ubl is not None and ubl.is_file():  # the Peppol e-invoice (a Factur-X is the PDF)
+        return FileResponse(ubl, media_type="application/xml", filename=ubl.name)
     if kind == "focus.csv":
         rows = model.focus_rows(doc)
         return _csv_response(rows, f"{doc.number}-focus.csv")

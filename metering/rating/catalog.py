@@ -15,6 +15,7 @@ Format (docs/architecture.md "Tenant catalog")::
     minimum_monthly_commitment = "100.00"  # optional floor before tax
     custom_rates = { vcpu = "0.0100", "vm_disk:Gold" = "0.10" }  # per-unit overrides
     home_site = "az1"                  # optional: where a series several sites report is billed
+    einvoice = "peppol-ubl"            # optional e-invoices; keys: metering.einvoice.parties
 
 An org no entry names becomes its own tenant ``unmapped:<org>`` on the default plan.
 Errors are :class:`ConfigError` naming the file, line and key.
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from metering import tomlfile
+from metering.einvoice.parties import buyer_einvoice
 from metering.errors import ConfigError
 from metering.rating.products import PRODUCTS
 from metering.rating.toml_lines import KeyPath, locate
@@ -162,6 +164,7 @@ def _tenant(f: _File, raw: Any, i: int, default_plan: str) -> Tenant:
     locale = f.text_of(raw, [*path, "locale"], "en")
     if not _known_locale(locale):
         raise f.error([*path, "locale"], f"unknown locale {locale!r} (e.g. en, de_DE, fr_FR)")
+    buyer_einvoice(raw, f"{f.name}: tenants[{i}]", tax)  # EN 16931 keys (metering.einvoice)
     return Tenant(
         tenant_id=tenant_id,
         billing_name=f.text_of(raw, [*path, "billing_name"]),

@@ -9,7 +9,7 @@ from typing import Any
 
 from metering import tomlfile
 from metering.close.register import Document, DocumentKind, DocumentState, Register
-from metering.close.rendering import document_paths
+from metering.close.rendering import document_paths, ubl_path
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
@@ -73,6 +73,16 @@ class BillingReadModel:
         finally:
             register.close()
 
+    def _einvoices(self, month: str | None) -> dict[int, tuple[str, ...]]:
+        """Each document's e-invoice formats as the register lists them."""
+        if not self.settings.register_path.exists():
+            return {}
+        register = self._register()
+        try:
+            return {i: tuple(formats) for i, formats in register.einvoices(month).items()}
+        finally:
+            register.close()
+
     def documents(
         self,
         tenant_id: str | None = None,
@@ -82,6 +92,7 @@ class BillingReadModel:
     ) -> list[DocumentView]:
         """Issued documents (invoices, credited invoices, credit notes), newest first."""
         docs = self._documents(month)
+        einvoices = self._einvoices(month)
         numbers = {d.id: d.number for d in docs}
         replaced = {d.credits_id: d.number for d in docs if d.credits_id is not None}
         views = [
@@ -96,6 +107,7 @@ class BillingReadModel:
                 issued_at=d.issued_at or "",
                 credits_number=numbers.get(d.credits_id) if d.credits_id else None,
                 replaced_by=replaced.get(d.id),
+                einvoice=tuple(sorted(einvoices.get(d.id, ()))),
             )
             for d in docs
             if d.number is not None
@@ -124,6 +136,12 @@ class BillingReadModel:
         if not found:
             raise LookupError(f"no document {view.number} in the register")
         return document_paths(self.settings, found[0])
+
+    def ubl_file(self, view: DocumentView) -> Path | None:
+        """The Peppol UBL e-invoice issued with a document, when the register lists one."""
+        if "peppol-ubl" not in view.einvoice:
+            return None
+        return ubl_path(self.document_files(view)[0])
 
     def focus_rows(self, view: DocumentView) -> list[dict[str, Any]]:
         """The FOCUS rows the close exported for one document."""

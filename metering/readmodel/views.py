@@ -30,6 +30,7 @@ class DocumentView:
     issued_at: str
     credits_number: str | None = None
     replaced_by: str | None = None
+    einvoice: tuple[str, ...] = ()  # e-invoice formats issued with it (peppol-ubl, factur-x)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +43,7 @@ class DocumentView:
             "total_amount": str(self.total_amount),
             "issued_at": self.issued_at,
             "credits_number": self.credits_number,
+            "einvoice": list(self.einvoice),
         }
 
 

@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from metering.einvoice.model import formats, semantic_model
+from metering.einvoice.xml import facturx_cii, peppol_ubl
 from metering.lake.storage import write_bytes
 from metering.reports.chart import daily_stacked_bars
 from metering.reports.csvfile import csv_bytes
@@ -53,6 +55,7 @@ class DocumentRender:
     pdf_path: str
     csv_path: str
     draft: bool = False  # a draft for review: watermarked, no number
+    xml_path: str = ""  # where the Peppol UBL goes, when the body asks for one
 
 
 def _until(price_to: str | None) -> str | None:
@@ -157,13 +160,22 @@ def usage_csv(number: str, body: dict[str, Any]) -> bytes:
 
 
 def render_document(renderer: Renderer, job: DocumentRender) -> None:
-    """Write the document's usage CSV, then its PDF (with the CSV attached); both atomic.
+    """Write the document's usage CSV, its Peppol UBL when the body asks for one, then its
+    PDF (with the CSV attached; a Factur-X PDF/A-3 with the CII too when asked); all atomic.
     The PDF is written last: its presence means the document is fully rendered. Rendering
     an issued document again gives the same bytes (every date in it is its issue time)."""
     body = json.loads(job.body_json)
     data = usage_csv(job.number, body)
     write_bytes(Path(job.csv_path), data)
+    cii = None
+    wanted = () if job.draft else formats(body)  # a draft has no number: no e-invoice
+    if wanted:  # built (and checked) before the PDF: a failure leaves no PDF behind
+        model = semantic_model(job.number, job.issued_at, body)
+        if "peppol-ubl" in wanted:
+            write_bytes(Path(job.xml_path), peppol_ubl(model))
+        if "factur-x" in wanted:
+            cii = facturx_cii(model)
     text = html(renderer, job.number, job.issued_at, body, job.draft)
     at = datetime.fromisoformat(job.issued_at)  # the bytes depend on the issue, not on now
-    pdf = renderer.pdf(text, [(Path(job.csv_path).name, data)], at=at)
+    pdf = renderer.pdf(text, [(Path(job.csv_path).name, data)], at=at, facturx=cii)
     write_bytes(Path(job.pdf_path), pdf)

@@ -9,8 +9,10 @@ leaves either a whole PDF or none, and the next run renders only what is missing
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -79,17 +81,41 @@ class Renderer:
         html: str,
         attachments: Sequence[tuple[str, bytes]] = (),
         at: datetime | None = None,
+        *,
+        facturx: bytes | None = None,
     ) -> bytes:
         """The PDF of ``html``; attachments dated ``at`` (an issued document's issue time:
-        WeasyPrint dates them at render time otherwise, so rendering it again changed bytes)."""
+        WeasyPrint dates them at render time otherwise, so rendering it again changed bytes).
+        ``facturx``: a CII invoice; the PDF is then a Factur-X: PDF/A-3b with it attached as
+        ``factur-x.xml`` (relationship Data) and the Factur-X XMP in its metadata."""
         from weasyprint import Attachment
 
         files = [
             Attachment(string=data, name=name, created=at, modified=at)
             for name, data in attachments
         ]
+        options: dict[str, Any] = {}
+        if facturx is not None:
+            from metering.einvoice.xml import FACTURX_FILENAME, facturx_xmp
+
+            files.append(
+                Attachment(
+                    string=facturx,
+                    name=FACTURX_FILENAME,
+                    description="Factur-X invoice (EN 16931)",
+                    created=at,
+                    modified=at,
+                    relationship="Data",
+                )
+            )
+            options = {"pdf_variant": "pdf/a-3b", "xmp_metadata": [io.BytesIO(facturx_xmp())]}
         doc = self.html_class(string=html, base_url=str(self.templates))
-        result = doc.write_pdf(stylesheets=[self.css], font_config=self.fonts, attachments=files)
+        with warnings.catch_warnings():
+            # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it
+            warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
+            result = doc.write_pdf(
+                stylesheets=[self.css], font_config=self.fonts, attachments=files, **options
+            )
         assert isinstance(result, bytes)
         return result
 

@@ -56,6 +56,16 @@ class OrgSpec:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A TOML table of strings in a branding value (``postal_address``), in file order."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+BrandingValue = str | tuple[str, ...] | Table
+
+
+@dataclass(frozen=True)
 class Inventory:
     provider_name: str
     sites: tuple[str, ...]
@@ -67,8 +77,9 @@ class Inventory:
     apps: tuple[AppTemplate, ...]
     orgs: tuple[OrgSpec, ...]
     # [provider.branding] of the config the simulator writes: the issuer printed on invoices
-    # (key, value) in file order; a value is a string or a list of strings (address lines)
-    branding: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    # (key, value) in file order; a value is a string, a list of strings (address lines) or
+    # a table of strings (the e-invoice postal_address), as (key, value) pairs
+    branding: tuple[tuple[str, BrandingValue], ...] = ()
 
 
 DSE_KINDS = ("rabbitmq", "postgres", "mysql")
@@ -102,18 +113,23 @@ def _org(entry: dict[str, Any], sites: tuple[str, ...], where: str) -> OrgSpec:
     )
 
 
-def _branding(raw: object, where: str) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
-    """``[provider.branding]``: strings, or lists of strings (an address), kept in order."""
+def _branding(raw: object, where: str) -> tuple[tuple[str, BrandingValue], ...]:
+    """``[provider.branding]``: strings, lists of strings (an address) or tables of strings
+    (``postal_address``), kept in order."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a table")
-    pairs: list[tuple[str, str | tuple[str, ...]]] = []
+    pairs: list[tuple[str, BrandingValue]] = []
     for key, value in raw.items():
         if isinstance(value, str):
             pairs.append((key, value))
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             pairs.append((key, tuple(value)))
+        elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+            pairs.append((key, Table(tuple(value.items()))))
         else:
-            raise ConfigError(f"{where}.{key}: must be a string or a list of strings")
+            raise ConfigError(
+                f"{where}.{key}: must be a string, a list of strings or a table of strings"
+            )
     return tuple(pairs)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from metering.resources import resource_dir
 from metering.simulator.faults import FaultPlan
-from metering.simulator.inventory import Inventory, load_inventory, scaled_inventory
+from metering.simulator.inventory import Inventory, Table, load_inventory, scaled_inventory
 from metering.simulator.world import World, build_world
 from metering.window import Window, utc
 
@@ -338,7 +338,12 @@ class Simulation:
             return []
         lines = ["[provider.branding]"]
         for key, value in pairs:
-            text = _toml(value) if isinstance(value, str) else f"[{', '.join(map(_toml, value))}]"
+            if isinstance(value, str):
+                text = _toml(value)
+            elif isinstance(value, Table):
+                text = "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items) + " }"
+            else:
+                text = f"[{', '.join(map(_toml, value))}]"
             lines.append(f"{key} = {text}")
         return [*lines, ""]
 

@@ -71,6 +71,11 @@ address = ["Cloudweg 1", "20095 Hamburg", "Germany"]
 vat_id = "DE123456789"
 email = "billing@example.net"
 bank = "IBAN DE00 1234 5678 9000 0000 00"
+postal_address = {{ street = "Cloudweg 1", postcode = "20095", city = "Hamburg", country = "DE" }}
+peppol_endpoint_id = "DE123456789"
+peppol_endpoint_scheme = "9930"
+iban = "DE89370400440532013000"
+bic = "COBADEFFXXX"
 
 [invoicing]
 workers = {workers}

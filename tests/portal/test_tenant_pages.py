@@ -128,3 +128,22 @@ def test_hostile_tenant_names_are_escaped_on_every_page(env: Env) -> None:
 def test_past_months_side_by_side(env: Env) -> None:
     page = tenant(env, "acme").get("/tenant/compare?month=2026-10").text
     assert 'id="compare"' in page and "2026-10" in page and "94.66" in page
+
+
+def test_the_e_invoice_downloads_for_its_tenant_only(env: Env) -> None:
+    """acme's catalog entry asks for e-invoices: its Peppol UBL downloads beside the PDF
+    (which is its Factur-X); no other tenant reaches it, and evil, which asks for none, has
+    none."""
+    c = tenant(env, "acme")
+    assert "ubl.xml" in c.get("/tenant/documents/INV-2026-000001").text
+    ubl = c.get("/tenant/documents/INV-2026-000001/ubl.xml")
+    assert ubl.status_code == 200 and ubl.headers["content-type"] == "application/xml"
+    assert b'<cbc:PayableAmount currencyID="EUR">94.66</cbc:PayableAmount>' in ubl.content
+    assert b"factur-x.xml" in c.get("/tenant/documents/INV-2026-000001/pdf").content
+    other = tenant(env, "evil")
+    assert other.get("/tenant/documents/INV-2026-000001/ubl.xml").status_code == 404
+    for number in (d.number for d in env.portal.model.documents("evil")):
+        assert other.get(f"/tenant/documents/{number}/ubl.xml").status_code == 404
+    staff = provider(env)
+    answer = staff.get("/provider/tenants/acme/documents/INV-2026-000001/ubl.xml")
+    assert answer.status_code == 200 and answer.content == ubl.content

@@ -1,0 +1,86 @@
+"""The close issues each document's e-invoices with it: listed in the register, written
+beside the PDF (UBL) or as the PDF (Factur-X), validated by the official artefacts, and
+rendered again to the same bytes."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from facturx import get_xml_from_pdf
+from lxml import etree
+from pypdf import PdfReader
+
+from metering.close.register import Register
+from metering.close.settings import load_settings
+from tests.close.builders import build_month
+from tests.close.test_close import _correct_acme_vcpu_price, close
+from tests.einvoice.validate import xsd_errors
+
+UBL_TOTAL = ".//{*}LegalMonetaryTotal/{*}PayableAmount"
+
+
+def _facturx(pdf: bytes) -> tuple[str, bytes, bytes]:
+    """The embedded CII's name and bytes, and the PDF's XMP metadata."""
+    name, xml = get_xml_from_pdf(pdf, check_xsd=False)
+    reader = PdfReader(io.BytesIO(pdf))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    return name, xml, xmp
+
+
+def test_close_issues_validated_peppol_ubl_and_factur_x_for_invoices_and_credit_notes(
+    tmp_path, schematron
+):
+    config = build_month(tmp_path)
+    first = close(config)
+    folder = first.out_dir / "invoices" / "2026-10"
+    ubl = (folder / "INV-2026-000001-ubl.xml").read_bytes()
+    assert xsd_errors(ubl, "ubl-invoice") == []
+    assert schematron.check(ubl, "ubl") == []
+    pdf = (folder / "INV-2026-000001.pdf").read_bytes()
+    name, cii, xmp = _facturx(pdf)
+    assert name == "factur-x.xml"
+    assert xsd_errors(cii, "cii") == [] and schematron.check(cii, "cii") == []
+    assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
+    assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
+    # the tenant without e-invoices gets its PDF alone, as before
+    assert not (folder / "INV-2026-000002-ubl.xml").exists()
+    assert b"factur-x.xml" not in (folder / "INV-2026-000002.pdf").read_bytes()
+
+    settings = load_settings(config)
+    register = Register(settings.register_path, settings.provider)
+    try:
+        docs = {d.number: d for d in register.documents("2026-10", bodies=False)}
+        listed = register.einvoices("2026-10")
+    finally:
+        register.close()
+    acme = docs["INV-2026-000001"]
+    assert set(listed[acme.id]) == {"peppol-ubl", "factur-x"}
+    assert listed[acme.id]["peppol-ubl"] is not None  # its hash, recorded once written
+    assert docs["INV-2026-000002"].id not in listed
+    # to the cent the register's (and so the PDF's) total, in both syntaxes
+    total = Decimal(acme.total_amount)
+    assert Decimal(etree.fromstring(ubl).find(".//{*}PayableAmount").text) == total
+    assert Decimal(etree.fromstring(cii).find(".//{*}DuePayableAmount").text) == total
+
+    # a correction: the credit note and the corrected invoice get theirs too
+    _correct_acme_vcpu_price(config)
+    second = close(config)
+    assert second.credit_notes == ("CN-2026-000001",)
+    notes = second.out_dir / "credit_notes" / "2026-10"
+    note = (notes / "CN-2026-000001-ubl.xml").read_bytes()
+    assert xsd_errors(note, "ubl-credit-note") == [] and schematron.check(note, "ubl") == []
+    root = etree.fromstring(note)
+    assert root.find(".//{*}BillingReference//{*}ID").text == "INV-2026-000001"  # BT-25
+    assert Decimal(root.find(UBL_TOTAL).text) == total  # positive: it credits that much
+    _, note_cii, _ = _facturx((notes / "CN-2026-000001.pdf").read_bytes())
+    assert schematron.check(note_cii, "cii") == []
+    corrected = (folder / "INV-2026-000003-ubl.xml").read_bytes()
+    assert schematron.check(corrected, "ubl") == []
+
+    # a lost UBL file is written again, and the Factur-X PDF renders to the same bytes
+    (folder / "INV-2026-000001-ubl.xml").unlink()
+    third = close(config)
+    assert "INV-2026-000001" in third.rendered
+    assert (folder / "INV-2026-000001-ubl.xml").read_bytes() == ubl
+    assert (folder / "INV-2026-000001.pdf").read_bytes() == pdf
