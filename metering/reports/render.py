@@ -9,7 +9,6 @@ leaves either a whole PDF or none, and the next run renders only what is missing
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import os
 import warnings
@@ -96,7 +95,7 @@ class Renderer:
         ]
         options: dict[str, Any] = {}
         if facturx is not None:
-            from metering.einvoice.xml import FACTURX_FILENAME, facturx_xmp
+            from metering.einvoice.xml import FACTURX_FILENAME
 
             files.append(
                 Attachment(
@@ -108,7 +107,7 @@ class Renderer:
                     relationship="Data",
                 )
             )
-            options = {"pdf_variant": "pdf/a-3b", "xmp_metadata": [io.BytesIO(facturx_xmp())]}
+            options = {"pdf_variant": "pdf/a-3b", "finisher": _facturx_finisher}
         doc = self.html_class(string=html, base_url=str(self.templates))
         with warnings.catch_warnings():
             # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it
@@ -118,6 +117,23 @@ class Renderer:
             )
         assert isinstance(result, bytes)
         return result
+
+
+def _facturx_finisher(document: Any, pdf: Any) -> None:
+    """Before WeasyPrint writes a Factur-X PDF: its Factur-X XMP goes into the one ``rdf:RDF``
+    of the PDF/A metadata (WeasyPrint's ``xmp_metadata`` would add a second ``rdf:RDF``, which
+    XMP readers that take the first one never see), and each associated file is listed once
+    in the catalog's ``/AF`` (WeasyPrint 70 lists each twice)."""
+    import pydyf
+
+    from metering.einvoice.xml import facturx_xmp, merge_into_xmp
+
+    reference = pdf.catalog["Metadata"]  # "N 0 R", as bytes
+    number = reference.decode() if isinstance(reference, bytes) else str(reference)
+    metadata = pdf.objects[int(number.split()[0])]
+    metadata.stream = [merge_into_xmp(b"".join(metadata.stream), facturx_xmp())]
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
 
 
 # -- bulk rendering in worker processes ---------------------------------------------------

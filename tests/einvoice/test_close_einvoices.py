@@ -40,12 +40,24 @@ def test_close_issues_validated_peppol_ubl_and_factur_x_for_invoices_and_credit_
     pdf = (folder / "INV-2026-000001.pdf").read_bytes()
     name, cii, xmp = _facturx(pdf)
     assert name == "factur-x.xml"
+    attached = PdfReader(io.BytesIO(pdf)).attachments
+    assert set(attached) == {"factur-x.xml", "INV-2026-000001-usage.csv"}
     assert xsd_errors(cii, "cii") == [] and schematron.check(cii, "cii") == []
-    assert b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp
+    # PDF/A-3b with the Factur-X properties, all in the packet's one rdf:RDF
+    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="B"' in xmp
+    assert xmp.count(b"<rdf:RDF") == 1
     assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
+    assert b"<pdfaSchema:prefix>fx</pdfaSchema:prefix>" in xmp  # the extension schema
+    relationships = {
+        str(spec.get_object()["/F"]): str(spec.get_object()["/AFRelationship"])
+        for spec in PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/AF"]
+    }
+    assert relationships == {"factur-x.xml": "/Data", "INV-2026-000001-usage.csv": "/Unspecified"}
     # the tenant without e-invoices gets its PDF alone, as before
     assert not (folder / "INV-2026-000002-ubl.xml").exists()
-    assert b"factur-x.xml" not in (folder / "INV-2026-000002.pdf").read_bytes()
+    plain = PdfReader(folder / "INV-2026-000002.pdf")
+    assert list(plain.attachments) == ["INV-2026-000002-usage.csv"]
+    assert "/AF" not in plain.trailer["/Root"]  # not a PDF/A-3 with associated files
 
     settings = load_settings(config)
     register = Register(settings.register_path, settings.provider)

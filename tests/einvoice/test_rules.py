@@ -14,7 +14,7 @@ from lxml import etree
 
 from metering.einvoice.model import PEPPOL_CUSTOMIZATION, PEPPOL_PROFILE, semantic_model, unit_code
 from metering.einvoice.parties import buyer_einvoice
-from metering.einvoice.xml import peppol_ubl
+from metering.einvoice.xml import check_xsd, peppol_ubl
 from metering.errors import CloseError, ConfigError
 from tests.einvoice.bodies import ISSUED_AT, credit_note, invoice_body
 
@@ -128,3 +128,9 @@ def test_units_map_to_rec20_codes():
 def test_catalog_entries_missing_what_en16931_needs_are_refused_naming_the_key(raw, rate, message):
     with pytest.raises(ConfigError, match=message):
         buyer_einvoice(raw, "tenants.toml: tenants[0]", Decimal(rate))
+
+
+def test_an_e_invoice_its_xsd_refuses_is_never_written():
+    empty = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>'
+    with pytest.raises(CloseError, match="X-9: not valid against its XSD"):
+        check_xsd(empty, "X-9")

@@ -122,3 +122,36 @@ def test_finance_queries_the_demo_warehouse_from_a_new_shell(demo_out: Path, tmp
     lines = export.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "tenant_id,total_amount"
     assert len(lines) == 1 + 28
+
+
+def test_demo_e_invoices_are_issued_where_the_catalog_asks_and_pass_the_official_rules(
+    demo_out: Path,
+) -> None:
+    """Every demo document whose tenant asks for e-invoices (sample_data/tenants.toml) has
+    them, and they pass the XSDs and CEN's EN 16931 Schematron (tests/einvoice/validate.py)."""
+    from facturx import get_xml_from_pdf
+
+    from metering.close.register import Register
+    from metering.close.settings import load_settings
+    from metering.config import load_config
+    from tests.einvoice.validate import Schematron, xsd_errors
+
+    settings = load_settings(load_config(demo_out / "provider.toml"))
+    register = Register(settings.register_path, settings.provider)
+    try:
+        docs = {d.id: d for d in register.documents("2026-10", bodies=False) if d.number}
+        listed = register.einvoices("2026-10")
+    finally:
+        register.close()
+    asked = {d.tenant_id for i, d in docs.items() if i in listed}
+    assert asked == {"acme", "initech", "umbrella", "soren"}
+    rules = Schematron()
+    folder = demo_out / "invoices" / "2026-10"
+    for doc_id, formats in listed.items():
+        number = docs[doc_id].number
+        if "peppol-ubl" in formats:
+            ubl = (folder / f"{number}-ubl.xml").read_bytes()
+            assert xsd_errors(ubl, "ubl-invoice") == [] and rules.check(ubl, "ubl") == []
+        if "factur-x" in formats:
+            _, cii = get_xml_from_pdf((folder / f"{number}.pdf").read_bytes(), check_xsd=False)
+            assert xsd_errors(cii, "cii") == [] and rules.check(cii, "cii") == []

@@ -7,6 +7,8 @@ import csv
 import io
 from decimal import Decimal
 
+from pypdf import PdfReader
+
 from tests.portal.conftest import Env, provider, tenant
 
 
@@ -139,7 +141,8 @@ def test_the_e_invoice_downloads_for_its_tenant_only(env: Env) -> None:
     ubl = c.get("/tenant/documents/INV-2026-000001/ubl.xml")
     assert ubl.status_code == 200 and ubl.headers["content-type"] == "application/xml"
     assert b'<cbc:PayableAmount currencyID="EUR">94.66</cbc:PayableAmount>' in ubl.content
-    assert b"factur-x.xml" in c.get("/tenant/documents/INV-2026-000001/pdf").content
+    pdf = PdfReader(io.BytesIO(c.get("/tenant/documents/INV-2026-000001/pdf").content))
+    assert "factur-x.xml" in pdf.attachments
     other = tenant(env, "evil")
     assert other.get("/tenant/documents/INV-2026-000001/ubl.xml").status_code == 404
     for number in (d.number for d in env.portal.model.documents("evil")):
