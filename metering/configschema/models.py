@@ -70,8 +70,19 @@ def _divides_a_day(minutes: int) -> bool:
     return minutes > 0 and 1440 % minutes == 0
 
 
+class PostalAddress(Table):
+    """``postal_address = { street, postcode, city, country }``: the issuer's address as
+    EN 16931 e-invoices carry it (BG-5; docs/reports.md "E-invoices")."""
+
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
 class Branding(Table):
-    """``[provider.branding]``: who issues the invoices (docs/reports.md)."""
+    """``[provider.branding]``: who issues the invoices (docs/reports.md); the last five
+    keys are what EN 16931 e-invoices need of the issuer (metering.einvoice.parties)."""
 
     legal_name: str | None = None
     address: Annotated[
@@ -89,6 +100,11 @@ class Branding(Table):
     website: str = ""
     bank: str = ""
     accent_color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
+    postal_address: PostalAddress | None = None
+    peppol_endpoint_id: str = ""
+    peppol_endpoint_scheme: Annotated[str, Field(pattern=r"^([0-9]{4})?$")] = ""
+    iban: str = ""
+    bic: str = ""
 
 
 class Provider(Table):
