@@ -35,7 +35,23 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     con.execute("set threads = 2")
     # Our commands show progress with rich; DuckDB's own bar would write over it (and into logs).
     con.execute("set enable_progress_bar = false")
+    cache_parquet_metadata(con)
     return con
+
+
+def cache_parquet_metadata(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep Parquet footers in memory for the connection's life, where this DuckDB can.
+
+    Every view over the lake's files is bound again by each model created on top of it, and
+    ``union_by_name`` reads every file's footer at each bind: a consolidated day's ~1,300
+    hourly files were read some 20 times (issue 21: ~12 % of a small day's CPU). The cache
+    is DuckDB's own, per connection (ours live for one day or one month), and checks a
+    file's modification time before using an entry. Older DuckDB releases lack the setting.
+    """
+    name = "parquet_metadata_cache"
+    row = con.execute("select count(*) from duckdb_settings() where name = ?", [name]).fetchone()
+    if row is not None and row[0]:
+        con.execute(f"set {name} = true")
 
 
 # DuckDB's own memory (buffers, sorts, windows, temp tables) per connection that works on usage;
