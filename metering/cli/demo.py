@@ -91,16 +91,24 @@ def _portal_hint(out: Path, seed: int, window: Window) -> None:
 
 
 def _provider_books(config: ProviderConfig, window: Window) -> list[tuple[str, Path]]:
-    """The provider's books on the demo month: a what-if quote with the example price book
+    """The provider's books on the demo month: the margin report from the sample cost card
+    (pricing/costs/) and a what-if quote with the example price book
     (pricing/examples/proposed-2027; the real outputs stay as they are)."""
+    from metering.commerce.costs import cost_dir
+    from metering.commerce.margin import write_margin_report
     from metering.commerce.quote import quote_month
     from metering.resources import resource_dir
+
+    books: list[tuple[str, Path]] = []
+    if cost_dir(config) is not None:
+        with console.status("margin of the month against pricing/costs/"):
+            books.append(("margin report", write_margin_report(config, window).pdf_path.parent))
 
     proposed = resource_dir("pricing") / "examples" / "proposed-2027"
     with console.status("quoting the month with pricing/examples/proposed-2027"):
         # the demo has lived through the simulated month: it is closed whatever today is
         quote = quote_month(config, window, proposed, now=window.end)
-    return [("what-if quote", quote.pdf_path.parent)]
+    return [*books, ("what-if quote", quote.pdf_path.parent)]
 
 
 def _summary(

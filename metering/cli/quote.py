@@ -1,4 +1,5 @@
-"""``metering quote``: a closed month priced with a proposed price book, beside its bill."""
+"""The provider's books: ``metering quote`` (a closed month priced with a proposed price
+book, beside its bill) and ``metering margin`` (revenue against the cost cards)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,32 @@ def quote_command(
     if result.unrated_rows:
         console.print(f"{result.unrated_rows} usage rows have no price in the proposed book")
     console.print(f"  CSV {result.csv_path}\n  PDF {result.pdf_path}", highlight=False)
+
+
+@app.command("margin")
+def margin_command(
+    month: str = typer.Option(..., "--month", help="The rated month (YYYY-MM, UTC)."),
+    config: Path = CONFIG_OPTION,
+) -> None:
+    """Write the month's margin report: revenue per tenant and product against the provider's
+    cost cards (pricing/costs/ or [costs] dir), as CSV and PDF under <out_dir>/margin/.
+
+    Example: metering margin -c provider.toml --month 2026-10
+    """
+    from metering.commerce.margin import summarise, write_margin_report
+
+    window = month_option(month)
+    provider = load_config(config)
+    with console.status(f"margin of {month}"):
+        report = write_margin_report(provider, window)
+    table = Table("currency", "revenue", "cost", "margin", "%", title=f"Margin {month}")
+    for row in summarise(report.rows, "currency"):
+        table.add_row(
+            row["currency"],
+            f"{row['revenue_amount']:,.2f}",
+            f"{row['cost_amount']:,.2f}",
+            f"{row['margin_amount']:,.2f}",
+            f"{row['margin_percent'] or ''}",
+        )
+    console.print(table)
+    console.print(f"  CSV {report.csv_path}\n  PDF {report.pdf_path}", highlight=False)

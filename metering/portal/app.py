@@ -88,6 +88,7 @@ def _pages() -> list[Route]:
         Route(f"{pv}/months/{{month}}/files/{{name}}", provider.download),
         Route(f"{pv}/tenants", provider.tenants),
         Route(f"{pv}/revenue", provider.revenue),
+        Route(f"{pv}/margin", provider.margin),
         Route(f"{pv}/webhooks", provider.webhooks),
         Route(f"{pv}/api-keys", keys_page.api_keys, methods=["GET"]),
         Route(f"{pv}/api-keys", keys_page.create_key, methods=["POST"]),

@@ -14,6 +14,7 @@ from metering.portal import pages
 from metering.portal.signin import Principal
 from metering.portal.web import error_page, page, portal, require
 from metering.readmodel.model import valid_month
+from metering.window import Window
 
 
 def _month(request: Request) -> str | None:
@@ -82,6 +83,33 @@ async def revenue(request: Request, principal: Principal) -> Response:
         for (t, p, c), a in sorted(grid.items())
     ]
     return page(request, "provider_revenue.html.j2", months=months, rows=rows)
+
+
+@require("provider")
+async def margin(request: Request, principal: Principal) -> Response:
+    """Revenue against the provider's cost cards for a rated month (``?month=``, default the
+    newest): per currency, per product and per tenant (metering.commerce.margin)."""
+    from metering.commerce.margin import margin_rows, summarise, tenant_margins
+    from metering.errors import MeteringError
+
+    model = portal(request).model
+    month = _month(request)
+    rated = sorted((m.month for m in model.months() if m.rated), reverse=True)
+    context: dict[str, Any] = {"month": month, "months": rated, "problem": None}
+    if month is None or month not in rated:
+        context["problem"] = "no rated month to show"
+    else:
+        try:
+            rows = margin_rows(model.config, Window.parse_month(month))
+        except MeteringError as exc:
+            context["problem"] = str(exc)
+        else:
+            context.update(
+                totals=summarise(rows, "currency"),
+                products=summarise(rows, "product"),
+                tenants=tenant_margins(rows),
+            )
+    return page(request, "provider_margin.html.j2", **context)
 
 
 @require("provider")

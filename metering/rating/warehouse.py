@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from metering.close.register import DOCUMENTS_SCHEMA
+from metering.commerce.margin import add_cost_tables
 from metering.config import ProviderConfig
 from metering.errors import MeteringError, RatingError
 from metering.lake.schemas import DATASETS
@@ -182,6 +183,7 @@ def build_warehouse(config: ProviderConfig) -> Path:
                 register_table(con, name, table)
                 con.execute(f"create or replace table main.{name} as select * from temp.{name}")
                 con.execute(f"drop table temp.{name}")
+            add_cost_tables(con, config)  # cost cards and the margin view, when there are cards
             comment_columns(con)
         finally:
             con.close()

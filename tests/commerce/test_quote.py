@@ -12,15 +12,11 @@ from pathlib import Path
 import pytest
 
 from metering.cli import main
-from metering.close.run import close_month
 from metering.commerce.quote import TOTAL, quote_month
 from metering.errors import ConfigError
-from metering.rating.warehouse import build_warehouse
 from metering.window import Window
-from tests.close.month_lake import AFTER, CARD, OCT, build
+from tests.close.month_lake import AFTER, CARD, OCT
 from tests.rating.conftest import write_card
-
-PROPOSED = CARD.replace('unit_price = "0.0125"', 'unit_price = "0.02"')
 
 
 def _digests(root: Path, skip: Path | None = None) -> dict[str, str]:
@@ -30,17 +26,6 @@ def _digests(root: Path, skip: Path | None = None) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and (skip is None or skip not in p.parents)
     }
-
-
-@pytest.fixture(scope="module")
-def closed_month(tmp_path_factory):
-    root = tmp_path_factory.mktemp("quote") / "provider"
-    config = build(root)
-    close_month(config, OCT, now=AFTER, show_progress=False)
-    build_warehouse(config)
-    proposed = root.parent / "proposed"
-    write_card(proposed, PROPOSED, card_id="std-2027")
-    return config, root, proposed
 
 
 def _rows(path: Path) -> dict[tuple[str, str], dict[str, str]]:

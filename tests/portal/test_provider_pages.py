@@ -145,3 +145,26 @@ def test_tenants_cannot_reach_the_api_keys_page(env: Env) -> None:
     made = acme.post("/provider/api-keys", data={"csrf_token": token, "scope": "provider"})
     assert made.status_code == 404
     assert "api-key" not in str([k.created_by for k in env.portal.keys.list()])
+
+
+def test_the_margin_page_shows_the_cost_cards_figures(env: Env) -> None:
+    import shutil
+
+    from metering.commerce.margin import margin_rows
+    from metering.window import Window
+    from tests.commerce.conftest import write_costs
+
+    staff = provider(env)
+    assert "no cost cards" in staff.get("/provider/margin?month=2026-10").text
+    costs = env.config.pricing_dir / "costs"
+    write_costs(costs)
+    try:
+        html = staff.get("/provider/margin?month=2026-10").text
+        rows = margin_rows(env.config, Window.month(2026, 10))
+    finally:
+        shutil.rmtree(costs)
+    table = re.search(r'id="margin-tenants".*?</table>', html, re.S).group(0)
+    acme = sum(r["margin_amount"] for r in rows if r["tenant_id"] == "acme")
+    assert "ACME Industries GmbH" in table and f">{acme}<" in table
+    assert any(r["cost_amount"] > 0 for r in rows)
+    assert "Margin" in html and "/provider/margin" in staff.get("/provider/").text
