@@ -280,6 +280,13 @@ class Commerce(Table):
     label_key_file: PathText | None = None
 
 
+class Costs(Table):
+    """``[costs]``: where the provider's cost cards are (default ``<pricing_dir>/costs``;
+    docs/metering-rules.md, "Cost cards and margin")."""
+
+    dir: PathText | None = None
+
+
 class ProviderFile(Table):
     """The whole ``provider.toml``."""
 
@@ -294,3 +301,4 @@ class ProviderFile(Table):
     portal: Portal = Portal()
     collect: Collect = Collect()
     commerce: Commerce = Commerce()
+    costs: Costs = Costs()
