@@ -7,6 +7,8 @@ Tree::
     │   └── SourceUnavailable      a site or source could not be reached after retries
     └── TerminalError              a person must act; retrying the same input fails the same way
         ├── ConfigError            a provider config or tenant catalog is wrong (names file/key)
+        │   └── UsageError         a command-line option or argument is wrong: exit 2 + usage
+        ├── MissingExtra           an optional extra is not installed (names the pip command)
         ├── PricingError           a pricing policy is wrong (names file, key, line)
         ├── SourceDataError        an API answered with something we cannot bill on
         ├── LakeError              the lake is unreadable or inconsistent
@@ -69,6 +71,16 @@ class TerminalError(MeteringError):
 
 class ConfigError(TerminalError):
     """A provider config or tenant catalog is invalid; the message names the file and key."""
+
+
+class UsageError(ConfigError):
+    """A command-line option or argument is wrong (names the option); the CLI prints the
+    command's usage line and exits 2, as for a mistyped option."""
+
+
+class MissingExtra(TerminalError):
+    """A feature needs an optional extra that is not installed; the message names the
+    ``pip install 'metering[extra]'`` to run."""
 
 
 class PricingError(TerminalError):

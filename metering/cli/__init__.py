@@ -1,21 +1,26 @@
 """The `metering` command.
 
 Each sub-command lives in its own module under ``metering/cli/`` and registers itself on
-``app`` (see ``_COMMAND_MODULES``). Errors derived from :class:`MeteringError` print as one
-line; ``--debug`` shows the traceback.
+``app`` (see ``_COMMAND_MODULES``); its ``--help`` examples are in ``metering/cli/examples.py``.
+Errors derived from :class:`MeteringError` print as one line and exit 1; a wrong option or
+argument (click's own checks, or our :class:`UsageError`) prints the command's usage line
+and exits 2; a missing optional extra names the ``pip install`` to run. ``--debug`` shows
+the traceback.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from metering import __version__
-from metering.errors import MeteringError
+from metering.errors import MeteringError, UsageError
+from metering.extras import extra_message, extra_of
 
 app = typer.Typer(
     name="metering",
@@ -70,6 +75,9 @@ def _register() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != name:  # a real import error inside the module: surface it
                 raise
+    from metering.cli.examples import add_examples
+
+    add_examples(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +86,23 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         # without standalone mode click returns a command's typer.Exit code instead of raising
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False, prog_name="metering")
+    except UsageError as exc:  # an option our code checks: like click's own usage errors
+        if debug:
+            raise
+        _show_usage(argv, str(exc))
+        return 2
     except MeteringError as exc:
         if debug:
             raise
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
+        return 1
+    except ModuleNotFoundError as exc:
+        extra = extra_of(exc.name)
+        if extra is None or debug:
+            raise
+        message = extra_message(extra, _command_path(argv), [str(exc.name)])
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         return 1
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]")
@@ -92,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # click usage errors and anything unexpected
         usage, abort = _click_kinds()
         if isinstance(exc, usage):
-            exc.show()  # type: ignore[attr-defined]
+            if getattr(exc, "ctx", True) is None and int(exc.exit_code) == 2:  # type: ignore[attr-defined]
+                _show_usage(argv, exc.format_message())  # type: ignore[attr-defined]
+            else:
+                exc.show()  # type: ignore[attr-defined]
             return int(exc.exit_code)  # type: ignore[attr-defined]
         if isinstance(exc, abort):
             err_console.print("[bold red]aborted[/]")
@@ -106,6 +129,36 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     return code if isinstance(code, int) and not isinstance(code, bool) else 0
+
+
+def _usage_context(argv: list[str] | None) -> Any:
+    """The click context of the deepest command ``argv`` names (``run close`` in
+    ``metering run close --month x``), parsed leniently: for its usage line."""
+    from typer.main import get_command
+
+    args = argv if argv is not None else sys.argv[1:]
+    command: Any = get_command(app)
+    ctx = command.make_context("metering", [], resilient_parsing=True)
+    for token in args:
+        commands = getattr(command, "commands", None)
+        if commands is None:
+            break  # a command, not a group: the rest are its options and arguments
+        if token in commands:
+            command = commands[token]
+            ctx = command.make_context(token, [], parent=ctx, resilient_parsing=True)
+    return ctx
+
+
+def _command_path(argv: list[str] | None) -> str:
+    return str(_usage_context(argv).command_path)
+
+
+def _show_usage(argv: list[str] | None, message: str) -> None:
+    """Click's usage-error form: the usage line, where help is, the problem; on stderr."""
+    ctx = _usage_context(argv)
+    lines = [ctx.get_usage(), f"Try '{ctx.command_path} --help' for help.", ""]
+    lines.append(f"Error: {message}")
+    err_console.print("\n".join(lines), highlight=False, markup=False)
 
 
 def _click_kinds() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:

@@ -13,7 +13,7 @@ from rich.table import Table
 from metering.cli import app
 from metering.cli.options import CONFIG_OPTION, month_option
 from metering.config import load_config
-from metering.errors import ConfigError
+from metering.errors import UsageError
 from metering.window import Window
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def showback_command(
     provider = load_config(config)
     now = datetime.now(UTC)
     if month and month_to_date:
-        raise ConfigError("give either --month or --month-to-date, not both")
+        raise UsageError("give either --month or --month-to-date, not both")
     window = month_option(month) if month else Window.month(now.year, now.month)
     if month_to_date:
         rate_if_installed(provider, window)

@@ -13,7 +13,7 @@ from rich.table import Table
 from metering.cli import app
 from metering.cli.options import CONFIG_OPTION
 from metering.config import ProviderConfig, load_config
-from metering.errors import ConfigError, SourceUnavailable
+from metering.errors import SourceUnavailable, UsageError
 from metering.lake import store
 from metering.pipelines.api import pipeline_lock
 from metering.sources.collect import CollectSummary, Options, SourceResult, backfill, collect
@@ -27,7 +27,7 @@ def _time(text: str, option: str) -> datetime:
     try:
         return parse_utc(text)
     except ValueError:
-        raise ConfigError(f"{option}: not an ISO-8601 timestamp: {text!r}") from None
+        raise UsageError(f"{option}: not an ISO-8601 timestamp: {text!r}") from None
 
 
 def _on_grid(config: ProviderConfig, t: datetime) -> datetime:
@@ -61,8 +61,9 @@ def collect_command(
     sources: str | None = typer.Option(None, "--sources", help="vcd,cse,alp,dse,ose,cloudian"),
 ) -> None:
     """Take one sample of every site and source and write it to the lake."""
+    asked = _time(at, "--at") if at else datetime.now(UTC)  # a usage error before the config
     provider = load_config(config)
-    when = _on_grid(provider, _time(at, "--at") if at else datetime.now(UTC))
+    when = _on_grid(provider, asked)
     site_names, source_names = _split(sites), _split(sources)
     total = len(site_names or provider.sites) * len(source_names or range(6))
     with Progress(
@@ -99,11 +100,11 @@ def backfill_command(
     sites: str | None = typer.Option(None, "--sites", help="Comma-separated site names."),
 ) -> None:
     """Re-read what sources keep history of (Cloudian hourly usage) for a window."""
-    provider = load_config(config)
     try:
         window = Window(_time(start, "--from"), _time(end, "--to"))
     except ValueError as exc:
-        raise ConfigError(f"--from/--to: {exc}") from None
+        raise UsageError(f"--from/--to: {exc}") from None
+    provider = load_config(config)
     with console.status(f"backfilling {window}"), pipeline_lock(provider, "metering backfill"):
         summaries = backfill(provider, window, sites=_split(sites))
     for summary in summaries:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from metering.errors import ConfigError
+from metering.errors import UsageError
 from metering.window import Window
 
 CONFIG_OPTION = typer.Option(
@@ -19,4 +19,4 @@ def month_option(text: str, option: str = "--month") -> Window:
     try:
         return Window.parse_month(text)
     except ValueError:
-        raise ConfigError(f"{option}: must be YYYY-MM, got {text!r}") from None
+        raise UsageError(f"{option}: must be YYYY-MM, got {text!r}") from None

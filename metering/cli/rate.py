@@ -14,7 +14,8 @@ from rich.table import Table
 from metering.cli import app
 from metering.cli.options import CONFIG_OPTION, month_option
 from metering.config import ProviderConfig, load_config
-from metering.errors import ConfigError
+from metering.errors import UsageError
+from metering.extras import require_extra
 from metering.pipelines.api import pipeline_lock
 from metering.window import Window
 
@@ -53,6 +54,8 @@ def rate_command(
 
     window = month_option(month)
     choice = EngineChoice(engine=engine, master=spark_master, site_workers=per_site)
+    if choice.engine == "spark":  # before the lock and any consolidation
+        require_extra("spark", "rate --engine spark")
     provider = load_config(config)
     with pipeline_lock(provider, "metering rate"):
         if consolidate:
@@ -122,7 +125,7 @@ def consolidate_command(
     try:
         parsed = date.fromisoformat(day)
     except ValueError:
-        raise ConfigError(f"--day: must be YYYY-MM-DD, got {day!r}") from None
+        raise UsageError(f"--day: must be YYYY-MM-DD, got {day!r}") from None
     provider = load_config(config)
     with pipeline_lock(provider, "metering consolidate"):
         rows = consolidate_day(provider, parsed)

@@ -12,9 +12,10 @@ from rich.table import Table
 from metering.cli import app
 from metering.cli.options import CONFIG_OPTION
 from metering.config import ProviderConfig, load_config
-from metering.errors import ConfigError, MeteringError
+from metering.errors import MeteringError, UsageError
 from metering.pipelines.history import RunHistory
 from metering.pipelines.logs import configure_logging
+from metering.pipelines.runner import RunOutcome
 from metering.pipelines.settings import load_settings
 from metering.window import Window, parse_utc
 
@@ -31,7 +32,7 @@ LOG_FORMAT_OPTION = typer.Option("text", "--log-format", help="Log lines as 'tex
 
 def _setup(config_path: Path, log_format: str) -> ProviderConfig:
     if log_format not in ("text", "json"):
-        raise ConfigError(f"--log-format must be text or json, got {log_format!r}")
+        raise UsageError(f"--log-format must be text or json, got {log_format!r}")
     configure_logging(log_format)
     return load_config(config_path)
 
@@ -54,15 +55,32 @@ def scheduler_command(
         scheduler.lock.acquire()
         try:
             now = scheduler.runner.clock.now()
-            failed = [o for o in catch_up(scheduler.runner, now, "catch-up") if not o.ok]
+            outcomes = catch_up(scheduler.runner, now, "catch-up")
         finally:
             scheduler.lock.release()
+        _print_outcomes(outcomes)
+        failed = [o for o in outcomes if not o.ok]
         if failed:
             raise MeteringError(
                 f"{len(failed)} run(s) failed; see the log and `metering pipeline-runs`"
             )
         return
     scheduler.run_forever()
+
+
+def _print_outcomes(outcomes: list[RunOutcome]) -> None:
+    """What ``scheduler --once`` ran, one line per run, on stdout (the log is on stderr)."""
+    if not outcomes:
+        typer.echo("nothing was due (waiting runs, if any, are in the log)")
+        return
+    typer.echo(f"ran {len(outcomes)} pipeline run(s):")
+    width = max(len(o.pipeline) for o in outcomes)
+    for o in outcomes:
+        head = f"  {o.pipeline.ljust(width)}  {o.period:<10}  {o.status}"
+        if o.ok:
+            typer.echo(f"{head}  {o.rows:,} rows  (run {o.run_id})")
+        else:
+            typer.echo(f"{head} at step {o.step}: {o.error}  (run {o.run_id})")
 
 
 @run_app.command("nightly")
@@ -77,7 +95,7 @@ def run_nightly_command(
     try:
         parsed = date.fromisoformat(day)
     except ValueError:
-        raise ConfigError(f"--date must be YYYY-MM-DD, got {day!r}") from None
+        raise UsageError(f"--date must be YYYY-MM-DD, got {day!r}") from None
     outcome = run_nightly(_setup(config, log_format), parsed)
     console.print(f"nightly {outcome.period} succeeded: {outcome.rows} rows (run {outcome.run_id})")
 
@@ -101,7 +119,7 @@ def run_close_command(
     try:
         window = Window.parse_month(month)
     except ValueError as exc:
-        raise ConfigError(f"--month: {exc}") from None
+        raise UsageError(f"--month: {exc}") from None
     outcome = run_close(_setup(config, log_format), window, accept_gaps=accept_gaps)
     console.print(f"close {outcome.period} succeeded (run {outcome.run_id})")
 
@@ -118,7 +136,7 @@ def run_collect_command(
     try:
         instant = parse_utc(at)
     except ValueError:
-        raise ConfigError(f"--at must be an ISO 8601 time, got {at!r}") from None
+        raise UsageError(f"--at must be an ISO 8601 time, got {at!r}") from None
     outcome = run_collect(_setup(config, log_format), instant)
     console.print(f"collect {outcome.period} succeeded: {outcome.rows} rows")
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from metering.cli import app
 from metering.cli.options import CONFIG_OPTION
 from metering.config import ProviderConfig, load_config
-from metering.errors import ConfigError
+from metering.errors import ConfigError, UsageError
 
 console = Console()
 
@@ -107,7 +107,7 @@ def key_create(
 ) -> None:
     """Create a key scoped to one tenant (--tenant ID) or the provider (--provider)."""
     if bool(tenant) == provider:
-        raise ConfigError("api-key create: give exactly one of --tenant ID or --provider")
+        raise UsageError("api-key create: give exactly one of --tenant ID or --provider")
     config, keys = _keys(config_path)
     if tenant:
         from metering.readmodel import BillingReadModel

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from metering.cli import app
-from metering.errors import ConfigError
+from metering.errors import UsageError
 from metering.window import Window, parse_utc
 
 console = Console()
@@ -31,12 +31,12 @@ def parse_fault(text: str) -> dict[str, Any]:
     for part in text.split(","):
         key, sep, value = part.partition("=")
         if not sep:
-            raise ConfigError(f"--fault {text!r}: expected key=value pairs, got {part!r}")
+            raise UsageError(f"--fault {text!r}: expected key=value pairs, got {part!r}")
         convert = _NUMBERS.get(key.strip(), str)
         try:
             rule[key.strip()] = convert(value.strip())
         except ValueError:
-            raise ConfigError(f"--fault {text!r}: {key} must be a number") from None
+            raise UsageError(f"--fault {text!r}: {key} must be a number") from None
     return rule
 
 
@@ -99,12 +99,12 @@ def simulate(
         try:
             sim.set_release(site.strip(), release.strip())
         except ValueError as exc:
-            raise ConfigError(f"--vcd-release {text!r}: {exc}") from None
+            raise UsageError(f"--vcd-release {text!r}: {exc}") from None
     for text in fault:
         try:
             sim.faults.add(**parse_fault(text))
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"--fault {text!r}: {exc}") from None
+            raise UsageError(f"--fault {text!r}: {exc}") from None
     server = RunningServer(sim, host, port)
     _announce(sim, server, config_out)
     stop = threading.Event()
@@ -120,7 +120,7 @@ def _parse_now(text: str) -> datetime:
     try:
         return parse_utc(text)
     except ValueError as exc:
-        raise ConfigError(f"--now: {exc}") from None
+        raise UsageError(f"--now: {exc}") from None
 
 
 def _ticker(sim: Any, seconds: float, stop: threading.Event) -> None:

@@ -30,7 +30,7 @@ from metering.cli.sql_output import (
     write_table,
 )
 from metering.config import ProviderConfig, load_config
-from metering.errors import ConfigError, MeteringError
+from metering.errors import ConfigError, MeteringError, UsageError
 from metering.lake.storage import quote, temp_file_beside
 
 if TYPE_CHECKING:
@@ -60,14 +60,14 @@ ROWS_PER_BATCH = 65_536
 
 def _query_text(query: str | None, file: Path | None) -> str:
     if query is not None and file is not None:
-        raise ConfigError("give a query or --file, not both")
+        raise UsageError("give a query or --file, not both")
     if file is not None:
         try:
             return file.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"--file: cannot read {file}: {exc.strerror}") from None
     if query is None:
-        raise ConfigError("give a query, --file or --refresh")
+        raise UsageError("give a query, --file or --refresh")
     return query
 
 
@@ -79,7 +79,7 @@ def _mode(mode: Mode | None, output: str | None) -> Mode:
     suffix = Path(output).suffix.lower()
     if suffix not in SUFFIX_MODES:
         known = ", ".join(SUFFIX_MODES)
-        raise ConfigError(f"--output: give -m, or a file ending in {known}; got {output!r}")
+        raise UsageError(f"--output: give -m, or a file ending in {known}; got {output!r}")
     return SUFFIX_MODES[suffix]
 
 
@@ -108,9 +108,9 @@ def sql_command(
     """
     from metering.rating.warehouse import build_warehouse
 
-    provider = load_config(config)
     text = None if refresh and query is None and file is None else _query_text(query, file)
     chosen = _mode(mode, output)
+    provider = load_config(config)
     if refresh or not provider.warehouse_path.exists():
         provider.require_writable()
         build_warehouse(provider)

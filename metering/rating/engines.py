@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from metering.config import ProviderConfig
-from metering.errors import ConfigError
+from metering.errors import UsageError
+from metering.extras import require_extra
 from metering.rating.days import month_usage
 from metering.rating.run import (
     RatingResult,
@@ -37,18 +38,19 @@ class EngineChoice:
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
-            raise ConfigError(f"--engine: must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+            raise UsageError(f"--engine: must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.master and self.engine != "spark":
-            raise ConfigError("--spark-master: only with --engine spark")
+            raise UsageError("--spark-master: only with --engine spark")
         if self.site_workers and self.engine != "duckdb":
-            raise ConfigError("--per-site: only with --engine duckdb")
+            raise UsageError("--per-site: only with --engine duckdb")
         if self.site_workers < 0:
-            raise ConfigError(f"--per-site: a number of processes >= 1, got {self.site_workers}")
+            raise UsageError(f"--per-site: a number of processes >= 1, got {self.site_workers}")
 
 
 def rate_month_with(config: ProviderConfig, month: Window, choice: EngineChoice) -> RatingResult:
     """Rate ``month`` on the chosen engine and write the outputs."""
     if choice.engine == "spark":
+        require_extra("spark", "rate --engine spark")
         from metering.rating.spark import rate_month_spark
 
         return rate_month_spark(config, month, choice.master)

@@ -40,7 +40,8 @@ import sqlglot
 from sqlglot import exp
 
 from metering.config import ProviderConfig
-from metering.errors import ConfigError, RatingError
+from metering.errors import MissingExtra, RatingError
+from metering.extras import extra_message
 from metering.rating.catalog import Tenant
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.outputs import OUTPUT_SCHEMAS, conform, raise_on_audit, rating_inputs
@@ -73,7 +74,6 @@ LOCAL_CONF = {
 # Rows of an output the driver collects at once (~180 MB of rated_usage as Arrow): four row
 # groups, so a slice's queries stay few (each scans the materialised output once).
 SLICE_ROWS = 4 * ROW_GROUP_ROWS
-MISSING = "the Spark engine needs the spark extra: pip install 'metering[spark]'"
 
 
 def _pyspark() -> Any:
@@ -85,7 +85,7 @@ def _pyspark() -> Any:
 
         return pyspark.sql
     except ImportError:
-        raise ConfigError(MISSING) from None
+        raise MissingExtra(extra_message("spark", "the Spark engine", ["pyspark"])) from None
 
 
 @contextmanager

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from metering.cli import main
-from metering.errors import SourceUnavailable, TransientError
+from metering.errors import SourceDataError, SourceUnavailable, TransientError
 from metering.pipelines.api import run_nightly
+from metering.pipelines.definitions import load_pipelines
+from metering.pipelines.steps import STEPS
 
 from .conftest import FakeClock, Ledger, fail_with, make_config, utc
 
@@ -45,18 +47,42 @@ def test_run_close_refuses_with_the_missing_nights_as_one_line(
     assert "Traceback" not in err
 
 
-def test_run_arguments_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = make_config(tmp_path)
-    assert (
-        main(["run", "nightly", "--date", "2026-13-01", "--config", str(config.source_file)]) == 1
-    )
-    assert "--date must be YYYY-MM-DD" in capsys.readouterr().err
-    assert main(["run", "close", "--month", "October", "--config", str(config.source_file)]) == 1
-    assert "--month" in capsys.readouterr().err
-    assert main(["scheduler", "--log-format", "xml", "--config", str(config.source_file)]) == 1
-    assert "--log-format must be text or json" in capsys.readouterr().err
+def test_run_arguments_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(make_config(tmp_path).source_file)
+    for args, usage, problem in (
+        (["run", "nightly", "--date", "2026-13-01"], "run nightly", "--date must be YYYY-MM-DD"),
+        (["run", "close", "--month", "October"], "run close", "--month: month must be YYYY-MM"),
+        (["scheduler", "--log-format", "xml"], "scheduler", "--log-format must be text or json"),
+    ):
+        assert main([*args, "--config", config]) == 2
+        err = capsys.readouterr().err
+        assert f"Usage: metering {usage} [OPTIONS]" in err and f"Error: {problem}" in err
 
 
-def test_scheduler_once_with_nothing_due_exits_cleanly(tmp_path: Path) -> None:
+def test_scheduler_once_with_nothing_due_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = make_config(tmp_path, start_date="2030-01-01")
     assert main(["scheduler", "--once", "--config", str(config.source_file)]) == 0
+    assert capsys.readouterr().out.startswith("nothing was due")
+
+
+def test_scheduler_once_prints_what_it_ran(
+    tmp_path: Path, ledger: Ledger, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    for name, step in ledger.registry().items():  # the scheduler's own registry, recording
+        monkeypatch.setitem(STEPS, name, step)
+    start = datetime.now(UTC).date() - timedelta(days=3)
+    config = str(make_config(tmp_path, start_date=start.isoformat()).source_file)
+    ledger.failures[("backfill", str(start + timedelta(days=1)))] = fail_with(
+        SourceDataError, "vcd_vm: numberOfCpus missing"
+    )
+    assert main(["scheduler", "--once", "--config", config]) == 1
+    out = capsys.readouterr().out
+    ran = [line.split() for line in out.splitlines()[1:]]
+    assert out.startswith(f"ran {len(ran)} pipeline run(s):") and len(ran) >= 2
+    steps = len(load_pipelines(None)["nightly"].steps)  # a ledger step writes one row
+    assert ran[0][:4] == ["nightly", str(start), "succeeded", str(steps)]
+    assert ran[1][:5] == ["nightly", str(start + timedelta(days=1)), "failed", "at", "step"]
+    assert "backfill: vcd_vm: numberOfCpus missing" in out
+    assert all("(run " in line for line in out.splitlines()[1:])

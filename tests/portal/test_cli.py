@@ -22,7 +22,7 @@ def test_api_key_create_list_revoke(env: Env, capsys) -> None:
     assert main(["api-key", "revoke", key_id, "-c", config]) == 0
     assert env.portal.keys.verify(key) is None
     assert main(["api-key", "create", "-c", config, "--tenant", "nobody"]) == 1
-    assert main(["api-key", "create", "-c", config]) == 1  # neither --tenant nor --provider
+    assert main(["api-key", "create", "-c", config]) == 2  # neither --tenant nor --provider
     assert "no tenant 'nobody'" in capsys.readouterr().err
 
 

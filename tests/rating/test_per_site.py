@@ -55,7 +55,8 @@ def test_per_site_processes_merge_to_the_single_process_outputs(provider: Path) 
 def test_rate_command_per_site(provider: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rate", "--month", "2026-10", "-c", str(provider), "--per-site", "2"]) == 0
     assert "EUR" in capsys.readouterr().out
-    assert main(["rate", "--month", "2026-10", "-c", str(provider), "--per-site", "-1"]) == 1
+    args = ["rate", "--month", "2026-10", "-c", str(provider), "--per-site", "-1"]
+    assert main(args) == 2  # a usage error
     assert "--per-site" in capsys.readouterr().err
 
 

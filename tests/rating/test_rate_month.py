@@ -141,7 +141,7 @@ def test_rate_command_consolidates_and_refuses_a_bad_month(
 ) -> None:
     assert main(["rate", "--month", "2026-10", "--consolidate", "-c", str(provider)]) == 0
     assert "not consolidated" not in capsys.readouterr().out  # every day has its intervals now
-    assert main(["rate", "--month", "2026-13", "-c", str(provider)]) == 1
+    assert main(["rate", "--month", "2026-13", "-c", str(provider)]) == 2  # usage error
     assert "--month: must be YYYY-MM" in capsys.readouterr().err
     assert main(["consolidate", "--day", "2026-10-02", "-c", str(provider)]) == 0
     assert "2026-10-02: 3 usage intervals" in capsys.readouterr().out

@@ -33,13 +33,13 @@ def test_fault_option_syntax() -> None:
         parse_fault("kind=500,rate=lots")
 
 
-def test_bad_fault_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "--fault", "kind=teapot", "--port", "0"]) == 1
+def test_bad_fault_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--fault", "kind=teapot", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "unknown fault kind" in err and "Traceback" not in err
 
 
-def test_bad_vcd_release_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "--vcd-release", "az1=9.9", "--port", "0"]) == 1
+def test_bad_vcd_release_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--vcd-release", "az1=9.9", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "--vcd-release 'az1=9.9': unknown VCD release '9.9'" in err and "Traceback" not in err

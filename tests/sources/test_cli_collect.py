@@ -73,10 +73,10 @@ def test_bad_arguments_are_one_line_errors(
     config_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["backfill", "--config", str(config_file), "--from", "2026-10-02", "--to", "2026-10-01"]
-    assert main(args) == 1
+    assert main(args) == 2  # usage errors
     err = capsys.readouterr().err
     assert "--from/--to" in err and "Traceback" not in err
-    assert main(["collect", "--config", str(config_file), "--at", "tomorrow"]) == 1
+    assert main(["collect", "--config", str(config_file), "--at", "tomorrow"]) == 2
     assert "--at: not an ISO-8601 timestamp" in capsys.readouterr().err
     assert main(["collect", "--config", str(config_file), "--sources", "nope"]) == 1
     assert "unknown source(s) ['nope']" in capsys.readouterr().err
