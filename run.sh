@@ -10,14 +10,15 @@ VENV="${METERING_VENV:-$ROOT/.venv}"
 
 # Debian packages: Python's venv, WeasyPrint's native libraries (Pango, HarfBuzz with its
 # subsetter: without libharfbuzz-subset0 WeasyPrint silently takes a ~4x slower font path),
-# fonts, and poppler-utils (pdftotext, used by the tests to read invoices back).
+# fonts. The tests add TEST_APT_PACKAGES: poppler-utils (pdftotext reads invoices back).
 APT_PACKAGES=(python3 python3-venv python3-dev gcc libpango-1.0-0 libpangoft2-1.0-0
-  libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core poppler-utils)
+  libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core)
+TEST_APT_PACKAGES=(poppler-utils)
 
 install_debian_packages() {
   command -v dpkg-query >/dev/null || return 0
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "${APT_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -59,38 +60,43 @@ install_browser() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The demo installs what the product needs to run (pyproject's dependencies, no extra); the
+# tests add the dev and spark extras. The stamp lists a hash per set installed (with the
+# pins and pyproject in it), so running either command again installs nothing.
 install_python_packages() {
-  local extras="$1"  # dev for the demo; dev,spark for the tests
+  local extras="$1"  # "" for the demo; dev,spark for the tests
   local stamp="$VENV/.metering-installed"
-  local want
+  local want target="."
   want=$( (cat constraints.txt pyproject.toml; echo "$extras") | sha256sum | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  echo "==> creating virtualenv $VENV and installing pinned packages (constraints.txt)"
+  if [ -f "$stamp" ] && grep -qx "$want" "$stamp"; then return 0; fi
+  [ -n "$extras" ] && target=".[$extras]"
+  echo "==> creating virtualenv $VENV and installing pinned packages (constraints.txt): ${extras:-runtime only}"
   local py="${PYTHON:-python3}"
   "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "metering needs Python >= 3.11")'
   [ -x "$VENV/bin/python" ] || "$py" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[$extras]"
-  echo "$want" > "$stamp"
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e "$target"
+  echo "$want" >> "$stamp"  # a set installed under other pins has another hash: never matches
 }
 
 setup() {
-  install_debian_packages
-  install_python_packages "${1:-dev}"
+  local extras="$1"; shift
+  install_debian_packages "$@"
+  install_python_packages "$extras"
   export PATH="$VENV/bin:$PATH"
 }
 
 case "${1:-}" in
   demo)
     shift
-    setup
+    setup ""
     exec metering demo --out "$ROOT/out" "$@"
     ;;
   test)
     shift
     install_java
     install_browser
-    setup dev,spark
+    setup dev,spark "${TEST_APT_PACKAGES[@]}"
     echo "==> ruff"; ruff check . && ruff format --check .
     echo "==> mypy"; mypy
     echo "==> pytest"; exec pytest -n 2 "$@"
