@@ -60,6 +60,45 @@ install_browser() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The FinOps Foundation's FOCUS validator, for the tests only, in a virtualenv of its own: it
+# needs Python >= 3.12 (Debian 12 ships 3.11 and no newer python3.x; Debian 13 ships 3.13) and
+# pins numpy < 2. Any interpreter >= 3.12 found here is used: FOCUS_VALIDATOR_PYTHON, a
+# python3.12 / python3.13 / python3 on PATH, or one pyenv installed. PyPI carries no Python
+# interpreter, so on a Debian 12 with none of these the validator's test is skipped, saying so
+# (our own FOCUS rule tests still run). Cached: reinstalled only when its pins change.
+find_python_312() {
+  local c root candidates=("${FOCUS_VALIDATOR_PYTHON:-}" python3.12)
+  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+  candidates+=("$root"/versions/3.12*/bin/python3 python3.13 "$root"/versions/3.13*/bin/python3 python3)
+  for c in "${candidates[@]}"; do
+    [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 || continue
+    "$c" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 || continue
+    command -v "$c"; return 0
+  done
+  return 1
+}
+
+install_focus_validator() {
+  local venv="${METERING_FOCUS_VALIDATOR_VENV:-$ROOT/.venv-focus-validator}" py want pins
+  if ! py=$(find_python_312); then
+    echo "==> focus-validator: no Python >= 3.12 on this machine; its test is skipped (set FOCUS_VALIDATOR_PYTHON)"
+    return 0
+  fi
+  want=$( (cat constraints-focus-validator.txt; "$py" -V) | sha256sum | cut -d' ' -f1)
+  if ! { [ -f "$venv/.installed" ] && [ "$(cat "$venv/.installed")" = "$want" ]; }; then
+    echo "==> installing focus-validator into $venv ($("$py" -V))"
+    rm -rf "$venv"
+    "$py" -m venv "$venv"
+    pins=$(mktemp)
+    grep -v '^focus-validator' constraints-focus-validator.txt > "$pins"
+    "$venv/bin/python" -m pip install -q --prefer-binary -r "$pins"
+    rm -f "$pins"
+    "$venv/bin/python" -m pip install -q --no-deps "$(grep '^focus-validator==' constraints-focus-validator.txt)"
+    echo "$want" > "$venv/.installed"
+  fi
+  export METERING_FOCUS_VALIDATOR="$venv/bin/focus-validator"
+}
+
 # The demo installs what the product needs to run (pyproject's dependencies, no extra); the
 # tests add the dev and spark extras. The stamp lists a hash per set installed (with the
 # pins and pyproject in it), so running either command again installs nothing.
@@ -97,6 +136,7 @@ case "${1:-}" in
     install_java
     install_browser
     setup dev,spark "${TEST_APT_PACKAGES[@]}"
+    install_focus_validator
     echo "==> ruff"; ruff check . && ruff format --check .
     echo "==> mypy"; mypy
     echo "==> pytest"; exec pytest -n 2 "$@"

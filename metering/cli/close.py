@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,21 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # one line per problem, never wrapped
 
 
+class FocusPeriod(StrEnum):
+    """FOCUS charge rows: one per whole month, or one per day of usage."""
+
+    month = "month"
+    day = "day"
+
+
+FOCUS_PERIOD_OPTION = typer.Option(
+    None,
+    "--focus-period",
+    help="FOCUS charge rows per 'month' or per 'day' of usage "
+    "(default: [invoicing] focus_period, else month).",
+)
+
+
 @app.command("close")
 def close_command(
     month: str = typer.Option(..., "--month", help="Month to close (YYYY-MM, UTC)."),
@@ -37,6 +53,7 @@ def close_command(
         "--accept-gaps",
         help="Issue despite the completeness gate's gaps; the reason is recorded on the documents.",
     ),
+    focus_period: FocusPeriod | None = FOCUS_PERIOD_OPTION,
 ) -> None:
     """Close a month: freeze it, issue numbered invoices (credit notes for corrections),
     render the PDFs, write the provider report and the FOCUS export.
@@ -60,6 +77,7 @@ def close_command(
             workers=workers or None,
             draft_only=draft,
             accept_gaps=accept_gaps,
+            focus_period=focus_period.value if focus_period else None,
         )
         if not draft:  # as the close pipeline does: documents, invoice_totals' status
             build_warehouse(provider)

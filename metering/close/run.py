@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from metering.close.billto import load_bill_to
@@ -46,6 +47,7 @@ from metering.close.rendering import (
     render_pending,
 )
 from metering.close.settings import InvoicingSettings, load_settings
+from metering.close.settings import focus_period as check_focus_period
 from metering.completeness.gate import GateReport, check_month, open_month
 from metering.completeness.settings import gate_settings
 from metering.config import ProviderConfig
@@ -53,7 +55,7 @@ from metering.einvoice.parties import check_seller
 from metering.errors import IncompleteMonth, LockError
 from metering.lake.storage import LakePath, write_bytes
 from metering.rating.engine import bounded_connection
-from metering.reports.focus import lake_replication_factors, write_focus
+from metering.reports.focus import DAILY_COLUMNS, lake_replication_factors, write_focus
 from metering.reports.labels import label_settings
 from metering.reports.provider import write_provider_report
 from metering.reports.render import RenderPool, template_env
@@ -156,6 +158,7 @@ def _write_outputs(
         month_end=month.end,
         replication_factors=_replication_factors(config, month),
         batch=settings.batch_tenants,
+        daily=_daily_weights(con) if settings.focus_period == "day" else None,
     )
     # the register's documents of the month, for finance next to the rating outputs
     out = io.BytesIO()
@@ -163,6 +166,12 @@ def _write_outputs(
     table = documents_table(docs, register.accepted_gaps(ids), register.headlines(ids))
     pq.write_table(table, out, compression="zstd")
     write_bytes(paths["documents"], out.getvalue())
+
+
+def _daily_weights(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The month's rated usage per resource and day, to split FOCUS rows per day by."""
+    columns = ", ".join(DAILY_COLUMNS)
+    return con.sql(f"select {columns} from rated_usage").to_arrow_table()
 
 
 @contextmanager
@@ -255,13 +264,17 @@ def close_month(
     show_progress: bool = True,
     draft_only: bool = False,
     accept_gaps: str | None = None,
+    focus_period: str | None = None,
 ) -> CloseResult:
     """Close ``month``: issue what changed since the last close, render, report, export.
 
     Refuses (:class:`IncompleteMonth`) a month that has not ended plus its grace, unless
     ``draft_only``; holds the tenants the gate's problems touch (``result.problems``,
-    ``result.held``) unless ``accept_gaps`` gives the reason to issue them anyway."""
+    ``result.held``) unless ``accept_gaps`` gives the reason to issue them anyway.
+    ``focus_period`` ("month" or "day") overrides ``[invoicing] focus_period``."""
     settings = load_settings(config)
+    if focus_period is not None:
+        settings = replace(settings, focus_period=check_focus_period(focus_period))
     label_settings(config)  # the report's label key: refused before anything is issued
     if accept_gaps is not None and not accept_gaps.strip():
         raise IncompleteMonth("--accept-gaps needs a reason (it is recorded on the documents)")

@@ -77,6 +77,8 @@ class InvoicingSettings:
     register_path: Path
     out_dir: Path
     lake_dir: LakePath
+    # FOCUS charge rows: one per whole month ("month") or per day of usage ("day")
+    focus_period: str = "month"
 
     def number(self, kind: str, seq: int, year: int, month: int) -> str:
         """The document number for sequence value ``seq`` (``kind``: invoice/credit_note)."""
@@ -167,4 +169,18 @@ def load_settings(config: ProviderConfig) -> InvoicingSettings:
         ),
         out_dir=inv.path("out_dir", config.source_file.parent, str(config.out_dir)),
         lake_dir=config.lake,
+        focus_period=focus_period(inv.get("focus_period", str, "month"), inv),
     )
+
+
+FOCUS_PERIODS = ("month", "day")
+
+
+def focus_period(value: str, section: Section | None = None) -> str:
+    """``value`` if it is a FOCUS charge period the export knows (``FOCUS_PERIODS``)."""
+    if value in FOCUS_PERIODS:
+        return value
+    message = f"must be one of {', '.join(FOCUS_PERIODS)}, got {value!r}"
+    if section is None:
+        raise ConfigError(f"focus period {message}")
+    raise section.error("focus_period", message)

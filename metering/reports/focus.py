@@ -190,16 +190,38 @@ def _batch_table(
     by_id: Mapping[int, Document],
     bodies: Callable[[list[int]], Mapping[int, str]],
     context: dict[str, Any],
+    daily: bool = False,
 ) -> pa.Table:
     """The FOCUS rows of ``batch``. A credit note's charges are split over its credited
-    invoice's usage, so that invoice's body comes along; its own rows are dropped."""
+    invoice's usage, so that invoice's body comes along; its own rows are dropped. ``daily``:
+    usage rows split per day (``focus_daily_weights`` registered)."""
     ids = {d.id for d in batch} | {d.credits_id for d in batch if d.credits_id in by_id}
     texts = bodies(sorted(i for i in ids if i is not None))
     docs = [dataclasses.replace(by_id[i], body_json=texts[i]) for i in sorted(texts)]
     con.register("close_documents", _documents_table(docs, **context))
     table = con.sql(read_sql("marts/focus_charges.sql")).to_arrow_table()
     wanted = pa.array([d.number for d in batch], pa.string())
-    return table.filter(pc.is_in(table.column("InvoiceId"), value_set=wanted))
+    table = table.filter(pc.is_in(table.column("InvoiceId"), value_set=wanted))
+    return _split_days(con, table) if daily else table
+
+
+# the columns of rated_usage that split a month's usage row over its days
+DAILY_COLUMNS = (
+    "tenant_id", "site", "resource_id", "product", "dimension", "rate_card_id", "usage_date",
+    "list_amount", "filled_hours",
+)  # fmt: skip
+
+
+def _split_days(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Table:
+    """``table``'s usage rows split per day (sql/marts/focus_charges_daily.sql), in its order
+    and with its schema."""
+    rows = table.append_column("row_id", pa.array(range(table.num_rows), pa.int64()))
+    con.register("focus_month_rows", rows)
+    try:
+        split = con.sql(read_sql("marts/focus_charges_daily.sql")).to_arrow_table()
+    finally:
+        con.unregister("focus_month_rows")
+    return split.select(table.schema.names).cast(table.schema)
 
 
 def write_focus(
@@ -213,12 +235,14 @@ def write_focus(
     month_end: datetime,
     replication_factors: Mapping[str, Decimal],
     batch: int = FOCUS_BATCH,
+    daily: pa.Table | None = None,
 ) -> None:
     """Write the FOCUS Parquet and CSV of ``docs`` (issued and credited documents of one
     month; their ``body_json`` may be empty: ``bodies`` reads them by id, a batch at a time)
     to ``paths``, each atomically: Parquet (zstd, DECIMAL kept, text as is, one row group a
     batch) and CSV (every text field quoted, and one a spreadsheet would run as a formula
-    gets a leading apostrophe: reports/csvfile)."""
+    gets a leading apostrophe: reports/csvfile). ``daily``: the month's ``rated_usage``
+    (``DAILY_COLUMNS``) to split each usage row per day by; None: whole-month rows."""
     context: dict[str, Any] = {
         "issuer": issuer,
         "region_id": region_id,
@@ -239,7 +263,11 @@ def write_focus(
     try:
         with bounded_connection(FOCUS_MEMORY_LIMIT) as con:
             con.register("storage_policy_factors", factors)
-            _write_batches(con, docs, by_id, bodies, context, batch, temps[0][1], temps[1][1])
+            if daily is not None:
+                con.register("focus_daily_weights", daily.select(list(DAILY_COLUMNS)))
+            _write_batches(
+                con, docs, by_id, bodies, context, batch, (temps[0][1], temps[1][1]), daily
+            )
         for (_, tmp), path in zip(temps, paths, strict=True):
             os.replace(tmp, path)
     finally:
@@ -254,16 +282,17 @@ def _write_batches(
     bodies: Callable[[list[int]], Mapping[int, str]],
     context: dict[str, Any],
     batch: int,
-    parquet_tmp: str,
-    csv_tmp: str,
+    temps: tuple[str, str],
+    daily: pa.Table | None,
 ) -> None:
     """Each batch's rows appended to the Parquet and CSV temp files (fsynced at the end)."""
+    parquet_tmp, csv_tmp = temps
     parquet: pq.ParquetWriter | None = None
     with open(parquet_tmp, "wb") as parquet_file, open(csv_tmp, "wb") as csv_file:
         csv = TableWriter(csv_file)
         try:
             for group in _batches(docs, batch):
-                table = _batch_table(con, group, by_id, bodies, context)
+                table = _batch_table(con, group, by_id, bodies, context, daily is not None)
                 if parquet is None:
                     parquet = pq.ParquetWriter(parquet_file, table.schema, compression="zstd")
                 parquet.write_table(table)

@@ -242,7 +242,7 @@ select
         as "ContractedCost",
     c.unit_price as "ContractedUnitPrice",
     cast(c.quantity * c.unit_count as decimal(38, 9)) as "ConsumedQuantity",
-    case when c.charge_category = 'Usage' then coalesce(sv.unit, c.unit) end as "ConsumedUnit",
+    case when c.charge_category = 'Usage' then coalesce(su.unit, c.unit) end as "ConsumedUnit",
     cast(c.billed_cost as decimal(18, 2)) as "EffectiveCost",
     d.number as "InvoiceId",
     d.issuer_name as "InvoiceIssuerName",
@@ -253,9 +253,9 @@ select
     c.quantity as "PricingQuantity",
     case
         when c.charge_category <> 'Usage' then null
-        when sv.unit is null then c.unit
-        when c.unit_count > 1 then cast(c.unit_count as varchar) || ' ' || sv.unit
-        else sv.unit
+        when su.unit is null then c.unit
+        when c.unit_count > 1 then cast(c.unit_count as varchar) || ' ' || su.unit
+        else su.unit
     end as "PricingUnit",
     d.issuer_name as "ProviderName",
     d.issuer_name as "PublisherName",
@@ -296,6 +296,8 @@ from charges as c
 inner join docs as d on c.number = d.number
 left join storage_policy_factors as p on c.dimension = p.policy_name
 left join services as sv on c.product = sv.product and (sv.kind is null or sv.kind = c.dimension)
+-- a product's unit whatever its kind (a DSE kind not listed above has its unit too)
+left join (select distinct product, unit from services) as su on c.product = su.product
 -- line_no last: a resource billed on two lines of one document (a price that changed within
 -- the month) gets its rows in line order, not in whatever order the join produced them
 order by d.number, c.charge_category desc, c.site, c.product, c.dimension, c.resource_id, c.line_no
