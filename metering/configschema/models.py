@@ -175,6 +175,8 @@ class Invoicing(Table):
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] = 30
     default_locale: Name = "en_US"
     region_id: Name = "region-1"
+    # FOCUS charge rows per whole month or per day of usage (docs/reports.md)
+    focus_period: Literal["month", "day"] = "month"
     workers: Annotated[int, Field(ge=1, le=64)] = 2
     batch_tenants: Positive = 250
     # "register" would shadow BaseModel.register: the key keeps its name through the alias
