@@ -62,6 +62,12 @@ VCD_VM = (
     _req("storage_mb", pa.int64(), "Provisioned disk in MiB (totalStorageAllocatedMb)."),
     _req("storage_policy", pa.string(), "VM storage policy name (storageProfileName)."),
     _f("sizing_policy_id", pa.string(), "VDC compute (sizing) policy URN, if any."),
+    _f(
+        "guest_os",
+        pa.string(),
+        "Guest OS as VCD names it (guestOs), e.g. 'Microsoft Windows Server 2019 (64-bit)'; "
+        "its licence family is billed (docs/metering-rules.md).",
+    ),
     _req("is_tkg_node", pa.bool_(), "True when the VM is a node of a TKG (CSE) cluster."),
     _f("tkg_cluster_id", pa.string(), "CSE cluster RDE URN of a TKG node (null otherwise)."),
     _f("tkg_cluster_name", pa.string(), "CSE cluster name of a TKG node (null otherwise)."),

@@ -107,14 +107,22 @@ def register_files(
     lake: LakePath | None = None,
 ) -> None:
     """View ``name`` over ``files``, each checked against ``schema`` first (one line naming
-    a file that does not match and how to repair it); with no files, an empty table."""
+    a file that does not match and how to repair it); with no files, an empty table.
+
+    Files written before a nullable column was added lack it: the view has every column of
+    ``schema`` all the same (null where no file has it), unioned by name with an empty table
+    of the schema, so the SQL can read a new column on any lake.
+    """
     check_files(files, schema, lake, name)
     if not files:
         register_table(con, name, schema.empty_table())
         return
+    shape = f"__schema_{name}"
+    register_table(con, shape, schema.empty_table())
     con.execute(
         f"create or replace temp view {name} as select * from "
         + duckdb_scan(con, name, files, schema)
+        + f" union all by name select * from {shape}"
     )
 
 

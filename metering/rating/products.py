@@ -57,6 +57,24 @@ PRODUCTS: dict[str, Product] = {
             "alp_instance", "instance-hour", "hour", "instance-hour", "App instance", "ALP", "app"
         ),
         Product("dse_core", "core-hour", "hour", "core-hour", "Data service", "DSE", "kind"),
+        Product(
+            "os_licence",
+            "vCPU-hour",
+            "hour",
+            "vCPU-hour",
+            "Guest OS licence (per vCPU)",
+            "Licences",
+            "OS family",
+        ),
+        Product(
+            "os_licence_vm",
+            "VM-hour",
+            "month",
+            "VM-month",
+            "Guest OS licence (per VM)",
+            "Licences",
+            "OS family",
+        ),
     )
 }
 

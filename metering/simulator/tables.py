@@ -29,6 +29,19 @@ OPERATOR_CPU = ("500m", "200m")
 K8S_VERSIONS = ("v1.26.8+vmware.1", "v1.27.5+vmware.1")
 USERS = ("admin", "app", "velero")
 APP_TYPES = ("VmApp", "ContainerApp")
+# Guest OS of a VM: (VCD `guestOs`, the vSphere guest full name; vSphere `osType` id; the
+# licence family metering bills it under, "" for none). Plain VMs use them in turn
+# (:func:`metering.simulator.world.guest_os_codes`); TKG nodes run Photon OS, VM apps Ubuntu.
+GUEST_OS = (
+    ("Ubuntu Linux (64-bit)", "ubuntu64Guest", ""),
+    ("Microsoft Windows Server 2019 (64-bit)", "windows2019srv_64Guest", "windows-server"),
+    ("Microsoft Windows Server 2022 (64-bit)", "windows2019srvNext_64Guest", "windows-server"),
+    ("Red Hat Enterprise Linux 9 (64-bit)", "rhel9_64Guest", "rhel"),
+    ("SUSE Linux Enterprise 15 (64-bit)", "sles15_64Guest", "sles"),
+    ("VMware Photon OS (64-bit)", "vmwarePhoton64Guest", ""),
+    ("Debian GNU/Linux 12 (64-bit)", "debian12_64Guest", ""),
+)
+GUEST_OS_PHOTON = 5
 
 
 def millicores(quantity: str) -> int:
@@ -61,6 +74,7 @@ class VMs:
     disk_mb: Ints
     spolicy: Ints
     sizing: Ints  # sizing policy index or -1
+    guest_os: Ints  # index into GUEST_OS
 
 
 @dataclass

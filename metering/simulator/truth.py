@@ -12,6 +12,9 @@ must start and end on whole hours of the simulation (the state only changes on w
   home site only; ``object_requests`` per ``GET``/``PUT``/``DELETE``; ``object_transfer``
   GB (2^30 bytes) in (``BI``: the hour's growth) and out (``BO``: one chunk per GET).
 - ``alp_instance`` per app id: hours each instance exists.
+- ``os_licence`` per licence family (``windows-server``, ``rhel``, ``sles``): powered-on
+  vCPU-hours of the VMs whose guest OS is of that family; ``os_licence_vm``: hours those VMs
+  exist (powered on or off).
 - ``dse_core`` per kind: exact vCPU-hours of the *service* containers (limit × replicas;
   sidecars and operators excluded), i.e. core-hours at the default 1 vCPU = 1 core.
 """
@@ -28,7 +31,7 @@ import numpy as np
 
 from metering.simulator.inventory import DSE_KINDS
 from metering.simulator.state import overlap, weight_prefix
-from metering.simulator.tables import SERVICE_CPU, Ints, millicores
+from metering.simulator.tables import GUEST_OS, SERVICE_CPU, Ints, millicores
 from metering.simulator.world import World
 from metering.window import Window
 
@@ -43,6 +46,8 @@ UNITS = {
     "object_transfer": "GB",
     "alp_instance": "instance-hour",
     "dse_core": "core-hour",
+    "os_licence": "vCPU-hour",
+    "os_licence_vm": "VM-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
 DIVISORS = {
@@ -115,7 +120,14 @@ def _vms(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     _add(acc, v.site, v.org, "vcpu", _none(n), v.vcpu0 * on1 + v.vcpu1 * on2)
     _add(acc, v.site, v.org, "ram", _none(n), v.mem0 * on1 + v.mem1 * on2)
     policies = (v.spolicy, w.inventory.vm_storage_policies)
-    _add(acc, v.site, v.org, "vm_disk", policies, v.disk_mb * overlap(lo, hi, lo, hi))
+    exists = overlap(lo, hi, lo, hi)
+    _add(acc, v.site, v.org, "vm_disk", policies, v.disk_mb * exists)
+    families = [family for _, _, family in GUEST_OS]
+    licensed = np.array([bool(f) for f in families], dtype=bool)[v.guest_os]
+    os_family = (v.guest_os, families)
+    vcpu_on = v.vcpu0 * on1 + v.vcpu1 * on2
+    _add(acc, v.site, v.org, "os_licence", os_family, np.where(licensed, vcpu_on, 0))
+    _add(acc, v.site, v.org, "os_licence_vm", os_family, np.where(licensed, exists, 0))
 
 
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:

@@ -16,11 +16,12 @@ import numpy as np
 from metering.simulator import names
 from metering.simulator.index import cluster_urn, site_index
 from metering.simulator.state import alive
-from metering.simulator.tables import NEVER
+from metering.simulator.tables import GUEST_OS, NEVER
 from metering.simulator.world import World
 
 Record = dict[str, Any]
 VM_ROLES = ("web", "app", "db", "cache", "batch", "api")
+OS_TYPES = {name: os_type for name, os_type, _ in GUEST_OS}
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def vm_records(view: View, query: str = "adminVM") -> list[Record]:
     idx = state["idx"].tolist()
     at = state["idx"]
     org_of, sizing_of = vms.org[at].tolist(), vms.sizing[at].tolist()
+    guest_of = vms.guest_os[at].tolist()
     disk, spolicy, created = (
         vms.disk_mb[at].tolist(),
         vms.spolicy[at].tolist(),
@@ -233,7 +235,7 @@ def vm_records(view: View, query: str = "adminVM") -> list[Record]:
             "isVAppTemplate": False,
             "isDeleted": False,
             "isDeployed": on,
-            "guestOs": "Ubuntu Linux (64-bit)",
+            "guestOs": GUEST_OS[guest_of[k]][0],
             "hardwareVersion": 19,
             "ipAddress": f"10.{view.site}.{(i // 250) % 250}.{i % 250 + 2}",
             "dateCreated": created_at[created[k]],
@@ -280,7 +282,7 @@ def vm_detail(vm: Record) -> Record:
         "status": 4 if vm["status"] == "POWERED_ON" else 8,
         "vmSpecSection": {
             "modified": False,
-            "osType": "ubuntu64Guest",
+            "osType": OS_TYPES.get(str(vm["guestOs"]), "otherGuest64"),
             "numCpus": cpus,
             "numCoresPerSocket": 2 if cpus % 2 == 0 and cpus > 2 else 1,
             "memoryResourceMb": {"configured": int(vm["memoryMB"])},

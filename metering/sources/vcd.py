@@ -132,6 +132,7 @@ def _vm_row(record: Record, org: Record, nodes: dict[tuple[str, str], Record]) -
         "storage_mb": req_int(vm, "totalStorageAllocatedMb"),  # VMRecord, MB, long
         "storage_policy": req_str(vm, "storageProfileName"),
         "sizing_policy_id": opt_str(vm, "vmSizingPolicyId"),
+        "guest_os": opt_str(vm, "guestOs"),
         "is_tkg_node": cluster is not None,
         "tkg_cluster_id": cluster.get("id") if cluster else None,
         "tkg_cluster_name": cluster.get("name") if cluster else None,

@@ -15,11 +15,14 @@
 --   sample stands for its own sampling interval [t, t + interval); a hold past it crosses a
 --   collection instant that has no run, and that part, [fill_start, hold_end), carries the last
 --   known state: it is estimated (filled). fill_start = hold_end when nothing is filled.
+-- derived datasets: 'vcd_vm_guest_os' (the licence rows of int_samples) is read from the vcd_vm
+--   samples, so every vcd_vm run instant is one of its instants too (a licensed VM gone from a
+--   run has ended there, as the VM has).
 with params as (
     select day_start, day_end, gap, sampling_interval from consolidation_params
 ),
 
-run_times as (
+collected_times as (
     select site, dataset, sample_time
     from int_samples
     group by site, dataset, sample_time
@@ -30,6 +33,14 @@ run_times as (
     where r.status in ('ok', 'partial')
         and r.sample_time > p.day_start - p.gap
         and r.sample_time < p.day_end
+),
+
+run_times as (
+    select site, dataset, sample_time from collected_times
+    union
+    select site, 'vcd_vm_guest_os' as dataset, sample_time
+    from collected_times
+    where dataset = 'vcd_vm'
 ),
 
 next_runs as (

@@ -9,6 +9,7 @@
 --   samples is computed once per sample (or group), and the merged stretches are split into
 --   products afterwards, on a few rows per resource and day.
 -- rules (docs/metering-rules.md): compute (vcpu, ram) only while POWERED_ON, disk always;
+--   a licensed guest OS: one VM (os_licence_vm) always, its vCPUs (os_licence) while POWERED_ON;
 --   GiB/GB = MiB ÷ 1024, computed as exact nano-units with integer arithmetic; the cluster row
 --   is the management fee only (its node VMs are VMs); an app instance is one unit of its app;
 --   DSE cores = Σ service CPU limits (+ sidecars if set, int_samples) × cores/vCPU.
@@ -21,6 +22,7 @@ select
     h.parent_id, h.hold_start, h.hold_end, h.present, h.linked, h.last_run,
     case h.dataset
         when 'vcd_vm' then 'vm_disk'
+        when 'vcd_vm_guest_os' then 'os_licence_vm'
         when 'cse_cluster' then 'tkg_cluster'
         when 'alp_app' then 'alp_instance'
         when 'dse_instance' then 'dse_core'
@@ -36,10 +38,18 @@ select
             as decimal(18, 9))
         else cast(1 as decimal(18, 9))
     end as level_1,
-    case when h.dataset = 'vcd_vm' and h.powered_on then 'vcpu' end as product_2,
-    case when h.dataset = 'vcd_vm' and h.powered_on then '' end as dimension_2,
-    case when h.dataset = 'vcd_vm' and h.powered_on then cast(h.figure_2 as decimal(18, 9)) end
-        as level_2,
+    case
+        when h.dataset = 'vcd_vm' and h.powered_on then 'vcpu'
+        when h.dataset = 'vcd_vm_guest_os' and h.powered_on then 'os_licence'
+    end as product_2,
+    case
+        when h.dataset = 'vcd_vm' and h.powered_on then ''
+        when h.dataset = 'vcd_vm_guest_os' and h.powered_on then h.dimension
+    end as dimension_2,
+    case
+        when h.dataset in ('vcd_vm', 'vcd_vm_guest_os') and h.powered_on
+            then cast(h.figure_2 as decimal(18, 9))
+    end as level_2,
     case when h.dataset = 'vcd_vm' and h.powered_on then 'ram' end as product_3,
     case when h.dataset = 'vcd_vm' and h.powered_on then '' end as dimension_3,
     case

@@ -15,6 +15,12 @@
 --   if set) in millicores; none for clusters and apps. TKG node VMs are ordinary VMs here
 --   (parent_id links them to their cluster). collected_at only picks among a run's duplicate
 --   samples (int_unmerged_holds); the bitmask merge does not read it.
+-- guest-OS licences (docs/metering-rules.md, "Guest-OS licences"): a VM whose guest OS is of a
+--   licence family is also a resource of its own, dataset 'vcd_vm_guest_os' (it shares the
+--   vcd_vm runs, int_run_holds), dimension = the family, parent_id = the VM, figure_2 = its
+--   vCPUs. The family is recognised from VCD's guestOs (the vSphere guest full name) by its
+--   start, case-insensitively: 'Microsoft Windows Server' = windows-server, 'Red Hat
+--   Enterprise Linux' = rhel, 'SUSE Linux Enterprise' = sles; any other guest OS has none.
 with params as (
     select day_start, day_end, gap, include_sidecars from consolidation_params
 ),
@@ -29,6 +35,28 @@ vm as (
     from stg_vcd__vm as v
     cross join params as p
     where v.sample_time > p.day_start - p.gap and v.sample_time < p.day_end
+),
+
+licences as (
+    select
+        v.site, 'vcd_vm_guest_os' as dataset, v.org_name, 'vm_guest_os' as resource_type,
+        v.vm_id as resource_id, v.vm_name as resource_name, v.vm_id as parent_id,
+        v.sample_time, v.powered_on,
+        case
+            when lower(v.guest_os) like 'microsoft windows server%' then 'windows-server'
+            when lower(v.guest_os) like 'red hat enterprise linux%' then 'rhel'
+            when lower(v.guest_os) like 'suse linux enterprise%' then 'sles'
+        end as dimension,
+        cast(null as bigint) as figure_1, v.vcpu as figure_2, cast(null as bigint) as figure_3,
+        v.collected_at
+    from stg_vcd__vm as v
+    cross join params as p
+    where v.sample_time > p.day_start - p.gap and v.sample_time < p.day_end
+        and (
+            lower(v.guest_os) like 'microsoft windows server%'
+            or lower(v.guest_os) like 'red hat enterprise linux%'
+            or lower(v.guest_os) like 'suse linux enterprise%'
+        )
 ),
 
 clusters as (
@@ -72,6 +100,8 @@ dse as (
 )
 
 select * from vm
+union all
+select * from licences
 union all
 select * from clusters
 union all

@@ -11,7 +11,8 @@
 --   unit of vCloud Usage Meter's vRAM lines (docs/reports.md). Per-cluster rows are keyed
 --   by the cluster's id (its RDE id), never its name: two tenants' `k8s-prod` stay two rows.
 -- rules (the seed paper's): every VM counts, TKG nodes included (also shown per cluster);
---   ALP instances are reported per app (no licence cost); DSE cores = core-hours ÷ hours in
+--   ALP instances are reported per app (no licence cost); guest-OS licences per family as
+--   vCPU-hours, VM-hours and licensed VMs; DSE cores = core-hours ÷ hours in
 --   the month (core-hours from rating: vCPU limits of service containers ÷ the ratio), and the
 --   reported cores are rounded UP once, at the total (never per tenant then summed).
 --   Divisions are done in integers (nano units) so no DOUBLE enters the report.
@@ -88,6 +89,12 @@ counts as (
     select site, tenant_id, 'alp_instance', dimension, 'instances',
         cast(count(distinct resource_id) as decimal(38, 9)), 'instances'
     from usage where product = 'alp_instance'
+    group by site, tenant_id, dimension
+    union all
+    -- VMs whose guest OS needs a licence, per family (the per-VM licence rows name each VM)
+    select site, tenant_id, 'os_licence_vm', dimension, 'licensed_vms',
+        cast(count(distinct resource_id) as decimal(38, 9)), 'VMs'
+    from usage where product = 'os_licence_vm'
     group by site, tenant_id, dimension
 ),
 

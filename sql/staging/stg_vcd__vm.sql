@@ -16,6 +16,7 @@ select
     cast(storage_policy as varchar) as storage_policy,
     cast(is_tkg_node as boolean) as is_tkg_node,
     cast(tkg_cluster_id as varchar) as tkg_cluster_id,
+    cast(guest_os as varchar) as guest_os,
     cast(sample_time as timestamptz) as sample_time,
     cast(collected_at as timestamptz) as collected_at
 from vcd_vm

@@ -15,6 +15,11 @@ from metering.window import Window
 from .conftest import START, Api, hours
 
 MONTH = Window.month(2026, 10)
+LICENSED = (  # docs/metering-rules.md: guestOs start → licence family
+    ("Microsoft Windows Server", "windows-server"),
+    ("Red Hat Enterprise Linux", "rhel"),
+    ("SUSE Linux Enterprise", "sles"),
+)
 
 
 def test_month_truth_covers_every_product(sim: Simulation) -> None:
@@ -22,13 +27,15 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     products = {r["product"] for r in rows}
     assert products == {
         "vcpu", "ram", "vm_disk", "tkg_cluster", "object_storage", "object_requests",
-        "object_transfer", "alp_instance", "dse_core",
+        "object_transfer", "alp_instance", "dse_core", "os_licence", "os_licence_vm",
     }  # fmt: skip
     dims = {(r["product"], r["dimension"]) for r in rows}
     assert {("dse_core", k) for k in ("rabbitmq", "postgres", "mysql")} <= dims
     assert {("object_storage", p) for p in ("1DC-3R", "2DC-3R", "EC-4+2")} <= dims
     assert {("object_requests", v) for v in ("GET", "PUT", "DELETE")} <= dims
     assert {("object_transfer", d) for d in ("in", "out")} <= dims
+    families = ("windows-server", "rhel", "sles")
+    assert {(p, f) for p in ("os_licence", "os_licence_vm") for f in families} <= dims
     assert all(Decimal(r["quantity"]) > 0 for r in rows)
     assert {r["org_name"] for r in rows} >= {"shadow-it", "東京 Systems", "A<B Labs"}
     units = {r["product"]: r["unit"] for r in rows}
@@ -63,13 +70,20 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
                 for vm in vms:
                     disk = Decimal(vm["totalStorageAllocatedMb"]) / 1024
                     served[(site, org, "vm_disk", vm["storageProfileName"])] += disk
+                    family = next(
+                        (f for start, f in LICENSED if vm["guestOs"].startswith(start)), None
+                    )
+                    if family:
+                        served[(site, org, "os_licence_vm", family)] += 1
                     if vm["status"] == "POWERED_ON":
                         served[(site, org, "vcpu", "")] += vm["numberOfCpus"]
                         served[(site, org, "ram", "")] += Decimal(vm["memoryMB"]) / 1024
+                        if family:
+                            served[(site, org, "os_licence", family)] += vm["numberOfCpus"]
     truth = {
         (r["site"], r["org_name"], r["product"], r["dimension"]): Decimal(r["quantity"])
         for r in sim.truth(day)
-        if r["product"] in ("vcpu", "ram", "vm_disk")
+        if r["product"] in ("vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm")
     }
     assert {k: v for k, v in served.items() if v} == truth
 

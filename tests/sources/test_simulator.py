@@ -62,6 +62,16 @@ def lake_rows(lake: Path, dataset: str) -> list[tuple[Any, ...]]:
     return sorted(tuple(sorted((k, repr(v)) for k, v in r.items())) for r in table.to_pylist())
 
 
+FAMILY = """
+    select *, case
+        when guest_os like 'Microsoft Windows Server%' then 'windows-server'
+        when guest_os like 'Red Hat Enterprise Linux%' then 'rhel'
+        when guest_os like 'SUSE Linux Enterprise%' then 'sles'
+    end as family
+    from vcd_vm
+"""  # docs/metering-rules.md, guest-OS licences
+
+
 def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], Decimal]:
     """Usage derived from the lake's samples (1 sample = 1 hour) and Cloudian intervals."""
     con = duckdb.connect()
@@ -80,6 +90,10 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
             where powered_on group by all
         union all select site, org_name, 'vm_disk', storage_policy, sum(storage_mb), 1024
             from vcd_vm group by all
+        union all select site, org_name, 'os_licence', family, sum(vcpu), 1
+            from ({FAMILY}) where powered_on and family is not null group by all
+        union all select site, org_name, 'os_licence_vm', family, count(*), 1
+            from ({FAMILY}) where family is not null group by all
         union all select site, org_name, 'tkg_cluster', '', count(*), 1
             from cse_cluster group by all
         union all select site, org_name, 'alp_instance', app_id, count(*), 1
