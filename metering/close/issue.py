@@ -24,7 +24,7 @@ from datetime import datetime
 from metering.close.documents import Body, content_hash, credit_note_body, legacy_content_hash
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.settings import InvoicingSettings
-from metering.einvoice.model import formats
+from metering.einvoice.model import check_body, formats
 from metering.errors import CloseError
 
 
@@ -61,6 +61,7 @@ def _insert_draft(
     replaces: Document | None = None,
 ) -> int:
     kind = DocumentKind(body["kind"])
+    check_body(body, at.isoformat())  # its e-invoice's arithmetic, before any number
     cur = con.execute(
         "insert into documents (provider, month, tenant_id, kind, state, content_hash, currency, "
         "total_amount, credits_id, replaces_id, created_at, body) "

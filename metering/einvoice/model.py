@@ -23,12 +23,13 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
+
 from metering.errors import CloseError
 
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 INVOICE, CREDIT_NOTE = "380", "381"
-CENT = Decimal("0.01")
 # UN/ECE Recommendation 20 unit codes for our billing units (anything else: C62, "one")
 _UNIT_SUFFIXES = (("-hour", "HUR"), ("-month", "MON"))
 _UNITS = {"hour": "HUR", "month": "MON", "GB": "E34", "request": "C62"}
@@ -179,7 +180,8 @@ def semantic_model(number: str, issued_at: str, body: dict[str, Any]) -> dict[st
     allowance_total, charge_total = _sum(allowances, "amount"), _sum(charges, "amount")
     net = line_total - allowance_total + charge_total
     tax = totals["tax_amount"]
-    expected_tax = (net * _dec(body["totals"]["tax_rate"])).quantize(CENT, ROUND_HALF_UP)
+    minor = Decimal(1).scaleb(-get_currency_precision(body["currency"]))  # as rating rounds
+    expected_tax = (net * _dec(body["totals"]["tax_rate"])).quantize(minor, ROUND_HALF_UP)
     _check("BR-CO-10", no_lines or line_total == totals["lines_amount"], number,
            f"lines sum to {line_total}, the PDF says {totals['lines_amount']}")  # fmt: skip
     _check("BR-CO-13", net == totals["subtotal_amount"], number,
@@ -236,6 +238,13 @@ def _payment(model: dict[str, Any], body: dict[str, Any], issued: date, number: 
         model["BT-84"] = seller["iban"]
         if seller.get("bic"):
             model["BT-86"] = seller["bic"]
+
+
+def check_body(body: dict[str, Any], at: str) -> None:
+    """Refuse (CloseError) a body whose e-invoice would break the EN 16931 arithmetic, before
+    it is numbered: the close then issues nothing rather than a document it cannot render."""
+    if formats(body):
+        semantic_model(f"{body['kind']} of {body['tenant_id']}", at, body)
 
 
 def formats(body: dict[str, Any]) -> tuple[str, ...]:

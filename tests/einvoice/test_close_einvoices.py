@@ -7,13 +7,15 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+import pytest
 from facturx import get_xml_from_pdf
 from lxml import etree
 from pypdf import PdfReader
 
 from metering.close.register import Register
 from metering.close.settings import load_settings
-from tests.close.builders import build_month
+from metering.errors import CloseError
+from tests.close.builders import build_month, load_case, rating_rows, write_rating
 from tests.close.test_close import _correct_acme_vcpu_price, close
 from tests.einvoice.validate import xsd_errors
 
@@ -96,3 +98,21 @@ def test_close_issues_validated_peppol_ubl_and_factur_x_for_invoices_and_credit_
     assert "INV-2026-000001" in third.rendered
     assert (folder / "INV-2026-000001-ubl.xml").read_bytes() == ubl
     assert (folder / "INV-2026-000001.pdf").read_bytes() == pdf
+
+
+def test_a_close_whose_e_invoice_would_break_en16931_issues_nothing(tmp_path):
+    """Tax one cent off the rule (BR-CO-17) is refused before any number, not after."""
+    config = build_month(tmp_path)
+    tables = rating_rows(load_case())
+    acme = next(t for t in tables["invoice_totals"] if t["tenant_id"] == "acme")
+    acme["tax_amount"] += Decimal("0.01")
+    acme["total_amount"] += Decimal("0.01")
+    write_rating(config, tables)
+    with pytest.raises(CloseError, match="BR-CO-17"):
+        close(config)
+    settings = load_settings(config)
+    register = Register(settings.register_path, settings.provider)
+    try:
+        assert [d.number for d in register.documents("2026-10", bodies=False)] == []
+    finally:
+        register.close()

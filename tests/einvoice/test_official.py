@@ -75,3 +75,18 @@ def test_the_schematron_catches_a_total_off_by_a_cent(schematron):
     assert "BR-CO-15" in {f.rule for f in schematron.check(ubl, "ubl")}
     cii = _tamper(facturx_cii(model), "//ram:GrandTotalAmount", "94.67", CII_NS)
     assert "BR-CO-15" in {f.rule for f in schematron.check(cii, "cii")}
+
+
+def test_a_yen_invoice_rounds_tax_to_whole_yen_and_still_passes(schematron):
+    """JPY has no minor unit: rating rounds tax to the yen (1005 × 10 % = 100.5 → 101)."""
+    body = invoice_body(currency="JPY")
+    body["lines"] = body["lines"][:1]
+    body["lines"][0].update(quantity="1005", unit_price="1", list_amount="1005.00")
+    body["totals"] = {
+        "lines_amount": "1005.00", "discount_amount": "0.00", "minimum_adjustment": "0.00",
+        "subtotal_amount": "1005.00", "tax_rate": "0.10", "tax_amount": "101.00",
+        "total_amount": "1106.00",
+    }  # fmt: skip
+    model = semantic_model("INV-2026-000004", ISSUED_AT, body)
+    assert model["BT-110"] == "101.00"
+    assert schematron.check(peppol_ubl(model), "ubl") == []
