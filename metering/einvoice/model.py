@@ -118,11 +118,31 @@ def _vat(body: dict[str, Any]) -> dict[str, Any]:
     return vat
 
 
-def _line(line: dict[str, Any], sign: int, vat: dict[str, Any]) -> dict[str, Any]:
+def _line_period(line: dict[str, Any], first: date, last: date) -> dict[str, Any]:
+    """The days a line's price applied (BT-134, BT-135), within the invoicing period (Peppol
+    R110/R111): two lines of one product at two prices differ by their periods."""
+    if not line.get("price_from"):
+        return {}
+    start = max(datetime.fromisoformat(line["price_from"]).date(), first)
+    end = last
+    if line.get("price_to"):  # an exclusive instant: the last day is the one before it
+        end = min(
+            (datetime.fromisoformat(line["price_to"]) - timedelta(microseconds=1)).date(), last
+        )
+    return {"BT-134": start, "BT-135": end} if start <= end else {}
+
+
+def _line(
+    line: dict[str, Any], sign: int, vat: dict[str, Any], period: tuple[date, date]
+) -> dict[str, Any]:
     quantity = sign * _dec(line["quantity"])
     name = str(line["description"] or line["product"])
+    site = str(line.get("site") or "*")
+    if site != "*" and f"({site})" not in name:  # as the PDF groups lines: by site
+        name = f"{name} ({site})"
     detail = "; ".join(p for p in (str(line["unit"]), line.get("tier_detail") or "") if p)
     return {
+        **_line_period(line, *period),
         "BT-126": str(line["line_no"]),
         "BT-129": _text(quantity),
         "BT-130": unit_code(str(line["unit"])),
@@ -168,7 +188,8 @@ def semantic_model(number: str, issued_at: str, body: dict[str, Any]) -> dict[st
     sign = -1 if credit else 1
     totals = {k: sign * _dec(v) for k, v in body["totals"].items() if k != "tax_rate"}
     vat = _vat(body)
-    lines = [_line(line, sign, vat) for line in body["lines"]]
+    period = (date.fromisoformat(body["period_start"]), date.fromisoformat(body["period_end"]))
+    lines = [_line(line, sign, vat, period) for line in body["lines"]]
     no_lines = not lines
     if no_lines:  # BR-16: at least one line; the minimum commitment is what is billed
         minimum = totals["minimum_adjustment"]

@@ -134,3 +134,21 @@ def test_an_e_invoice_its_xsd_refuses_is_never_written():
     empty = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>'
     with pytest.raises(CloseError, match="X-9: not valid against its XSD"):
         check_xsd(empty, "X-9")
+
+
+def test_lines_name_their_site_and_the_days_their_price_applied_within_the_period():
+    root = _ubl("INV-2026-000001", invoice_body())
+    lines = root.findall("cac:InvoiceLine", NS)
+
+    def period(line: etree._Element) -> tuple[str, str]:
+        return (line.findtext("cac:InvoicePeriod/cbc:StartDate", namespaces=NS),
+                line.findtext("cac:InvoicePeriod/cbc:EndDate", namespaces=NS))  # fmt: skip
+
+    assert lines[3].findtext("cac:Item/cbc:Name", namespaces=NS) == "vCPU (az1)"
+    assert lines[5].findtext("cac:Item/cbc:Name", namespaces=NS) == "Object storage 2DC-3R (az1)"
+    # a rate change on the 15th: two lines, told apart by their days (Peppol R110/R111: the
+    # line period lies within the invoicing period, so a card valid since September starts
+    # on October 1st)
+    assert period(lines[3]) == ("2026-10-01", "2026-10-14")
+    assert period(lines[4]) == ("2026-10-15", "2026-10-31")
+    assert period(lines[5]) == ("2026-10-01", "2026-10-31")
