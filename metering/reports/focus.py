@@ -135,7 +135,7 @@ def _documents_table(
                 "is_correction": d.kind is DocumentKind.CREDIT_NOTE or d.replaces_id is not None,
                 "minor_scale": scale,
                 "minor_factor": Decimal(1).scaleb(-minor_unit(d.currency)),
-                "issuer_name": issuer,
+                "issuer_name": ascii_name(issuer, "Provider"),
                 "region_id": region_id,
                 "period_start": month_start,
                 "period_end": month_end,

@@ -261,6 +261,14 @@ select
     end as "PricingUnit",
     d.issuer_name as "ProviderName",
     d.issuer_name as "PublisherName",
+    -- FOCUS 1.3's replacements of ProviderName / PublisherName, ahead of time: the provider
+    -- runs the VCD sites it sells, so it is service and host provider; a fee, discount,
+    -- adjustment or tax runs on no infrastructure ("Not Applicable", as 1.3 says)
+    d.issuer_name as "ServiceProviderName",
+    case
+        when c.charge_category = 'Usage' and c.product <> 'fixed_fee' then d.issuer_name
+        else 'Not Applicable'
+    end as "HostProviderName",
     d.region_id as "RegionId",
     d.region_id as "RegionName",
     c.site as "AvailabilityZone",

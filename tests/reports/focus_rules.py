@@ -106,9 +106,9 @@ def unit_format_ok(unit: str) -> bool:
 STRING_COLUMNS = (
     "AvailabilityZone", "BillingAccountId", "BillingAccountName", "BillingAccountType",
     "BillingCurrency", "ChargeDescription", "ConsumedUnit", "InvoiceId", "InvoiceIssuerName",
-    "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId",
-    "ResourceName", "ResourceType", "ServiceName", "SkuId", "SkuPriceId", "SubAccountId",
-    "SubAccountName", "SubAccountType",
+    "PricingUnit", "ProviderName", "PublisherName", "ServiceProviderName", "HostProviderName",
+    "RegionId", "RegionName", "ResourceId", "ResourceName", "ResourceType", "ServiceName",
+    "SkuId", "SkuPriceId", "SubAccountId", "SubAccountName", "SubAccountType",
 )  # fmt: skip
 
 Rows = list[dict[str, object]]

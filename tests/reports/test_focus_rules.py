@@ -89,6 +89,14 @@ def test_each_service_has_one_category_that_fits_it() -> None:
     }
 
 
+def test_focus_1_3_provider_columns_are_there_ahead_of_time() -> None:
+    rows = _every_product().to_pylist()
+    assert {r["ServiceProviderName"] for r in rows} == {"P"}
+    hosts = {(r["ServiceName"], r["HostProviderName"]) for r in rows}
+    assert ("Compute", "P") in hosts and ("DSE MySQL", "P") in hosts
+    assert {h for s, h in hosts if s in ("Fees", "Tax")} == {"Not Applicable"}
+
+
 def test_names_are_ascii_and_the_exact_name_is_kept() -> None:
     rows = _every_product("Müller & Ørsted 東京 GmbH").to_pylist()
     assert {r["BillingAccountName"] for r in rows} == {"Muller & Orsted GmbH"}
