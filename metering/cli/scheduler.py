@@ -55,10 +55,11 @@ def scheduler_command(
         scheduler.lock.acquire()
         try:
             now = scheduler.runner.clock.now()
-            outcomes = catch_up(scheduler.runner, now, "catch-up")
+            waiting: list[tuple[str, str, str]] = []
+            outcomes = catch_up(scheduler.runner, now, "catch-up", waiting)
         finally:
             scheduler.lock.release()
-        _print_outcomes(outcomes)
+        _print_outcomes(outcomes, waiting)
         failed = [o for o in outcomes if not o.ok]
         if failed:
             raise MeteringError(
@@ -68,19 +69,22 @@ def scheduler_command(
     scheduler.run_forever()
 
 
-def _print_outcomes(outcomes: list[RunOutcome]) -> None:
-    """What ``scheduler --once`` ran, one line per run, on stdout (the log is on stderr)."""
+def _print_outcomes(outcomes: list[RunOutcome], waiting: list[tuple[str, str, str]]) -> None:
+    """What ``scheduler --once`` ran and what waits, one line each, on stdout (the log is
+    on stderr)."""
     if not outcomes:
-        typer.echo("nothing was due (waiting runs, if any, are in the log)")
-        return
-    typer.echo(f"ran {len(outcomes)} pipeline run(s):")
-    width = max(len(o.pipeline) for o in outcomes)
+        typer.echo("nothing was due" if not waiting else "nothing ran")
+    else:
+        typer.echo(f"ran {len(outcomes)} pipeline run(s):")
+    width = max((len(o.pipeline) for o in outcomes), default=0)
     for o in outcomes:
         head = f"  {o.pipeline.ljust(width)}  {o.period:<10}  {o.status}"
         if o.ok:
             typer.echo(f"{head}  {o.rows:,} rows  (run {o.run_id})")
         else:
             typer.echo(f"{head} at step {o.step}: {o.error}  (run {o.run_id})")
+    for _, _, reason in waiting:
+        typer.echo(f"waiting: {reason}")
 
 
 @run_app.command("nightly")

@@ -84,8 +84,15 @@ def should_run(runs: list[RunRecord], runner: PipelineRunner, now: datetime) -> 
     return now - finished >= runner.settings.retry_delay
 
 
-def catch_up(runner: PipelineRunner, now: datetime, trigger: str = "catch-up") -> list[RunOutcome]:
-    """Run every due night, then every due close, oldest first; return what ran."""
+def catch_up(
+    runner: PipelineRunner,
+    now: datetime,
+    trigger: str = "catch-up",
+    waiting: list[tuple[str, str, str]] | None = None,
+) -> list[RunOutcome]:
+    """Run every due night, then every due close, oldest first; return what ran. A due run
+    that waits for others is logged, and appended to ``waiting`` as (pipeline, period,
+    reason) when a list is given."""
     outcomes: list[RunOutcome] = []
     now = utc(now)
     with runner.locked():
@@ -102,7 +109,9 @@ def catch_up(runner: PipelineRunner, now: datetime, trigger: str = "catch-up") -
                     continue
                 blockers = runner.blockers(pipeline, period)
                 if blockers:
-                    _wait(runner, pipeline, period, blockers)
+                    reason = _wait(runner, pipeline, period, blockers)
+                    if waiting is not None:
+                        waiting.append((pipeline.name, period, reason))
                     continue
                 outcome = runner.run(pipeline.name, period, trigger)
                 outcomes.append(outcome)
@@ -138,13 +147,14 @@ def _alert(runner: PipelineRunner, outcome: RunOutcome) -> None:
         log.error("cannot send the alert for %s %s: %s", outcome.pipeline, outcome.period, exc)
 
 
-def _wait(runner: PipelineRunner, pipeline: Pipeline, period: str, blockers: list[str]) -> None:
+def _wait(runner: PipelineRunner, pipeline: Pipeline, period: str, blockers: list[str]) -> str:
     reason = runner.waiting_reason(pipeline, period, blockers)
     window = runner.window(pipeline, period)
     if runner.history.record_waiting(pipeline.name, period, window, reason):
         log.warning(
             reason, extra={"pipeline": pipeline.name, "period": period, "status": "waiting"}
         )
+    return reason
 
 
 def collect_due(runner: PipelineRunner, now: datetime) -> RunOutcome | None:

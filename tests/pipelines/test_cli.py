@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from metering.cli import main
 from metering.errors import SourceDataError, SourceUnavailable, TransientError
 from metering.pipelines.api import run_nightly
 from metering.pipelines.definitions import load_pipelines
+from metering.pipelines.runner import SystemClock
 from metering.pipelines.steps import STEPS
 
 from .conftest import FakeClock, Ledger, fail_with, make_config, utc
@@ -67,22 +68,23 @@ def test_scheduler_once_with_nothing_due_says_so(
     assert capsys.readouterr().out.startswith("nothing was due")
 
 
-def test_scheduler_once_prints_what_it_ran(
+def test_scheduler_once_prints_what_it_ran_and_what_waits(
     tmp_path: Path, ledger: Ledger, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
     for name, step in ledger.registry().items():  # the scheduler's own registry, recording
         monkeypatch.setitem(STEPS, name, step)
-    start = datetime.now(UTC).date() - timedelta(days=3)
-    config = str(make_config(tmp_path, start_date=start.isoformat()).source_file)
-    ledger.failures[("backfill", str(start + timedelta(days=1)))] = fail_with(
+    monkeypatch.setattr(SystemClock, "now", lambda self: utc(2026, 11, 2, 6, 0))
+    config = str(make_config(tmp_path, start_date="2026-10-30").source_file)
+    ledger.failures[("backfill", "2026-10-31")] = fail_with(
         SourceDataError, "vcd_vm: numberOfCpus missing"
     )
     assert main(["scheduler", "--once", "--config", config]) == 1
-    out = capsys.readouterr().out
-    ran = [line.split() for line in out.splitlines()[1:]]
-    assert out.startswith(f"ran {len(ran)} pipeline run(s):") and len(ran) >= 2
+    out = capsys.readouterr().out.splitlines()
     steps = len(load_pipelines(None)["nightly"].steps)  # a ledger step writes one row
-    assert ran[0][:4] == ["nightly", str(start), "succeeded", str(steps)]
-    assert ran[1][:5] == ["nightly", str(start + timedelta(days=1)), "failed", "at", "step"]
-    assert "backfill: vcd_vm: numberOfCpus missing" in out
-    assert all("(run " in line for line in out.splitlines()[1:])
+    assert out[0] == "ran 3 pipeline run(s):"
+    assert out[1].split()[:4] == ["nightly", "2026-10-30", "succeeded", str(steps)]
+    assert out[2].split()[:3] == ["nightly", "2026-10-31", "failed"]
+    assert "at step backfill: vcd_vm: numberOfCpus missing  (run " in out[2]
+    assert out[3].split()[:4] == ["nightly", "2026-11-01", "succeeded", str(steps)]
+    assert out[4].startswith("waiting: close 2026-10 waits: nightly 2026-10-01")
+    assert len(out) == 5
