@@ -10,9 +10,12 @@ VENV="${METERING_VENV:-$ROOT/.venv}"
 
 # Debian packages: Python's venv, WeasyPrint's native libraries (Pango, HarfBuzz with its
 # subsetter: without libharfbuzz-subset0 WeasyPrint silently takes a ~4x slower font path),
-# fonts. The tests add TEST_APT_PACKAGES: poppler-utils (pdftotext reads invoices back).
+# fonts (Noto: every tenant's name and language, Japanese included, docs/reports.md "Fonts";
+# demo and tests both render invoices). The tests add TEST_APT_PACKAGES: poppler-utils
+# (pdftotext reads invoices back).
 APT_PACKAGES=(python3 python3-venv python3-dev gcc libpango-1.0-0 libpangoft2-1.0-0
-  libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core)
+  libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core fonts-noto-core
+  fonts-noto-cjk)
 TEST_APT_PACKAGES=(poppler-utils)
 
 install_debian_packages() {

@@ -7,9 +7,10 @@ arithmetic is done. Labels are escaped: service and tenant names may be hostile.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from unicodedata import east_asian_width
 
 from markupsafe import Markup, escape
 
@@ -20,6 +21,12 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _text_width(text: str) -> float:
+    """Roughly how wide ``text`` is at 7 pt: a CJK character is a full em, others about 0.62
+    of one (Noto Sans), so a Japanese legend entry does not run into the next."""
+    return sum(7.2 if east_asian_width(c) in "WF" else 4.4 for c in text)
+
+
 def _legend(series: Sequence[str], y: float, width: float) -> list[str]:
     parts: list[str] = []
     x = 0.0
@@ -27,7 +34,7 @@ def _legend(series: Sequence[str], y: float, width: float) -> list[str]:
         color = PALETTE[i % len(PALETTE)]
         parts.append(f'<rect x="{_fmt(x)}" y="{_fmt(y)}" width="8" height="8" fill="{color}"/>')
         parts.append(f'<text x="{_fmt(x + 11)}" y="{_fmt(y + 7.5)}">{escape(name)}</text>')
-        x += 16 + 5.2 * len(name)
+        x += 16 + _text_width(name)
         if x > width - 60:
             x, y = 0.0, y + 12
     return parts
@@ -64,8 +71,11 @@ def daily_stacked_bars(
     width: float = 520,
     height: float = 150,
     title: str = "",
+    axis: Callable[[Decimal], str] | None = None,
 ) -> Markup:
-    """Stacked bars of amount per day and series over ``[first, last]`` (both inclusive)."""
+    """Stacked bars of amount per day and series over ``[first, last]`` (both inclusive).
+    ``axis`` writes the peak's label on the value axis (money with its currency on the
+    documents); plain two decimals without it."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     series = sorted({name for _, name, _ in points})
     by_day: dict[date, dict[str, Decimal]] = defaultdict(dict)
@@ -73,16 +83,20 @@ def daily_stacked_bars(
         by_day[day][name] = by_day[day].get(name, Decimal(0)) + amount
     peak = max((sum(v.values(), Decimal(0)) for v in by_day.values()), default=Decimal(0))
     scale = float(peak) if peak > 0 else 1.0
-    left, plot_h = 34.0, height - 18
+    peak_label = axis(peak) if axis else f"{peak:.2f}"
+    zero_label = axis(Decimal(0)) if axis else "0"
+    # the value labels sit left of the plot: room for the longest (7 pt, ~4.3 pt a character)
+    left, plot_h = max(34.0, _text_width(peak_label) + 4), height - 18
     bar_w = (width - left) / max(len(days), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{_fmt(width)}" '
         f'height="{_fmt(height + 14 + 12 * (len(series) // 5))}" font-size="7" '
-        'fill="#444" font-family="DejaVu Sans, sans-serif" role="img">'
+        'fill="#444" font-family="Noto Sans, Noto Sans CJK JP, DejaVu Sans, sans-serif" role="img">'
         f"<title>{escape(title)}</title>",
         f'<line x1="{_fmt(left)}" y1="{_fmt(plot_h)}" x2="{_fmt(width)}" y2="{_fmt(plot_h)}" '
         'stroke="#999" stroke-width="0.5"/>',
-        f'<text x="0" y="8">{escape(f"{peak:.2f}")}</text><text x="0" y="{_fmt(plot_h)}">0</text>',
+        f'<text x="0" y="8">{escape(peak_label)}</text>',
+        f'<text x="0" y="{_fmt(plot_h)}">{escape(zero_label)}</text>',
     ]
     for i, day in enumerate(days):
         x = left + i * bar_w

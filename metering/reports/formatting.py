@@ -7,12 +7,17 @@ formats Decimals exactly, so no amount ever passes through a float.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+)
 
 
 @lru_cache(maxsize=64)
@@ -34,6 +39,14 @@ def money(value: object, currency: str, locale: str) -> str:
     return str(format_currency(dec(value), currency, locale=_locale(locale), currency_digits=True))
 
 
+def amount(value: object, currency: str, locale: str) -> str:
+    """An unrounded amount (a usage row's list amount, 0.123456789) shown to the currency's
+    minor unit, rounded half-up as invoice lines are; the exact value stays in the CSV."""
+    digits = get_currency_precision(currency)
+    rounded = dec(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return money(rounded, currency, locale)
+
+
 def unit_price(value: object, currency: str, locale: str) -> str:
     """A unit price keeps its significant decimals (0.0125 stays 0,0125 €), never fewer than
     the locale's currency pattern shows."""
@@ -51,9 +64,10 @@ def quantity(value: object, locale: str, places: int = 3) -> str:
 
 
 def percent(value: object, locale: str) -> str:
-    """A rate like ``0.21`` → ``21 %`` (per locale)."""
-    pct = (dec(value) * 100).normalize()
-    return f"{format_decimal(pct, locale=_locale(locale), decimal_quantization=False)} %"
+    """A rate like ``0.21`` → ``21%`` (``en``), ``21 %`` (``de``), ``21 %`` (``fr``): the
+    locale's percent pattern, every significant decimal kept (``0.205`` → ``20.5%``)."""
+    rate = dec(value).normalize()
+    return str(format_percent(rate, locale=_locale(locale), decimal_quantization=False))
 
 
 def long_date(value: object, locale: str) -> str:

@@ -17,10 +17,12 @@ from typing import Any
 from metering.einvoice.model import formats, semantic_model
 from metering.einvoice.xml import facturx_cii, peppol_ubl
 from metering.lake.storage import write_bytes
+from metering.reports import i18n, wording
 from metering.reports.chart import daily_stacked_bars
 from metering.reports.csvfile import csv_bytes
-from metering.reports.formatting import dec
+from metering.reports.formatting import dec, money
 from metering.reports.render import Renderer
+from metering.reports.wording import Gettext
 
 APPENDIX_ROWS = 15  # usage rows printed in the PDF (keeps it ~2 pages); the attached CSV has all
 
@@ -58,27 +60,56 @@ class DocumentRender:
     xml_path: str = ""  # where the Peppol UBL goes, when the body asks for one
 
 
-def _until(price_to: str | None) -> str | None:
-    """The last day a price applied (``price_to`` is an exclusive instant)."""
-    if not price_to:
-        return None
-    return (datetime.fromisoformat(price_to) - timedelta(microseconds=1)).date().isoformat()
+def _line_view(
+    t: Gettext, line: dict[str, Any], first: date, last: date, locale: str
+) -> dict[str, Any]:
+    """A line as a person reads it: label, quantity in its unit, what the price is per, the
+    part of the period its price applied to, the tier note (metering.reports.wording)."""
+    return {
+        **line,
+        "label": wording.line_description(t, line),
+        "quantity_text": wording.quantity_text(t, line["quantity"], line["unit"], locale),
+        "per_text": wording.per_text(t, line["unit"], locale),
+        "period_text": wording.price_period(t, line, first, last, locale),
+        "tier_text": wording.tier_text(t, line.get("tier_detail"), locale),
+    }
 
 
-def _groups(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Lines grouped by service, then site, each group with its (rounded-line) sum."""
-    lines = [{**line, "price_until": _until(line.get("price_to"))} for line in lines]
+def _groups(
+    lines: list[dict[str, Any]], t: Gettext, first: date, last: date, locale: str
+) -> list[dict[str, Any]]:
+    """Lines grouped by service, then site, each group with its (rounded-line) sum. Lines of
+    zero amount are folded into one note per group (``free``: their labels), not printed as
+    lines of 0.00; the attached CSV keeps their usage."""
     groups: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
     for line in sorted(lines, key=lambda ln: (ln["service"], ln["site"], ln["line_no"])):
         groups.setdefault((line["service"], line["site"]), []).append(line)
+    result = []
+    for (service, site), members in groups.items():
+        shown = [_line_view(t, m, first, last, locale) for m in members]
+        free = [m["label"] for m in shown if dec(m["list_amount"]) == 0]
+        result.append(
+            {
+                "service": service,
+                "label": wording.service_text(t, service),
+                "site": site,
+                "lines": [m for m in shown if dec(m["list_amount"]) != 0],
+                "free": list(dict.fromkeys(free)),
+                "amount": sum((dec(m["list_amount"]) for m in members), Decimal(0)),
+            }
+        )
+    return result
+
+
+def usage_view(t: Gettext, rows: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
+    """Appendix rows with their product label and quantity in words."""
     return [
         {
-            "service": service,
-            "site": site,
-            "lines": members,
-            "amount": sum((dec(m["list_amount"]) for m in members), Decimal(0)),
+            **row,
+            "label": wording.product_text(t, row["product"], row.get("dimension")),
+            "quantity_text": wording.quantity_text(t, row["quantity"], row["unit"], locale),
         }
-        for (service, site), members in groups.items()
+        for row in rows
     ]
 
 
@@ -113,24 +144,35 @@ def context(
         (date.fromisoformat(d["date"]), d["service"], dec(d["list_amount"])) for d in body["daily"]
     ]
     usage = body["usage"]
+    locale = body["bill_to"]["locale"]
+    t = i18n.translations(i18n.catalog_for(locale))
+    currency = body["currency"]
+    points = [(day, wording.service_text(t, service), amount) for day, service, amount in points]
     return {
         "number": number,
         "draft": draft,
         "doc": body,
-        "locale": body["bill_to"]["locale"],
-        "currency": body["currency"],
+        "locale": locale,
+        "currency": currency,
         "issued": issued.isoformat(),
         "due": (issued + timedelta(days=int(body["payment_terms_days"]))).isoformat(),
-        "groups": _groups(body["lines"]),
+        "groups": _groups(body["lines"], t, first, last, locale),
         "totals": _totals(body["totals"]),
         "estimated": any(line.get("filled_hours") for line in body["lines"]),
         "estimated_hours": _filled_hours(body["lines"]),
-        "chart": daily_stacked_bars(points, first, last, title="Daily cost by service")
+        "chart": daily_stacked_bars(
+            points,
+            first,
+            last,
+            title=t.gettext("Daily cost by service"),
+            axis=lambda amount: money(amount, currency, locale),
+        )
         if points
         else None,
-        "appendix": usage[:APPENDIX_ROWS],
+        "appendix": usage_view(t, usage[:APPENDIX_ROWS], locale),
         "appendix_more": max(len(usage) - APPENDIX_ROWS, 0),
         "csv_name": f"{number}-usage.csv",
+        "reason": wording.reason_text(t, body.get("reason") or ""),
     }
 
 

@@ -23,20 +23,29 @@ import jinja2
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from metering.processes import die_with_parent
-from metering.reports import formatting
+from metering.reports import formatting, i18n
 from metering.resources import resource_dir
 
 
-def template_env(templates: Path | None = None) -> jinja2.Environment:
-    """The Jinja environment for ``reports/``: autoescape always, undefined names are errors."""
+def template_env(
+    templates: Path | None = None, catalog: str = i18n.SOURCE_LANGUAGE
+) -> jinja2.Environment:
+    """The Jinja environment for ``reports/`` in one catalog's language (metering.reports.i18n):
+    autoescape always, undefined names are errors, ``{% trans %}`` blocks trimmed."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates or resource_dir("reports"))),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True
+    translations = i18n.translations(catalog)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["catalog"] = translations
     env.filters["money"] = formatting.money
+    env.filters["amount"] = formatting.amount
     env.filters["unit_price"] = formatting.unit_price
     env.filters["qty"] = formatting.quantity
     env.filters["percent"] = formatting.percent
@@ -66,14 +75,23 @@ class Renderer:
         from weasyprint.text.fonts import FontConfiguration
 
         self.templates = templates or resource_dir("reports")
-        self.env = template_env(self.templates)
+        self._envs: dict[str, jinja2.Environment] = {}
         self.fonts = FontConfiguration()
         self.css_text = (self.templates / "report.css").read_text(encoding="utf-8")
         self.css = CSS(string=self.css_text, font_config=self.fonts)
         self.html_class = _documents_html_class(CSS(filename=str(self.templates / "ua.css")))
 
+    def env(self, locale: str = i18n.SOURCE_LANGUAGE) -> jinja2.Environment:
+        """The environment of ``locale``'s catalog (one per catalog, built once)."""
+        catalog = i18n.catalog_for(locale)
+        if catalog not in self._envs:
+            self._envs[catalog] = template_env(self.templates, catalog)
+        return self._envs[catalog]
+
     def html(self, template: str, context: dict[str, Any]) -> str:
-        return self.env.get_template(template).render(**context)
+        """``template`` rendered in the language of ``context["locale"]`` (English without)."""
+        env = self.env(context.get("locale", i18n.SOURCE_LANGUAGE))
+        return env.get_template(template).render(**context)
 
     def pdf(
         self,

@@ -20,7 +20,8 @@ from metering.config import ProviderConfig
 from metering.errors import ConfigError
 from metering.lake.storage import write_bytes
 from metering.readmodel import BillingReadModel
-from metering.reports.invoice import context
+from metering.reports import i18n
+from metering.reports.invoice import context, usage_view
 from metering.reports.render import Renderer
 from metering.window import Window
 
@@ -80,6 +81,8 @@ def showback_html(
     ctx["generated"] = generated.strftime("%Y-%m-%d %H:%M UTC")
     ctx["through"] = through.isoformat() if through else None
     ctx["branding"] = settings.branding
+    t = i18n.translations(i18n.catalog_for(ctx["locale"]))
+    ctx["usage_rows"] = usage_view(t, body["usage"], ctx["locale"])
     ctx["final"] = {"number": final[0].number, "issued": final[0].issued_at[:10]} if final else None
     renderer = Renderer()
     ctx["css"] = renderer.css_text

@@ -14,6 +14,7 @@ from metering.close.register import DocumentKind, DocumentState, Register
 from metering.close.run import close_month
 from metering.close.settings import load_settings
 from metering.errors import CloseError, ConfigError
+from metering.reports import i18n
 from metering.resources import read_sql
 from tests.close.builders import (
     FROZEN_NOW,
@@ -72,7 +73,9 @@ def test_close_issues_one_invoice_per_tenant_whose_pdf_shows_number_tenant_and_t
         total = format_currency(
             Decimal(totals["total_amount"]), totals["currency"], locale=locales[doc.tenant_id]
         )
-        assert f"Total {words(total)}" in text
+        # "Total" in the tenant's language (acme reads German, evil English)
+        label = i18n.translations(i18n.catalog_for(locales[doc.tenant_id])).gettext("Total")
+        assert f"{label} {words(total)}" in text
     # the FOCUS export bills exactly the PDF totals per invoice
     assert focus_sums(result) == {
         docs[t["tenant_id"]].number: Decimal(t["total_amount"]) for t in load_case()["totals"][:2]
@@ -189,10 +192,12 @@ def test_reclose_after_price_correction_issues_credit_note_and_corrected_invoice
     # the issued invoice's PDF is untouched; the credit note names the invoice it cancels
     assert (first.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf").read_bytes() == old_pdf
     corrected_text = pdf_text(second.out_dir / "invoices" / "2026-10" / "INV-2026-000003.pdf")
-    assert "corrects and replaces invoice INV-2026-000001" in corrected_text
-    assert "Total 90,74 €" in corrected_text
+    # in acme's language (de_DE)
+    assert "korrigiert und ersetzt die Rechnung INV-2026-000001" in corrected_text
+    assert "Gesamtbetrag 90,74 €" in corrected_text
     text = pdf_text(second.out_dir / "credit_notes" / "2026-10" / "CN-2026-000001.pdf")
-    assert "Credits invoice INV-2026-000001" in text and "Total -94,66 €" in text
+    assert "Zur Rechnung INV-2026-000001" in text and "Gesamtbetrag -94,66 €" in text
+    assert "Grund: korrigierte Nutzung oder Preise." in text
     assert focus_sums(second) == {
         "INV-2026-000001": Decimal("94.66"),
         "INV-2026-000002": Decimal("200.88"),

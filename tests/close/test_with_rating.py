@@ -88,7 +88,7 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
     total = _total(config)
     text = pdf_text(result.out_dir / "invoices" / "2026-10" / "INV-2026-000001.pdf")
     assert "INV-2026-000001" in text and "ACME Industries GmbH" in text
-    assert f"Total {total:.2f}".replace(".", ",") + " €" in text
+    assert f"Gesamtbetrag {total:.2f}".replace(".", ",") + " €" in text  # acme reads German
     # only 2 of 31 days are consolidated: the rest is not billed, which is not an estimate
     assert "Estimated" not in text
 
@@ -100,7 +100,7 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
     corrected = _total(config)
     assert corrected < total
     text = pdf_text(second.out_dir / "invoices" / "2026-10" / "INV-2026-000002.pdf")
-    assert f"Total {corrected:.2f}".replace(".", ",") + " €" in text
+    assert f"Gesamtbetrag {corrected:.2f}".replace(".", ",") + " €" in text
 
     # and the command line: closing again changes nothing
     cmd = ["close", "--month", "2026-10", "-c", str(config.source_file)]
@@ -117,4 +117,4 @@ def test_close_rates_the_month_and_the_pdf_total_equals_the_rating_output(tmp_pa
         == 0
     )
     current = (config.out_dir / "showback" / f"acme-{datetime.now(UTC):%Y-%m}.html").read_text()
-    assert "ESTIMATE: not an invoice" in current
+    assert "SCHÄTZUNG: keine Rechnung" in current  # acme reads German (de_DE)

@@ -84,14 +84,17 @@ def test_installed_package_loads_its_sql_templates_and_rate_cards(
         "from metering.reports.render import template_env\n"
         "print(int(bool(template_env().get_template('invoice.html.j2'))))\n"
         "from metering.pipelines.definitions import load_pipelines\n"
-        "print(len(load_pipelines()))\n",
+        "print(len(load_pipelines()))\n"
+        "from metering.reports import i18n\n"  # the .po catalogs, compiled at first use
+        "print(i18n.translations(i18n.catalog_for('de_AT')).gettext('Invoice'))\n"
+        "print(i18n.translations(i18n.catalog_for('ja_JP')).gettext('Invoice'))\n",
         cwd=tmp_path,
     )
-    sql, templates, cards, pipelines, catalog, loaded, template, defined = (
-        int(n) for n in out.split()
-    )
+    *counts, german, japanese = out.split()
+    sql, templates, cards, pipelines, catalog, loaded, template, defined = (int(n) for n in counts)
     assert sql >= 10 and templates == 1 and cards >= 1 and pipelines == 3 and catalog == 1
     assert loaded == cards and template == 1 and defined == 3
+    assert (german, japanese) == ("Rechnung", "請求書")
 
 
 def test_installed_console_script_runs(installed: Path, tmp_path) -> None:

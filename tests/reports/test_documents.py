@@ -209,7 +209,8 @@ def test_focus_export_has_the_columns_and_bills_each_invoice_total(closed):
 def test_showback_of_an_open_month_is_marked_as_an_estimate_and_not_numbered(tmp_path):
     config = build_month(tmp_path)
     html = showback_html(config, "acme", MONTH, now=FROZEN_NOW)
-    assert "ESTIMATE: not an invoice" in html and "CLOSED" not in html
+    # in acme's language (catalog locale de_DE)
+    assert "SCHÄTZUNG: keine Rechnung" in html and "ABGESCHLOSSEN" not in html
     assert "INV-" not in html
     assert "94,66" in html and "web-01" in html
     with pytest.raises(ConfigError, match="unknown tenant 'nobody'"):
@@ -219,8 +220,8 @@ def test_showback_of_an_open_month_is_marked_as_an_estimate_and_not_numbered(tmp
 def test_showback_of_a_closed_month_shows_the_issued_invoice_as_final(closed):
     config, _, docs = closed
     html = showback_html(config, "acme", MONTH, now=FROZEN_NOW)
-    assert "ESTIMATE" not in html
-    assert f"CLOSED: invoiced as {docs['acme'].number}" in html
+    assert "SCHÄTZUNG" not in html
+    assert f"ABGESCHLOSSEN: abgerechnet mit {docs['acme'].number}" in html
     assert "94,66" in html and "web-01" in html
 
 
