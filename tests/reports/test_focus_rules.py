@@ -30,8 +30,15 @@ LINES = [
     ("dse_core", "postgres", "core-hour", "7", "Core-Hours", "Core-Hours", "7"),
     ("dse_core", "mysql", "core-hour", "8", "Core-Hours", "Core-Hours", "8"),
     ("dse_core", "redis", "core-hour", "9", "Core-Hours", "Core-Hours", "9"),
+    ("os_licence", "windows-server", "vCPU-hour", "4", "vCPU-Hours", "vCPU-Hours", "4"),
+    ("os_licence_vm", "rhel", "VM-month", "0.5", "VM-Months", "VM-Months", "0.5"),
     ("fixed_fee", "support", "month", "1", "Months", "Months", "1"),
 ]
+
+
+def test_every_product_rating_knows_is_exported_here() -> None:
+    """A new product gets its FOCUS service, category and unit (and a line above)."""
+    assert set(PRODUCTS) <= {line[0] for line in LINES}
 
 
 def _every_product(name: str = "東京 Systems K.K.") -> pa.Table:
@@ -84,6 +91,7 @@ def test_each_service_has_one_category_that_fits_it() -> None:
         "DSE PostgreSQL": ("Databases", "Relational Databases"),
         "DSE MySQL": ("Databases", "Relational Databases"),
         "DSE redis": ("Other", "Other (Other)"),  # a kind we do not know yet
+        "Licences": ("Compute", "Virtual Machines"),
         "Fees": ("Other", "Other (Other)"),
         "Tax": ("Other", "Other (Other)"),
     }
