@@ -47,10 +47,11 @@ REFERENCE_TABLES = (
 )
 
 
-# The raw views, one per set of lake files, live in schema ``lake`` (``lake.invoice_totals``
-# is the rating output exactly as written); the public views in ``main`` pass them through,
-# or shape them with a named file of sql/warehouse/. Views over other public views, each a
-# named file of sql/marts/, follow once what they read exists.
+# Each set of lake files is a view of its dataset's name, except those a named file of
+# sql/warehouse/ shapes: their files are a raw view in schema ``lake`` (``lake.invoice_totals``
+# is the rating output exactly as written) and the public view is the file's query over it.
+# Views over other public views, each a named file of sql/marts/, follow once what they read
+# exists. (A pass-through view over a raw one would bind every file's schema twice.)
 RAW = "lake"
 SHAPED = {"invoice_totals": "warehouse/invoice_totals.sql", "documents": "warehouse/documents.sql"}
 DERIVED_VIEWS = {"unmapped_orgs": ("marts/unmapped_orgs.sql", ("invoice_totals", "rated_usage"))}
@@ -79,18 +80,17 @@ def lake_views(lake: LakePath) -> dict[str, str]:
 
 
 def _shaped(name: str, raw_prefix: str) -> str:
-    """The public view ``name`` over the raw views (named ``<raw_prefix><dataset>``)."""
-    if name not in SHAPED:
-        return f"select * from {raw_prefix}{name}"
+    """The query of shaped view ``name`` over the raw views (named ``<raw_prefix><name>``)."""
     text = read_sql(SHAPED[name]).strip().rstrip(";")
     return re.sub(rf"\b{RAW}\.(\w+)", lambda m: raw_prefix + m.group(1), text)
 
 
-def _public_views(
+def _shaped_and_derived(
     con: duckdb.DuckDBPyConnection, raw: list[str], raw_prefix: str, kind: str
 ) -> None:
-    """The public views (``kind``: ``view`` in the file, ``temp view`` on a connection)."""
-    for name in sorted(raw):
+    """The shaped and derived views (``kind``: ``view`` in the file, ``temp view`` on a
+    connection) once their raw views ``raw`` exist."""
+    for name in sorted(set(raw) & set(SHAPED)):
         con.execute(f"create {kind} {name} as {_shaped(name, raw_prefix)}")
     present = {str(r[0]) for r in con.execute("select view_name from duckdb_views()").fetchall()}
     for name, (sql_name, needs) in DERIVED_VIEWS.items():
@@ -99,56 +99,52 @@ def _public_views(
 
 
 def register_lake_views(con: duckdb.DuckDBPyConnection, config: ProviderConfig) -> list[str]:
-    """On an S3 lake, the warehouse's lake views as temp views of ``con`` over Arrow datasets
-    (lazy: DuckDB pushes projections and filters down; the raw ones named ``lake_<name>``);
-    nothing to do on a local lake, whose views are in the warehouse file. Returns the names
-    of the raw views registered."""
+    """On an S3 lake, the warehouse's lake views as views of ``con`` over Arrow datasets
+    (lazy: DuckDB pushes projections and filters down; the raw ones of shaped views named
+    ``lake_<name>``); nothing to do on a local lake, whose views are in the warehouse file.
+    Returns the names of the lake's datasets registered."""
     if not isinstance(config.lake, ObjectPath):
         return []
     names = []
     for name, pattern in view_patterns().items():
         files: list[LakePath] = list(config.lake.glob(pattern))
         schema = DATASETS[name].schema if name in DATASETS else KNOWN_SCHEMAS.get(name)
+        handle = f"{RAW}_{name}" if name in SHAPED else name
         if files:
-            con.register(f"{RAW}_{name}", arrow_dataset(files, schema))
-        elif schema is not None and name in KNOWN_SCHEMAS:
-            con.register(f"{RAW}_{name}", schema.empty_table())
+            con.register(handle, arrow_dataset(files, schema))
+        elif name in KNOWN_SCHEMAS:
+            con.register(handle, KNOWN_SCHEMAS[name].empty_table())
         else:
             continue
         names.append(name)
-    _public_views(con, names, f"{RAW}_", "temp view")
+    _shaped_and_derived(con, names, f"{RAW}_", "temp view")
     return names
 
 
-def _raw_views(con: duckdb.DuckDBPyConnection, lake: Path | None) -> list[str]:
-    """Schema ``lake`` of the warehouse file: one view per set of local lake files."""
+def _lake_views(con: duckdb.DuckDBPyConnection, lake: Path | None) -> list[str]:
+    """The views over the local lake's files (raw ones in schema ``lake``); returns the
+    names of the datasets that have them."""
     con.execute(f"create schema {RAW}")
     globs = lake_views(lake) if lake is not None else {}
     for name, pattern in sorted(globs.items()):
         source = f"read_parquet({quote(pattern)}, hive_partitioning = false, union_by_name = true)"
-        con.execute(f"create view {RAW}.{name} as select * from {source}")
+        view = f"{RAW}.{name}" if name in SHAPED else name
+        con.execute(f"create view {view} as select * from {source}")
         schema = KNOWN_SCHEMAS.get(name)
         if schema is not None:
-            have = {str(r[0]) for r in con.execute(f"describe {RAW}.{name}").fetchall()}
+            have = {str(r[0]) for r in con.execute(f"describe {view}").fetchall()}
             missing = [f for f in schema if f.name not in have]
             if missing:  # written by an older version: the newer columns are null
                 extra = ", ".join(f"null::{duck_type(f.type)} as {f.name}" for f in missing)
-                con.execute(
-                    f"create or replace view {RAW}.{name} as select *, {extra} from {source}"
-                )
+                con.execute(f"create or replace view {view} as select *, {extra} from {source}")
+    names = list(globs)
     for name, schema in KNOWN_SCHEMAS.items():
         if lake is not None and name not in globs:
             register_table(con, name, schema.empty_table())
             con.execute(f"create table {RAW}.{name} as select * from temp.{name}")
             con.execute(f"drop table temp.{name}")
-    return [
-        str(r[0])
-        for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = ? union all "
-            "select view_name from duckdb_views() where schema_name = ?",
-            [RAW, RAW],
-        ).fetchall()
-    ]
+            names.append(name)
+    return names
 
 
 def duck_type(kind: pa.DataType) -> str:
@@ -174,7 +170,7 @@ def build_warehouse(config: ProviderConfig) -> Path:
         con = connect(tmp)
         try:
             local = config.lake if isinstance(config.lake, Path) else None
-            _public_views(con, _raw_views(con, local), f"{RAW}.", "view")
+            _shaped_and_derived(con, _lake_views(con, local), f"{RAW}.", "view")
             try:
                 _, pricing, tenants = load_inputs(config)
             except MeteringError as exc:
@@ -184,7 +180,9 @@ def build_warehouse(config: ProviderConfig) -> Path:
                 con.execute(f"create or replace table main.{name} as select * from temp.{name}")
                 con.execute(f"drop table temp.{name}")
             add_cost_tables(con, config)  # cost cards and the margin view, when there are cards
+            con.execute("begin transaction")  # one commit: a commit per comment is slow
             comment_columns(con)
+            con.execute("commit")
         finally:
             con.close()
         os.replace(tmp, target)
