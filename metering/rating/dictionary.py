@@ -53,7 +53,8 @@ def _literal(text: str) -> str:
 
 def comment_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Comment every public view and table of ``con`` and each of their columns the
-    dictionary describes; returns ``table.column`` of those it does not describe."""
+    dictionary describes, in one batch; returns ``table.column`` of those it does not
+    describe."""
     docs = dictionary()
     objects = con.execute(
         "select view_name, 'view' from duckdb_views() where schema_name = 'main' "
@@ -61,20 +62,23 @@ def comment_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
         "select table_name, 'table' from duckdb_tables() where schema_name = 'main' "
         "and not temporary"
     ).fetchall()
-    undescribed = []
-    for name, kind in sorted(objects):
-        summary, columns = docs.get(name, ("", {}))
+    columns = con.execute(
+        "select table_name, column_name from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'main' "
+        "order by table_name, column_index"
+    ).fetchall()
+    statements = []
+    for name, kind in objects:
+        summary = docs.get(name, ("", {}))[0]
         if summary:
-            con.execute(f'comment on {kind} "{name}" is {_literal(summary)}')
-        names = con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'main' "
-            "and table_name = ? order by column_index",
-            [name],
-        ).fetchall()
-        for (column,) in names:
-            meaning = columns.get(column)
-            if meaning is None:
-                undescribed.append(f"{name}.{column}")
-            else:
-                con.execute(f'comment on column "{name}"."{column}" is {_literal(meaning)}')
+            statements.append(f'comment on {kind} "{name}" is {_literal(summary)}')
+    undescribed = []
+    for name, column in columns:
+        meaning = docs.get(name, ("", {}))[1].get(column)
+        if meaning is None:
+            undescribed.append(f"{name}.{column}")
+        else:
+            statements.append(f'comment on column "{name}"."{column}" is {_literal(meaning)}')
+    if statements:
+        con.execute(";\n".join(statements))
     return undescribed
