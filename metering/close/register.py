@@ -368,6 +368,7 @@ DOCUMENTS_SCHEMA = pa.schema(
         ("replaces_number", pa.string()),
         ("content_hash", pa.string()),
         ("accepted_gaps", pa.string()),
+        ("einvoice", pa.string()),
     ]
 )
 
@@ -376,10 +377,12 @@ def documents_table(
     docs: list[Document],
     accepted: dict[int, str] | None = None,
     headlines: dict[int, tuple[str, str, str]] | None = None,
+    einvoices: dict[int, tuple[str, ...]] | None = None,
 ) -> pa.Table:
     """The register's issued/credited documents as a table (for the lake and the warehouse);
     ``accepted``: the ``--accept-gaps`` reason of documents issued despite the gate;
-    ``headlines``: tenant name, subtotal and tax of each (:meth:`Register.headlines`)."""
+    ``headlines``: tenant name, subtotal and tax of each (:meth:`Register.headlines`);
+    ``einvoices``: the e-invoice formats issued with each (:meth:`Register.einvoices`)."""
     numbers = {d.id: d.number for d in docs}
     accepted = accepted or {}
     headlines = headlines or {}
@@ -405,6 +408,7 @@ def documents_table(
                 "replaces_number": numbers.get(d.replaces_id) if d.replaces_id else None,
                 "content_hash": d.content_hash,
                 "accepted_gaps": accepted.get(d.id),
+                "einvoice": ",".join(sorted((einvoices or {}).get(d.id, ()))) or None,
             }
         )
     return pa.Table.from_pylist(rows, schema=DOCUMENTS_SCHEMA)

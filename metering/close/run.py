@@ -163,7 +163,8 @@ def _write_outputs(
     # the register's documents of the month, for finance next to the rating outputs
     out = io.BytesIO()
     ids = [d.id for d in docs]
-    table = documents_table(docs, register.accepted_gaps(ids), register.headlines(ids))
+    einvoices = {i: tuple(f) for i, f in register.einvoices(month_key(month)).items()}
+    table = documents_table(docs, register.accepted_gaps(ids), register.headlines(ids), einvoices)
     pq.write_table(table, out, compression="zstd")
     write_bytes(paths["documents"], out.getvalue())
 

@@ -18,5 +18,6 @@ select
     credits_number,
     replaces_number,
     content_hash,
-    accepted_gaps
+    accepted_gaps,
+    einvoice
 from lake.documents

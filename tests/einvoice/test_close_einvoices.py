@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+import pyarrow.parquet as pq
 import pytest
 from facturx import get_xml_from_pdf
 from lxml import etree
@@ -76,6 +77,12 @@ def test_close_issues_validated_peppol_ubl_and_factur_x_for_invoices_and_credit_
     total = Decimal(acme.total_amount)
     assert Decimal(etree.fromstring(ubl).find(".//{*}PayableAmount").text) == total
     assert Decimal(etree.fromstring(cii).find(".//{*}DuePayableAmount").text) == total
+    # and for finance: the documents table beside the rating outputs says which it has
+    listing = pq.read_table(first.outputs["documents"]).to_pylist()
+    assert {r["number"]: r["einvoice"] for r in listing} == {
+        "INV-2026-000001": "factur-x,peppol-ubl",
+        "INV-2026-000002": None,
+    }
 
     # a correction: the credit note and the corrected invoice get theirs too
     _correct_acme_vcpu_price(config)
