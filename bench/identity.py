@@ -6,7 +6,8 @@ file order) and of the month's invoice lines and totals one by one; ``--compare
 before.json`` rates again (with the code on the path now) and exits 1 naming each output
 that differs. Run it once on the old code (e.g. ``git archive main`` unpacked elsewhere, on
 ``PYTHONPATH``) and once on the new one, against the same lake: rating is idempotent, so a
-difference is the code's. A bench workdir's ``provider.toml`` and the demo's output (``out``
+difference is the code's. ``--consolidate`` consolidates the month's days first, so that a
+change to derive is compared too. A bench workdir's ``provider.toml`` and the demo's output (``out``
 after ``metering demo``: its ``provider.toml``) are both lakes it can rate.
 
 Only the rating outputs are digested: every invoice figure (lines, totals, the usage
@@ -42,13 +43,21 @@ def digest_file(path: Path) -> dict[str, Any]:
     return {"rows": rows, "sha256": whole.hexdigest()}
 
 
-def rate_and_digest(config_path: Path, month: str) -> dict[str, Any]:
-    """Rate ``month`` of the lake ``config_path`` names and digest what was written."""
+def rate_and_digest(config_path: Path, month: str, consolidate: bool = False) -> dict[str, Any]:
+    """Rate ``month`` of the lake ``config_path`` names and digest what was written; with
+    ``consolidate``, every day of the month that has samples is consolidated first (so the
+    digests cover derive as well as rating)."""
     from metering.config import load_config
+    from metering.rating.consolidate import consolidate_day, has_samples
     from metering.rating.run import rate_month
     from metering.window import Window
 
-    result = rate_month(load_config(config_path), Window.parse_month(month))
+    config, window = load_config(config_path), Window.parse_month(month)
+    if consolidate:
+        for day in window.days():
+            if has_samples(config.lake, day):
+                consolidate_day(config, day)
+    result = rate_month(config, window)
     digests: dict[str, Any] = {name: digest_file(Path(result.paths[name])) for name in OUTPUTS}
     totals = pq.read_table(result.paths["invoice_totals"], columns=["tenant_id", "total_amount"])
     digests["totals"] = {
@@ -83,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.identity", description=__doc__)
     parser.add_argument("--config", type=Path, required=True, help="provider.toml of the lake")
     parser.add_argument("--month", required=True, help="YYYY-MM")
+    parser.add_argument(
+        "--consolidate",
+        action="store_true",
+        help="consolidate every day of the month with samples first (derive and rate)",
+    )
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--save", type=Path, help="write the digests here")
     what.add_argument("--compare", type=Path, help="compare with digests saved earlier")
     args = parser.parse_args(argv)
-    digests = rate_and_digest(args.config, args.month)
+    digests = rate_and_digest(args.config, args.month, args.consolidate)
     if args.save:
         args.save.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n", "utf-8")
         print(f"saved: {_rows(digests)}")
