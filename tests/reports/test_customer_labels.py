@@ -113,7 +113,9 @@ def test_vram_is_reported_as_the_months_average_gb(tmp_path):
 def test_without_a_key_the_close_refuses_before_issuing(tmp_path, monkeypatch):
     monkeypatch.delenv("METERING_LABEL_KEY")
     config = make_config(tmp_path)
-    with pytest.raises(ConfigError, match=r"commerce\.label_key_env: customer labels are hashed"):
+    with pytest.raises(
+        ConfigError, match=r"\[commerce\] label_key_env: customer labels are hashed"
+    ):
         close_month(config, MONTH, rate=False, now=FROZEN_NOW, show_progress=False)
     assert not (config.data_dir / "invoices.sqlite").exists()
 
