@@ -32,7 +32,9 @@ from metering.window import Window
 
 # The products each source's data is billed as (OSE reports the same object storage).
 SOURCE_PRODUCTS: dict[str, frozenset[str]] = {
-    "vcd": frozenset({"vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm"}),
+    "vcd": frozenset(
+        {"vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm", "vdc_cpu", "vdc_ram"}
+    ),
     "cse": frozenset({"tkg_cluster"}),
     "alp": frozenset({"alp_instance"}),
     "dse": frozenset({"dse_core"}),

@@ -228,6 +228,7 @@ def _fees(doc: _Doc) -> tuple[FixedFee, ...]:
 
 def load_rate_card(path: Path) -> RateCard:
     """Parse and validate one rate card file."""
+    from metering.rating.charge_basis import charge_basis_rates
     from metering.rating.replication import derived_storage_rates
 
     doc = _Doc(path)
@@ -242,6 +243,7 @@ def load_rate_card(path: Path) -> RateCard:
         raise doc.error([*card, "effective_to"], "must be after effective_from")
     rates = [_rate(doc, raw, i) for i, raw in enumerate(doc.get(doc.data, ["rates"], list, []))]
     rates += derived_storage_rates(doc, rates)
+    rates += charge_basis_rates(doc, rates)
     seen: set[tuple[str, str]] = set()
     for i, rate in enumerate(rates):
         key = (rate.product, rate.dimension)

@@ -42,6 +42,32 @@ GUEST_OS = (
     ("Debian GNU/Linux 12 (64-bit)", "debian12_64Guest", ""),
 )
 GUEST_OS_PHOTON = 5
+# VCD's Org VDC allocation models (go-vcd `types.VdcAllocationModel*`; tf-vcd `vcd_org_vdc`).
+ALLOCATION_MODELS = ("AllocationVApp", "AllocationPool", "ReservationPool", "Flex")
+
+
+@dataclass
+class OrgVdcs:
+    """One Org VDC per org and site (per ``World.presence``), for the whole month: its
+    allocation model (index into ALLOCATION_MODELS) and its CPU (MHz) and memory (MB)
+    allocation (0 for Pay-As-You-Go, and for an elastic Flex VDC without one)."""
+
+    model: Ints
+    cpu_mhz: Ints
+    memory_mb: Ints
+
+    def billing_model(self) -> list[str]:
+        """Per VDC, the allocation model its compute is billed under, '' for on usage only
+        (docs/metering-rules.md, "Org VDC charge basis"): Allocation Pool and Reservation
+        Pool always, Flex when it has an allocation; Pay-As-You-Go never."""
+        out = []
+        for model, cpu, memory in zip(
+            self.model.tolist(), self.cpu_mhz.tolist(), self.memory_mb.tolist(), strict=True
+        ):
+            name = ALLOCATION_MODELS[model]
+            pooled = name in ("AllocationPool", "ReservationPool")
+            out.append(name if pooled or (name == "Flex" and (cpu or memory)) else "")
+        return out
 
 
 def millicores(quantity: str) -> int:

@@ -6,6 +6,10 @@ must start and end on whole hours of the simulation (the state only changes on w
 
 - ``vcpu`` / ``ram``: powered-on hours × vCPUs / × GiB (memory MB ÷ 1024), TKG nodes and
   VM-app VMs included (they are VMs).
+- ``vcpu`` / ``ram`` dimension: the allocation model of the VM's Org VDC when that VDC is
+  billed on allocation (Allocation Pool, Reservation Pool, Flex with an allocation), else ''.
+- ``vdc_cpu`` / ``vdc_ram`` per allocation model: allocated GHz (MHz ÷ 1000) / GiB (MB ÷
+  1024) × hours of the VDCs billed on allocation (docs/metering-rules.md).
 - ``vm_disk`` per VM storage policy: provisioned GB (MB ÷ 1024) × hours the VM exists.
 - ``tkg_cluster``: hours each cluster exists.
 - ``object_storage`` per Cloudian policy: GB-hours of logical bytes (2^30), at the bucket's
@@ -31,8 +35,8 @@ import numpy as np
 
 from metering.simulator.inventory import DSE_KINDS
 from metering.simulator.state import overlap, weight_prefix
-from metering.simulator.tables import GUEST_OS, SERVICE_CPU, Ints, millicores
-from metering.simulator.world import World
+from metering.simulator.tables import ALLOCATION_MODELS, GUEST_OS, SERVICE_CPU, Ints, millicores
+from metering.simulator.world import World, presence_index
 from metering.window import Window
 
 HOUR = timedelta(hours=1)
@@ -48,6 +52,8 @@ UNITS = {
     "dse_core": "core-hour",
     "os_licence": "vCPU-hour",
     "os_licence_vm": "VM-hour",
+    "vdc_cpu": "GHz-hour",
+    "vdc_ram": "GiB-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
 DIVISORS = {
@@ -56,6 +62,8 @@ DIVISORS = {
     "object_storage": 512,
     "object_transfer": 512,  # chunks of 2 MiB → GB
     "dse_core": 1000,
+    "vdc_cpu": 1000,  # MHz → GHz
+    "vdc_ram": 1024,
 }
 
 
@@ -116,9 +124,9 @@ def _vms(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     (l1, h1), (l2, h2) = _split(lo, hi, v.resize_h)
     on1 = overlap(l1, h1, l1, h1) - overlap(l1, h1, v.off_a, v.off_b)
     on2 = overlap(l2, h2, l2, h2) - overlap(l2, h2, v.off_a, v.off_b)
-    n = len(v.site)
-    _add(acc, v.site, v.org, "vcpu", _none(n), v.vcpu0 * on1 + v.vcpu1 * on2)
-    _add(acc, v.site, v.org, "ram", _none(n), v.mem0 * on1 + v.mem1 * on2)
+    compute = _compute_dimension(w)
+    _add(acc, v.site, v.org, "vcpu", compute, v.vcpu0 * on1 + v.vcpu1 * on2)
+    _add(acc, v.site, v.org, "ram", compute, v.mem0 * on1 + v.mem1 * on2)
     policies = (v.spolicy, w.inventory.vm_storage_policies)
     exists = overlap(lo, hi, lo, hi)
     _add(acc, v.site, v.org, "vm_disk", policies, v.disk_mb * exists)
@@ -128,6 +136,32 @@ def _vms(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     vcpu_on = v.vcpu0 * on1 + v.vcpu1 * on2
     _add(acc, v.site, v.org, "os_licence", os_family, np.where(licensed, vcpu_on, 0))
     _add(acc, v.site, v.org, "os_licence_vm", os_family, np.where(licensed, exists, 0))
+
+
+def _compute_dimension(w: World) -> tuple[Ints, Sequence[str]]:
+    """Per VM, the allocation model of its Org VDC that its vCPU and RAM are billed under
+    ('' = Pay-As-You-Go, or an elastic Flex VDC without allocation)."""
+    labels = ["", *ALLOCATION_MODELS]
+    billed = w.vdcs.billing_model()
+    where = presence_index(w)
+    code = np.array([labels.index(m) for m in billed], dtype=np.int64)
+    pres = np.array(
+        [where[(o, s)] for o, s in zip(w.vms.org.tolist(), w.vms.site.tolist(), strict=True)],
+        dtype=np.int64,
+    )
+    return code[pres] if len(pres) else np.zeros(0, dtype=np.int64), labels
+
+
+def _vdcs(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    """Allocated CPU (MHz-hours) and memory (MB-hours) of the VDCs billed on allocation."""
+    billed = w.vdcs.billing_model()
+    site = np.array([s for _, s in w.presence], dtype=np.int64)
+    org = np.array([o for o, _ in w.presence], dtype=np.int64)
+    labels = ["", *ALLOCATION_MODELS]
+    code = np.array([labels.index(m) for m in billed], dtype=np.int64)
+    hours = np.where(code > 0, b - a, 0).astype(np.int64)
+    _add(acc, site, org, "vdc_cpu", (code, labels), w.vdcs.cpu_mhz * hours)
+    _add(acc, site, org, "vdc_ram", (code, labels), w.vdcs.memory_mb * hours)
 
 
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
@@ -173,7 +207,7 @@ def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow
     """Exact usage per (site, org, product, dimension) over ``window``, sorted."""
     a, b = _hours(start, window)
     acc: dict[Key, int] = defaultdict(int)
-    for part in (_vms, _clusters_apps, _dse, _buckets):
+    for part in (_vms, _vdcs, _clusters_apps, _dse, _buckets):
         part(world, a, b, acc)
     rows: list[TruthRow] = []
     with localcontext() as ctx:

@@ -16,8 +16,8 @@ import numpy as np
 from metering.simulator import names
 from metering.simulator.index import cluster_urn, site_index
 from metering.simulator.state import alive
-from metering.simulator.tables import GUEST_OS, NEVER
-from metering.simulator.world import World
+from metering.simulator.tables import ALLOCATION_MODELS, GUEST_OS, NEVER
+from metering.simulator.world import World, presence_index
 
 Record = dict[str, Any]
 VM_ROLES = ("web", "app", "db", "cache", "batch", "api")
@@ -318,8 +318,12 @@ def vdc_records(view: View) -> list[Record]:
 
     vcpu_on, mem_on = per_org(state["vcpu"], on), per_org(state["mem"], on)
     disk, count, running = per_org(vms.disk_mb[state["idx"]]), per_org(), per_org(None, on)
+    vdcs, where = view.world.vdcs, presence_index(view.world)
     out: list[Record] = []
     for org in orgs_present(view):
+        p = where[(org, view.site)]
+        model = ALLOCATION_MODELS[int(vdcs.model[p])]
+        cpu, memory = int(vdcs.cpu_mhz[p]), int(vdcs.memory_mb[p])
         out.append(
             {
                 "_type": "QueryResultAdminVdcRecordType",
@@ -332,11 +336,11 @@ def vdc_records(view: View) -> list[Record]:
                 "org": f"{view.base}/api/org/{view.org_id(org)}",
                 "orgName": view.world.org_names[org],
                 "isEnabled": True,
-                "cpuAllocationMhz": 0,
-                "cpuLimitMhz": 0,
+                "cpuAllocationMhz": cpu,
+                "cpuLimitMhz": cpu if model == "ReservationPool" else 0,
                 "cpuUsedMhz": vcpu_on[org] * 2000,
-                "memoryAllocationMB": 0,
-                "memoryLimitMB": 0,
+                "memoryAllocationMB": memory,
+                "memoryLimitMB": memory if model == "ReservationPool" else 0,
                 "memoryUsedMB": mem_on[org],
                 "storageLimitMB": 0,
                 "storageUsedMB": disk[org],
@@ -344,7 +348,7 @@ def vdc_records(view: View) -> list[Record]:
                 "otherAttributes": {
                     "numberOfVMs": str(count[org]),
                     "numberOfRunningVMs": str(running[org]),
-                    "allocationModel": "AllocationVApp",
+                    "allocationModel": model,
                 },
             }
         )

@@ -36,6 +36,7 @@ from metering.simulator.tables import (
     Clusters,
     DataSolutions,
     Ints,
+    OrgVdcs,
     VMs,
 )
 
@@ -55,6 +56,7 @@ class World:
     apps: Apps
     dse: DataSolutions
     buckets: Buckets
+    vdcs: OrgVdcs
     group_ids: list[str] = field(default_factory=list)
     _memo: OrderedDict[Hashable, Any] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -78,6 +80,14 @@ class World:
             while len(self._memo) > _MEMO_SIZE:
                 self._memo.popitem(last=False)
         return value
+
+
+def presence_index(world: World) -> dict[tuple[int, int], int]:
+    """(org, site) → its index in ``world.presence`` (its Org VDC in ``world.vdcs``)."""
+    index: dict[tuple[int, int], int] = world.memo(
+        ("presence",), lambda: {p: i for i, p in enumerate(world.presence)}
+    )
+    return index
 
 
 def _rep(values: Ints, counts: Ints) -> Ints:
@@ -135,6 +145,7 @@ def build_world(inventory: Inventory, seed: int, hours: int) -> World:
         apps=apps,
         dse=dse,
         buckets=buckets,
+        vdcs=org_vdcs(len(presence)),
         group_ids=[names.group_id(n) for n in org_names],
     )
 
@@ -189,6 +200,20 @@ def _plain_vms(
         sizing=-1,
         guest_os=guest_os_codes(_rep(org, counts), ordinal),
     )
+
+
+def org_vdcs(n: int) -> OrgVdcs:
+    """The Org VDC of each (org, site) presence: about 1 in 7 is an Allocation Pool, 1 in 7 a
+    Reservation Pool, 1 in 7 Flex (every other one without an allocation: elastic), the rest
+    Pay-As-You-Go; pools allocate 8 to 24 GHz and 16 to 48 GiB. A function of the presence
+    index, not of the random stream, so every other draw stays as it was."""
+    p = np.arange(n, dtype=np.int64)
+    model = np.array([0, 1, 0, 2, 0, 3, 0], dtype=np.int64)[p % 7]
+    elastic = (model == 3) & ((p // 7) % 2 == 1)
+    pooled = (model > 0) & ~elastic
+    cpu = np.where(pooled, (8 + 4 * (p % 5)) * 1000, 0).astype(np.int64)
+    memory = np.where(pooled, (16 + 16 * (p % 3)) * 1024, 0).astype(np.int64)
+    return OrgVdcs(model=model, cpu_mhz=cpu, memory_mb=memory)
 
 
 def guest_os_codes(org: Ints, ordinal: Ints) -> Ints:

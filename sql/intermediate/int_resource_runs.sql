@@ -17,8 +17,8 @@
 with holds as (
     select
         s.site, s.dataset, s.resource_id, s.resource_type, s.org_name, s.resource_name,
-        s.parent_id, s.powered_on, s.dimension, s.figure_1, s.figure_2, s.figure_3,
-        r.run_no, r.reaches_next_run
+        s.parent_id, s.powered_on, s.dimension, s.compute_dimension, s.figure_1, s.figure_2,
+        s.figure_3, r.run_no, r.reaches_next_run
     from int_samples as s
     inner join int_run_holds as r
         on r.site = s.site and r.dataset = s.dataset and r.sample_time = s.sample_time
@@ -28,7 +28,7 @@ with holds as (
 grouped as (
     select
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
-        powered_on, dimension, figure_1, figure_2, figure_3,
+        powered_on, dimension, compute_dimension, figure_1, figure_2, figure_3,
         count(*) as holds,
         max(run_no) as last_run,
         bit_or(cast(1 as ubigint) << least(run_no, 63)) as present,
@@ -39,7 +39,7 @@ grouped as (
     from holds
     group by
         site, dataset, resource_id, resource_type, org_name, resource_name, parent_id,
-        powered_on, dimension, figure_1, figure_2, figure_3
+        powered_on, dimension, compute_dimension, figure_1, figure_2, figure_3
 ),
 
 unmergeable as (

@@ -9,6 +9,8 @@
 --   samples is computed once per sample (or group), and the merged stretches are split into
 --   products afterwards, on a few rows per resource and day.
 -- rules (docs/metering-rules.md): compute (vcpu, ram) only while POWERED_ON, disk always;
+--   vcpu and ram under the VM's compute_dimension (its VDC's model when billed on allocation);
+--   an Org VDC billed on allocation: vdc_cpu GHz (MHz ÷ 1000) and vdc_ram GiB (MB ÷ 1024);
 --   a licensed guest OS: one VM (os_licence_vm) always, its vCPUs (os_licence) while POWERED_ON;
 --   GiB/GB = MiB ÷ 1024, computed as exact nano-units with integer arithmetic; the cluster row
 --   is the management fee only (its node VMs are VMs); an app instance is one unit of its app;
@@ -23,6 +25,7 @@ select
     case h.dataset
         when 'vcd_vm' then 'vm_disk'
         when 'vcd_vm_guest_os' then 'os_licence_vm'
+        when 'vcd_org_vdc' then 'vdc_cpu'
         when 'cse_cluster' then 'tkg_cluster'
         when 'alp_app' then 'alp_instance'
         when 'dse_instance' then 'dse_core'
@@ -36,22 +39,29 @@ select
             cast(cast(h.figure_1 as decimal(18, 0)) * 0.001 as decimal(19, 3))
             * p.cores_per_vcpu
             as decimal(18, 9))
+        when 'vcd_org_vdc' then cast(cast(h.figure_1 as decimal(18, 0)) * 0.001 as decimal(18, 9))
         else cast(1 as decimal(18, 9))
     end as level_1,
     case
         when h.dataset = 'vcd_vm' and h.powered_on then 'vcpu'
         when h.dataset = 'vcd_vm_guest_os' and h.powered_on then 'os_licence'
+        when h.dataset = 'vcd_org_vdc' then 'vdc_ram'
     end as product_2,
     case
-        when h.dataset = 'vcd_vm' and h.powered_on then ''
+        when h.dataset = 'vcd_vm' and h.powered_on then h.compute_dimension
         when h.dataset = 'vcd_vm_guest_os' and h.powered_on then h.dimension
+        when h.dataset = 'vcd_org_vdc' then h.dimension
     end as dimension_2,
     case
         when h.dataset in ('vcd_vm', 'vcd_vm_guest_os') and h.powered_on
             then cast(h.figure_2 as decimal(18, 9))
+        when h.dataset = 'vcd_org_vdc' then cast(
+            cast((h.figure_2 * 1953125) // 2 as decimal(18, 0)) * 0.000000001
+            as decimal(18, 9))
     end as level_2,
     case when h.dataset = 'vcd_vm' and h.powered_on then 'ram' end as product_3,
-    case when h.dataset = 'vcd_vm' and h.powered_on then '' end as dimension_3,
+    case when h.dataset = 'vcd_vm' and h.powered_on then h.compute_dimension end
+        as dimension_3,
     case
         when h.dataset = 'vcd_vm' and h.powered_on then cast(
             cast((h.figure_3 * 1953125) // 2 as decimal(18, 0)) * 0.000000001

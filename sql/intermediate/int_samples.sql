@@ -15,6 +15,13 @@
 --   if set) in millicores; none for clusters and apps. TKG node VMs are ordinary VMs here
 --   (parent_id links them to their cluster). collected_at only picks among a run's duplicate
 --   samples (int_unmerged_holds); the bitmask merge does not read it.
+-- Org VDC charge basis (docs/metering-rules.md, "Org VDC charge basis"): a VM's
+--   compute_dimension is the allocation model of its VDC's sample at the same run when that
+--   VDC is billed on allocation (Allocation Pool, Reservation Pool, Flex with a CPU or memory
+--   allocation), else '' (Pay-As-You-Go, an elastic Flex without allocation, or no VDC sample
+--   at that run); such a VDC is also a resource of its own (dataset vcd_org_vdc, dimension =
+--   its model, figure_1 = CPU allocation MHz, figure_2 = memory allocation MB). The rate card
+--   then bills the VMs' compute or the VDC's allocation (metering.rating.policy).
 -- guest-OS licences (docs/metering-rules.md, "Guest-OS licences"): a VM whose guest OS is of a
 --   licence family is also a resource of its own, dataset 'vcd_vm_guest_os' (it shares the
 --   vcd_vm runs, int_run_holds), dimension = the family, parent_id = the VM, figure_2 = its
@@ -25,16 +32,60 @@ with params as (
     select day_start, day_end, gap, include_sidecars from consolidation_params
 ),
 
+vdc_samples as (
+    -- every Org VDC sample with the model its compute is billed under (null: on usage only)
+    select
+        d.*,
+        case
+            when d.allocation_model in ('AllocationPool', 'ReservationPool')
+                then d.allocation_model
+            when d.allocation_model = 'Flex'
+                and (coalesce(d.cpu_allocation_mhz, 0) > 0
+                    or coalesce(d.memory_allocation_mb, 0) > 0)
+                then 'Flex'
+        end as billing_model
+    from stg_vcd__org_vdc as d
+    cross join params as p
+    where d.sample_time > p.day_start - p.gap and d.sample_time < p.day_end
+),
+
+vdcs as (
+    -- one per VDC and run (a VDC listed twice in a run: the sample collected last)
+    select site, sample_time, vdc_id, billing_model
+    from vdc_samples
+    qualify row_number() over (
+        partition by site, sample_time, vdc_id
+        order by collected_at desc nulls last, billing_model nulls last
+    ) = 1
+),
+
 vm as (
     select
         v.site, 'vcd_vm' as dataset, v.org_name, 'vm' as resource_type, v.vm_id as resource_id,
         v.vm_name as resource_name,
         case when v.is_tkg_node then v.tkg_cluster_id end as parent_id,
         v.sample_time, v.powered_on, v.storage_policy as dimension,
+        coalesce(d.billing_model, '') as compute_dimension,
         v.storage_mb as figure_1, v.vcpu as figure_2, v.memory_mb as figure_3, v.collected_at
     from stg_vcd__vm as v
     cross join params as p
+    left join vdcs as d
+        on d.site = v.site and d.sample_time = v.sample_time and d.vdc_id = v.vdc_id
     where v.sample_time > p.day_start - p.gap and v.sample_time < p.day_end
+),
+
+vdc_rows as (
+    select
+        d.site, 'vcd_org_vdc' as dataset, d.org_name, 'org_vdc' as resource_type,
+        d.vdc_id as resource_id, d.vdc_name as resource_name,
+        cast(null as varchar) as parent_id, d.sample_time,
+        cast(null as boolean) as powered_on, d.billing_model as dimension,
+        '' as compute_dimension,
+        coalesce(d.cpu_allocation_mhz, 0) as figure_1,
+        coalesce(d.memory_allocation_mb, 0) as figure_2,
+        cast(null as bigint) as figure_3, d.collected_at
+    from vdc_samples as d
+    where d.billing_model is not null
 ),
 
 licences as (
@@ -47,6 +98,7 @@ licences as (
             when lower(v.guest_os) like 'red hat enterprise linux%' then 'rhel'
             when lower(v.guest_os) like 'suse linux enterprise%' then 'sles'
         end as dimension,
+        '' as compute_dimension,
         cast(null as bigint) as figure_1, v.vcpu as figure_2, cast(null as bigint) as figure_3,
         v.collected_at
     from stg_vcd__vm as v
@@ -64,7 +116,7 @@ clusters as (
         c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
         c.cluster_id as resource_id, c.cluster_name as resource_name,
         cast(null as varchar) as parent_id, c.sample_time,
-        cast(null as boolean) as powered_on, '' as dimension,
+        cast(null as boolean) as powered_on, '' as dimension, '' as compute_dimension,
         cast(null as bigint) as figure_1, cast(null as bigint) as figure_2,
         cast(null as bigint) as figure_3, c.collected_at
     from stg_cse__cluster as c
@@ -77,7 +129,7 @@ apps as (
         a.site, 'alp_app' as dataset, a.org_name, 'alp_instance' as resource_type,
         a.instance_id as resource_id, a.instance_name as resource_name,
         cast(null as varchar) as parent_id, a.sample_time,
-        cast(null as boolean) as powered_on, a.app_id as dimension,
+        cast(null as boolean) as powered_on, a.app_id as dimension, '' as compute_dimension,
         cast(null as bigint) as figure_1, cast(null as bigint) as figure_2,
         cast(null as bigint) as figure_3, a.collected_at
     from stg_alp__app as a
@@ -90,7 +142,7 @@ dse as (
         d.site, 'dse_instance' as dataset, d.org_name, 'dse_instance' as resource_type,
         d.instance_id as resource_id, d.instance_name as resource_name,
         cast(null as varchar) as parent_id, d.sample_time,
-        cast(null as boolean) as powered_on, d.kind as dimension,
+        cast(null as boolean) as powered_on, d.kind as dimension, '' as compute_dimension,
         d.service_cpu_millicores
         + case when p.include_sidecars then d.sidecar_cpu_millicores else 0 end as figure_1,
         cast(null as bigint) as figure_2, cast(null as bigint) as figure_3, d.collected_at
@@ -100,6 +152,8 @@ dse as (
 )
 
 select * from vm
+union all
+select * from vdc_rows
 union all
 select * from licences
 union all

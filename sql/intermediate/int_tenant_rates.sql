@@ -6,6 +6,9 @@
 --   dimensions of the product) in every card, as a per-unit price in the card's billing unit:
 --   where the card prices the product per 1,000 (`per = 1000`), so does the custom rate (the
 --   card's rate for the override's dimension, else its '*' rate, else its largest `per`).
+--   A '*' custom rate leaves the card's charge-basis rates (metering.rating.charge_basis: the
+--   0.00 of compute inside an Org VDC allocation, or of an allocation billed on usage) in
+--   place: a custom vCPU price must not bill compute an allocation already pays for.
 with plan_rates as (
     select
         t.tenant_id, r.policy, r.rate_card_id, r.currency, r.valid_from, r.valid_to,
@@ -23,7 +26,10 @@ kept as (
         from tenant_rate_overrides as o
         where o.tenant_id = pr.tenant_id
             and o.product = pr.product
-            and (o.dimension = '*' or o.dimension = pr.dimension)
+            and (
+                o.dimension = pr.dimension
+                or (o.dimension = '*' and coalesce(pr.derived_from, '') not like 'charge basis%')
+            )
     )
 ),
 

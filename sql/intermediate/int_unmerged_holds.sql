@@ -16,8 +16,8 @@
 --   resource with one hold per run it is present in.
 select
     s.site, s.dataset, s.org_name, s.resource_type, s.resource_id, s.resource_name,
-    s.parent_id, s.powered_on, s.dimension, s.figure_1, s.figure_2, s.figure_3,
-    r.hold_start, r.hold_end
+    s.parent_id, s.powered_on, s.dimension, s.compute_dimension, s.figure_1, s.figure_2,
+    s.figure_3, r.hold_start, r.hold_end
 from int_samples as s
 inner join int_run_holds as r
     on r.site = s.site and r.dataset = s.dataset and r.sample_time = s.sample_time
@@ -30,6 +30,7 @@ qualify row_number() over (
     order by
         s.collected_at desc nulls last, s.figure_2 desc nulls last, s.figure_3 desc nulls last,
         s.figure_1 desc nulls last, s.powered_on desc nulls last, s.org_name nulls last,
-        s.resource_name nulls last, s.dimension nulls last, s.parent_id nulls last,
+        s.resource_name nulls last, s.dimension nulls last, s.compute_dimension nulls last,
+        s.parent_id nulls last,
         s.resource_type nulls last
 ) = 1

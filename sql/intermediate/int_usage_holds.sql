@@ -8,7 +8,7 @@
 -- feeds: intermediate/int_sample_levels.sql.
 select
     site, dataset, org_name, resource_type, resource_id, resource_name, parent_id,
-    powered_on, dimension, figure_1, figure_2, figure_3,
+    powered_on, dimension, compute_dimension, figure_1, figure_2, figure_3,
     cast(null as timestamptz) as hold_start, cast(null as timestamptz) as hold_end,
     present, linked, last_run
 from int_resource_runs
@@ -16,7 +16,8 @@ where by_masks
 union all
 select
     site, dataset, org_name, resource_type, resource_id, resource_name, parent_id,
-    powered_on, dimension, figure_1, figure_2, figure_3, hold_start, hold_end,
+    powered_on, dimension, compute_dimension, figure_1, figure_2, figure_3, hold_start,
+    hold_end,
     cast(null as ubigint) as present, cast(null as ubigint) as linked,
     cast(null as bigint) as last_run
 from int_unmerged_holds

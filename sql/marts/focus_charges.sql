@@ -29,6 +29,8 @@ with services as (
         ('dse_core', 'postgres', 'DSE PostgreSQL', 'Databases', 'Relational Databases',
             'Core-Hours'),
         ('dse_core', 'mysql', 'DSE MySQL', 'Databases', 'Relational Databases', 'Core-Hours'),
+        ('vdc_cpu', null, 'Org VDC', 'Compute', 'Virtual Machines', 'GHz-Hours'),
+        ('vdc_ram', null, 'Org VDC', 'Compute', 'Virtual Machines', 'GiB-Hours'),
         ('os_licence', null, 'Licences', 'Compute', 'Virtual Machines', 'vCPU-Hours'),
         ('os_licence_vm', null, 'Licences', 'Compute', 'Virtual Machines', 'VM-Months'),
         ('fixed_fee', null, 'Fees', 'Other', 'Other (Other)', 'Months')

@@ -157,12 +157,16 @@ vram_gb as (
         r.site, r.tenant_id, 'vm' as product, '' as dimension,
         case when r.product = 'ram' then 'average_vram_gb'
             else 'tkg_node_average_vram_gb' end as metric,
-        cast(cast(r.quantity * 1000000 as hugeint) // p.hours as decimal(38, 0)) * 0.000001
-            as average_gb
+        -- ram rows are per dimension (the Org VDC model billed on allocation, or ''): summed
+        cast(cast(sum(r.quantity) * 1000000 as hugeint) // min(p.hours) as decimal(38, 0))
+            * 0.000001 as average_gb
     from all_rows as r
     cross join params as p
     where (r.product = 'ram' and r.metric = 'ram_quantity')
         or (r.product = 'vm' and r.metric = 'tkg_node_ram_quantity')
+    group by
+        r.site, r.tenant_id,
+        case when r.product = 'ram' then 'average_vram_gb' else 'tkg_node_average_vram_gb' end
 )
 
 select site, tenant_id, product, dimension, metric, quantity, unit

@@ -9,6 +9,7 @@ select
     cast(org_name as varchar) as org_name,
     cast(vm_id as varchar) as vm_id,
     cast(vm_name as varchar) as vm_name,
+    cast(vdc_id as varchar) as vdc_id,
     cast(powered_on as boolean) as powered_on,
     cast(vcpu as bigint) as vcpu,
     cast(memory_mb as bigint) as memory_mb,

@@ -28,6 +28,7 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     assert products == {
         "vcpu", "ram", "vm_disk", "tkg_cluster", "object_storage", "object_requests",
         "object_transfer", "alp_instance", "dse_core", "os_licence", "os_licence_vm",
+        "vdc_cpu", "vdc_ram",
     }  # fmt: skip
     dims = {(r["product"], r["dimension"]) for r in rows}
     assert {("dse_core", k) for k in ("rabbitmq", "postgres", "mysql")} <= dims
@@ -36,6 +37,9 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     assert {("object_transfer", d) for d in ("in", "out")} <= dims
     families = ("windows-server", "rhel", "sles")
     assert {(p, f) for p in ("os_licence", "os_licence_vm") for f in families} <= dims
+    pools = ("AllocationPool", "ReservationPool", "Flex")
+    assert {(p, m) for p in ("vcpu", "ram", "vdc_cpu", "vdc_ram") for m in pools} <= dims
+    assert {("vcpu", ""), ("ram", "")} <= dims  # Pay-As-You-Go and elastic Flex VDCs
     assert all(Decimal(r["quantity"]) > 0 for r in rows)
     assert {r["org_name"] for r in rows} >= {"shadow-it", "東京 Systems", "A<B Labs"}
     units = {r["product"]: r["unit"] for r in rows}
@@ -66,8 +70,24 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
     for h in range(24):
         sim.set_now(day.start + hours(h))
         for site in ("az1", "az2"):
+            basis = {}
+            for vdc in api.all_query(site, "adminOrgVdc"):
+                model = vdc["otherAttributes"]["allocationModel"]
+                pooled = vdc["cpuAllocationMhz"] or vdc["memoryAllocationMB"]
+                billed = model in ("AllocationPool", "ReservationPool") or (
+                    model == "Flex" and pooled
+                )
+                basis[vdc["href"]] = model if billed else ""
+                if billed:
+                    served[(site, vdc["orgName"], "vdc_cpu", model)] += (
+                        Decimal(vdc["cpuAllocationMhz"]) / 1000
+                    )
+                    served[(site, vdc["orgName"], "vdc_ram", model)] += (
+                        Decimal(vdc["memoryAllocationMB"]) / 1024
+                    )
             for org, vms in api.org_vms(site).items():
                 for vm in vms:
+                    compute = basis[vm["vdc"]]
                     disk = Decimal(vm["totalStorageAllocatedMb"]) / 1024
                     served[(site, org, "vm_disk", vm["storageProfileName"])] += disk
                     family = next(
@@ -76,14 +96,15 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
                     if family:
                         served[(site, org, "os_licence_vm", family)] += 1
                     if vm["status"] == "POWERED_ON":
-                        served[(site, org, "vcpu", "")] += vm["numberOfCpus"]
-                        served[(site, org, "ram", "")] += Decimal(vm["memoryMB"]) / 1024
+                        served[(site, org, "vcpu", compute)] += vm["numberOfCpus"]
+                        served[(site, org, "ram", compute)] += Decimal(vm["memoryMB"]) / 1024
                         if family:
                             served[(site, org, "os_licence", family)] += vm["numberOfCpus"]
     truth = {
         (r["site"], r["org_name"], r["product"], r["dimension"]): Decimal(r["quantity"])
         for r in sim.truth(day)
-        if r["product"] in ("vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm")
+        if r["product"]
+        in ("vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm", "vdc_cpu", "vdc_ram")
     }
     assert {k: v for k, v in served.items() if v} == truth
 

@@ -72,11 +72,26 @@ FAMILY = """
 """  # docs/metering-rules.md, guest-OS licences
 
 
+POOLS = """
+    select *, case
+        when allocation_model in ('AllocationPool', 'ReservationPool') then allocation_model
+        when allocation_model = 'Flex' and (cpu_allocation_mhz > 0 or memory_allocation_mb > 0)
+            then 'Flex'
+        else '' end as model
+    from vcd_org_vdc
+"""  # docs/metering-rules.md, Org VDC charge basis
+COMPUTE = f"""
+    select v.*, d.model from vcd_vm as v
+    join ({POOLS}) as d using (site, sample_time, vdc_id)
+"""
+
+
 def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], Decimal]:
     """Usage derived from the lake's samples (1 sample = 1 hour) and Cloudian intervals."""
     con = duckdb.connect()
     for name in (
         "vcd_vm",
+        "vcd_org_vdc",
         "cse_cluster",
         "alp_app",
         "dse_instance",
@@ -85,9 +100,14 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
     ):
         con.register(name, store.read_dataset(lake, name))
     sql = f"""
-        select site, org_name, 'vcpu', '', sum(vcpu), 1 from vcd_vm where powered_on group by all
-        union all select site, org_name, 'ram', '', sum(memory_mb), 1024 from vcd_vm
+        select site, org_name, 'vcpu', model, sum(vcpu), 1 from ({COMPUTE})
             where powered_on group by all
+        union all select site, org_name, 'ram', model, sum(memory_mb), 1024 from ({COMPUTE})
+            where powered_on group by all
+        union all select site, org_name, 'vdc_cpu', model, sum(cpu_allocation_mhz), 1000
+            from ({POOLS}) where model <> '' group by all
+        union all select site, org_name, 'vdc_ram', model, sum(memory_allocation_mb), 1024
+            from ({POOLS}) where model <> '' group by all
         union all select site, org_name, 'vm_disk', storage_policy, sum(storage_mb), 1024
             from vcd_vm group by all
         union all select site, org_name, 'os_licence', family, sum(vcpu), 1
