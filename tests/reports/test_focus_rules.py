@@ -30,6 +30,8 @@ LINES = [
     ("dse_core", "postgres", "core-hour", "7", "Core-Hours", "Core-Hours", "7"),
     ("dse_core", "mysql", "core-hour", "8", "Core-Hours", "Core-Hours", "8"),
     ("dse_core", "redis", "core-hour", "9", "Core-Hours", "Core-Hours", "9"),
+    ("vdc_cpu", "AllocationVApp", "GHz-hour", "12", "GHz-Hours", "GHz-Hours", "12"),
+    ("vdc_ram", "ReservationPool", "GiB-hour", "24", "GiB-Hours", "GiB-Hours", "24"),
     ("os_licence", "windows-server", "vCPU-hour", "4", "vCPU-Hours", "vCPU-Hours", "4"),
     ("os_licence_vm", "rhel", "VM-month", "0.5", "VM-Months", "VM-Months", "0.5"),
     ("fixed_fee", "support", "month", "1", "Months", "Months", "1"),
@@ -92,6 +94,7 @@ def test_each_service_has_one_category_that_fits_it() -> None:
         "DSE MySQL": ("Databases", "Relational Databases"),
         "DSE redis": ("Other", "Other (Other)"),  # a kind we do not know yet
         "Licences": ("Compute", "Virtual Machines"),
+        "Org VDC": ("Compute", "Virtual Machines"),
         "Fees": ("Other", "Other (Other)"),
         "Tax": ("Other", "Other (Other)"),
     }
