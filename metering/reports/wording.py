@@ -42,6 +42,10 @@ PRODUCTS = {
     "object_transfer": N_("Data transfer"),
     "alp_instance": N_("App instance"),
     "dse_core": N_("Data service"),
+    "vdc_cpu": N_("Org VDC CPU allocation"),
+    "vdc_ram": N_("Org VDC memory allocation"),
+    "os_licence": N_("Guest OS licence (per vCPU)"),
+    "os_licence_vm": N_("Guest OS licence (per VM)"),
     "fixed_fee": N_("Fixed fee"),
 }
 
@@ -53,6 +57,8 @@ SERVICES = {
     "ALP": N_("Applications (ALP)"),
     "DSE": N_("Data services (DSE)"),
     "Fees": N_("Fees"),
+    "Org VDC": N_("Org VDC"),
+    "Licences": N_("Licences"),
 }
 
 # why the close issued a credit note (metering/close/issue.py)
@@ -78,6 +84,9 @@ def _unit_forms(t: Gettext, unit: str, n: int) -> str:
         "instance-hour": lambda: t.ngettext("instance-hour", "instance-hours", n),
         "core-hour": lambda: t.ngettext("core-hour", "core-hours", n),
         "month": lambda: t.ngettext("month", "months", n),
+        "GHz-hour": lambda: t.ngettext("GHz-hour", "GHz-hours", n),
+        "VM-hour": lambda: t.ngettext("VM-hour", "VM-hours", n),
+        "VM-month": lambda: t.ngettext("VM-month", "VM-months", n),
     }
     word = forms.get(unit)
     return word() if word else unit
@@ -116,6 +125,9 @@ KNOWN_UNITS = frozenset(
         "instance-hour",
         "core-hour",
         "month",
+        "GHz-hour",
+        "VM-hour",
+        "VM-month",
     )
 )
 

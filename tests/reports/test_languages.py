@@ -74,6 +74,22 @@ def _t(locale: str):
     return i18n.translations(i18n.catalog_for(locale))
 
 
+def test_every_product_service_and_unit_of_rating_has_words():
+    """A product added to rating needs its label, service and units here (and translated),
+    or its invoices would print rating's English ids."""
+    from metering.rating.products import PRODUCTS
+
+    for product in PRODUCTS.values():
+        assert product.name in wording.PRODUCTS, product.name
+        assert product.service in wording.SERVICES, product.service
+        assert {product.usage_unit, product.billing_unit} <= wording.KNOWN_UNITS, product.name
+        assert (
+            wording.quantity_text(_t("de_DE"), "2", product.billing_unit, "de_DE")
+            != (f"2 {product.billing_unit}")
+            or product.billing_unit == "GB"
+        ), product.name
+
+
 def test_units_prices_and_periods_read_naturally():
     # rating bills requests per 1,000: 3,444 of them are 3,444,000 requests
     assert wording.quantity_text(_t("en_US"), "3444.000", "1,000 requests", "en_US") == (
