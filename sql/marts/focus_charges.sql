@@ -275,7 +275,13 @@ select
     d.region_id as "RegionName",
     c.site as "AvailabilityZone",
     c.resource_id as "ResourceId",
-    c.resource_name as "ResourceName",
+    -- FOCUS StringHandling: ASCII only. A resource named after its org (an Org VDC such as
+    -- 'Café Müller-vdc') loses its accents, then any other non-ASCII character; nothing left:
+    -- its id
+    case when c.resource_name is not null then coalesce(
+        nullif(trim(regexp_replace(strip_accents(c.resource_name), '[^ -~]', '', 'g')), ''),
+        c.resource_id
+    ) end as "ResourceName",
     case when c.resource_id is not null then c.product end as "ResourceType",
     coalesce(sv.category, 'Other') as "ServiceCategory",
     coalesce(

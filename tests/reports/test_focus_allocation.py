@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from metering.close.register import Document, DocumentKind, DocumentState
 from metering.reports.focus import write_focus
+from tests.reports import focus_rules
 
 cents = st.integers(min_value=0, max_value=10_000_000).map(lambda c: Decimal(c).scaleb(-2))
 weights = st.lists(
@@ -134,3 +135,15 @@ def test_focus_csv_defuses_formula_like_tenant_names_and_parquet_keeps_them() ->
     assert any(",\"'@SUM(A1)" in line for line in csv)
     plain = [line for line in csv if '"plain"' in line]
     assert plain and all("-1.50" in line and "'-1.50" not in line for line in plain[:1])
+
+
+def test_focus_resource_names_are_ascii_as_string_handling_requires() -> None:
+    """An Org VDC is named after its org ('Café Müller-vdc'): FOCUS StringHandling wants ASCII."""
+    doc = _doc(Decimal("3.00"), [Decimal(1), Decimal(1), Decimal(1)], Decimal(0))
+    body = json.loads(doc.body_json)
+    for usage, name in zip(body["usage"], ["Café Müller-vdc", "東京", "web-01"], strict=True):
+        usage["resource_name"] = name
+    table = _focus([replace(doc, body_json=json.dumps(body))])[0]
+    names = {r["ResourceId"]: r["ResourceName"] for r in table.to_pylist() if r["ResourceId"]}
+    assert names == {"r0": "Cafe Muller-vdc", "r1": "r1", "r2": "web-01"}
+    assert focus_rules.violations(table, ["BillingAccountName-C-002-M"]) == {}
