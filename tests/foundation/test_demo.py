@@ -204,3 +204,65 @@ def test_demo_e_invoices_are_issued_where_the_catalog_asks_and_pass_the_official
         if "factur-x" in formats:
             _, cii = get_xml_from_pdf((folder / f"{number}.pdf").read_bytes(), check_xsd=False)
             assert xsd_errors(cii, "cii") == [] and rules.check(cii, "cii") == []
+
+
+def test_demo_report_names_no_customer_and_keys_clusters_by_id(demo_out: Path) -> None:
+    import csv
+    import io
+    import stat
+
+    catalog = tomllib.loads((resource_dir("sample_data") / "tenants.toml").read_text("utf-8"))
+    report = demo_out / "report" / "provider-report-2026-10.csv"
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("month,site,customer_label,")
+    for tenant in catalog["tenants"]:
+        assert tenant["billing_name"] not in text and f",{tenant['id']}," not in text
+    mapping = report.with_name("provider-report-2026-10.labels.csv")
+    assert stat.S_IMODE(mapping.stat().st_mode) == 0o600
+    assert len(mapping.read_text(encoding="utf-8").splitlines()) == 1 + 28
+    rows = list(csv.DictReader(io.StringIO(text)))
+    per_cluster = {
+        (r["site"], r["dimension"])
+        for r in rows
+        if r["metric"] == "node_vms" and r["site"] != "*" and r["customer_label"] == "*"
+    }
+    with duckdb.connect(str(demo_out / "data" / "warehouse.duckdb"), read_only=True) as con:
+        clusters = set(
+            con.execute(
+                "select distinct site, parent_id from usage_intervals "
+                "where resource_type = 'vm' and parent_id is not null"
+            ).fetchall()
+        )
+    assert clusters and per_cluster == clusters  # one row per real cluster, by id
+
+
+def test_demo_writes_a_margin_report_and_a_quote(demo_out: Path) -> None:
+    import csv
+    import io
+    from decimal import Decimal
+
+    with duckdb.connect(str(demo_out / "data" / "warehouse.duckdb"), read_only=True) as con:
+        subtotals = dict(
+            con.execute("select tenant_id, subtotal_amount from invoice_totals").fetchall()
+        )
+        totals = dict(con.execute("select tenant_id, total_amount from invoice_totals").fetchall())
+        view = con.execute("select sum(cost_amount) from margin").fetchone()[0]
+    margin = demo_out / "margin" / "margin-2026-10.csv"
+    rows = list(csv.DictReader(io.StringIO(margin.read_text(encoding="utf-8"))))
+    revenue: dict[str, Decimal] = {}
+    for row in rows:
+        revenue[row["tenant_id"]] = revenue.get(row["tenant_id"], Decimal(0)) + Decimal(
+            row["revenue_amount"]
+        )
+    assert revenue == subtotals  # a tenant's revenue over its rows is its subtotal
+    assert sum(Decimal(r["cost_amount"]) for r in rows) == view > 0
+    assert (demo_out / "margin" / "margin-2026-10.pdf").read_bytes().startswith(b"%PDF")
+    quote = demo_out / "quotes" / "2026-10" / "proposed-2027" / "quote-2026-10.csv"
+    quoted = list(csv.DictReader(io.StringIO(quote.read_text(encoding="utf-8"))))
+    old = {
+        r["tenant_id"]: Decimal(r["old_amount"])
+        for r in quoted
+        if r["product"] == "(invoice total)"
+    }
+    assert old == totals  # the quote's "old" side is what was invoiced
+    assert any(Decimal(r["delta_amount"]) != 0 for r in quoted if r["delta_amount"])
