@@ -44,7 +44,7 @@ QUOTE_COLUMNS = (
     "delta_percent",
 )
 _MONEY = ("old_amount", "new_amount", "delta_amount", "delta_percent")
-SUMMARY_TENANTS = 20  # the PDF is one page: the tenants whose total moves most
+SUMMARY_TENANTS = 12  # the PDF is one page: the tenants whose total moves most
 
 Figures = dict[tuple[str, str], tuple[str, Decimal]]  # (tenant, product) → (currency, amount)
 
