@@ -303,20 +303,23 @@ def process_umask() -> int:
     return mask
 
 
-def temp_file_beside(path: Path, prefix: str, suffix: str = ".tmp") -> tuple[int, str]:
+def temp_file_beside(
+    path: Path, prefix: str, suffix: str = ".tmp", mode: int | None = None
+) -> tuple[int, str]:
     """A new temp file in ``path``'s directory (created if missing), for an atomic
     ``os.replace`` onto ``path``: ``(fd, name)``.
 
     ``mkstemp`` creates files mode 0600 whatever the umask; the file gets the mode a plain
     ``open`` would give it instead (0666 minus the umask), so the operator's umask decides
     who may read the lake and the invoices (the shipped systemd unit sets ``UMask=0027``:
-    the service's group reads, nobody else does)."""
+    the service's group reads, nobody else does). ``mode`` sets it instead (0o600: a file
+    only its owner may read, such as the provider report's label mapping)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # the writer's pid in the name: a later start removes it once that process is gone
     # (metering.lake.maintenance.sweep_temp_files), never while it may still be writing
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=suffix, dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~process_umask())
+        os.fchmod(fd, 0o666 & ~process_umask() if mode is None else mode)
     except BaseException:
         os.close(fd)
         Path(tmp).unlink(missing_ok=True)
@@ -352,12 +355,13 @@ def write_parquet(path: LakePath, table: pa.Table) -> LakePath:
     return path
 
 
-def write_bytes(path: LakePath, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (local: temp + fsync + ``os.replace``)."""
+def write_bytes(path: LakePath, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` atomically (local: temp + fsync + ``os.replace``), with
+    file ``mode`` when given (local files; else the umask's)."""
     if isinstance(path, ObjectPath):
         path.write_bytes(data)
         return
-    fd, tmp = temp_file_beside(path, prefix=f".{path.name}.")
+    fd, tmp = temp_file_beside(path, prefix=f".{path.name}.", mode=mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

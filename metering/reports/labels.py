@@ -27,11 +27,10 @@ import hmac
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from metering.config import ProviderConfig, Secret
 from metering.errors import ConfigError
-from metering.lake.storage import LakePath, ObjectPath, write_bytes
+from metering.lake.storage import LakePath, write_bytes
 from metering.reports.csvfile import csv_bytes
 
 DEFAULT_KEY_ENV = "METERING_LABEL_KEY"
@@ -111,25 +110,4 @@ def write_mapping(path: LakePath, labels: dict[str, str], names: dict[str, str])
         if tenant != ALL
     )
     data = csv_bytes(MAPPING_COLUMNS, rows)
-    if isinstance(path, ObjectPath):  # pragma: no cover - the report is written under out_dir
-        write_bytes(path, data)
-        return
-    _write_private(path, data)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Atomic write of a file only its owner may read (mkstemp creates it 0600)."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, data, mode=0o600)

@@ -9,17 +9,15 @@ a token, 406 for an API version the site does not offer).
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from metering.loopback import LoopbackServer
 
 CORPUS = Path(__file__).parent / "corpus" / "vcd"
 TOKEN = "corpus-token"
@@ -75,33 +73,17 @@ def _app(vm_files: dict[str, str]) -> Starlette:
     )
 
 
-class CorpusServer:
+class CorpusServer(LoopbackServer):
     """The replay app on ``127.0.0.1:<port>`` in a daemon thread; a context manager."""
 
+    what = "the corpus server"
+
     def __init__(self, vm_files: dict[str, str]) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(_app(vm_files), log_level="critical", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
+        super().__init__(_app(vm_files), log_level="critical")
 
     @property
     def vcd_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/az1/vcd"
 
     def __enter__(self) -> CorpusServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the corpus server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        return self.start()
