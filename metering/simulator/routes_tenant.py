@@ -28,9 +28,9 @@ from metering.simulator.routes_vcd import (
     Handler,
     basic_login,
     session_created,
+    session_site,
     site_of,
     vcd_error,
-    version_refused,
 )
 from metering.simulator.simulation import Simulation
 
@@ -115,12 +115,9 @@ def _oauth_token(sim: Simulation) -> Handler:
 
 def _current(sim: Simulation) -> Handler:
     async def endpoint(request: Request) -> Response:
-        site = site_of(request, sim)
-        if site is None:
-            return vcd_error(404, "NOT_FOUND", "no such site")
-        refused = version_refused(request, sim, site)
-        if refused is not None:
-            return refused
+        site = session_site(request, sim)
+        if isinstance(site, Response):
+            return site
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         org = sim.org_session(token, site) if token else None

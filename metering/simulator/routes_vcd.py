@@ -62,16 +62,23 @@ class BasicLogin:
     password: str
 
 
-def basic_login(request: Request, sim: Simulation) -> BasicLogin | Response:
-    """The common start of ``POST /cloudapi/1.0.0/sessions[/provider]``: a known site, an
-    offered API version, then the Basic credentials (empty when unreadable); a Response when
-    the login is refused before its credentials are judged."""
+def session_site(request: Request, sim: Simulation) -> str | Response:
+    """The site of a sessions endpoint call: known (else 404) and asked in an API version
+    it offers (else 406)."""
     site = site_of(request, sim)
     if site is None:
         return vcd_error(404, "NOT_FOUND", "no such site")
     refused = version_refused(request, sim, site)
-    if refused is not None:
-        return refused
+    return site if refused is None else refused
+
+
+def basic_login(request: Request, sim: Simulation) -> BasicLogin | Response:
+    """The common start of ``POST /cloudapi/1.0.0/sessions[/provider]``: a known site, an
+    offered API version, then the Basic credentials (empty when unreadable); a Response when
+    the login is refused before its credentials are judged."""
+    site = session_site(request, sim)
+    if isinstance(site, Response):
+        return site
     auth = request.headers.get("Authorization", "")
     if not auth.startswith("Basic "):
         return BasicLogin(site, "", "", "")
