@@ -33,7 +33,16 @@ from metering.window import Window
 # The products each source's data is billed as (OSE reports the same object storage).
 SOURCE_PRODUCTS: dict[str, frozenset[str]] = {
     "vcd": frozenset(
-        {"vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm", "vdc_cpu", "vdc_ram"}
+        {
+            "vcpu",
+            "ram",
+            "vm_disk",
+            "independent_disk",
+            "os_licence",
+            "os_licence_vm",
+            "vdc_cpu",
+            "vdc_ram",
+        }
     ),
     "cse": frozenset({"tkg_cluster"}),
     "alp": frozenset({"alp_instance"}),

@@ -92,6 +92,20 @@ VCD_ORG_VDC = (
     _f("provider_vdc_name", pa.string(), "Backing provider VDC name."),
 )
 
+VCD_DISK = (
+    _req("disk_id", pa.string(), "Independent disk id: the VCD URN (urn:vcloud:disk:<uuid>)."),
+    _req("disk_name", pa.string(), "Independent disk name."),
+    *_ORG,
+    _f("vdc_id", pa.string(), "Org VDC URN the disk lives in."),
+    _f("vdc_name", pa.string(), "Org VDC name."),
+    _req("size_mb", pa.int64(), "Provisioned size in MiB (sizeMb); billed per GB-month."),
+    _req("storage_policy", pa.string(), "Storage policy name (storageProfileName): billed by."),
+    _f("status", pa.string(), "VCD status string of the disk (status)."),
+    _f("is_attached", pa.bool_(), "True when the disk is attached to a VM (isAttached)."),
+    _f("attached_vm_count", pa.int64(), "Number of VMs it is attached to (attachedVmCount)."),
+    _f("is_shareable", pa.bool_(), "True for a shareable disk (isShareable)."),
+)
+
 VCD_ORG = (
     _req("org_id", pa.string(), "Organization URN."),
     _req("org_name", pa.string(), "Organization name (tenant key)."),
@@ -383,6 +397,7 @@ DATASETS: dict[str, Dataset] = {
     for d in (
         _dataset("vcd_vm", "vcd", "Every VM (TKG nodes included), one row per sample.", VCD_VM),
         _dataset("vcd_org_vdc", "vcd", "Org VDC allocation and usage.", VCD_ORG_VDC),
+        _dataset("vcd_disk", "vcd", "Independent disks (adminDisk).", VCD_DISK),
         _dataset("vcd_org", "vcd", "Organizations.", VCD_ORG),
         _dataset("vcd_sizing_policy", "vcd", "VDC compute (sizing) policies.", VCD_SIZING_POLICY),
         _dataset("cse_cluster", "cse", "TKG clusters (CSE RDEs).", CSE_CLUSTER),

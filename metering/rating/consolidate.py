@@ -50,7 +50,15 @@ from metering.window import Window
 INTERVALS = "usage_intervals"
 
 # Samples (and the runs log): a date partition holds the samples taken that UTC day.
-SAMPLE_INPUTS = ("vcd_vm", "vcd_org_vdc", "cse_cluster", "alp_app", "dse_instance", "runs")
+SAMPLE_INPUTS = (
+    "vcd_vm",
+    "vcd_org_vdc",
+    "vcd_disk",
+    "cse_cluster",
+    "alp_app",
+    "dse_instance",
+    "runs",
+)
 # Cloudian's hourly series (an hour may be filed under its end) and its groups.
 SERIES_INPUTS = ("cloudian_usage", "cloudian_group")
 LAKE_INPUTS = SAMPLE_INPUTS + SERIES_INPUTS
@@ -58,6 +66,7 @@ LAKE_INPUTS = SAMPLE_INPUTS + SERIES_INPUTS
 MODELS = (
     "staging/stg_vcd__vm.sql",
     "staging/stg_vcd__org_vdc.sql",
+    "staging/stg_vcd__disk.sql",
     "staging/stg_cse__cluster.sql",
     "staging/stg_alp__app.sql",
     "staging/stg_dse__instance.sql",

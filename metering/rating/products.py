@@ -31,6 +31,15 @@ PRODUCTS: dict[str, Product] = {
         Product("vcpu", "vCPU-hour", "hour", "vCPU-hour", "vCPU", "Compute"),
         Product("ram", "GiB-hour", "hour", "GiB-hour", "Memory", "Compute"),
         Product("vm_disk", "GB-hour", "month", "GB-month", "VM disk", "Storage", "storage policy"),
+        Product(
+            "independent_disk",
+            "GB-hour",
+            "month",
+            "GB-month",
+            "Independent disk",
+            "Storage",
+            "storage policy",
+        ),
         Product("tkg_cluster", "cluster-hour", "hour", "cluster-hour", "TKG cluster fee", "TKG"),
         Product(
             "object_storage",

@@ -36,6 +36,7 @@ PRODUCTS = {
     "vcpu": N_("vCPU"),
     "ram": N_("Memory"),
     "vm_disk": N_("VM disk"),
+    "independent_disk": N_("Independent disk"),
     "tkg_cluster": N_("TKG cluster fee"),
     "object_storage": N_("Object storage"),
     "object_requests": N_("Requests"),

@@ -104,6 +104,21 @@ class VMs:
 
 
 @dataclass
+class Disks:
+    """Independent disks (VCD ``adminDisk``): one Org VDC's, a fixed size and storage policy
+    for their lifetime; ``attached`` 1 when attached to a VM (reported, never billed by)."""
+
+    site: Ints
+    org: Ints
+    ordinal: Ints
+    created: Ints
+    deleted: Ints
+    size_mb: Ints  # a whole number of GiB, in MB
+    spolicy: Ints  # index into Inventory.vm_storage_policies
+    attached: Ints
+
+
+@dataclass
 class Clusters:
     site: Ints
     org: Ints

@@ -11,6 +11,8 @@ must start and end on whole hours of the simulation (the state only changes on w
 - ``vdc_cpu`` / ``vdc_ram`` per allocation model: allocated GHz (MHz ÷ 1000) / GiB (MB ÷
   1024) × hours of the VDCs billed on allocation (docs/metering-rules.md).
 - ``vm_disk`` per VM storage policy: provisioned GB (MB ÷ 1024) × hours the VM exists.
+- ``independent_disk`` per storage policy: provisioned GB (MB ÷ 1024) × hours the independent
+  disk exists, attached or not.
 - ``tkg_cluster``: hours each cluster exists.
 - ``object_storage`` per Cloudian policy: GB-hours of logical bytes (2^30), at the bucket's
   home site only; ``object_requests`` per ``GET``/``PUT``/``DELETE``; ``object_transfer``
@@ -54,11 +56,13 @@ UNITS = {
     "os_licence_vm": "VM-hour",
     "vdc_cpu": "GHz-hour",
     "vdc_ram": "GiB-hour",
+    "independent_disk": "GB-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
 DIVISORS = {
     "ram": 1024,
     "vm_disk": 1024,
+    "independent_disk": 1024,
     "object_storage": 512,
     "object_transfer": 512,  # chunks of 2 MiB → GB
     "dse_core": 1000,
@@ -164,6 +168,20 @@ def _vdcs(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     _add(acc, site, org, "vdc_ram", (code, labels), w.vdcs.memory_mb * hours)
 
 
+def _disks(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    """Provisioned MB-hours of the independent disks per storage policy, attached or not."""
+    d = w.disks
+    policies = (d.spolicy, w.inventory.vm_storage_policies)
+    _add(
+        acc,
+        d.site,
+        d.org,
+        "independent_disk",
+        policies,
+        d.size_mb * overlap(a, b, d.created, d.deleted),
+    )
+
+
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     c, p = w.clusters, w.apps
     _add(acc, c.site, c.org, "tkg_cluster", _none(len(c.site)), overlap(a, b, c.created, c.deleted))
@@ -207,7 +225,7 @@ def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow
     """Exact usage per (site, org, product, dimension) over ``window``, sorted."""
     a, b = _hours(start, window)
     acc: dict[Key, int] = defaultdict(int)
-    for part in (_vms, _vdcs, _clusters_apps, _dse, _buckets):
+    for part in (_vms, _vdcs, _disks, _clusters_apps, _dse, _buckets):
         part(world, a, b, acc)
     rows: list[TruthRow] = []
     with localcontext() as ctx:

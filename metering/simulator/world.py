@@ -35,6 +35,7 @@ from metering.simulator.tables import (
     Buckets,
     Clusters,
     DataSolutions,
+    Disks,
     Ints,
     OrgVdcs,
     VMs,
@@ -57,6 +58,7 @@ class World:
     dse: DataSolutions
     buckets: Buckets
     vdcs: OrgVdcs
+    disks: Disks
     group_ids: list[str] = field(default_factory=list)
     _memo: OrderedDict[Hashable, Any] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -146,6 +148,7 @@ def build_world(inventory: Inventory, seed: int, hours: int) -> World:
         dse=dse,
         buckets=buckets,
         vdcs=org_vdcs(len(presence)),
+        disks=independent_disks(seed, inventory, hours, pres_org, pres_site),
         group_ids=[names.group_id(n) for n in org_names],
     )
 
@@ -214,6 +217,28 @@ def org_vdcs(n: int) -> OrgVdcs:
     cpu = np.where(pooled, (8 + 4 * (p % 5)) * 1000, 0).astype(np.int64)
     memory = np.where(pooled, (16 + 16 * (p % 3)) * 1024, 0).astype(np.int64)
     return OrgVdcs(model=model, cpu_mhz=cpu, memory_mb=memory)
+
+
+def independent_disks(seed: int, inv: Inventory, hours: int, org: Ints, site: Ints) -> Disks:
+    """0 to 2 independent disks per (org, site) presence, of 10 to 500 GiB, some created or
+    deleted during the month. Drawn from a stream of their own (the world's seed and a
+    constant), so every other draw stays as it was."""
+    rng = np.random.default_rng([seed, 20])
+    counts = rng.integers(0, 3, len(org)).astype(np.int64)
+    n = int(counts.sum())
+    created, deleted = _lifetimes(rng, n, hours, 0.2, 0.1)
+    weights = np.array(inv.vm_storage_weights, dtype=float)
+    ordinal = _ordinals(counts)
+    return Disks(
+        site=_rep(site, counts),
+        org=_rep(org, counts),
+        ordinal=ordinal,
+        created=created,
+        deleted=deleted,
+        size_mb=rng.choice(np.array([10, 50, 100, 250, 500]), n).astype(np.int64) * 1024,
+        spolicy=rng.choice(len(weights), n, p=weights / weights.sum()).astype(np.int64),
+        attached=(ordinal % 2 == 0).astype(np.int64),
+    )
 
 
 def guest_os_codes(org: Ints, ordinal: Ints) -> Ints:

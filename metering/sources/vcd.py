@@ -1,11 +1,14 @@
-"""VCD collector: VMs (TKG nodes linked to their cluster), org VDCs, orgs, sizing policies.
+"""VCD collector: VMs (TKG nodes linked to their cluster), org VDCs, independent disks, orgs,
+sizing policies.
 
 VMs come from the ``vm`` query, once per organization in that org's tenant context
 (``X-VMWARE-VCLOUD-TENANT-CONTEXT`` = the org's bare UUID, ``X-VMWARE-VCLOUD-AUTH-CONTEXT`` =
 its name, as go-vcd sends them for a provider running a tenant query type): VCD's API
 reference declares a VM's allocated storage (``totalStorageAllocatedMb``) on ``VMRecord``
-but not on the provider's ``AdminVMRecord``. Org VDCs come from ``type=adminOrgVdc``, orgs
-from ``/cloudapi/1.0.0/orgs`` and sizing policies from ``/cloudapi/2.0.0/vdcComputePolicies``.
+but not on the provider's ``AdminVMRecord``. Org VDCs come from ``type=adminOrgVdc``,
+independent disks from ``type=adminDisk`` (one provider-wide listing; each record's ``org``
+href names its org), orgs from ``/cloudapi/1.0.0/orgs`` and sizing policies from
+``/cloudapi/2.0.0/vdcComputePolicies``.
 
 Query records arrive in VCD's JSON form: attributes the record type declares at the top
 level, typed; others under ``otherAttributes`` as strings; ``_type``, ``link``, ``metadata``,
@@ -210,6 +213,39 @@ async def _vdcs(ctx: Context) -> list[Batch]:
     return [batch]
 
 
+def _disk_row(record: Record, org_names: dict[str, str]) -> Row:
+    """One ``AdminDiskRecord`` (an independent disk). Its org comes from the record's ``org``
+    href, resolved through the orgs listing: the record declares no org name."""
+    disk = attributes(record)
+    org_id = urn_from_href(opt_str(disk, "org"), "org")
+    org_name = org_names.get(org_id or "")
+    if not org_name:
+        raise RecordError(f"org: missing or not an org of this site ({disk.get('org')!r})")
+    return {
+        "disk_id": opt_str(disk, "id") or urn_from_href(req_str(disk, "href"), "disk"),
+        "disk_name": req_str(disk, "name"),
+        "org_id": org_id,
+        "org_name": org_name,
+        "vdc_id": urn_from_href(opt_str(disk, "vdc"), "vdc"),
+        "vdc_name": opt_str(disk, "vdcName"),
+        "size_mb": req_int(disk, "sizeMb"),  # AdminDiskRecord, MB, long
+        "storage_policy": req_str(disk, "storageProfileName"),
+        "status": opt_str(disk, "status"),
+        "is_attached": opt_bool(disk, "isAttached"),
+        "attached_vm_count": opt_int(disk, "attachedVmCount"),
+        "is_shareable": opt_bool(disk, "isShareable"),
+    }
+
+
+async def _disks(ctx: Context) -> list[Batch]:
+    """Every independent disk of the site from one provider-wide ``adminDisk`` listing."""
+    disks = await paging.vcd_query(ctx.client, "adminDisk")
+    names = _org_names(await orgs(ctx))
+    batch = Batch("vcd_disk")
+    batch.map(disks.records, lambda r: _disk_row(r, names), "href")
+    return [batch]
+
+
 def _org_row(org: Record) -> Row:
     return {
         "org_id": req_str(org, "id"),
@@ -251,6 +287,7 @@ async def _policies(ctx: Context) -> list[Batch]:
 PARTS = (
     Part(("vcd_vm",), _vms),
     Part(("vcd_org_vdc",), _vdcs),
+    Part(("vcd_disk",), _disks),
     Part(("vcd_org",), _orgs),
     Part(("vcd_sizing_policy",), _policies),
 )

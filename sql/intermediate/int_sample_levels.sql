@@ -9,6 +9,7 @@
 --   samples is computed once per sample (or group), and the merged stretches are split into
 --   products afterwards, on a few rows per resource and day.
 -- rules (docs/metering-rules.md): compute (vcpu, ram) only while POWERED_ON, disk always;
+--   an independent disk: its provisioned GB (independent_disk) per storage policy, always;
 --   vcpu and ram under the VM's compute_dimension (its VDC's model when billed on allocation);
 --   an Org VDC billed on allocation: vdc_cpu GHz (MHz ÷ 1000) and vdc_ram GiB (MB ÷ 1024);
 --   a licensed guest OS: one VM (os_licence_vm) always, its vCPUs (os_licence) while POWERED_ON;
@@ -24,6 +25,7 @@ select
     h.parent_id, h.hold_start, h.hold_end, h.present, h.linked, h.last_run,
     case h.dataset
         when 'vcd_vm' then 'vm_disk'
+        when 'vcd_disk' then 'independent_disk'
         when 'vcd_vm_guest_os' then 'os_licence_vm'
         when 'vcd_org_vdc' then 'vdc_cpu'
         when 'cse_cluster' then 'tkg_cluster'
@@ -31,15 +33,16 @@ select
         when 'dse_instance' then 'dse_core'
     end as product_1,
     h.dimension as dimension_1,
-    case h.dataset
-        when 'vcd_vm' then cast(
+    case
+        when h.dataset in ('vcd_vm', 'vcd_disk') then cast(
             cast((h.figure_1 * 1953125) // 2 as decimal(18, 0)) * 0.000000001
             as decimal(18, 9))
-        when 'dse_instance' then cast(
+        when h.dataset = 'dse_instance' then cast(
             cast(cast(h.figure_1 as decimal(18, 0)) * 0.001 as decimal(19, 3))
             * p.cores_per_vcpu
             as decimal(18, 9))
-        when 'vcd_org_vdc' then cast(cast(h.figure_1 as decimal(18, 0)) * 0.001 as decimal(18, 9))
+        when h.dataset = 'vcd_org_vdc'
+            then cast(cast(h.figure_1 as decimal(18, 0)) * 0.001 as decimal(18, 9))
         else cast(1 as decimal(18, 9))
     end as level_1,
     case

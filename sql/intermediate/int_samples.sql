@@ -28,6 +28,9 @@
 --   vCPUs. The family is recognised from VCD's guestOs (the vSphere guest full name) by its
 --   start, case-insensitively: 'Microsoft Windows Server' = windows-server, 'Red Hat
 --   Enterprise Linux' = rhel, 'SUSE Linux Enterprise' = sles; any other guest OS has none.
+-- independent disks (docs/metering-rules.md, "Independent disks"): one resource per disk,
+--   dataset 'vcd_disk', dimension = its storage policy, figure_1 = its size in MiB; billed
+--   every hour it is listed, attached or not, like a VM's disk.
 with params as (
     select day_start, day_end, gap, include_sidecars from consolidation_params
 ),
@@ -111,6 +114,20 @@ licences as (
         )
 ),
 
+disks as (
+    select
+        d.site, 'vcd_disk' as dataset, d.org_name, 'independent_disk' as resource_type,
+        d.disk_id as resource_id, d.disk_name as resource_name,
+        cast(null as varchar) as parent_id, d.sample_time,
+        cast(null as boolean) as powered_on, d.storage_policy as dimension,
+        '' as compute_dimension,
+        d.size_mb as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3, d.collected_at
+    from stg_vcd__disk as d
+    cross join params as p
+    where d.sample_time > p.day_start - p.gap and d.sample_time < p.day_end
+),
+
 clusters as (
     select
         c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
@@ -156,6 +173,8 @@ union all
 select * from vdc_rows
 union all
 select * from licences
+union all
+select * from disks
 union all
 select * from clusters
 union all

@@ -20,6 +20,7 @@ with services as (
         ('vcpu', null, 'Compute', 'Compute', 'Virtual Machines', 'vCPU-Hours'),
         ('ram', null, 'Compute', 'Compute', 'Virtual Machines', 'GiB-Hours'),
         ('vm_disk', null, 'Storage', 'Storage', 'Block Storage', 'GB-Months'),
+        ('independent_disk', null, 'Storage', 'Storage', 'Block Storage', 'GB-Months'),
         ('tkg_cluster', null, 'TKG', 'Compute', 'Containers', 'Cluster-Hours'),
         ('object_storage', null, 'Object storage', 'Storage', 'Object Storage', 'GB-Months'),
         ('object_requests', null, 'Object storage', 'Storage', 'Object Storage', 'Requests'),
@@ -303,7 +304,7 @@ select
     case when c.site is not null then 'VCD organization' end as "SubAccountType",
     json_object('tenant_id', d.tenant_id, 'document_kind', d.kind, 'month', d.month)
         as "Tags",
-    case when c.product in ('vm_disk', 'object_storage') then c.dimension end
+    case when c.product in ('vm_disk', 'independent_disk', 'object_storage') then c.dimension end
         as "x_StoragePolicy",
     case when c.product in ('vm_disk', 'object_storage') then p.replication_factor end
         as "x_ReplicationFactor",

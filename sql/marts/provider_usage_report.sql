@@ -6,7 +6,8 @@
 --   (objects, buckets, users per site and tenant at the month's last sample), report_params
 --   (hours_in_month, dse_vcpus_per_core).
 -- feeds: metering.reports.provider (CSV, HTML, PDF).
--- storage (VM disks per policy, object storage per policy) is also given as average_gb, and
+-- storage (VM disks and independent disks per policy, object storage per policy) is also
+--   given as average_gb (and independent disks are counted per policy), and
 --   VM memory as average_vram_gb (all VMs, and TKG node VMs: tkg_node_average_vram_gb), the
 --   unit of vCloud Usage Meter's vRAM lines (docs/reports.md). Per-cluster rows are keyed
 --   by the cluster's id (its RDE id), never its name: two tenants' `k8s-prod` stay two rows.
@@ -96,6 +97,12 @@ counts as (
         cast(count(distinct resource_id) as decimal(38, 9)), 'VMs'
     from usage where product = 'os_licence_vm'
     group by site, tenant_id, dimension
+    union all
+    -- independent disks per storage policy (each disk is its own resource)
+    select site, tenant_id, 'independent_disk', dimension, 'disks',
+        cast(count(distinct resource_id) as decimal(38, 9)), 'disks'
+    from usage where product = 'independent_disk'
+    group by site, tenant_id, dimension
 ),
 
 ose as (
@@ -148,7 +155,8 @@ storage_gb as (
             as average_gb
     from all_rows as r
     cross join params as p
-    where r.product in ('vm_disk', 'object_storage') and r.metric = r.product || '_quantity'
+    where r.product in ('vm_disk', 'independent_disk', 'object_storage')
+        and r.metric = r.product || '_quantity'
 ),
 
 vram_gb as (

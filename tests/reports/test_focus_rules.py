@@ -21,6 +21,7 @@ LINES = [
     ("vcpu", "", "vCPU-hour", "10", "vCPU-Hours", "vCPU-Hours", "10"),
     ("ram", "", "GiB-hour", "20", "GiB-Hours", "GiB-Hours", "20"),
     ("vm_disk", "gold", "GB-month", "3.5", "GB-Months", "GB-Months", "3.5"),
+    ("independent_disk", "silver", "GB-month", "1.25", "GB-Months", "GB-Months", "1.25"),
     ("tkg_cluster", "", "cluster-hour", "4", "Cluster-Hours", "Cluster-Hours", "4"),
     ("object_storage", "rf3", "GB-month", "2", "GB-Months", "GB-Months", "2"),
     ("object_requests", "GET", "1,000 requests", "3.444", "1000 Requests", "Requests", "3444"),

@@ -28,7 +28,7 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     assert products == {
         "vcpu", "ram", "vm_disk", "tkg_cluster", "object_storage", "object_requests",
         "object_transfer", "alp_instance", "dse_core", "os_licence", "os_licence_vm",
-        "vdc_cpu", "vdc_ram",
+        "vdc_cpu", "vdc_ram", "independent_disk",
     }  # fmt: skip
     dims = {(r["product"], r["dimension"]) for r in rows}
     assert {("dse_core", k) for k in ("rabbitmq", "postgres", "mysql")} <= dims
@@ -64,14 +64,16 @@ def test_truth_is_additive_and_reproducible(sim: Simulation) -> None:
 
 
 def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> None:
-    """Walk a day through the per-org vm query and add up what was served."""
+    """Walk a day through the per-org vm query and the adminDisk query and add up what was
+    served."""
     day = Window(START + timedelta(days=14), START + timedelta(days=15))
     served: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
     for h in range(24):
         sim.set_now(day.start + hours(h))
         for site in ("az1", "az2"):
-            basis = {}
+            basis, org_of_vdc = {}, {}
             for vdc in api.all_query(site, "adminOrgVdc"):
+                org_of_vdc[vdc["href"]] = vdc["orgName"]
                 model = vdc["otherAttributes"]["allocationModel"]
                 pooled = vdc["cpuAllocationMhz"] or vdc["memoryAllocationMB"]
                 billed = model in ("AllocationPool", "ReservationPool") or (
@@ -85,6 +87,9 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
                     served[(site, vdc["orgName"], "vdc_ram", model)] += (
                         Decimal(vdc["memoryAllocationMB"]) / 1024
                     )
+            for disk in api.all_query(site, "adminDisk"):  # attached or not
+                key = (site, org_of_vdc[disk["vdc"]], "independent_disk")
+                served[(*key, disk["storageProfileName"])] += Decimal(disk["sizeMb"]) / 1024
             for org, vms in api.org_vms(site).items():
                 for vm in vms:
                     compute = basis[vm["vdc"]]
@@ -104,8 +109,11 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
         (r["site"], r["org_name"], r["product"], r["dimension"]): Decimal(r["quantity"])
         for r in sim.truth(day)
         if r["product"]
-        in ("vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm", "vdc_cpu", "vdc_ram")
-    }
+        in (
+            "vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm", "vdc_cpu", "vdc_ram",
+            "independent_disk",
+        )
+    }  # fmt: skip
     assert {k: v for k, v in served.items() if v} == truth
 
 

@@ -97,13 +97,14 @@ def test_vm_records_parse_to_exact_values_or_are_quarantined_naming_the_field(
         False,
     )
     quarantine = store.read_dataset(config.lake, "quarantine").to_pylist()
-    reasons = sorted({(q["record_key"].rsplit("-", 1)[-1], q["reason"]) for q in quarantine})
+    vm_rows = [q for q in quarantine if q["dataset"] == "vcd_vm"]
+    reasons = sorted({(q["record_key"].rsplit("-", 1)[-1], q["reason"]) for q in vm_rows})
     assert reasons == [
         ("000000000004", "totalStorageAllocatedMb: expected an integer, got None"),
         ("000000000005", "numberOfCpus: expected an integer, got 'lots'"),
         ("000000000006", "status: missing or not a string (None)"),
     ]
-    assert result.status == "partial" and result.quarantined == 6
+    assert result.status == "partial" and result.quarantined == 6 + 3  # 3 disks (below)
     vdc = store.read_dataset(config.lake, "vcd_org_vdc").to_pylist()[0]
     assert (vdc["org_name"], vdc["storage_used_mb"], vdc["running_vm_count"]) == ("acme", 61440, 2)
     assert vdc["allocation_model"] == "Flex"
@@ -123,5 +124,52 @@ def test_a_vm_listing_that_does_not_add_up_fails_its_part_with_a_clear_error(
         "query vm: listing inconsistent after 3 attempts "
         "(1 unique records, total says 3) [site=az1]"
     )
-    assert set(result.datasets) == {"vcd_org_vdc", "vcd_org", "vcd_sizing_policy"}
+    assert set(result.datasets) == {"vcd_org_vdc", "vcd_disk", "vcd_org", "vcd_sizing_policy"}
     assert not store.sample_keys(config.lake, "vcd_vm", "az1")
+
+
+def test_independent_disks_parse_to_exact_values_or_are_quarantined_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One provider-wide adminDisk listing: each disk's org from its ``org`` href (the record
+    names none); a disk without a size, of an org the site does not have, or without a storage
+    policy is quarantined with the field named, and the other disks are written."""
+    config, summary = run(tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"})
+    (result,) = summary.results
+    disks = store.read_dataset(config.lake, "vcd_disk").to_pylist()
+    got = {
+        d["disk_name"]: (
+            d["disk_id"], d["org_name"], d["vdc_id"], d["size_mb"], d["storage_policy"],
+            d["is_attached"], d["attached_vm_count"],
+        )
+        for d in disks
+    }  # fmt: skip
+    assert got == {
+        "data-1": (
+            "urn:vcloud:disk:dddddddd-0000-4000-8000-000000000001", "acme",
+            "urn:vcloud:vdc:33333333-0000-4000-8000-000000000001", 102400, "Gold", True, 1,
+        ),
+        "data-2": (
+            "urn:vcloud:disk:dddddddd-0000-4000-8000-000000000002", "globex",
+            "urn:vcloud:vdc:33333333-0000-4000-8000-000000000002", 20480, "Silver", False, 0,
+        ),
+    }  # fmt: skip
+    quarantine = store.read_dataset(config.lake, "quarantine").to_pylist()
+    reasons = sorted(
+        (q["record_key"].rsplit("/", 1)[-1], q["reason"])
+        for q in quarantine
+        if q["dataset"] == "vcd_disk"
+    )
+    assert reasons == [
+        ("dddddddd-0000-4000-8000-000000000003", "sizeMb: expected an integer, got None"),
+        (
+            "dddddddd-0000-4000-8000-000000000004",
+            "org: missing or not an org of this site "
+            "('https://vcd.example/api/org/99999999-0000-4000-8000-000000000009')",
+        ),
+        (
+            "dddddddd-0000-4000-8000-000000000005",
+            "storageProfileName: missing or not a string (None)",
+        ),
+    ]
+    assert result.status == "partial" and "vcd_disk" in result.datasets
