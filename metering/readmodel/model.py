@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from metering import tomlfile
-from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.rendering import document_paths, ubl_path
 from metering.close.settings import InvoicingSettings, load_settings
 from metering.config import ProviderConfig
 from metering.errors import ConfigError
 from metering.readmodel import usage
+from metering.readmodel.documents import DocumentIndex, MonthDocuments
 from metering.readmodel.views import DocumentView, MonthState, MonthToDate, TenantView
 from metering.window import Window
 
@@ -49,6 +48,7 @@ class BillingReadModel:
         self.settings: InvoicingSettings = load_settings(config)
         self.catalog: tuple[TenantView, ...] = _catalog(config.tenant_catalog)
         self.cache = usage.MonthCache(config)
+        self.index = DocumentIndex(self.settings.register_path, self.settings.provider)
 
     # -- tenants -------------------------------------------------------------------------------
 
@@ -61,28 +61,6 @@ class BillingReadModel:
 
     # -- documents -----------------------------------------------------------------------------
 
-    def _register(self) -> Register:
-        return Register(self.settings.register_path, self.settings.provider)
-
-    def _documents(self, month: str | None = None) -> list[Document]:
-        if not self.settings.register_path.exists():
-            return []
-        register = self._register()
-        try:
-            return register.documents(month, bodies=False)
-        finally:
-            register.close()
-
-    def _einvoices(self, month: str | None) -> dict[int, tuple[str, ...]]:
-        """Each document's e-invoice formats as the register lists them."""
-        if not self.settings.register_path.exists():
-            return {}
-        register = self._register()
-        try:
-            return {i: tuple(formats) for i, formats in register.einvoices(month).items()}
-        finally:
-            register.close()
-
     def documents(
         self,
         tenant_id: str | None = None,
@@ -91,51 +69,22 @@ class BillingReadModel:
         kind: str | None = None,
     ) -> list[DocumentView]:
         """Issued documents (invoices, credited invoices, credit notes), newest first."""
-        docs = self._documents(month)
-        einvoices = self._einvoices(month)
-        numbers = {d.id: d.number for d in docs}
-        replaced = {d.credits_id: d.number for d in docs if d.credits_id is not None}
-        views = [
-            DocumentView(
-                number=d.number,
-                kind=d.kind.value,
-                state=d.state.value,
-                month=d.month,
-                tenant_id=d.tenant_id,
-                currency=d.currency,
-                total_amount=Decimal(d.total_amount),
-                issued_at=d.issued_at or "",
-                credits_number=numbers.get(d.credits_id) if d.credits_id else None,
-                replaced_by=replaced.get(d.id),
-                einvoice=tuple(sorted(einvoices.get(d.id, ()))),
-            )
-            for d in docs
-            if d.number is not None
-            and d.state is not DocumentState.DRAFT
-            and (tenant_id is None or d.tenant_id == tenant_id)
-            and (kind is None or d.kind.value == kind)
-        ]
-        views.sort(key=lambda v: (v.month, v.issued_at, v.number), reverse=True)
-        return views
+        return self.index.listing().documents(tenant_id, month, kind)
 
     def document(self, number: str) -> tuple[DocumentView, dict[str, Any]] | None:
         """One issued document and its frozen body (lines, totals, usage), or None."""
-        found = [d for d in self.documents() if d.number == number]
-        if not found:
+        view = self.index.listing().by_number.get(number)
+        found = self.index.document(number, bodies=True) if view is not None else None
+        if view is None or found is None:
             return None
-        register = self._register()
-        try:
-            docs = [d for d in register.documents(found[0].month) if d.number == number]
-        finally:
-            register.close()
-        return found[0], docs[0].body
+        return view, found.body
 
     def document_files(self, view: DocumentView) -> tuple[Path, Path]:
         """The PDF and usage CSV the close rendered for an issued document."""
-        found = [d for d in self._documents(view.month) if d.number == view.number]
-        if not found:
+        found = self.index.document(view.number, bodies=False)
+        if found is None:
             raise LookupError(f"no document {view.number} in the register")
-        return document_paths(self.settings, found[0])
+        return document_paths(self.settings, found)
 
     def ubl_file(self, view: DocumentView) -> Path | None:
         """The Peppol UBL e-invoice issued with a document, when the register lists one."""
@@ -151,26 +100,19 @@ class BillingReadModel:
 
     def months(self) -> list[MonthState]:
         """Every month with rating outputs or documents, newest first, with its close state."""
-        docs = self._documents()
-        names = set(usage.rated_months(self.config)) | {d.month for d in docs}
+        listed = self.index.listing().months
+        names = set(usage.rated_months(self.config)) | set(listed)
         states = []
         for month in sorted(names, reverse=True):
-            mine = [d for d in docs if d.month == month and d.number is not None]
-            totals: dict[str, Decimal] = {}
-            for d in mine:
-                if d.kind is DocumentKind.INVOICE and d.state is DocumentState.ISSUED:
-                    totals[d.currency] = totals.get(d.currency, Decimal(0)) + Decimal(
-                        d.total_amount
-                    )
-            invoices = sum(1 for d in mine if d.kind is DocumentKind.INVOICE)
+            docs = listed.get(month) or MonthDocuments()
             states.append(
                 MonthState(
                     month=month,
                     rated=usage.rated(self.config, month),
-                    closed=invoices > 0,
-                    invoices=invoices,
-                    credit_notes=len(mine) - invoices,
-                    totals=totals,
+                    closed=docs.invoices > 0,
+                    invoices=docs.invoices,
+                    credit_notes=docs.credit_notes,
+                    totals=dict(docs.totals),
                 )
             )
         return states
@@ -183,7 +125,7 @@ class BillingReadModel:
     def month_to_date(self, tenant_id: str, month: str) -> MonthToDate:
         """One tenant's month as rating has it now (final once the month is closed)."""
         window = Window.parse_month(month)
-        closed = any(d.tenant_id == tenant_id for d in self.documents(month=month))
+        closed = bool(self.documents(tenant_id, month=month))
         return usage.month_to_date(self.cache, tenant_id, window, closed)
 
     def compare_months(self, tenant_id: str, months: list[str]) -> dict[str, Any]:
