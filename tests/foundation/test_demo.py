@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tomllib
@@ -27,12 +28,20 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "out"
-    proc = subprocess.run(
+    # its own session, so a timeout kills the demo and the workers it spawned, not just the
+    # parent (an orphaned demo kept loading the machine after a timed-out run)
+    with subprocess.Popen(
         [sys.executable, "-m", "metering", "demo", "--out", str(out)],
-        capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "Invoices for October 2026: 28 tenants" in proc.stdout
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    ) as proc:  # fmt: skip
+        try:
+            stdout, stderr = proc.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    assert proc.returncode == 0, stderr[-2000:]
+    assert "Invoices for October 2026: 28 tenants" in stdout
     return out
 
 
