@@ -3,10 +3,10 @@
     python -m bench.portal --config out/provider.toml [--requests 200] [--tenants 20]
 
 Serves the portal for that config on a loopback port (uvicorn in a thread, as `metering
-serve` runs it), then, one request at a time, measures the wall time of
-- ``GET /tenant/`` (the month-to-date page) as randomly chosen tenants,
-- ``GET /api/v1/invoices?limit=50`` with a provider API key (a list call),
-- ``GET /api/v1/tenants/{id}/month-to-date`` with that tenant's key,
+serve` runs it), sends one warm-up request (the month's first build, reported apart), then,
+one request at a time, measures the wall time and the process CPU time (server and client:
+one process) of every tenant page and API call in :data:`CALLS`, as randomly chosen tenants
+(pages with their session, the API with their tenant key, list calls with a provider key),
 and prints p50, p95 and max per call. Sessions are opened in the portal's session store
 directly (VCD sign-in is not what is measured); keys are created and revoked again.
 
@@ -34,15 +34,38 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def _stats(name: str, seconds: list[float]) -> dict[str, Any]:
+def _stats(name: str, seconds: list[float], cpu: list[float]) -> dict[str, Any]:
     ms = [s * 1000 for s in seconds]
+    cpu_ms = [s * 1000 for s in cpu]
     return {
         "call": name,
         "requests": len(ms),
         "p50_ms": round(statistics.median(ms), 1),
         "p95_ms": round(_percentile(ms, 0.95), 1),
         "max_ms": round(max(ms), 1),
+        "cpu_p50_ms": round(statistics.median(cpu_ms), 1),
+        "cpu_p95_ms": round(_percentile(cpu_ms, 0.95), 1),
     }
+
+
+# (what is measured, URL; {tenant} and {number}: the chosen tenant's id and newest document,
+# who asks: "page" a tenant session, "tenant" the tenant's API key, "provider" a provider key)
+CALLS = (
+    ("GET /tenant/ (month-to-date page)", "/tenant/", "page"),
+    ("GET /tenant/documents (invoices page)", "/tenant/documents", "page"),
+    ("GET /tenant/documents/{number} (one invoice)", "/tenant/documents/{number}", "page"),
+    ("GET /tenant/compare (past months)", "/tenant/compare", "page"),
+    ("GET /api/v1/invoices?limit=50 (provider key)", "/api/v1/invoices?limit=50", "provider"),
+    ("GET /api/v1/tenants?limit=50 (provider key)", "/api/v1/tenants?limit=50", "provider"),
+    ("GET /api/v1/invoices (tenant key)", "/api/v1/invoices", "tenant"),
+    (
+        "GET /api/v1/tenants/{id}/month-to-date (tenant key)",
+        "/api/v1/tenants/{tenant}/month-to-date",
+        "tenant",
+    ),
+    ("GET /api/v1/tenants/{id}/usage (tenant key)", "/api/v1/tenants/{tenant}/usage", "tenant"),
+)
+WARM_UP_TIMEOUT_SECONDS = 900.0
 
 
 def run(config_path: Path, requests: int, tenants: int, seed: int = 1) -> list[dict[str, Any]]:
@@ -57,41 +80,47 @@ def run(config_path: Path, requests: int, tenants: int, seed: int = 1) -> list[d
     rng = random.Random(seed)
     chosen = [t.tenant_id for t in portal.model.tenants()]
     chosen = rng.sample(chosen, min(tenants, len(chosen)))
+    newest = {t: portal.model.documents(t) for t in chosen}
+    chosen = [t for t in chosen if newest[t]]  # a tenant with an invoice to open
+    if not chosen:
+        raise SystemExit(f"{config_path}: none of the sampled tenants has an issued document")
     cookies = {t: portal.sessions.create(Principal("tenant", "bench", t))[0] for t in chosen}
     provider_key, provider_record = portal.keys.create(tenant_id=None, label="bench")
     tenant_keys = {t: portal.keys.create(tenant_id=t, label="bench") for t in chosen}
-    timings: dict[str, list[float]] = {"page": [], "list": [], "mtd": []}
+    timings: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _, _ in CALLS}
     try:
         with PortalServer(app).start() as server, httpx.Client(base_url=server.base_url) as http:
 
-            def timed(name: str, url: str, headers: dict[str, str]) -> None:
-                started = time.perf_counter()
-                answer = http.get(url, headers=headers)
-                timings[name].append(time.perf_counter() - started)
-                if answer.status_code != 200:
-                    raise RuntimeError(f"{url}: HTTP {answer.status_code}")
+            def headers(tenant: str, who: str) -> dict[str, str]:
+                if who == "page":
+                    return {"Cookie": f"{portal.cookie}={cookies[tenant]}"}
+                key = provider_key if who == "provider" else tenant_keys[tenant][0]
+                return {"Authorization": f"Bearer {key}"}
 
+            started = time.perf_counter()
+            http.get(
+                "/tenant/", headers=headers(chosen[0], "page"), timeout=WARM_UP_TIMEOUT_SECONDS
+            )
+            warm_up = time.perf_counter() - started
             for _ in range(requests):
                 tenant = rng.choice(chosen)
-                timed("page", "/tenant/", {"Cookie": f"{portal.cookie}={cookies[tenant]}"})
-                timed(
-                    "list", "/api/v1/invoices?limit=50", {"Authorization": f"Bearer {provider_key}"}
-                )
-                key = tenant_keys[tenant][0]
-                timed(
-                    "mtd",
-                    f"/api/v1/tenants/{tenant}/month-to-date",
-                    {"Authorization": f"Bearer {key}"},
-                )
+                for name, url, who in CALLS:
+                    url = url.replace("{tenant}", tenant).replace(
+                        "{number}", newest[tenant][0].number
+                    )
+                    started, cpu = time.perf_counter(), time.process_time()
+                    answer = http.get(url, headers=headers(tenant, who))
+                    timings[name][0].append(time.perf_counter() - started)
+                    timings[name][1].append(time.process_time() - cpu)
+                    if answer.status_code != 200:
+                        raise RuntimeError(f"{url}: HTTP {answer.status_code}")
     finally:
         portal.keys.revoke(provider_record.id)
         for _, record in tenant_keys.values():
             portal.keys.revoke(record.id)
-    return [
-        _stats("GET /tenant/ (month-to-date page)", timings["page"]),
-        _stats("GET /api/v1/invoices?limit=50 (provider key)", timings["list"]),
-        _stats("GET /api/v1/tenants/{id}/month-to-date (tenant key)", timings["mtd"]),
-    ]
+    first = {"call": "first request (the month's build)", "requests": 1}
+    first["wall_ms"] = round(warm_up * 1000, 1)
+    return [first, *(_stats(name, *timings[name]) for name, _, _ in CALLS)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = run(args.config, args.requests, args.tenants)
     for row in rows:
+        if "p50_ms" not in row:
+            print(f"{row['call']:<55} {row['wall_ms']:>7} ms")
+            continue
         figures = f"p50 {row['p50_ms']:>7} ms  p95 {row['p95_ms']:>7} ms  max {row['max_ms']:>7} ms"
-        print(f"{row['call']:<55} {figures}  (n={row['requests']})")
+        cpu = f"cpu p50 {row['cpu_p50_ms']:>6} ms  p95 {row['cpu_p95_ms']:>6} ms"
+        print(f"{row['call']:<55} {figures}  {cpu}  (n={row['requests']})")
     print(json.dumps(rows))
     return 0
 

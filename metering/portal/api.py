@@ -27,7 +27,7 @@ from starlette.routing import Route
 from metering.portal.signin import Principal
 from metering.portal.web import portal, principal_for_api
 from metering.readmodel.model import valid_month
-from metering.readmodel.views import DocumentView
+from metering.readmodel.views import DocumentView, TenantView
 
 MAX_LIMIT = 200
 
@@ -68,7 +68,11 @@ def error(request: Request, exc: ApiError) -> Response:
 NOT_FOUND = ApiError(404, "not_found", "no such resource")
 
 
-def _page(request: Request, items: list[Any]) -> Response:
+def _page(
+    request: Request, items: list[Any], render: Callable[[Any], Any] | None = None
+) -> Response:
+    """One page of ``items``; ``render`` turns an item into its JSON (only the page's own:
+    a provider's list holds every tenant's documents)."""
     try:
         limit = int(request.query_params.get("limit", "50"))
         offset = int(request.query_params.get("offset", "0"))
@@ -77,6 +81,8 @@ def _page(request: Request, items: list[Any]) -> Response:
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise ApiError(400, "bad_request", f"limit must be 1..{MAX_LIMIT}, offset >= 0")
     chunk = items[offset : offset + limit]
+    if render is not None:
+        chunk = [render(item) for item in chunk]
     next_url = None
     headers = {}
     if offset + limit < len(items):
@@ -119,23 +125,24 @@ def _known_tenant(request: Request, principal: Principal, tenant_id: str) -> str
 
 
 async def list_tenants(request: Request, principal: Principal) -> Response:
-    tenants = [
-        {"tenant_id": t.tenant_id, "name": t.name, "currency": t.currency, "orgs": list(t.orgs)}
-        for t in portal(request).model.tenants()
-        if principal.may_see(t.tenant_id)
-    ]
     currency = request.query_params.get("currency")
-    if currency:
-        tenants = [t for t in tenants if t["currency"] == currency]
-    return _page(request, tenants)
+    tenants = [
+        t
+        for t in portal(request).model.tenants()
+        if principal.may_see(t.tenant_id) and (not currency or t.currency == currency)
+    ]
+    return _page(request, tenants, _tenant_json)
+
+
+def _tenant_json(t: TenantView) -> dict[str, Any]:
+    return {"tenant_id": t.tenant_id, "name": t.name, "currency": t.currency, "orgs": list(t.orgs)}
 
 
 async def get_tenant(request: Request, principal: Principal) -> Response:
     tenant_id = _known_tenant(request, principal, str(request.path_params["tenant_id"]))
     t = portal(request).model.tenant(tenant_id)
     assert t is not None
-    body = {"tenant_id": t.tenant_id, "name": t.name, "currency": t.currency, "orgs": list(t.orgs)}
-    return json_response(request, body)
+    return json_response(request, _tenant_json(t))
 
 
 def _documents(request: Request, principal: Principal, kind: str) -> list[DocumentView]:
@@ -146,11 +153,11 @@ def _documents(request: Request, principal: Principal, kind: str) -> list[Docume
 
 
 async def list_invoices(request: Request, principal: Principal) -> Response:
-    return _page(request, [d.as_json() for d in _documents(request, principal, "invoice")])
+    return _page(request, _documents(request, principal, "invoice"), DocumentView.as_json)
 
 
 async def list_credit_notes(request: Request, principal: Principal) -> Response:
-    return _page(request, [d.as_json() for d in _documents(request, principal, "credit_note")])
+    return _page(request, _documents(request, principal, "credit_note"), DocumentView.as_json)
 
 
 def _document(request: Request, principal: Principal, kind: str) -> Response:

@@ -47,6 +47,8 @@ class BillingReadModel:
         self.config = config
         self.settings: InvoicingSettings = load_settings(config)
         self.catalog: tuple[TenantView, ...] = _catalog(config.tenant_catalog)
+        self._by_id = {t.tenant_id: t for t in reversed(self.catalog)}  # the first of an id
+        self._sorted = sorted(self.catalog, key=lambda t: t.tenant_id)
         self.cache = usage.MonthCache(config)
         self.index = DocumentIndex(self.settings.register_path, self.settings.provider)
 
@@ -54,10 +56,10 @@ class BillingReadModel:
 
     def tenants(self) -> list[TenantView]:
         """The catalog's tenants, by id (unmapped orgs are not tenants one can sign in as)."""
-        return sorted(self.catalog, key=lambda t: t.tenant_id)
+        return list(self._sorted)
 
     def tenant(self, tenant_id: str) -> TenantView | None:
-        return next((t for t in self.catalog if t.tenant_id == tenant_id), None)
+        return self._by_id.get(tenant_id)
 
     # -- documents -----------------------------------------------------------------------------
 

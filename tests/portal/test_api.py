@@ -149,11 +149,15 @@ def test_openapi_document_is_served_and_committed_current(env: Env) -> None:
 
 
 def test_the_latency_bench_runs_and_cleans_up_its_keys(env: Env) -> None:
-    from bench.portal import run
+    from bench.portal import CALLS, run
 
     before = len(env.portal.keys.list())
     rows = run(env.config.source_file, requests=3, tenants=2)
-    assert [r["requests"] for r in rows] == [3, 3, 3]
-    assert all(0 < r["p50_ms"] <= r["p95_ms"] <= r["max_ms"] for r in rows)
+    first, calls = rows[0], rows[1:]
+    assert first["requests"] == 1 and first["wall_ms"] > 0
+    assert {r["call"] for r in calls} == {name for name, _, _ in CALLS}
+    assert [r["requests"] for r in calls] == [3] * len(CALLS)
+    assert all(0 < r["p50_ms"] <= r["p95_ms"] <= r["max_ms"] for r in calls)
+    assert all(0 <= r["cpu_p50_ms"] <= r["cpu_p95_ms"] for r in calls)
     keys = env.portal.keys.list()
     assert len(keys) == before + 3 and all(k.revoked_at for k in keys[before:])
