@@ -38,6 +38,7 @@ SOURCE_PRODUCTS: dict[str, frozenset[str]] = {
             "ram",
             "vm_disk",
             "independent_disk",
+            "vm_snapshot",
             "os_licence",
             "os_licence_vm",
             "vdc_cpu",

@@ -106,6 +106,21 @@ VCD_DISK = (
     _f("is_shareable", pa.bool_(), "True for a shareable disk (isShareable)."),
 )
 
+VCD_VM_SNAPSHOT = (
+    _req("vm_id", pa.string(), "Id of the VM the snapshots are of: its VCD URN."),
+    _req("vm_name", pa.string(), "VM name."),
+    *_ORG,
+    _f("vdc_id", pa.string(), "Org VDC URN the VM lives in."),
+    _req("storage_policy", pa.string(), "The VM's storage policy (storageProfileName): billed by."),
+    _req("snapshot_count", pa.int64(), "Snapshots the VM's SnapshotSection lists."),
+    _req(
+        "size_bytes",
+        pa.int64(),
+        "Storage the snapshots hold: the sum of their size (bytes); billed per GB-month.",
+    ),
+    _f("oldest_created", TS, "Creation time of the oldest snapshot listed (created)."),
+)
+
 VCD_ORG = (
     _req("org_id", pa.string(), "Organization URN."),
     _req("org_name", pa.string(), "Organization name (tenant key)."),
@@ -398,6 +413,12 @@ DATASETS: dict[str, Dataset] = {
         _dataset("vcd_vm", "vcd", "Every VM (TKG nodes included), one row per sample.", VCD_VM),
         _dataset("vcd_org_vdc", "vcd", "Org VDC allocation and usage.", VCD_ORG_VDC),
         _dataset("vcd_disk", "vcd", "Independent disks (adminDisk).", VCD_DISK),
+        _dataset(
+            "vcd_vm_snapshot",
+            "vcd",
+            "VM snapshots: one row per VM that has any (SnapshotSection).",
+            VCD_VM_SNAPSHOT,
+        ),
         _dataset("vcd_org", "vcd", "Organizations.", VCD_ORG),
         _dataset("vcd_sizing_policy", "vcd", "VDC compute (sizing) policies.", VCD_SIZING_POLICY),
         _dataset("cse_cluster", "cse", "TKG clusters (CSE RDEs).", CSE_CLUSTER),

@@ -40,6 +40,15 @@ PRODUCTS: dict[str, Product] = {
             "Storage",
             "storage policy",
         ),
+        Product(
+            "vm_snapshot",
+            "GB-hour",
+            "month",
+            "GB-month",
+            "VM snapshot",
+            "Storage",
+            "storage policy",
+        ),
         Product("tkg_cluster", "cluster-hour", "hour", "cluster-hour", "TKG cluster fee", "TKG"),
         Product(
             "object_storage",

@@ -37,6 +37,7 @@ PRODUCTS = {
     "ram": N_("Memory"),
     "vm_disk": N_("VM disk"),
     "independent_disk": N_("Independent disk"),
+    "vm_snapshot": N_("VM snapshot"),
     "tkg_cluster": N_("TKG cluster fee"),
     "object_storage": N_("Object storage"),
     "object_requests": N_("Requests"),

@@ -319,6 +319,15 @@ def _vm_detail(sim: Simulation) -> Callable[[Request, View], Response]:
     return handle
 
 
+def _snapshot_section(request: Request, v: View) -> Response:
+    """``GET /api/vApp/vm-{uuid}/snapshotSection``: the VM's snapshots (404: no such VM)."""
+    section = views_disks.snapshot_section(v, str(request.path_params["uuid"]))
+    if section is None:
+        return vcd_error(404, "NOT_FOUND", "no such VM")
+    media = "application/vnd.vmware.vcloud.snapshotSection+json"
+    return JSONResponse(section, media_type=media)
+
+
 def _rde_list(
     sim: Simulation, key: str, build: Callable[[View], list[dict[str, Any]]], v: View
 ) -> list[dict[str, Any]]:
@@ -337,6 +346,10 @@ def routes(sim: Simulation) -> list[Route]:
         Route(f"{base}/api/session", _logout(sim), methods=["DELETE"]),
         Route(f"{base}/api/query", bearer(sim, "vcd", _query(sim))),
         Route(f"{base}/api/vApp/vm-{{uuid}}", bearer(sim, "vcd", _vm_detail(sim))),
+        Route(
+            f"{base}/api/vApp/vm-{{uuid}}/snapshotSection",
+            bearer(sim, "vcd", _snapshot_section),
+        ),
         Route(
             f"{api}/1.0.0/orgs",
             bearer(sim, "vcd", _collection(sim, "orgs", views_vcd.org_records, "VcdOrgs")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from metering.simulator.tables import CHUNK_BYTES, Buckets, Ints
+from metering.simulator.tables import CHUNK_BYTES, Buckets, Ints, Snapshots
 
 Bools = npt.NDArray[np.bool_]
 
@@ -51,3 +51,10 @@ def bucket_objects(b: Buckets, h: int) -> Ints:
 def requests(base: Ints, created: Ints, deleted: Ints, h: int) -> Ints:
     """Requests of each bucket in hour ``h`` (base rate × the hour-of-day weight)."""
     return np.where(alive(created, deleted, h), base * DAY_WEIGHTS[h % 24], 0).astype(np.int64)
+
+
+def snapshots_at(s: Snapshots, h: int) -> dict[int, int]:
+    """VM index → its snapshot (index into ``s``) for the snapshots that exist at hour ``h``
+    (whether the VM is listed then is the VM's own lifetime)."""
+    live = np.flatnonzero(alive(s.taken, s.removed, h))
+    return dict(zip(s.vm[live].tolist(), live.tolist(), strict=True))

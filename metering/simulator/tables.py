@@ -119,6 +119,18 @@ class Disks:
 
 
 @dataclass
+class Snapshots:
+    """VM snapshots: one per listed VM (``vm``: index into ``World.vms``), taken at ``taken``
+    and removed at ``removed`` (whole hours, like lifetimes); shown only while the VM exists.
+    Its size is a whole number of 2 MiB chunks (:data:`CHUNK_BYTES`), so GB are exact."""
+
+    vm: Ints
+    taken: Ints
+    removed: Ints
+    chunks: Ints
+
+
+@dataclass
 class Clusters:
     site: Ints
     org: Ints

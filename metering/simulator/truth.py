@@ -13,6 +13,8 @@ must start and end on whole hours of the simulation (the state only changes on w
 - ``vm_disk`` per VM storage policy: provisioned GB (MB ÷ 1024) × hours the VM exists.
 - ``independent_disk`` per storage policy: provisioned GB (MB ÷ 1024) × hours the independent
   disk exists, attached or not.
+- ``vm_snapshot`` per the VM's storage policy: GB (2^30 bytes) its snapshot holds × hours the
+  snapshot and its VM both exist.
 - ``tkg_cluster``: hours each cluster exists.
 - ``object_storage`` per Cloudian policy: GB-hours of logical bytes (2^30), at the bucket's
   home site only; ``object_requests`` per ``GET``/``PUT``/``DELETE``; ``object_transfer``
@@ -57,12 +59,14 @@ UNITS = {
     "vdc_cpu": "GHz-hour",
     "vdc_ram": "GiB-hour",
     "independent_disk": "GB-hour",
+    "vm_snapshot": "GB-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
 DIVISORS = {
     "ram": 1024,
     "vm_disk": 1024,
     "independent_disk": 1024,
+    "vm_snapshot": 512,  # chunks of 2 MiB → GB
     "object_storage": 512,
     "object_transfer": 512,  # chunks of 2 MiB → GB
     "dse_core": 1000,
@@ -182,6 +186,17 @@ def _disks(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     )
 
 
+def _snapshots(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    """Chunk-hours of the VM snapshots per the VM's storage policy, while both exist."""
+    s, v = w.snapshots, w.vms
+    lo = np.maximum(np.maximum(a, s.taken), v.created[s.vm])
+    hi = np.minimum(np.minimum(b, s.removed), v.deleted[s.vm])
+    policies = (v.spolicy[s.vm], w.inventory.vm_storage_policies)
+    _add(
+        acc, v.site[s.vm], v.org[s.vm], "vm_snapshot", policies, s.chunks * overlap(lo, hi, lo, hi)
+    )
+
+
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     c, p = w.clusters, w.apps
     _add(acc, c.site, c.org, "tkg_cluster", _none(len(c.site)), overlap(a, b, c.created, c.deleted))
@@ -225,7 +240,7 @@ def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow
     """Exact usage per (site, org, product, dimension) over ``window``, sorted."""
     a, b = _hours(start, window)
     acc: dict[Key, int] = defaultdict(int)
-    for part in (_vms, _vdcs, _disks, _clusters_apps, _dse, _buckets):
+    for part in (_vms, _vdcs, _disks, _snapshots, _clusters_apps, _dse, _buckets):
         part(world, a, b, acc)
     rows: list[TruthRow] = []
     with localcontext() as ctx:

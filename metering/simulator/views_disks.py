@@ -1,4 +1,5 @@
-"""What one site's VCD shows of its independent disks at one hour: ``adminDisk`` records.
+"""What one site's VCD shows of its independent disks and VM snapshots at one hour:
+``adminDisk`` records and a VM's ``SnapshotSection``.
 
 The record shape is VCD's ``QueryResultAdminDiskRecordType`` in JSON form (VCD API reference,
 ``AdminDiskRecord``; go-vcloud-director ``types/v56`` ``DiskRecordType``, the type of both
@@ -17,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from metering.simulator import names
-from metering.simulator.state import alive
+from metering.simulator.state import alive, snapshots_at
+from metering.simulator.tables import CHUNK_BYTES
 from metering.simulator.views_vcd import View
 
 Record = dict[str, Any]
@@ -58,3 +60,41 @@ def disk_records(view: View) -> list[Record]:
             }
         )
     return out
+
+
+def snapshot_section(view: View, uuid: str) -> Record | None:
+    """``GET /api/vApp/vm-{uuid}/snapshotSection`` in VCD's JSON form (``SnapshotSectionType``:
+    its ``Snapshot`` elements under ``snapshot``, each with ``poweredOn``, ``created`` and
+    ``size`` in bytes), or None when no VM of that id is listed at this site and hour."""
+    w, vms = view.world, view.world.vms
+    index: dict[str, int] = w.memo(
+        ("vm-uuids", view.site),
+        lambda: {
+            names.uid("vm", w.seed, i): i for i in np.flatnonzero(vms.site == view.site).tolist()
+        },
+    )
+    i = index.get(uuid)
+    if i is None or not alive(vms.created[i : i + 1], vms.deleted[i : i + 1], view.hour)[0]:
+        return None
+    href = f"{view.base}/api/vApp/vm-{uuid}/snapshotSection"
+    s = snapshots_at(w.snapshots, view.hour).get(i)
+    snapshots = []
+    if s is not None:
+        taken = int(w.snapshots.taken[s])
+        off = int(vms.off_a[i]) <= taken < int(vms.off_b[i])
+        snapshots.append(
+            {
+                "otherAttributes": {},
+                "poweredOn": not off,
+                "created": view.at(taken),
+                "size": int(w.snapshots.chunks[s]) * CHUNK_BYTES,
+            }
+        )
+    return {
+        "otherAttributes": {},
+        "href": href,
+        "type": "application/vnd.vmware.vcloud.snapshotSection+json",
+        "link": [],
+        "info": {"value": "Snapshot information section"},
+        "snapshot": snapshots,
+    }

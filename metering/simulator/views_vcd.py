@@ -15,7 +15,7 @@ import numpy as np
 
 from metering.simulator import names
 from metering.simulator.index import cluster_urn, site_index
-from metering.simulator.state import alive
+from metering.simulator.state import alive, snapshots_at
 from metering.simulator.tables import ALLOCATION_MODELS, GUEST_OS, NEVER
 from metering.simulator.world import World, presence_index
 
@@ -177,7 +177,8 @@ def vm_records(view: View, query: str = "adminVM") -> list[Record]:
     Attributes the record type declares are top-level and typed; a few it does not declare
     ride under ``otherAttributes`` as strings, as VCD serialises them; ``id`` and ``type``
     are null, ``link`` empty and ``metadata`` null. ``totalStorageAllocatedMb`` is declared
-    on ``VMRecord`` only, so the ``adminVM`` records do not carry it. A ``vm`` record has no
+    on ``VMRecord`` only, so the ``adminVM`` records do not carry it; ``vm`` records also say
+    whether the VM has a snapshot (``snapshot``, ``snapshotCreated``). A ``vm`` record has no
     ``org``: the query runs in one org's tenant context (:func:`vm_records_by_org`).
 
     A full-size site has ~54,000 VMs and the server answers nothing while it builds them, so
@@ -206,6 +207,7 @@ def vm_records(view: View, query: str = "adminVM") -> list[Record]:
     }
     sizing_ids = {s: view.sizing_id(s) if s >= 0 else None for s in set(sizing_of)}
     created_at = {c: view.at(c) for c in set(created)}
+    snaps, snap = snapshots_at(w.snapshots, view.hour), w.snapshots
     admin = query == "adminVM"
     record_type = "QueryResultAdminVMRecordType" if admin else "QueryResultVMRecordType"
     out = []
@@ -250,9 +252,12 @@ def vm_records(view: View, query: str = "adminVM") -> list[Record]:
                 otherAttributes={"ownerName": "admin", "isBusy": "false"},
             )
         else:
+            s = snaps.get(i)
             record.update(
                 ownerName="admin",
                 isBusy=False,
+                snapshot=s is not None,
+                snapshotCreated=None if s is None else view.at(int(snap.taken[s])),
                 totalStorageAllocatedMb=disk[k],
                 otherAttributes={"datastoreName": f"{site}-ds-{i % 4}"},
             )

@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from metering.simulator import names
+from metering.simulator.draws import lifetimes, ordinals, rep
 from metering.simulator.inventory import DSE_KINDS, Inventory
+from metering.simulator.storage_items import independent_disks, vm_snapshots
 from metering.simulator.tables import (
     APP_TYPES,
     BEFORE,
@@ -38,6 +40,7 @@ from metering.simulator.tables import (
     Disks,
     Ints,
     OrgVdcs,
+    Snapshots,
     VMs,
 )
 
@@ -59,6 +62,7 @@ class World:
     buckets: Buckets
     vdcs: OrgVdcs
     disks: Disks
+    snapshots: Snapshots
     group_ids: list[str] = field(default_factory=list)
     _memo: OrderedDict[Hashable, Any] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -90,28 +94,6 @@ def presence_index(world: World) -> dict[tuple[int, int], int]:
         ("presence",), lambda: {p: i for i, p in enumerate(world.presence)}
     )
     return index
-
-
-def _rep(values: Ints, counts: Ints) -> Ints:
-    return np.repeat(values, counts).astype(np.int64)
-
-
-def _ordinals(counts: Ints) -> Ints:
-    starts = np.cumsum(counts) - counts
-    return (np.arange(int(counts.sum())) - np.repeat(starts, counts)).astype(np.int64)
-
-
-def _lifetimes(
-    rng: np.random.Generator, n: int, hours: int, p_new: float, p_gone: float
-) -> tuple[Ints, Ints]:
-    created = np.where(
-        rng.random(n) < p_new, rng.integers(1, max(2, hours - 48), n), BEFORE
-    ).astype(np.int64)
-    start = np.maximum(created, 0) + 24
-    span = np.maximum(hours - start, 1)
-    deleted = start + (rng.random(n) * span).astype(np.int64)
-    gone = (rng.random(n) < p_gone) & (start < hours - 1)
-    return created, np.where(gone, deleted, NEVER).astype(np.int64)
 
 
 def build_world(inventory: Inventory, seed: int, hours: int) -> World:
@@ -149,6 +131,7 @@ def build_world(inventory: Inventory, seed: int, hours: int) -> World:
         buckets=buckets,
         vdcs=org_vdcs(len(presence)),
         disks=independent_disks(seed, inventory, hours, pres_org, pres_site),
+        snapshots=vm_snapshots(seed, hours, vms),
         group_ids=[names.group_id(n) for n in org_names],
     )
 
@@ -164,7 +147,7 @@ def _plain_vms(
     rng: np.random.Generator, inv: Inventory, hours: int, org: Ints, site: Ints, counts: Ints
 ) -> VMs:
     n = int(counts.sum())
-    created, deleted = _lifetimes(rng, n, hours, 0.12, 0.08)
+    created, deleted = lifetimes(rng, n, hours, 0.12, 0.08)
     vcpu0 = rng.choice(np.array([1, 2, 2, 4, 4, 8, 16]), n).astype(np.int64)
     gib = rng.choice(np.array([1, 2, 4, 8]), n).astype(np.int64)
     resized = rng.random(n) < 0.15
@@ -178,11 +161,11 @@ def _plain_vms(
         always_off, NEVER, np.where(cycled, off_start + rng.integers(1, 169, n), NEVER)
     )
     weights = np.array(inv.vm_storage_weights, dtype=float)
-    ordinal = _ordinals(counts)
+    ordinal = ordinals(counts)
     return _vm_columns(
         n,
-        site=_rep(site, counts),
-        org=_rep(org, counts),
+        site=rep(site, counts),
+        org=rep(org, counts),
         kind=0,
         ref=ordinal // 2,
         ordinal=ordinal,
@@ -201,7 +184,7 @@ def _plain_vms(
         disk_mb=rng.choice(np.array([20, 40, 60, 100, 200, 500]), n).astype(np.int64) * 1024,
         spolicy=rng.choice(len(weights), n, p=weights / weights.sum()).astype(np.int64),
         sizing=-1,
-        guest_os=guest_os_codes(_rep(org, counts), ordinal),
+        guest_os=guest_os_codes(rep(org, counts), ordinal),
     )
 
 
@@ -219,28 +202,6 @@ def org_vdcs(n: int) -> OrgVdcs:
     return OrgVdcs(model=model, cpu_mhz=cpu, memory_mb=memory)
 
 
-def independent_disks(seed: int, inv: Inventory, hours: int, org: Ints, site: Ints) -> Disks:
-    """0 to 2 independent disks per (org, site) presence, of 10 to 500 GiB, some created or
-    deleted during the month. Drawn from a stream of their own (the world's seed and a
-    constant), so every other draw stays as it was."""
-    rng = np.random.default_rng([seed, 20])
-    counts = rng.integers(0, 3, len(org)).astype(np.int64)
-    n = int(counts.sum())
-    created, deleted = _lifetimes(rng, n, hours, 0.2, 0.1)
-    weights = np.array(inv.vm_storage_weights, dtype=float)
-    ordinal = _ordinals(counts)
-    return Disks(
-        site=_rep(site, counts),
-        org=_rep(org, counts),
-        ordinal=ordinal,
-        created=created,
-        deleted=deleted,
-        size_mb=rng.choice(np.array([10, 50, 100, 250, 500]), n).astype(np.int64) * 1024,
-        spolicy=rng.choice(len(weights), n, p=weights / weights.sum()).astype(np.int64),
-        attached=(ordinal % 2 == 0).astype(np.int64),
-    )
-
-
 def guest_os_codes(org: Ints, ordinal: Ints) -> Ints:
     """The guest OS (index into GUEST_OS) of plain VMs, from their org and ordinal: about 3 in
     10 run Windows Server, 1 in 10 RHEL, 1 in 10 SLES, the rest Linux without a licence. A
@@ -254,14 +215,14 @@ def _clusters(
     rng: np.random.Generator, inv: Inventory, hours: int, org: Ints, site: Ints, counts: Ints
 ) -> Clusters:
     n = int(counts.sum())
-    created, deleted = _lifetimes(rng, n, hours, 0.15, 0.05)
+    created, deleted = lifetimes(rng, n, hours, 0.15, 0.05)
     w0 = rng.integers(1, 5, n).astype(np.int64)
     scaled = rng.random(n) < 0.4
     w1 = np.where(scaled, np.maximum(1, w0 + rng.choice(np.array([-2, -1, 1, 2]), n)), w0)
     return Clusters(
-        site=_rep(site, counts),
-        org=_rep(org, counts),
-        ordinal=_ordinals(counts),
+        site=rep(site, counts),
+        org=rep(org, counts),
+        ordinal=ordinals(counts),
         created=created,
         deleted=deleted,
         cp=rng.choice(np.array([1, 3]), n).astype(np.int64),
@@ -279,10 +240,10 @@ def _clusters(
 
 def _node_vms(inv: Inventory, c: Clusters) -> VMs:
     """Each cluster's nodes as VMs; workers appear or vanish at the cluster's scale hour."""
-    idx_cp = _rep(np.arange(len(c.site), dtype=np.int64), c.cp)
+    idx_cp = rep(np.arange(len(c.site), dtype=np.int64), c.cp)
     most = np.maximum(c.w0, c.w1)
-    idx_w = _rep(np.arange(len(c.site), dtype=np.int64), most)
-    j = _ordinals(most)
+    idx_w = rep(np.arange(len(c.site), dtype=np.int64), most)
+    j = ordinals(most)
     in0, in1, sh = j < c.w0[idx_w], j < c.w1[idx_w], c.scale_h[idx_w]
     idx = np.concatenate([idx_cp, idx_w])
     created = np.concatenate(
@@ -301,7 +262,7 @@ def _node_vms(inv: Inventory, c: Clusters) -> VMs:
         org=c.org[idx],
         kind=1,
         ref=idx,
-        ordinal=np.concatenate([_ordinals(c.cp), j]),
+        ordinal=np.concatenate([ordinals(c.cp), j]),
         pool=np.concatenate([np.zeros(len(idx_cp), np.int64), np.ones(len(idx_w), np.int64)]),
         created=created,
         deleted=deleted,
@@ -337,9 +298,9 @@ def _apps(
     c: Clusters,
 ) -> Apps:
     n = int(counts.sum())
-    a_org, a_site = _rep(org, counts), _rep(site, counts)
-    created, deleted = _lifetimes(rng, n, hours, 0.3, 0.2)
-    ordinal = _ordinals(counts)
+    a_org, a_site = rep(org, counts), rep(site, counts)
+    created, deleted = lifetimes(rng, n, hours, 0.3, 0.2)
+    ordinal = ordinals(counts)
     first = _first_cluster(c)
     kinds = {t: [i for i, a in enumerate(inv.apps) if a.app_type == t] for t in APP_TYPES}
     draw = rng.integers(0, 2**16, n)
@@ -402,7 +363,7 @@ def _dse(rng: np.random.Generator, inv: Inventory, hours: int, c: Clusters) -> D
     n = len(rows)
     cols = np.array(rows, dtype=np.int64).reshape(n, 4)
     cluster = cols[:, 3]
-    created, deleted = _lifetimes(rng, n, hours, 0.3, 0.15)
+    created, deleted = lifetimes(rng, n, hours, 0.3, 0.15)
     created = np.maximum(created, c.created[cluster])
     deleted = np.maximum(created + 1, np.minimum(deleted, c.deleted[cluster]))
     replicas0 = rng.choice(np.array([1, 3]), n).astype(np.int64)
@@ -444,8 +405,8 @@ def _buckets(rng: np.random.Generator, inv: Inventory, hours: int, c: Clusters) 
     home = np.array([site_index[spec.sites[0]] for spec in inv.orgs], dtype=np.int64)
     orgs = np.arange(len(inv.orgs), dtype=np.int64)
     n = int(counts.sum())
-    b_org = _rep(orgs, counts)
-    created, deleted = _lifetimes(rng, n, hours, 0.2, 0.05)
+    b_org = rep(orgs, counts)
+    created, deleted = lifetimes(rng, n, hours, 0.2, 0.05)
     backed = np.flatnonzero(rng.random(len(c.org)) < 0.5)
     c.backup_bucket[backed] = n + np.arange(len(backed))
     v_org = c.org[backed]
@@ -453,7 +414,7 @@ def _buckets(rng: np.random.Generator, inv: Inventory, hours: int, c: Clusters) 
     org_all = np.concatenate([b_org, v_org])
     chunks0 = rng.integers(1, 512 * 300, total).astype(np.int64)
     growth = rng.integers(0, 120, total).astype(np.int64)
-    ordinal = np.concatenate([_ordinals(counts), np.zeros(len(backed), np.int64)])
+    ordinal = np.concatenate([ordinals(counts), np.zeros(len(backed), np.int64)])
     return Buckets(
         site=home[org_all],
         org=org_all,

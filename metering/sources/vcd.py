@@ -88,6 +88,9 @@ def attributes(record: Record) -> Record:
     return {**other, **record}
 
 
+TENANT_HEADER = "X-VMWARE-VCLOUD-TENANT-CONTEXT"
+
+
 def tenant_context(org: Record) -> dict[str, str] | None:
     """The headers that scope a query to ``org`` (None for System or an org without id).
 
@@ -97,7 +100,7 @@ def tenant_context(org: Record) -> dict[str, str] | None:
     if not org_id or not name or name.lower() == "system":
         return None
     return {
-        "X-VMWARE-VCLOUD-TENANT-CONTEXT": org_id.rsplit(":", 1)[-1],
+        TENANT_HEADER: org_id.rsplit(":", 1)[-1],
         "X-VMWARE-VCLOUD-AUTH-CONTEXT": name,
     }
 
@@ -157,11 +160,17 @@ def cluster_index(cluster_records: list[Record]) -> dict[tuple[str, str], Record
 
 
 async def org_vms(ctx: Context, org: Record) -> list[Record]:
-    """Every ``VMRecord`` of one org, listed in its tenant context ([] for System)."""
+    """Every ``VMRecord`` of one org, listed in its tenant context ([] for System); listed
+    once per run, for the VMs and their snapshots (:mod:`metering.sources.vcd_snapshots`)."""
     headers = tenant_context(org)
     if headers is None:
         return []
-    return (await paging.vcd_query(ctx.client, "vm", headers=headers)).records
+
+    async def fetch() -> list[Record]:
+        return (await paging.vcd_query(ctx.client, "vm", headers=headers)).records
+
+    result: list[Record] = await ctx.shared(f"vcd.vms.{headers[TENANT_HEADER]}", fetch)
+    return result
 
 
 async def _vms(ctx: Context) -> list[Batch]:

@@ -10,6 +10,8 @@
 --   products afterwards, on a few rows per resource and day.
 -- rules (docs/metering-rules.md): compute (vcpu, ram) only while POWERED_ON, disk always;
 --   an independent disk: its provisioned GB (independent_disk) per storage policy, always;
+--   a VM's snapshots: the GB they hold (vm_snapshot; bytes ÷ 2^30, exact nano-GB as Cloudian's
+--   bytes) per the VM's storage policy, while listed;
 --   vcpu and ram under the VM's compute_dimension (its VDC's model when billed on allocation);
 --   an Org VDC billed on allocation: vdc_cpu GHz (MHz ÷ 1000) and vdc_ram GiB (MB ÷ 1024);
 --   a licensed guest OS: one VM (os_licence_vm) always, its vCPUs (os_licence) while POWERED_ON;
@@ -26,6 +28,7 @@ select
     case h.dataset
         when 'vcd_vm' then 'vm_disk'
         when 'vcd_disk' then 'independent_disk'
+        when 'vcd_vm_snapshot' then 'vm_snapshot'
         when 'vcd_vm_guest_os' then 'os_licence_vm'
         when 'vcd_org_vdc' then 'vdc_cpu'
         when 'cse_cluster' then 'tkg_cluster'
@@ -37,6 +40,10 @@ select
         when h.dataset in ('vcd_vm', 'vcd_disk') then cast(
             cast((h.figure_1 * 1953125) // 2 as decimal(18, 0)) * 0.000000001
             as decimal(18, 9))
+        when h.dataset = 'vcd_vm_snapshot' then cast(
+            cast((h.figure_1 // 2097152) * 1953125
+                + ((h.figure_1 % 2097152) * 1953125) // 2097152 as decimal(18, 0))
+            * 0.000000001 as decimal(18, 9))
         when h.dataset = 'dse_instance' then cast(
             cast(cast(h.figure_1 as decimal(18, 0)) * 0.001 as decimal(19, 3))
             * p.cores_per_vcpu

@@ -31,6 +31,9 @@
 -- independent disks (docs/metering-rules.md, "Independent disks"): one resource per disk,
 --   dataset 'vcd_disk', dimension = its storage policy, figure_1 = its size in MiB; billed
 --   every hour it is listed, attached or not, like a VM's disk.
+-- VM snapshots (docs/metering-rules.md, "VM snapshots"): one resource per VM that has any,
+--   dataset 'vcd_vm_snapshot' (its own runs), resource_id = parent_id = the VM, dimension = the
+--   VM's storage policy, figure_1 = the bytes its snapshots hold.
 with params as (
     select day_start, day_end, gap, include_sidecars from consolidation_params
 ),
@@ -128,6 +131,19 @@ disks as (
     where d.sample_time > p.day_start - p.gap and d.sample_time < p.day_end
 ),
 
+snapshots as (
+    select
+        s.site, 'vcd_vm_snapshot' as dataset, s.org_name, 'vm_snapshot' as resource_type,
+        s.vm_id as resource_id, s.vm_name as resource_name, s.vm_id as parent_id,
+        s.sample_time, cast(null as boolean) as powered_on, s.storage_policy as dimension,
+        '' as compute_dimension,
+        s.size_bytes as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3, s.collected_at
+    from stg_vcd__vm_snapshot as s
+    cross join params as p
+    where s.sample_time > p.day_start - p.gap and s.sample_time < p.day_end
+),
+
 clusters as (
     select
         c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
@@ -175,6 +191,8 @@ union all
 select * from licences
 union all
 select * from disks
+union all
+select * from snapshots
 union all
 select * from clusters
 union all

@@ -21,6 +21,7 @@ with services as (
         ('ram', null, 'Compute', 'Compute', 'Virtual Machines', 'GiB-Hours'),
         ('vm_disk', null, 'Storage', 'Storage', 'Block Storage', 'GB-Months'),
         ('independent_disk', null, 'Storage', 'Storage', 'Block Storage', 'GB-Months'),
+        ('vm_snapshot', null, 'Storage', 'Storage', 'Block Storage', 'GB-Months'),
         ('tkg_cluster', null, 'TKG', 'Compute', 'Containers', 'Cluster-Hours'),
         ('object_storage', null, 'Object storage', 'Storage', 'Object Storage', 'GB-Months'),
         ('object_requests', null, 'Object storage', 'Storage', 'Object Storage', 'Requests'),
@@ -304,8 +305,10 @@ select
     case when c.site is not null then 'VCD organization' end as "SubAccountType",
     json_object('tenant_id', d.tenant_id, 'document_kind', d.kind, 'month', d.month)
         as "Tags",
-    case when c.product in ('vm_disk', 'independent_disk', 'object_storage') then c.dimension end
-        as "x_StoragePolicy",
+    case
+        when c.product in ('vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage')
+            then c.dimension
+    end as "x_StoragePolicy",
     case when c.product in ('vm_disk', 'object_storage') then p.replication_factor end
         as "x_ReplicationFactor",
     d.kind as "x_DocumentKind",

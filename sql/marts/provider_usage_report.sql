@@ -6,8 +6,8 @@
 --   (objects, buckets, users per site and tenant at the month's last sample), report_params
 --   (hours_in_month, dse_vcpus_per_core).
 -- feeds: metering.reports.provider (CSV, HTML, PDF).
--- storage (VM disks and independent disks per policy, object storage per policy) is also
---   given as average_gb (and independent disks are counted per policy), and
+-- storage (VM disks, independent disks and VM snapshots per policy, object storage per policy)
+--   is also given as average_gb (independent disks and snapshotted VMs counted per policy), and
 --   VM memory as average_vram_gb (all VMs, and TKG node VMs: tkg_node_average_vram_gb), the
 --   unit of vCloud Usage Meter's vRAM lines (docs/reports.md). Per-cluster rows are keyed
 --   by the cluster's id (its RDE id), never its name: two tenants' `k8s-prod` stay two rows.
@@ -103,6 +103,12 @@ counts as (
         cast(count(distinct resource_id) as decimal(38, 9)), 'disks'
     from usage where product = 'independent_disk'
     group by site, tenant_id, dimension
+    union all
+    -- VMs with a snapshot per storage policy (the snapshot rows name each VM)
+    select site, tenant_id, 'vm_snapshot', dimension, 'snapshotted_vms',
+        cast(count(distinct resource_id) as decimal(38, 9)), 'VMs'
+    from usage where product = 'vm_snapshot'
+    group by site, tenant_id, dimension
 ),
 
 ose as (
@@ -155,7 +161,7 @@ storage_gb as (
             as average_gb
     from all_rows as r
     cross join params as p
-    where r.product in ('vm_disk', 'independent_disk', 'object_storage')
+    where r.product in ('vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage')
         and r.metric = r.product || '_quantity'
 ),
 

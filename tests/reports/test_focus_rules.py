@@ -22,6 +22,7 @@ LINES = [
     ("ram", "", "GiB-hour", "20", "GiB-Hours", "GiB-Hours", "20"),
     ("vm_disk", "gold", "GB-month", "3.5", "GB-Months", "GB-Months", "3.5"),
     ("independent_disk", "silver", "GB-month", "1.25", "GB-Months", "GB-Months", "1.25"),
+    ("vm_snapshot", "gold", "GB-month", "0.75", "GB-Months", "GB-Months", "0.75"),
     ("tkg_cluster", "", "cluster-hour", "4", "Cluster-Hours", "Cluster-Hours", "4"),
     ("object_storage", "rf3", "GB-month", "2", "GB-Months", "GB-Months", "2"),
     ("object_requests", "GET", "1,000 requests", "3.444", "1000 Requests", "Requests", "3444"),

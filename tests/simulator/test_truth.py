@@ -28,7 +28,7 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     assert products == {
         "vcpu", "ram", "vm_disk", "tkg_cluster", "object_storage", "object_requests",
         "object_transfer", "alp_instance", "dse_core", "os_licence", "os_licence_vm",
-        "vdc_cpu", "vdc_ram", "independent_disk",
+        "vdc_cpu", "vdc_ram", "independent_disk", "vm_snapshot",
     }  # fmt: skip
     dims = {(r["product"], r["dimension"]) for r in rows}
     assert {("dse_core", k) for k in ("rabbitmq", "postgres", "mysql")} <= dims
@@ -92,6 +92,13 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
                 served[(*key, disk["storageProfileName"])] += Decimal(disk["sizeMb"]) / 1024
             for org, vms in api.org_vms(site).items():
                 for vm in vms:
+                    if vm["snapshot"]:  # only these VMs are asked for their snapshots
+                        uuid = vm["href"].rsplit("/vm-", 1)[-1]
+                        section = api.get(f"/{site}/vcd/api/vApp/vm-{uuid}/snapshotSection", site)
+                        held = sum(s["size"] for s in section.json()["snapshot"])
+                        assert held > 0 and section.status_code == 200
+                        key = (site, org, "vm_snapshot", vm["storageProfileName"])
+                        served[key] += Decimal(held) / 2**30
                     compute = basis[vm["vdc"]]
                     disk = Decimal(vm["totalStorageAllocatedMb"]) / 1024
                     served[(site, org, "vm_disk", vm["storageProfileName"])] += disk
@@ -111,7 +118,7 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
         if r["product"]
         in (
             "vcpu", "ram", "vm_disk", "os_licence", "os_licence_vm", "vdc_cpu", "vdc_ram",
-            "independent_disk",
+            "independent_disk", "vm_snapshot",
         )
     }  # fmt: skip
     assert {k: v for k, v in served.items() if v} == truth

@@ -93,6 +93,7 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
         "vcd_vm",
         "vcd_org_vdc",
         "vcd_disk",
+        "vcd_vm_snapshot",
         "cse_cluster",
         "alp_app",
         "dse_instance",
@@ -113,6 +114,8 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
             from vcd_vm group by all
         union all select site, org_name, 'independent_disk', storage_policy, sum(size_mb), 1024
             from vcd_disk group by all
+        union all select site, org_name, 'vm_snapshot', storage_policy, sum(size_bytes),
+            1073741824 from vcd_vm_snapshot group by all
         union all select site, org_name, 'os_licence', family, sum(vcpu), 1
             from ({FAMILY}) where powered_on and family is not null group by all
         union all select site, org_name, 'os_licence_vm', family, count(*), 1
@@ -181,6 +184,7 @@ def test_a_day_of_hourly_collections_equals_the_ground_truth(tmp_path: Path) -> 
         "alp_instance",
         "dse_core",
         "independent_disk",
+        "vm_snapshot",
     }
     assert got == want
     vms = store.read_dataset(lake, "vcd_vm").to_pylist()

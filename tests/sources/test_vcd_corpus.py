@@ -104,7 +104,8 @@ def test_vm_records_parse_to_exact_values_or_are_quarantined_naming_the_field(
         ("000000000005", "numberOfCpus: expected an integer, got 'lots'"),
         ("000000000006", "status: missing or not a string (None)"),
     ]
-    assert result.status == "partial" and result.quarantined == 6 + 3  # 3 disks (below)
+    # and 3 disks and db01's snapshot section in both orgs (tests below)
+    assert result.status == "partial" and result.quarantined == 6 + 3 + 2
     vdc = store.read_dataset(config.lake, "vcd_org_vdc").to_pylist()[0]
     assert (vdc["org_name"], vdc["storage_used_mb"], vdc["running_vm_count"]) == ("acme", 61440, 2)
     assert vdc["allocation_model"] == "Flex"
@@ -119,13 +120,16 @@ def test_a_vm_listing_that_does_not_add_up_fails_its_part_with_a_clear_error(
         tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-globex-short.json"}
     )
     (result,) = summary.results
-    assert result.failed_datasets == ["vcd_vm"]
+    # the snapshots are read from the same (shared) VM listing: an org's VMs not known, its
+    # snapshots are not either, and neither dataset is written for the run
+    assert result.failed_datasets == ["vcd_vm", "vcd_vm_snapshot"]
     assert result.error == (
         "query vm: listing inconsistent after 3 attempts "
         "(1 unique records, total says 3) [site=az1]"
     )
     assert set(result.datasets) == {"vcd_org_vdc", "vcd_disk", "vcd_org", "vcd_sizing_policy"}
     assert not store.sample_keys(config.lake, "vcd_vm", "az1")
+    assert not store.sample_keys(config.lake, "vcd_vm_snapshot", "az1")
 
 
 def test_independent_disks_parse_to_exact_values_or_are_quarantined_naming_the_field(
@@ -173,3 +177,32 @@ def test_independent_disks_parse_to_exact_values_or_are_quarantined_naming_the_f
         ),
     ]
     assert result.status == "partial" and "vcd_disk" in result.datasets
+
+
+def test_vm_snapshots_are_read_for_the_vms_that_have_one_and_a_bad_size_is_quarantined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only VMs whose record says ``snapshot`` are asked for their SnapshotSection; its
+    snapshots' sizes (bytes) are summed per VM; a snapshot without a size quarantines that
+    VM's row naming the snapshot and field."""
+    config, summary = run(tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"})
+    (result,) = summary.results
+    rows = store.read_dataset(config.lake, "vcd_vm_snapshot").to_pylist()
+    got = sorted(
+        (r["org_name"], r["vm_name"], r["storage_policy"], r["snapshot_count"], r["size_bytes"])
+        for r in rows
+    )
+    assert got == [
+        ("acme", "web01", "Gold", 2, 6 * 2**30),
+        ("globex", "web01", "Gold", 2, 6 * 2**30),
+    ]
+    assert {r["oldest_created"] for r in rows} == {datetime(2026, 9, 30, 22, tzinfo=UTC)}
+    quarantine = store.read_dataset(config.lake, "quarantine").to_pylist()
+    bad = [
+        (q["record_key"].rsplit("-", 1)[-1], q["reason"])
+        for q in quarantine
+        if q["dataset"] == "vcd_vm_snapshot"
+    ]
+    reason = "snapshotSection.snapshot[0].size: expected an integer, got None"
+    assert bad == [("000000000002", reason)] * 2
+    assert "vcd_vm_snapshot" in result.datasets

@@ -54,12 +54,17 @@ def _app(vm_files: dict[str, str]) -> Starlette:
             if name is None:
                 return Response(status_code=403)
             return JSONResponse(answer(name))
+        if path.startswith("/api/vApp/vm-") and path.endswith("/snapshotSection"):
+            uuid = path.removeprefix("/api/vApp/vm-").removesuffix("/snapshotSection")
+            path = f"/snapshotSection-{uuid}"
         files = {
             "/api/query": f"{query.get('type')}.json",
             "/cloudapi/1.0.0/orgs": "orgs.json",
             "/cloudapi/2.0.0/vdcComputePolicies": "vdcComputePolicies.json",
         }
-        name = files.get(path)
+        name = files.get(path) or (
+            f"{path[1:]}.json" if path.startswith("/snapshotSection-") else None
+        )
         if name is None or not (CORPUS / name).is_file():
             return Response(status_code=404)  # e.g. a capvcdCluster type not registered
         return JSONResponse(answer(name))
