@@ -124,6 +124,14 @@ class BillingReadModel:
         rated = usage.rated_months(self.config)
         return max(rated) if rated else None
 
+    def warm(self) -> None:
+        """Build what the next page will read, if it changed: the register's listing and
+        the current month's tables (the portal calls this in the background)."""
+        self.index.listing()
+        month = self.current_month()
+        if month is not None:
+            self.cache.month(Window.parse_month(month))
+
     def month_to_date(self, tenant_id: str, month: str) -> MonthToDate:
         """One tenant's month as rating has it now (final once the month is closed)."""
         window = Window.parse_month(month)

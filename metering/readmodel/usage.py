@@ -121,6 +121,11 @@ class MonthCache:
             )
         return (int(time.monotonic() // _S3_TTL_SECONDS),)
 
+    def built(self, month: Window) -> bool:
+        """Whether ``month`` is held as its rating files are now (no build needed)."""
+        cached = self._months.get(month_key(month))
+        return cached is not None and cached[0] == self._version(month)
+
     def month(self, month: Window) -> RatedMonth | None:
         """The month (None: not rated)."""
         key = month_key(month)

@@ -4,12 +4,17 @@ replaced under it is read anew."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from decimal import Decimal
 
+from metering.portal import create_app
 from metering.readmodel import BillingReadModel
+from metering.window import Window
 from tests.close.builders import build_month
 from tests.close.test_close import _correct_acme_vcpu_price, close
+from tests.portal.conftest import Env
 
 
 def _listed(model: BillingReadModel) -> list[tuple[str, str, str, str | None, str | None]]:
@@ -67,3 +72,20 @@ def test_a_replaced_register_is_read_anew(tmp_path) -> None:
     assert [d.number for d in model.documents()] == ["INV-2026-000002", "INV-2026-000001"]
     register.unlink()
     assert model.documents() == [] and model.document("INV-2026-000001") is None
+
+
+def test_the_served_portal_builds_the_current_month_before_the_first_page(env: Env) -> None:
+    app = create_app(env.config)
+    model = app.app.state.portal.model
+    month = Window.parse_month(str(model.current_month()))
+    assert not model.cache.built(month)
+
+    async def serve() -> None:
+        starlette = app.app
+        async with starlette.router.lifespan_context(starlette):  # as `metering serve` runs it
+            deadline = time.monotonic() + 60
+            while not model.cache.built(month) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+
+    asyncio.run(serve())
+    assert model.cache.built(month)
