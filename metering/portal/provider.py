@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, Response
 
 from metering.portal import pages
 from metering.portal.signin import Principal
-from metering.portal.web import error_page, page, portal, require
+from metering.portal.web import error_page, page, paged, portal, require
 from metering.readmodel.model import valid_month
 from metering.window import Window
 
@@ -37,9 +37,11 @@ async def month_detail(request: Request, principal: Principal) -> Response:
     if not valid_month(month):
         return error_page(request, 404, "Not found.")
     model = portal(request).model
+    docs, pager = paged(request, model.documents(month=month))
     return page(
         request,
         "provider_month.html.j2",
+        pager=pager,
         month=month,
         summary=model.month_summary(month),
         coverage=model.coverage(month),
@@ -47,7 +49,7 @@ async def month_detail(request: Request, principal: Principal) -> Response:
         unmapped=model.unmapped_orgs(month),
         unrated=model.unrated(month),
         files=sorted(model.provider_files(month)),
-        docs=model.documents(month=month),
+        docs=docs,
     )
 
 
@@ -64,17 +66,18 @@ async def download(request: Request, principal: Principal) -> Response:
 
 @require("provider")
 async def tenants(request: Request, principal: Principal) -> Response:
-    model = portal(request).model
-    return page(request, "provider_tenants.html.j2", tenants=model.tenants())
+    shown, pager = paged(request, portal(request).model.tenants())
+    return page(request, "provider_tenants.html.j2", tenants=shown, pager=pager)
 
 
 @require("provider")
 async def revenue(request: Request, principal: Principal) -> Response:
     model = portal(request).model
     months = sorted(m.month for m in model.months() if m.rated)[-6:]
+    shown, pager = paged(request, model.revenue_tenants(months))
     grid: dict[tuple[str, str, str], dict[str, Decimal]] = {}
     names: dict[str, str] = {}
-    for row in model.revenue(months):
+    for row in model.revenue(months, shown):
         key = (row["tenant_id"], row["product"], row["currency"])
         grid.setdefault(key, {})[row["month"]] = row["list_amount"]
         names[row["tenant_id"]] = row["tenant_name"] or row["tenant_id"]
@@ -82,7 +85,7 @@ async def revenue(request: Request, principal: Principal) -> Response:
         {"tenant_id": t, "tenant_name": names[t], "product": p, "currency": c, "amounts": a}
         for (t, p, c), a in sorted(grid.items())
     ]
-    return page(request, "provider_revenue.html.j2", months=months, rows=rows)
+    return page(request, "provider_revenue.html.j2", months=months, rows=rows, pager=pager)
 
 
 @require("provider")

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -83,6 +83,45 @@ def same_origin(request: Request) -> bool:
 def csrf_ok(request: Request, session: Session, fields: dict[str, str]) -> bool:
     given = fields.get("csrf_token") or request.headers.get("x-csrf-token")
     return same_origin(request) and same_token(given, session.csrf)
+
+
+PAGE_ROWS = 100  # rows of a long provider table per page (5,000 tenants would be megabytes)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Which rows of a long table a page shows (``?offset=``), and links to its neighbours."""
+
+    offset: int
+    total: int
+    path: str
+    query: tuple[tuple[str, str], ...]  # the request's other parameters, kept in the links
+    size: int = PAGE_ROWS
+
+    @property
+    def last(self) -> int:
+        return min(self.offset + self.size, self.total)
+
+    def _url(self, offset: int) -> str:
+        return f"{self.path}?{urlencode([*self.query, ('offset', str(offset))])}"
+
+    @property
+    def previous(self) -> str | None:
+        return self._url(max(0, self.offset - self.size)) if self.offset > 0 else None
+
+    @property
+    def next(self) -> str | None:
+        return self._url(self.offset + self.size) if self.last < self.total else None
+
+
+def paged(request: Request, items: list[Any]) -> tuple[list[Any], Pager]:
+    """The rows of ``items`` a page shows, at the request's ``offset`` (a bad one: the first)."""
+    text = request.query_params.get("offset", "0")
+    offset = int(text) if text.isdigit() else 0
+    offset = min(offset, max(0, len(items) - 1))
+    query = tuple((k, v) for k, v in request.query_params.multi_items() if k != "offset")
+    pager = Pager(offset, len(items), request.url.path, query, PAGE_ROWS)
+    return items[offset : pager.last], pager
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -13,6 +13,7 @@ from metering.config import ProviderConfig
 from metering.errors import ConfigError
 from metering.readmodel import usage
 from metering.readmodel.documents import DocumentIndex, MonthDocuments
+from metering.readmodel.runlog import RunLog
 from metering.readmodel.views import DocumentView, MonthState, MonthToDate, TenantView
 from metering.window import Window
 
@@ -50,6 +51,7 @@ class BillingReadModel:
         self._by_id = {t.tenant_id: t for t in reversed(self.catalog)}  # the first of an id
         self._sorted = sorted(self.catalog, key=lambda t: t.tenant_id)
         self.cache = usage.MonthCache(config)
+        self.runlog = RunLog(config)
         self.index = DocumentIndex(self.settings.register_path, self.settings.provider)
 
     # -- tenants -------------------------------------------------------------------------------
@@ -168,12 +170,20 @@ class BillingReadModel:
     def unrated(self, month: str) -> list[dict[str, Any]]:
         return usage.month_query(self.cache, Window.parse_month(month), "unrated_summary")
 
-    def revenue(self, months: list[str]) -> list[dict[str, Any]]:
+    def revenue_tenants(self, months: list[str]) -> list[str]:
+        """Every tenant with invoice lines in any of ``months``, by id."""
+        found: set[str] = set()
+        for month in months:
+            found |= usage.revenue_tenants(self.cache, Window.parse_month(month))
+        return sorted(found)
+
+    def revenue(self, months: list[str], tenants: list[str] | None = None) -> list[dict[str, Any]]:
+        """Invoice line amounts per tenant, product and currency of each of ``months`` (of
+        ``tenants``, default every tenant with lines), by month, then tenant id and product."""
+        wanted = self.revenue_tenants(months) if tenants is None else tenants
         rows = []
         for month in months:
-            for row in usage.month_query(
-                self.cache, Window.parse_month(month), "revenue_by_tenant_product"
-            ):
+            for row in usage.revenue(self.cache, Window.parse_month(month), wanted):
                 rows.append({"month": month, **row})
         return rows
 
@@ -186,10 +196,10 @@ class BillingReadModel:
         from metering.completeness.settings import gate_settings
 
         threshold = gate_settings(self.config).coverage_threshold
-        return usage.coverage_query(self.config, Window.parse_month(month), threshold)
+        return self.runlog.coverage(Window.parse_month(month), threshold)
 
     def failed_runs(self, month: str) -> list[dict[str, Any]]:
-        return usage.runs_query(self.config, Window.parse_month(month), "failed_runs")
+        return self.runlog.runs(Window.parse_month(month), "failed_runs")
 
     def blocked_closes(self) -> list[dict[str, Any]]:
         """Closes that were due but could not run (the run history's ``waiting`` closes),

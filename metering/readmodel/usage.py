@@ -22,8 +22,7 @@ import pyarrow as pa
 from metering.close.contract import month_key, rating_path
 from metering.close.inputs import register_month
 from metering.config import ProviderConfig
-from metering.lake.schemas import COVERAGE_SCHEMA, DATASETS
-from metering.lake.storage import LakePath, arrow_dataset
+from metering.lake.storage import LakePath
 from metering.rating.engine import connect
 from metering.readmodel.views import MonthToDate
 from metering.resources import read_sql
@@ -38,7 +37,9 @@ GROUPINGS = {  # month-to-date breakdown → its key column in sql/readmodel/usa
 _MONTH_DIR = re.compile(r"^month=(\d{4}-\d{2})$")
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def rows_of(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Rows as dicts through Arrow (DuckDB's own Python conversion of a zoned timestamp
     needs pytz; Arrow's uses zoneinfo). Decimals stay Decimal."""
     rows: list[dict[str, Any]] = con.sql(sql, params=params or None).to_arrow_table().to_pylist()
@@ -149,6 +150,7 @@ class MonthCache:
         sql = {
             "lines": read_sql("readmodel/lines.sql"),
             "totals": read_sql("readmodel/totals.sql"),
+            "revenue": read_sql("readmodel/revenue_by_tenant_product.sql"),
         }
         template = read_sql("readmodel/usage_by.sql")
         for name, expression in GROUPINGS.items():
@@ -167,13 +169,28 @@ def _close(rated: RatedMonth) -> None:
         rated.con.close()
 
 
+def revenue(cache: MonthCache, month: Window, tenants: list[str]) -> list[dict[str, Any]]:
+    """The month's invoice line amounts per product of ``tenants`` (in that order)."""
+    rated = cache.month(month)
+    if rated is None:
+        return []
+    table = rated.tables["revenue"]
+    return [{"tenant_id": t} | row for t in tenants for row in table.rows(t)]
+
+
+def revenue_tenants(cache: MonthCache, month: Window) -> set[str]:
+    """Every tenant with invoice lines in the month."""
+    rated = cache.month(month)
+    return set(rated.tables["revenue"].ranges) if rated is not None else set()
+
+
 def month_query(cache: MonthCache, month: Window, name: str) -> list[dict[str, Any]]:
     """The rows of ``sql/readmodel/<name>.sql`` over a month's rating outputs (none if unrated)."""
     rated = cache.month(month)
     if rated is None:
         return []
     with rated.lock:
-        return _rows(rated.con, read_sql(f"readmodel/{name}.sql"), {})
+        return rows_of(rated.con, read_sql(f"readmodel/{name}.sql"), {})
 
 
 def month_to_date(cache: MonthCache, tenant: str, month: Window, closed: bool) -> MonthToDate:
@@ -214,43 +231,6 @@ def compare(cache: MonthCache, tenant: str, months: list[Window]) -> dict[str, A
     }
 
 
-def runs_query(config: ProviderConfig, month: Window, name: str) -> list[dict[str, Any]]:
-    """A named query over the collectors' run log (dataset ``runs``) of one month."""
-    files: list[LakePath] = list(
-        config.lake.glob(f"runs/site=*/date={month.start:%Y-%m}-*/*.parquet")
-    )
-    if not files:
-        return []
-    con = connect()
-    try:
-        con.register("runs", arrow_dataset(files, DATASETS["runs"].schema))
-        params = {"start": month.start, "end": month.end}
-        return _rows(con, read_sql(f"readmodel/{name}.sql"), params)
-    finally:
-        con.close()
-
-
-def coverage_query(config: ProviderConfig, month: Window, threshold: Any) -> list[dict[str, Any]]:
-    """A month's coverage per site and source (``sql/readmodel/coverage_month.sql``): the
-    ``coverage`` dataset beside the ``runs`` log; either may be absent (an empty table)."""
-    key = f"{month.start:%Y-%m}"
-    found: dict[str, list[LakePath]] = {
-        name: list(config.lake.glob(f"{name}/site=*/date={key}-*/*.parquet"))
-        for name in ("coverage", "runs")
-    }
-    if not any(found.values()):
-        return []
-    con = connect()
-    try:
-        for name, files in found.items():
-            schema = COVERAGE_SCHEMA if name == "coverage" else DATASETS["runs"].schema
-            con.register(name, arrow_dataset(files, schema) if files else schema.empty_table())
-        params = {"start": month.start, "end": month.end, "threshold": threshold}
-        return _rows(con, read_sql("readmodel/coverage_month.sql"), params)
-    finally:
-        con.close()
-
-
 def focus_rows(out_dir: Path, month: str, number: str) -> list[dict[str, Any]]:
     """The rows of ``focus/focus-<month>.parquet`` whose ``InvoiceId`` is ``number``."""
     path = out_dir / "focus" / f"focus-{month}.parquet"
@@ -259,6 +239,6 @@ def focus_rows(out_dir: Path, month: str, number: str) -> list[dict[str, Any]]:
     con = connect()
     try:
         sql = 'select * from read_parquet($path) where "InvoiceId" = $number'
-        return _rows(con, sql, {"path": str(path), "number": number})
+        return rows_of(con, sql, {"path": str(path), "number": number})
     finally:
         con.close()

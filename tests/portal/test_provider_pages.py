@@ -14,6 +14,7 @@ import pyarrow as pa
 from metering.config import load_config
 from metering.lake import store
 from metering.lake.schemas import COVERAGE_SCHEMA
+from metering.portal import web
 from metering.readmodel import BillingReadModel
 from tests.close.builders import FROZEN_NOW, build_month
 from tests.portal.conftest import Env, csrf_of, provider, tenant
@@ -55,6 +56,32 @@ def test_revenue_and_a_tenants_pages_for_staff(env: Env) -> None:
     assert staff.get("/provider/tenants/nobody/").status_code == 404
 
 
+def test_long_provider_tables_are_paged(env: Env, monkeypatch) -> None:
+    monkeypatch.setattr(web, "PAGE_ROWS", 1)
+    staff = provider(env)
+
+    def ids(html: str, table: str, pattern: str) -> list[str]:
+        return re.findall(pattern, re.search(f'id="{table}".*?</table>', html, re.S).group(0))
+
+    everyone = [t.tenant_id for t in env.portal.model.tenants()]
+    seen = []
+    url: str | None = "/provider/tenants"
+    while url is not None:
+        html = staff.get(url).text
+        seen += ids(html, "tenants", r"<tr><td>([^<]*)</td>")
+        found = re.search(r'<a href="([^"]*)" rel="next">', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert seen == everyone and len(everyone) > 1
+    second = staff.get("/provider/tenants?offset=1").text
+    assert f"tenants 2–2 of {len(everyone)}" in second and 'rel="prev"' in second
+    docs = staff.get("/provider/months/2026-10?offset=1").text
+    assert ids(docs, "docs", r">(INV-[\d-]+)</a>") == ["INV-2026-000001"]
+    revenue = staff.get("/provider/revenue").text
+    assert "ACME Industries GmbH" in revenue and "tenants 1–1 of" in revenue
+    assert "ACME Industries GmbH" not in staff.get("/provider/revenue?offset=1").text
+    assert staff.get("/provider/tenants?offset=x").status_code == 200  # the first page
+
+
 def test_a_months_coverage_comes_from_the_coverage_dataset(env: Env) -> None:
     # the close's gate computed the case month's coverage: one site, sources due every hour,
     # no sample files in the case's lake (its rating outputs are written directly)
@@ -91,11 +118,18 @@ def test_coverage_counts_short_days_against_the_gate_threshold(tmp_path: Path) -
     ]
     target = store.partition_dir(config.lake, "coverage", "az1", day) / "20261002T0000Z.parquet"
     store.write_file(target, pa.Table.from_pylist(rows, schema=COVERAGE_SCHEMA))
-    (found,) = BillingReadModel(config).coverage("2026-10")
+    model = BillingReadModel(config)
+    (found,) = model.coverage("2026-10")
     assert (found["site"], found["source"], found["days"]) == ("az1", "vcd", 1)
     assert (found["expected"], found["collected"], found["days_short"]) == (24, 22, 1)
     assert found["ratio"] == Decimal("0.9166")  # truncated, never rounded up
     assert found["worst_day"] == day and found["runs"] == 0
+    # the day recomputed (the file replaced whole, as lake writes do): the page reads it anew
+    for row in rows:
+        row.update(collected=1, failed_runs=0, status="ok")
+    store.write_file(target, pa.Table.from_pylist(rows, schema=COVERAGE_SCHEMA))
+    (found,) = model.coverage("2026-10")
+    assert (found["expected"], found["collected"], found["days_short"]) == (24, 24, 0)
 
 
 def test_staff_create_use_and_revoke_an_api_key_in_the_page(env: Env) -> None:
