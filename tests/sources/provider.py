@@ -94,8 +94,30 @@ class Provider:
             "totalStorageAllocatedMb": 10240 * cpus,
             "storageProfileName": pol,
             "isVAppTemplate": False,
+            "snapshot": name.endswith("-vm0"),  # the first VM of each org has a snapshot
             "extraField": {"ignored": True},
         }
+
+    @staticmethod
+    def snapshot_section(path: str) -> dict[str, Any]:
+        """A VM's SnapshotSection: one snapshot of 1 GiB."""
+        snapshot = {"poweredOn": True, "created": "2026-09-30T12:00:00Z", "size": 2**30}
+        return {"href": path, "snapshot": [snapshot]}
+
+    def disks(self, site: str) -> list[dict[str, Any]]:
+        """One independent disk per org (adminDisk records: the org by its href)."""
+        return [
+            {
+                "href": f"http://x/{site}/vcd/api/disk/{site}-{slug(o)}-d1",
+                "name": "data",
+                "org": f"http://x/{site}/vcd/api/org/{site}-{slug(o)}",
+                "vdc": f"http://x/{site}/vcd/api/vdc/{site}-{slug(o)}",
+                "sizeMb": 51200,
+                "storageProfileName": "Gold",
+                "isAttached": False,
+            }
+            for o in ORGS
+        ]
 
     def orgs(self, site: str) -> list[dict[str, Any]]:
         return [
@@ -260,8 +282,10 @@ class Provider:
             rows = [vm for vm in self.vms(site) if vm["org"].endswith(f"/org/{org}")]
             return _legacy(site, "vm", rows, int(q.get("page", 1)), fault), {}
         if svc == "vcd" and path == "/api/query":
-            rows = {"adminOrgVdc": self.vdcs}[q["type"]](site)
+            rows = {"adminOrgVdc": self.vdcs, "adminDisk": self.disks}[q["type"]](site)
             return _legacy(site, q["type"], rows, int(q.get("page", 1)), fault), {}
+        if svc == "vcd" and path.startswith("/api/vApp/vm-") and path.endswith("/snapshotSection"):
+            return self.snapshot_section(path), {}
         openapi = {
             "/cloudapi/1.0.0/orgs": self.orgs,
             "/cloudapi/1.0.0/apps": self.apps,
