@@ -14,7 +14,6 @@ from metering.portal import pages
 from metering.portal.signin import Principal
 from metering.portal.web import error_page, page, paged, portal, require
 from metering.readmodel.model import valid_month
-from metering.window import Window
 
 
 def _month(request: Request) -> str | None:
@@ -92,7 +91,7 @@ async def revenue(request: Request, principal: Principal) -> Response:
 async def margin(request: Request, principal: Principal) -> Response:
     """Revenue against the provider's cost cards for a rated month (``?month=``, default the
     newest): per currency, per product and per tenant (metering.commerce.margin)."""
-    from metering.commerce.margin import margin_rows, summarise, tenant_margins
+    from metering.commerce.margin import summarise, tenant_margins
     from metering.errors import MeteringError
 
     model = portal(request).model
@@ -103,14 +102,16 @@ async def margin(request: Request, principal: Principal) -> Response:
         context["problem"] = "no rated month to show"
     else:
         try:
-            rows = margin_rows(model.config, Window.parse_month(month))
+            rows = model.margin(month)
         except MeteringError as exc:
             context["problem"] = str(exc)
         else:
+            shown, pager = paged(request, tenant_margins(rows))
             context.update(
                 totals=summarise(rows, "currency"),
                 products=summarise(rows, "product"),
-                tenants=tenant_margins(rows),
+                tenants=shown,
+                pager=pager,
             )
     return page(request, "provider_margin.html.j2", **context)
 

@@ -13,6 +13,7 @@ from metering.config import ProviderConfig
 from metering.errors import ConfigError
 from metering.readmodel import usage
 from metering.readmodel.documents import DocumentIndex, MonthDocuments
+from metering.readmodel.margin import MarginCache
 from metering.readmodel.runlog import RunLog
 from metering.readmodel.views import DocumentView, MonthState, MonthToDate, TenantView
 from metering.window import Window
@@ -52,6 +53,7 @@ class BillingReadModel:
         self._sorted = sorted(self.catalog, key=lambda t: t.tenant_id)
         self.cache = usage.MonthCache(config)
         self.runlog = RunLog(config)
+        self.margins = MarginCache(config)
         self.index = DocumentIndex(self.settings.register_path, self.settings.provider)
 
     # -- tenants -------------------------------------------------------------------------------
@@ -186,6 +188,10 @@ class BillingReadModel:
             for row in usage.revenue(self.cache, Window.parse_month(month), wanted):
                 rows.append({"month": month, **row})
         return rows
+
+    def margin(self, month: str) -> list[dict[str, Any]]:
+        """The month's margin rows (metering.commerce.margin; raises its errors)."""
+        return self.margins.rows(Window.parse_month(month))
 
     def unmapped_orgs(self, month: str) -> list[dict[str, Any]]:
         return usage.month_query(self.cache, Window.parse_month(month), "unmapped_orgs")
