@@ -11,7 +11,7 @@ The lake may also be an S3 bucket: every function takes a :data:`LakePath` (a lo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +26,16 @@ from metering.window import Window, utc
 def time_key(t: datetime) -> str:
     """The file key of a sample time: ``20261001T0100Z`` (sorts by time)."""
     return utc(t).strftime("%Y%m%dT%H%MZ")
+
+
+def key_time(path: LakePath) -> datetime | None:
+    """The instant a lake file is keyed by (the start of its name, :func:`time_key`), or
+    None when its name does not start with one."""
+    key = path.name[: len("20261001T0000Z")]
+    try:
+        return datetime.strptime(key, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def partition_dir(lake: LakePath, dataset: str, site: str, day: date) -> LakePath:
