@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 
 from bench import stages
+from bench.compare import comparison_table, comparisons
 from bench.machine import machine_facts
 from bench.measure import Measurement, measure, process_cpu_seconds, run_isolated
 from bench.report import table
@@ -120,6 +121,10 @@ def _rating(config: str, size: Size, month: str) -> list[Measurement]:
         repeats=size.repeats,
     )
     derive = measure("derive: all days", stages.consolidate_days, config, days, repeats=1)
+    # month end: the earlier nights were consolidated on their nights (bench/compare.py)
+    last = measure(
+        "month end: last night", stages.consolidate_one, config, days[-1], repeats=size.repeats
+    )
     rated = _with_digests(measure("rate month", stages.rate, config, month, repeats=size.repeats))
     scan = measure("raw DuckDB scan", stages.raw_scan, config, days, repeats=size.repeats)
     rows = scan.facts["sample_rows"]
@@ -132,7 +137,7 @@ def _rating(config: str, size: Size, month: str) -> list[Measurement]:
     rated.extra["cpu_ratio_to_scan"] = round(cpu / scan.cpu_seconds, 1)
     rated.extra["sample_rows_per_s"] = round(rows / (derive.seconds + rated.seconds))
     scan.extra["rows_per_s"] = round(rows / scan.seconds)
-    return [one, derive, rated, scan]
+    return [one, derive, last, rated, scan]
 
 
 def _scale_out(config: str, size: Size, month: str, rated: Measurement) -> list[Measurement]:
@@ -271,13 +276,13 @@ def run(
         console.print("[bold]consolidate, derive + rate, raw scan[/]")
         rating = _rating(config, size, month)
         derive_rate = (
-            rating[2].facts["derive_plus_rate_seconds"],
-            rating[2].facts["derive_plus_rate_cpu_seconds"],
+            rating[3].facts["derive_plus_rate_seconds"],
+            rating[3].facts["derive_plus_rate_cpu_seconds"],
         )
         results += rating
     if "scaleout" in wanted:
         console.print("[bold]scale-out: DuckDB per site, Spark (Sail, local)[/]")
-        results += _scale_out(config, size, month, rating[2])
+        results += _scale_out(config, size, month, rating[3])
     for library in ("pandas", "polars"):
         if library in wanted and size.pandas:
             console.print(f"[bold]naive {library} rating[/]")
@@ -286,12 +291,14 @@ def run(
         names = " and ".join(str(w) for w in workers)
         console.print(f"[bold]close: invoices with {names} worker(s)[/]")
         results += _invoices(workdir, size, month, workers, pdfs_alone="invoices" in wanted)
+    measured = [m.as_dict() for m in results]
     return {
         "size": size_name,
         "scale": size.__dict__,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_facts(),
-        "stages": [m.as_dict() for m in results],
+        "stages": measured,
+        "month_end": comparisons(measured),
     }
 
 
@@ -354,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
     document["harness_seconds"] = round(time.perf_counter() - started, 1)
     console.print(table(document))
+    if document["month_end"]:
+        console.print(comparison_table(document["month_end"], document["stages"]))
     args.results.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = args.results / f"{stamp}-{args.size}.json"

@@ -34,6 +34,20 @@ def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
     assert scan == stages["naive polars rating"]["sample_rows"]
     assert stages["naive polars rating"]["tenants"] == stages["naive pandas rating"]["tenants"]
     assert stages["naive polars rating"]["ours_over_polars_cpu"] > 0
+    # month end (the last night + rate) and the whole month, each over every peer
+    assert stages["month end: last night"]["intervals"] > 0
+    month_end, whole = document["month_end"]
+    assert month_end["work"] == "month end: last night + rate"
+    assert month_end["stages"] == ["month end: last night", "rate month"]
+    parts = [stages[name] for name in month_end["stages"]]
+    assert month_end["cpu_seconds"] == pytest.approx(
+        sum(s["median_cpu_seconds"] for s in parts), abs=0.01
+    )
+    assert month_end["peak_rss_mib"] == max(s["peak_rss_mib"] for s in parts)
+    assert whole["stages"] == ["derive: all days", "rate month"]
+    for row in (month_end, whole):
+        for peer in ("scan", "pandas", "polars"):
+            assert row[f"over_{peer}_cpu"] > 0 and row[f"over_{peer}_peak"] > 0
     for workers in (1, 2):
         close = stages[f"close, {workers} worker(s)"]
         assert close["rendered"] == close["invoices"] == 4
