@@ -423,16 +423,21 @@ def duckdb_scan(
     name: str,
     files: Sequence[LakePath],
     schema: pa.Schema | None = None,
+    *,
+    by_name: bool = True,
 ) -> str:
     """A DuckDB table expression over Parquet ``files`` (non-empty), to ``select * from``.
 
-    Local files: ``read_parquet([...], union_by_name = true)`` as before. Objects: an Arrow
-    dataset registered on ``con`` as ``__lake_<name>`` (lazy, projection and filters pushed
-    down), because DuckDB cannot read ``s3://`` without its ``httpfs`` extension.
+    Local files: ``read_parquet([...], union_by_name = true)``, or, with ``by_name`` false
+    (the caller knows every file has the same columns in the same order), without it: DuckDB
+    then binds on the first file's footer, not on every file's. Objects: an Arrow dataset
+    registered on ``con`` as ``__lake_<name>`` (lazy, projection and filters pushed down),
+    because DuckDB cannot read ``s3://`` without its ``httpfs`` extension.
     """
     if not any(isinstance(f, ObjectPath) for f in files):
         listing = ", ".join(quote(str(f)) for f in files)
-        return f"read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
+        union = "true" if by_name else "false"
+        return f"read_parquet([{listing}], hive_partitioning = false, union_by_name = {union})"
     handle = f"__lake_{name}"
     con.register(handle, arrow_dataset(files, schema))
     return handle

@@ -96,9 +96,16 @@ def mismatch(found: pa.Schema, want: pa.Schema) -> str | None:
     return None
 
 
-# local files already found valid, by (path, size, mtime, dataset): consolidation reads each
-# sample file on two days, and replaying a month reads the same files many times
-_VALID: set[tuple[str, int, int, str]] = set()
+def exact(found: pa.Schema, want: pa.Schema) -> bool:
+    """Whether ``found`` has exactly the columns of ``want``, in order, of the same types (a
+    valid file may lack nullable columns added after it was written)."""
+    return [(f.name, f.type) for f in found] == [(f.name, f.type) for f in want]
+
+
+# local files already found valid, by (path, size, mtime, dataset), and whether their schema is
+# exactly the dataset's: consolidation reads a sample file on two days, and replaying a month
+# reads the same files many times
+_VALID: dict[tuple[str, int, int, str], bool] = {}
 _VALID_MAX = 500_000
 
 
@@ -112,11 +119,12 @@ def _stamp(path: LakePath, what: str) -> tuple[str, int, int, str] | None:
     return (str(path), st.st_size, st.st_mtime_ns, what)
 
 
-def check_file(path: LakePath, schema: pa.Schema, lake: LakePath | None, what: str) -> None:
-    """Raise :class:`LakeError` (one line) when ``path`` is not a readable file of ``schema``."""
+def check_file(path: LakePath, schema: pa.Schema, lake: LakePath | None, what: str) -> bool:
+    """Raise :class:`LakeError` (one line) when ``path`` is not a readable file of ``schema``;
+    return whether its columns are exactly those of ``schema`` (:func:`exact`)."""
     stamp = _stamp(path, what)
     if stamp is not None and stamp in _VALID:
-        return
+        return _VALID[stamp]
     try:
         found = file_schema(path)
     except (OSError, pa.ArrowException, LakeError) as exc:
@@ -124,11 +132,12 @@ def check_file(path: LakePath, schema: pa.Schema, lake: LakePath | None, what: s
     else:
         reason = mismatch(found, schema)
         if reason is None:
+            same = exact(found, schema)
             if stamp is not None:
                 if len(_VALID) >= _VALID_MAX:
                     _VALID.clear()
-                _VALID.add(stamp)
-            return
+                _VALID[stamp] = same
+            return same
         problem = f"does not match the {what} schema: {reason}"
     where = f"lake {lake}: file {relative(lake, path)}" if lake is not None else f"lake file {path}"
     raise LakeError(f"{where} {problem}; {repair_hint(lake, path)}")
@@ -136,11 +145,10 @@ def check_file(path: LakePath, schema: pa.Schema, lake: LakePath | None, what: s
 
 def check_files(
     files: Sequence[LakePath], schema: pa.Schema, lake: LakePath | None, what: str
-) -> None:
-    """:func:`check_file` for every file (footers read in parallel on S3)."""
+) -> bool:
+    """:func:`check_file` for every file (footers read in parallel on S3); whether every
+    file has exactly the columns of ``schema``."""
     if files and isinstance(files[0], ObjectPath):
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda f: check_file(f, schema, lake, what), files))
-        return
-    for path in files:
-        check_file(path, schema, lake, what)
+            return all(list(pool.map(lambda f: check_file(f, schema, lake, what), files)))
+    return all([check_file(path, schema, lake, what) for path in files])
