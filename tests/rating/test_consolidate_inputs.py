@@ -73,3 +73,39 @@ def test_a_sample_between_hours_within_the_gap_still_holds_into_the_day(tmp_path
     held = vcpu[0]
     assert (held["interval_start"], held["interval_end"]) == (hour(2, 0), late + timedelta(hours=2))
     assert held["filled"] and held["level"] == 4
+
+
+def test_files_older_than_a_nullable_column_are_still_read_by_name(tmp_path: Path) -> None:
+    """A file written before ``guest_os`` existed lacks it: the day's view then reads its
+    files by name (the others are read by position only when all have every column)."""
+    lake = tmp_path / "data" / "lake"
+    licensed = {"guest_os": "Microsoft Windows Server 2022 (64-bit)"}
+    for h in range(24):
+        write(lake, "vcd_vm", hour(2, h), [vm(hour(2, h), **licensed)])
+    old = lake / "vcd_vm" / "site=az1" / "date=2026-10-02" / "20261002T0500Z.parquet"
+    table = pq.read_table(old)
+    pq.write_table(table.drop_columns(["guest_os"]), old)  # as written before the column
+
+    rows = intervals_of(tmp_path)
+
+    licence = hours(rows, "os_licence")
+    # 05:00 has no guest OS: no licence that hour, the VM's own usage is unbroken
+    assert licence == [(0, 5), (6, 24)]
+    assert hours(rows, "vcpu") == [(0, 24)]
+
+
+def intervals_of(tmp_path: Path) -> list[dict[str, object]]:
+    config = make_config(tmp_path)
+    consolidate_day(config, DAY)
+    rows = pq.read_table(intervals_path(config.lake_dir, DAY)).to_pylist()
+    return sorted(rows, key=lambda r: (r["product"], r["interval_start"]))
+
+
+def hours(rows: list[dict[str, object]], product: str) -> list[tuple[int, int]]:
+    """(start hour, end hour) of each interval of ``product``; midnight ends at 24."""
+    out = []
+    for r in rows:
+        if r["product"] == product:
+            start, end = r["interval_start"], r["interval_end"]
+            out.append((start.hour, 24 if end.day != start.day else end.hour))  # type: ignore[union-attr]
+    return out
