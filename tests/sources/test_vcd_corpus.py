@@ -206,3 +206,20 @@ def test_vm_snapshots_are_read_for_the_vms_that_have_one_and_a_bad_size_is_quara
     reason = "snapshotSection.snapshot[0].size: expected an integer, got None"
     assert bad == [("000000000002", reason)] * 2
     assert "vcd_vm_snapshot" in result.datasets
+
+
+def test_vm_records_without_the_snapshot_attribute_fail_the_snapshot_part_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "vm-no-snapshot-attribute.json"
+    config, summary = run(tmp_path, monkeypatch, {ACME: name, GLOBEX: name})
+    (result,) = summary.results
+    assert result.failed_datasets == ["vcd_vm_snapshot"]
+    assert result.error.endswith(
+        "; vm query records carry no 'snapshot' attribute at this API version: the VMs that "
+        "have a snapshot cannot be told apart [site=az1, source=vcd]"
+    )
+    assert {v["vm_name"] for v in store.read_dataset(config.lake, "vcd_vm").to_pylist()} == {
+        "web01"
+    }
+    assert not store.sample_keys(config.lake, "vcd_vm_snapshot", "az1")
