@@ -91,7 +91,6 @@ async def revenue(request: Request, principal: Principal) -> Response:
 async def margin(request: Request, principal: Principal) -> Response:
     """Revenue against the provider's cost cards for a rated month (``?month=``, default the
     newest): per currency, per product and per tenant (metering.commerce.margin)."""
-    from metering.commerce.margin import summarise, tenant_margins
     from metering.errors import MeteringError
 
     model = portal(request).model
@@ -102,16 +101,13 @@ async def margin(request: Request, principal: Principal) -> Response:
         context["problem"] = "no rated month to show"
     else:
         try:
-            rows = model.margin(month)
+            margins = model.margin(month)
         except MeteringError as exc:
             context["problem"] = str(exc)
         else:
-            shown, pager = paged(request, tenant_margins(rows))
+            shown, pager = paged(request, margins.tenants)
             context.update(
-                totals=summarise(rows, "currency"),
-                products=summarise(rows, "product"),
-                tenants=shown,
-                pager=pager,
+                totals=margins.totals, products=margins.products, tenants=shown, pager=pager
             )
     return page(request, "provider_margin.html.j2", **context)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +45,27 @@ def _version(config: ProviderConfig, month: Window) -> tuple[Any, ...]:
     return (*stamp, *((str(f), _stat(f)) for f in [*files, *cards]), str(costs))
 
 
+@dataclass(frozen=True)
+class Margins:
+    """A month's margin rows and the page's sums of them."""
+
+    rows: list[dict[str, Any]]
+    totals: list[dict[str, Any]]  # per currency
+    products: list[dict[str, Any]]  # per product and currency
+    tenants: list[dict[str, Any]]  # per tenant, smallest margin first
+
+
 class MarginCache:
-    """:func:`metering.commerce.margin.margin_rows` of a few months, each kept while its
-    inputs are unchanged (an error is not kept: the next page tries again)."""
+    """:func:`metering.commerce.margin.margin_rows` of a few months and their sums, each
+    kept while its inputs are unchanged (an error is not kept: the next page tries again)."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
-        self._kept: dict[str, tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
+        self._kept: dict[str, tuple[tuple[Any, ...], Margins]] = {}
         self._lock = threading.Lock()
 
-    def rows(self, month: Window) -> list[dict[str, Any]]:
-        from metering.commerce.margin import margin_rows
+    def margins(self, month: Window) -> Margins:
+        from metering.commerce.margin import margin_rows, summarise, tenant_margins
 
         key, version = f"{month.start:%Y-%m}", _version(self.config, month)
         with self._lock:
@@ -62,8 +73,11 @@ class MarginCache:
         if kept is not None and kept[0] == version:
             return kept[1]
         rows = margin_rows(self.config, month)
+        found = Margins(
+            rows, summarise(rows, "currency"), summarise(rows, "product"), tenant_margins(rows)
+        )
         with self._lock:
-            self._kept[key] = (version, rows)
+            self._kept[key] = (version, found)
             while len(self._kept) > 3:
                 self._kept.pop(next(iter(self._kept)))
-        return rows
+        return found

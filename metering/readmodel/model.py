@@ -13,7 +13,7 @@ from metering.config import ProviderConfig
 from metering.errors import ConfigError
 from metering.readmodel import usage
 from metering.readmodel.documents import DocumentIndex, MonthDocuments
-from metering.readmodel.margin import MarginCache
+from metering.readmodel.margin import MarginCache, Margins
 from metering.readmodel.runlog import RunLog
 from metering.readmodel.views import DocumentView, MonthState, MonthToDate, TenantView
 from metering.window import Window
@@ -189,9 +189,9 @@ class BillingReadModel:
                 rows.append({"month": month, **row})
         return rows
 
-    def margin(self, month: str) -> list[dict[str, Any]]:
-        """The month's margin rows (metering.commerce.margin; raises its errors)."""
-        return self.margins.rows(Window.parse_month(month))
+    def margin(self, month: str) -> Margins:
+        """The month's margin rows and sums (metering.commerce.margin; raises its errors)."""
+        return self.margins.margins(Window.parse_month(month))
 
     def unmapped_orgs(self, month: str) -> list[dict[str, Any]]:
         return usage.month_query(self.cache, Window.parse_month(month), "unmapped_orgs")

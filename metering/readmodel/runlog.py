@@ -2,15 +2,18 @@
 
 A month's run log is thousands of small Parquet files at 5,000 tenants (one per site,
 source and run: ~3,000 in the bench's month), and reading them took seconds per page. Each
-query's rows are kept while the files it reads are the same: the same paths, sizes and
-modification times (lake writes replace a file whole), or on an S3 lake the same listing,
-looked at again at most a minute later.
+query's rows are kept while the files it reads are the same: the same names and inodes
+(lake writes replace a file whole, by a new one), or on an S3 lake the same listing, looked
+at again at most a minute later.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +29,44 @@ _S3_TTL_SECONDS = 60.0
 _KEPT = 16  # queries of months kept (a provider looks at a few months)
 
 
-def _files(config: ProviderConfig, dataset: str, month: Window) -> list[LakePath]:
-    return sorted(
-        config.lake.glob(f"{dataset}/site=*/date={month.start:%Y-%m}-*/*.parquet"), key=str
-    )
+@dataclass(frozen=True)
+class _Files:
+    """A dataset's files of a month: their version, and how to name them for a read."""
+
+    version: tuple[Any, ...]
+    count: int
+    paths: Callable[[], list[LakePath]]  # made only when a query reads them (thousands)
 
 
-def _version(files: list[LakePath]) -> tuple[Any, ...]:
-    if all(isinstance(f, Path) for f in files):
-        stats = [(str(f), f.stat()) for f in files if isinstance(f, Path)]
-        return tuple((name, s.st_mtime_ns, s.st_size) for name, s in stats)
-    return (tuple(map(str, files)), int(time.monotonic() // _S3_TTL_SECONDS))
+def _files(config: ProviderConfig, dataset: str, month: Window) -> _Files:
+    """The month's Parquet files of ``dataset``: locally each file's name and inode from the
+    directory listings alone (a lake write replaces a file by a new one, so its inode
+    changes; no ``stat`` of thousands of files); on S3, the listing itself, looked at again
+    at most a minute later."""
+    prefix = f"date={month.start:%Y-%m}-"
+    root = config.lake / dataset
+    if not isinstance(root, Path):
+        pattern = f"{dataset}/site=*/{prefix}*/*.parquet"
+        listed: list[LakePath] = sorted(config.lake.glob(pattern), key=str)
+        version = (tuple(map(str, listed)), int(time.monotonic() // _S3_TTL_SECONDS))
+        return _Files(version, len(listed), lambda: listed)
+    found: list[tuple[str, int]] = []
+    for site in _entries(root):
+        if site.name.startswith("site=") and site.is_dir():
+            for day in _entries(Path(site.path)):
+                if day.name.startswith(prefix) and day.is_dir():
+                    files = _entries(Path(day.path))
+                    found += [(f.path, f.inode()) for f in files if f.name.endswith(".parquet")]
+    found.sort()
+    return _Files(tuple(found), len(found), lambda: [Path(name) for name, _ in found])
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as listing:
+            return list(listing)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 class RunLog:
@@ -51,13 +81,13 @@ class RunLog:
     def _query(
         self,
         key: tuple[Any, ...],
-        found: dict[str, list[LakePath]],
+        found: dict[str, _Files],
         sql: str,
         params: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        if not any(found.values()):
+        if not any(files.count for files in found.values()):
             return []
-        version = tuple(_version(files) for files in found.values())
+        version = tuple(files.version for files in found.values())
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and kept[0] == version:
@@ -66,7 +96,10 @@ class RunLog:
         try:
             for name, files in found.items():
                 schema = COVERAGE_SCHEMA if name == "coverage" else DATASETS["runs"].schema
-                con.register(name, arrow_dataset(files, schema) if files else schema.empty_table())
+                table = (
+                    arrow_dataset(files.paths(), schema) if files.count else schema.empty_table()
+                )
+                con.register(name, table)
             rows = rows_of(con, sql, params)
         finally:
             con.close()
