@@ -43,6 +43,7 @@ SOURCE_PRODUCTS: dict[str, frozenset[str]] = {
             "os_licence_vm",
             "vdc_cpu",
             "vdc_ram",
+            "catalog_media",
         }
     ),
     "cse": frozenset({"tkg_cluster"}),

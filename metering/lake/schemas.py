@@ -121,6 +121,20 @@ VCD_VM_SNAPSHOT = (
     _f("oldest_created", TS, "Creation time of the oldest snapshot listed (created)."),
 )
 
+VCD_MEDIA = (
+    _req("media_id", pa.string(), "Catalog media URN (urn:vcloud:media:<uuid>)."),
+    _req("media_name", pa.string(), "Media item name."),
+    *_ORG,
+    _f("catalog_id", pa.string(), "URN of the catalog the item is in (catalog)."),
+    _f("catalog_name", pa.string(), "Catalog name (catalogName)."),
+    _f("vdc_id", pa.string(), "Org VDC URN whose storage holds the item (vdc)."),
+    _f("vdc_name", pa.string(), "Org VDC name (vdcName)."),
+    _req("size_bytes", pa.int64(), "Stored size in bytes (storageB); billed as GB-hours."),
+    _req("storage_policy", pa.string(), "Storage policy name (storageProfileName)."),
+    _f("status", pa.string(), "VCD status string (status), e.g. RESOLVED; not a billing rule."),
+    _f("is_published", pa.bool_(), "True when the item's catalog is published (isPublished)."),
+)
+
 VCD_ORG = (
     _req("org_id", pa.string(), "Organization URN."),
     _req("org_name", pa.string(), "Organization name (tenant key)."),
@@ -419,6 +433,7 @@ DATASETS: dict[str, Dataset] = {
             "VM snapshots: one row per VM that has any (SnapshotSection).",
             VCD_VM_SNAPSHOT,
         ),
+        _dataset("vcd_media", "vcd", "Catalog media (ISO/floppy images).", VCD_MEDIA),
         _dataset("vcd_org", "vcd", "Organizations.", VCD_ORG),
         _dataset("vcd_sizing_policy", "vcd", "VDC compute (sizing) policies.", VCD_SIZING_POLICY),
         _dataset("cse_cluster", "cse", "TKG clusters (CSE RDEs).", CSE_CLUSTER),

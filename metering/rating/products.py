@@ -94,6 +94,15 @@ PRODUCTS: dict[str, Product] = {
             "allocation model",
         ),
         Product(
+            "catalog_media",
+            "GB-hour",
+            "month",
+            "GB-month",
+            "Catalog media",
+            "Storage",
+            "storage policy",
+        ),
+        Product(
             "os_licence",
             "vCPU-hour",
             "hour",

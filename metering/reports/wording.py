@@ -46,6 +46,8 @@ PRODUCTS = {
     "dse_core": N_("Data service"),
     "vdc_cpu": N_("Org VDC CPU allocation"),
     "vdc_ram": N_("Org VDC memory allocation"),
+    "catalog_media": N_("Catalog media"),
+    "vapp_template": N_("vApp template"),
     "os_licence": N_("Guest OS licence (per vCPU)"),
     "os_licence_vm": N_("Guest OS licence (per VM)"),
     "fixed_fee": N_("Fixed fee"),

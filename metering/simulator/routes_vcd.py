@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from metering.simulator import paging, views_apps, views_disks, views_vcd
+from metering.simulator import catalog, paging, views_apps, views_disks, views_vcd
 from metering.simulator.simulation import VCD_USER, Simulation
 from metering.simulator.views_vcd import View
 
@@ -196,6 +196,7 @@ QUERIES = {
     "adminOrgVdc": views_vcd.vdc_records,
     "adminVApp": views_vcd.vapp_records,
     "adminDisk": views_disks.disk_records,
+    "adminMedia": catalog.media_records,
 }
 TENANT_CONTEXT = "X-VMWARE-VCLOUD-TENANT-CONTEXT"
 

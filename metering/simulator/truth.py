@@ -23,6 +23,8 @@ must start and end on whole hours of the simulation (the state only changes on w
 - ``os_licence`` per licence family (``windows-server``, ``rhel``, ``sles``): powered-on
   vCPU-hours of the VMs whose guest OS is of that family; ``os_licence_vm``: hours those VMs
   exist (powered on or off).
+- ``catalog_media`` per storage policy: GB-hours of the catalog media items that exist, each
+  under the org that owns it.
 - ``dse_core`` per kind: exact vCPU-hours of the *service* containers (limit × replicas;
   sidecars and operators excluded), i.e. core-hours at the default 1 vCPU = 1 core.
 """
@@ -60,6 +62,7 @@ UNITS = {
     "vdc_ram": "GiB-hour",
     "independent_disk": "GB-hour",
     "vm_snapshot": "GB-hour",
+    "catalog_media": "GB-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
 DIVISORS = {
@@ -72,6 +75,7 @@ DIVISORS = {
     "dse_core": 1000,
     "vdc_cpu": 1000,  # MHz → GHz
     "vdc_ram": 1024,
+    "catalog_media": 512,  # chunks of 2 MiB → GB
 }
 
 
@@ -197,6 +201,21 @@ def _snapshots(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     )
 
 
+def _catalog(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    """Catalog media: stored GB-hours (2 MiB chunks) per storage policy, every hour the item
+    exists, charged to the org that owns it."""
+    m = w.media
+    policies = (m.spolicy, w.inventory.vm_storage_policies)
+    _add(
+        acc,
+        m.site,
+        m.org,
+        "catalog_media",
+        policies,
+        m.chunks * overlap(a, b, m.created, m.deleted),
+    )
+
+
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     c, p = w.clusters, w.apps
     _add(acc, c.site, c.org, "tkg_cluster", _none(len(c.site)), overlap(a, b, c.created, c.deleted))
@@ -240,7 +259,7 @@ def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow
     """Exact usage per (site, org, product, dimension) over ``window``, sorted."""
     a, b = _hours(start, window)
     acc: dict[Key, int] = defaultdict(int)
-    for part in (_vms, _vdcs, _disks, _snapshots, _clusters_apps, _dse, _buckets):
+    for part in (_vms, _vdcs, _disks, _snapshots, _catalog, _clusters_apps, _dse, _buckets):
         part(world, a, b, acc)
     rows: list[TruthRow] = []
     with localcontext() as ctx:

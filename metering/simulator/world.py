@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from metering.simulator import names
+from metering.simulator.catalog import CatalogItems, catalog_media
 from metering.simulator.draws import lifetimes, ordinals, rep
 from metering.simulator.inventory import DSE_KINDS, Inventory
 from metering.simulator.storage_items import independent_disks, vm_snapshots
@@ -63,6 +64,7 @@ class World:
     vdcs: OrgVdcs
     disks: Disks
     snapshots: Snapshots
+    media: CatalogItems
     group_ids: list[str] = field(default_factory=list)
     _memo: OrderedDict[Hashable, Any] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -132,6 +134,7 @@ def build_world(inventory: Inventory, seed: int, hours: int) -> World:
         vdcs=org_vdcs(len(presence)),
         disks=independent_disks(seed, inventory, hours, pres_org, pres_site),
         snapshots=vm_snapshots(seed, hours, vms),
+        media=catalog_media(presence, hours, len(inventory.vm_storage_policies)),
         group_ids=[names.group_id(n) for n in org_names],
     )
 

@@ -47,11 +47,13 @@ _VM_STORAGE_MB = Bound(0, 256 * 62 * 2**20, "vSphere 8: 256 disks x 62 TB per VM
 _MILLICORES = Bound(0, 768 * 1000 * 64, "768 vCPUs per node x 64 replicas")
 _REPLICAS = Bound(0, 10_000, "10,000 replicas (Kubernetes supports 5,000 nodes a cluster)")
 _BYTES = Bound(0, 16 * PIB, "16 PiB: far above one tenant's object storage")
+_FILE_BYTES = Bound(0, 62 * TIB, "vSphere 8: a datastore file of at most 62 TB")
 _OBJECTS = Bound(0, 10**12, "a trillion objects")
 _REQUESTS = Bound(0, 10**12, "a trillion requests per bucket and hour")
 
 BOUNDS: dict[str, dict[str, Bound]] = {
     "vcd_vm": {"vcpu": _VM_VCPU, "memory_mb": _VM_MEMORY_MB, "storage_mb": _VM_STORAGE_MB},
+    "vcd_media": {"size_bytes": _FILE_BYTES},
     "cse_node_pool": {
         "desired_replicas": _REPLICAS,
         "available_replicas": _REPLICAS,

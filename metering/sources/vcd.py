@@ -1,5 +1,5 @@
-"""VCD collector: VMs (TKG nodes linked to their cluster), org VDCs, independent disks, orgs,
-sizing policies.
+"""VCD collector: VMs (TKG nodes linked to their cluster), org VDCs, independent disks,
+catalog media, orgs, sizing policies.
 
 VMs come from the ``vm`` query, once per organization in that org's tenant context
 (``X-VMWARE-VCLOUD-TENANT-CONTEXT`` = the org's bare UUID, ``X-VMWARE-VCLOUD-AUTH-CONTEXT`` =
@@ -8,7 +8,9 @@ reference declares a VM's allocated storage (``totalStorageAllocatedMb``) on ``V
 but not on the provider's ``AdminVMRecord``. Org VDCs come from ``type=adminOrgVdc``,
 independent disks from ``type=adminDisk`` (one provider-wide listing; each record's ``org``
 href names its org), orgs from ``/cloudapi/1.0.0/orgs`` and sizing policies from
-``/cloudapi/2.0.0/vdcComputePolicies``.
+``/cloudapi/2.0.0/vdcComputePolicies``. Catalog media come from ``type=adminMedia`` (every
+media item of every org, each once, under the org that owns it; ``storageB`` is its stored
+size in bytes).
 
 Query records arrive in VCD's JSON form: attributes the record type declares at the top
 level, typed; others under ``otherAttributes`` as strings; ``_type``, ``link``, ``metadata``,
@@ -255,6 +257,38 @@ async def _disks(ctx: Context) -> list[Batch]:
     return [batch]
 
 
+def _media_row(record: Record, org_names: dict[str, str]) -> Row:
+    """One ``AdminMediaRecord``: the item is the owning org's (``org``), wherever its catalog
+    is published or shared (docs/metering-rules.md, "Catalog storage")."""
+    media = attributes(record)
+    org_id = urn_from_href(req_str(media, "org"), "org")
+    org_name = org_names.get(org_id or "")
+    if not org_name:
+        raise RecordError(f"org: {media.get('org')!r} is not an org of the orgs listing")
+    return {
+        "media_id": opt_str(media, "id") or urn_from_href(req_str(media, "href"), "media"),
+        "media_name": req_str(media, "name"),
+        "org_id": org_id,
+        "org_name": org_name,
+        "catalog_id": urn_from_href(opt_str(media, "catalog"), "catalog"),
+        "catalog_name": opt_str(media, "catalogName"),
+        "vdc_id": urn_from_href(opt_str(media, "vdc"), "vdc"),
+        "vdc_name": opt_str(media, "vdcName"),
+        "size_bytes": req_int(media, "storageB"),  # AdminMediaRecord, bytes, long
+        "storage_policy": req_str(media, "storageProfileName"),
+        "status": opt_str(media, "status"),
+        "is_published": opt_bool(media, "isPublished"),
+    }
+
+
+async def _media(ctx: Context) -> list[Batch]:
+    media = await paging.vcd_query(ctx.client, "adminMedia")
+    names = _org_names(await orgs(ctx))
+    batch = Batch("vcd_media")
+    batch.map(media.records, lambda r: _media_row(r, names), "href")
+    return [batch]
+
+
 def _org_row(org: Record) -> Row:
     return {
         "org_id": req_str(org, "id"),
@@ -297,6 +331,7 @@ PARTS = (
     Part(("vcd_vm",), _vms),
     Part(("vcd_org_vdc",), _vdcs),
     Part(("vcd_disk",), _disks),
+    Part(("vcd_media",), _media),
     Part(("vcd_org",), _orgs),
     Part(("vcd_sizing_policy",), _policies),
 )

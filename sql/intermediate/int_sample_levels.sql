@@ -15,6 +15,7 @@
 --   vcpu and ram under the VM's compute_dimension (its VDC's model when billed on allocation);
 --   an Org VDC billed on allocation: vdc_cpu GHz (MHz ÷ 1000) and vdc_ram GiB (MB ÷ 1024);
 --   a licensed guest OS: one VM (os_licence_vm) always, its vCPUs (os_licence) while POWERED_ON;
+--   catalog media: stored GB = bytes ÷ 2^30, floored to the nano-GB (exact for whole 2 MiB);
 --   GiB/GB = MiB ÷ 1024, computed as exact nano-units with integer arithmetic; the cluster row
 --   is the management fee only (its node VMs are VMs); an app instance is one unit of its app;
 --   DSE cores = Σ service CPU limits (+ sidecars if set, int_samples) × cores/vCPU.
@@ -31,6 +32,7 @@ select
         when 'vcd_vm_snapshot' then 'vm_snapshot'
         when 'vcd_vm_guest_os' then 'os_licence_vm'
         when 'vcd_org_vdc' then 'vdc_cpu'
+        when 'vcd_media' then 'catalog_media'
         when 'cse_cluster' then 'tkg_cluster'
         when 'alp_app' then 'alp_instance'
         when 'dse_instance' then 'dse_core'
@@ -50,6 +52,10 @@ select
             as decimal(18, 9))
         when h.dataset = 'vcd_org_vdc'
             then cast(cast(h.figure_1 as decimal(18, 0)) * 0.001 as decimal(18, 9))
+        when h.dataset = 'vcd_media' then cast(
+            cast((cast(h.figure_1 as hugeint) * 1953125) // 2097152 as decimal(18, 0))
+            * 0.000000001
+            as decimal(18, 9))
         else cast(1 as decimal(18, 9))
     end as level_1,
     case

@@ -34,6 +34,9 @@
 -- VM snapshots (docs/metering-rules.md, "VM snapshots"): one resource per VM that has any,
 --   dataset 'vcd_vm_snapshot' (its own runs), resource_id = parent_id = the VM, dimension = the
 --   VM's storage policy, figure_1 = the bytes its snapshots hold.
+-- catalog storage (docs/metering-rules.md, "Catalog storage"): a catalog media item is a
+--   resource of its own (dataset vcd_media), dimension = its storage policy, figure_1 = its
+--   stored bytes, charged to the org that owns it (the record's org).
 with params as (
     select day_start, day_end, gap, include_sidecars from consolidation_params
 ),
@@ -144,6 +147,20 @@ snapshots as (
     where s.sample_time > p.day_start - p.gap and s.sample_time < p.day_end
 ),
 
+media as (
+    select
+        m.site, 'vcd_media' as dataset, m.org_name, 'catalog_media' as resource_type,
+        m.media_id as resource_id, m.media_name as resource_name,
+        cast(null as varchar) as parent_id, m.sample_time,
+        cast(null as boolean) as powered_on, m.storage_policy as dimension,
+        '' as compute_dimension,
+        m.size_bytes as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3, m.collected_at
+    from stg_vcd__media as m
+    cross join params as p
+    where m.sample_time > p.day_start - p.gap and m.sample_time < p.day_end
+),
+
 clusters as (
     select
         c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
@@ -193,6 +210,8 @@ union all
 select * from disks
 union all
 select * from snapshots
+union all
+select * from media
 union all
 select * from clusters
 union all

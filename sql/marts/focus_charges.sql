@@ -35,6 +35,7 @@ with services as (
         ('vdc_ram', null, 'Org VDC', 'Compute', 'Virtual Machines', 'GiB-Hours'),
         ('os_licence', null, 'Licences', 'Compute', 'Virtual Machines', 'vCPU-Hours'),
         ('os_licence_vm', null, 'Licences', 'Compute', 'Virtual Machines', 'VM-Months'),
+        ('catalog_media', null, 'Catalog storage', 'Storage', 'Block Storage', 'GB-Months'),
         ('fixed_fee', null, 'Fees', 'Other', 'Other (Other)', 'Months')
     ) as s (product, kind, service_name, category, subcategory, unit)
 ),
@@ -306,7 +307,9 @@ select
     json_object('tenant_id', d.tenant_id, 'document_kind', d.kind, 'month', d.month)
         as "Tags",
     case
-        when c.product in ('vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage')
+        when c.product in (
+            'vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage', 'catalog_media'
+        )
             then c.dimension
     end as "x_StoragePolicy",
     case when c.product in ('vm_disk', 'object_storage') then p.replication_factor end

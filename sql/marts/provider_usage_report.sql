@@ -6,8 +6,9 @@
 --   (objects, buckets, users per site and tenant at the month's last sample), report_params
 --   (hours_in_month, dse_vcpus_per_core).
 -- feeds: metering.reports.provider (CSV, HTML, PDF).
--- storage (VM disks, independent disks and VM snapshots per policy, object storage per policy)
---   is also given as average_gb (independent disks and snapshotted VMs counted per policy), and
+-- storage (VM disks, independent disks, VM snapshots and catalog media per policy, object
+--   storage per policy) is also given as average_gb (independent disks and snapshotted VMs
+--   counted per policy, catalog media as `items`), and
 --   VM memory as average_vram_gb (all VMs, and TKG node VMs: tkg_node_average_vram_gb), the
 --   unit of vCloud Usage Meter's vRAM lines (docs/reports.md). Per-cluster rows are keyed
 --   by the cluster's id (its RDE id), never its name: two tenants' `k8s-prod` stay two rows.
@@ -109,6 +110,12 @@ counts as (
         cast(count(distinct resource_id) as decimal(38, 9)), 'VMs'
     from usage where product = 'vm_snapshot'
     group by site, tenant_id, dimension
+    union all
+    -- catalog items stored, per storage policy (each item once, under the org that owns it)
+    select site, tenant_id, product, dimension, 'items',
+        cast(count(distinct resource_id) as decimal(38, 9)), 'items'
+    from usage where product = 'catalog_media'
+    group by site, tenant_id, product, dimension
 ),
 
 ose as (
@@ -161,7 +168,9 @@ storage_gb as (
             as average_gb
     from all_rows as r
     cross join params as p
-    where r.product in ('vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage')
+    where r.product in (
+        'vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage', 'catalog_media'
+    )
         and r.metric = r.product || '_quantity'
 ),
 

@@ -36,6 +36,7 @@ LINES = [
     ("vdc_ram", "ReservationPool", "GiB-hour", "24", "GiB-Hours", "GiB-Hours", "24"),
     ("os_licence", "windows-server", "vCPU-hour", "4", "vCPU-Hours", "vCPU-Hours", "4"),
     ("os_licence_vm", "rhel", "VM-month", "0.5", "VM-Months", "VM-Months", "0.5"),
+    ("catalog_media", "Gold", "GB-month", "4.7", "GB-Months", "GB-Months", "4.7"),
     ("fixed_fee", "support", "month", "1", "Months", "Months", "1"),
 ]
 
@@ -97,6 +98,7 @@ def test_each_service_has_one_category_that_fits_it() -> None:
         "DSE redis": ("Other", "Other (Other)"),  # a kind we do not know yet
         "Licences": ("Compute", "Virtual Machines"),
         "Org VDC": ("Compute", "Virtual Machines"),
+        "Catalog storage": ("Storage", "Block Storage"),  # datastore space, as VM disks
         "Fees": ("Other", "Other (Other)"),
         "Tax": ("Other", "Other (Other)"),
     }

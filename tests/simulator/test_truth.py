@@ -28,7 +28,7 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     assert products == {
         "vcpu", "ram", "vm_disk", "tkg_cluster", "object_storage", "object_requests",
         "object_transfer", "alp_instance", "dse_core", "os_licence", "os_licence_vm",
-        "vdc_cpu", "vdc_ram", "independent_disk", "vm_snapshot",
+        "vdc_cpu", "vdc_ram", "independent_disk", "vm_snapshot", "catalog_media",
     }  # fmt: skip
     dims = {(r["product"], r["dimension"]) for r in rows}
     assert {("dse_core", k) for k in ("rabbitmq", "postgres", "mysql")} <= dims

@@ -137,6 +137,20 @@ class Provider:
             for o in ORGS
         ]
 
+    def media(self, site: str) -> list[dict[str, Any]]:
+        """One ISO per org (``adminMedia``), its org by href as VCD gives it."""
+        return [
+            {
+                "href": f"http://x/{site}/vcd/api/media/{site}-{slug(o)}-iso",
+                "name": "install.iso",
+                "org": f"http://x/{site}/vcd/api/org/{site}-{slug(o)}",
+                "storageB": 4 * 2**30,
+                "storageProfileName": "Gold",
+                "status": "RESOLVED",
+            }
+            for o in ORGS
+        ]
+
     def clusters(self, site: str) -> list[dict[str, Any]]:
         out = []
         for o, org in enumerate(ORGS):
@@ -282,7 +296,9 @@ class Provider:
             rows = [vm for vm in self.vms(site) if vm["org"].endswith(f"/org/{org}")]
             return _legacy(site, "vm", rows, int(q.get("page", 1)), fault), {}
         if svc == "vcd" and path == "/api/query":
-            rows = {"adminOrgVdc": self.vdcs, "adminDisk": self.disks}[q["type"]](site)
+            rows = {"adminOrgVdc": self.vdcs, "adminDisk": self.disks, "adminMedia": self.media}[
+                q["type"]
+            ](site)
             return _legacy(site, q["type"], rows, int(q.get("page", 1)), fault), {}
         if svc == "vcd" and path.startswith("/api/vApp/vm-") and path.endswith("/snapshotSection"):
             return self.snapshot_section(path), {}

@@ -94,6 +94,7 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
         "vcd_org_vdc",
         "vcd_disk",
         "vcd_vm_snapshot",
+        "vcd_media",
         "cse_cluster",
         "alp_app",
         "dse_instance",
@@ -120,6 +121,8 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
             from ({FAMILY}) where powered_on and family is not null group by all
         union all select site, org_name, 'os_licence_vm', family, count(*), 1
             from ({FAMILY}) where family is not null group by all
+        union all select site, org_name, 'catalog_media', storage_policy, sum(size_bytes),
+            1073741824 from vcd_media group by all
         union all select site, org_name, 'tkg_cluster', '', count(*), 1
             from cse_cluster group by all
         union all select site, org_name, 'alp_instance', app_id, count(*), 1

@@ -22,10 +22,13 @@ GLOBEX = "7c1d2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5"
 
 
 def run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vm_files: dict[str, str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    vm_files: dict[str, str],
+    query_files: dict[str, str] | None = None,
 ) -> tuple[ProviderConfig, CollectSummary]:
     monkeypatch.setenv("CORPUS_PW", "pw")
-    with CorpusServer(vm_files) as server:
+    with CorpusServer(vm_files, query_files) as server:
         site = {
             "name": "az1",
             "vcd_url": server.vcd_url,
@@ -104,8 +107,8 @@ def test_vm_records_parse_to_exact_values_or_are_quarantined_naming_the_field(
         ("000000000005", "numberOfCpus: expected an integer, got 'lots'"),
         ("000000000006", "status: missing or not a string (None)"),
     ]
-    # and 3 disks and db01's snapshot section in both orgs (tests below)
-    assert result.status == "partial" and result.quarantined == 6 + 3 + 2
+    # and 3 disks and db01's snapshot section in both orgs, and 4 media (tests below)
+    assert result.status == "partial" and result.quarantined == 6 + 3 + 2 + 4
     vdc = store.read_dataset(config.lake, "vcd_org_vdc").to_pylist()[0]
     assert (vdc["org_name"], vdc["storage_used_mb"], vdc["running_vm_count"]) == ("acme", 61440, 2)
     assert vdc["allocation_model"] == "Flex"
@@ -127,7 +130,13 @@ def test_a_vm_listing_that_does_not_add_up_fails_its_part_with_a_clear_error(
         "query vm: listing inconsistent after 3 attempts "
         "(1 unique records, total says 3) [site=az1]"
     )
-    assert set(result.datasets) == {"vcd_org_vdc", "vcd_disk", "vcd_org", "vcd_sizing_policy"}
+    assert set(result.datasets) == {
+        "vcd_org_vdc",
+        "vcd_disk",
+        "vcd_media",
+        "vcd_org",
+        "vcd_sizing_policy",
+    }
     assert not store.sample_keys(config.lake, "vcd_vm", "az1")
     assert not store.sample_keys(config.lake, "vcd_vm_snapshot", "az1")
 
@@ -223,3 +232,73 @@ def test_vm_records_without_the_snapshot_attribute_fail_the_snapshot_part_only(
         "web01"
     }
     assert not store.sample_keys(config.lake, "vcd_vm_snapshot", "az1")
+
+
+def test_media_records_parse_to_exact_bytes_or_are_quarantined_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """adminMedia: each item under the org that owns it (its ``org`` href, resolved through
+    the orgs listing), its exact ``storageB`` and storage policy; a record missing a billed
+    field, or naming an org the site does not list, is quarantined with the reason."""
+    config, summary = run(tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"})
+    (result,) = summary.results
+    assert "vcd_media" in result.datasets
+    media = sorted(store.read_dataset(config.lake, "vcd_media").to_pylist(), key=str)
+    assert [
+        (m["org_name"], m["media_name"], m["size_bytes"], m["storage_policy"], m["is_published"])
+        for m in sorted(media, key=lambda m: m["media_id"])
+    ] == [
+        ("acme", "ubuntu-22.04.5-live-server-amd64.iso", 4707319808, "Gold", True),
+        ("globex", "drivers.flp", 1474560, "Silver", False),
+    ]
+    first = min(media, key=lambda m: m["media_id"])
+    assert first["media_id"] == "urn:vcloud:media:66666666-0000-4000-8000-000000000001"
+    assert first["org_id"] == f"urn:vcloud:org:{ACME}"
+    assert first["catalog_id"] == "urn:vcloud:catalog:88888888-0000-4000-8000-000000000001"
+    assert (first["catalog_name"], first["vdc_name"], first["status"]) == (
+        "acme-catalog",
+        "acme-vdc",
+        "RESOLVED",
+    )
+    quarantine = store.read_dataset(config.lake, "quarantine").to_pylist()
+    reasons = sorted(
+        (q["record_key"].rsplit("-", 1)[-1], q["reason"])
+        for q in quarantine
+        if q["dataset"] == "vcd_media"
+    )
+    assert reasons == [
+        ("000000000003", "storageB: expected an integer, got None"),
+        ("000000000004", "storageB: expected an integer, got '4.7 GB'"),
+        (
+            "000000000005",
+            "org: 'https://vcd.example/api/org/00000000-dead-4000-8000-000000000000' "
+            "is not an org of the orgs listing",
+        ),
+        ("000000000006", "storageProfileName: missing or not a string (None)"),
+    ]
+
+
+def test_a_malformed_media_page_fails_its_part_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose ``record`` is not a list fails the media part naming the query and the
+    site; the other parts are written, and no media sample is (no silent empty catalog)."""
+    config, summary = run(
+        tmp_path,
+        monkeypatch,
+        {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"},
+        {"adminMedia": "adminMedia-not-a-list.json"},
+    )
+    (result,) = summary.results
+    assert result.failed_datasets == ["vcd_media"]
+    media_error = "query adminMedia: page without a record list (total 2) [site=az1]"
+    assert media_error in result.error.split("; ")  # beside the corpus's missing TKG types
+    assert set(result.datasets) == {
+        "vcd_vm",
+        "vcd_org_vdc",
+        "vcd_disk",
+        "vcd_vm_snapshot",
+        "vcd_org",
+        "vcd_sizing_policy",
+    }
+    assert not store.sample_keys(config.lake, "vcd_media", "az1")

@@ -28,7 +28,7 @@ def answer(name: str) -> Any:
     return json.loads((CORPUS / name).read_text(encoding="utf-8"))["answer"]
 
 
-def _app(vm_files: dict[str, str]) -> Starlette:
+def _app(vm_files: dict[str, str], query_files: dict[str, str]) -> Starlette:
     versions = (CORPUS / "versions.xml").read_bytes()
 
     def offered(request: Request) -> bool:
@@ -57,8 +57,9 @@ def _app(vm_files: dict[str, str]) -> Starlette:
         if path.startswith("/api/vApp/vm-") and path.endswith("/snapshotSection"):
             uuid = path.removeprefix("/api/vApp/vm-").removesuffix("/snapshotSection")
             path = f"/snapshotSection-{uuid}"
+        kind = str(query.get("type"))
         files = {
-            "/api/query": f"{query.get('type')}.json",
+            "/api/query": query_files.get(kind, f"{kind}.json"),
             "/cloudapi/1.0.0/orgs": "orgs.json",
             "/cloudapi/2.0.0/vdcComputePolicies": "vdcComputePolicies.json",
         }
@@ -83,8 +84,9 @@ class CorpusServer(LoopbackServer):
 
     what = "the corpus server"
 
-    def __init__(self, vm_files: dict[str, str]) -> None:
-        super().__init__(_app(vm_files), log_level="critical")
+    def __init__(self, vm_files: dict[str, str], query_files: dict[str, str] | None = None) -> None:
+        """``query_files``: another corpus file for a query type (default ``<type>.json``)."""
+        super().__init__(_app(vm_files, query_files or {}), log_level="critical")
 
     @property
     def vcd_url(self) -> str:
