@@ -65,14 +65,16 @@ def _cell(row: Stage, key: str) -> str:
     cpu, wall = row.get(f"over_{key}_cpu"), row.get(f"over_{key}_wall")
     if cpu is None:
         return "—"
-    return f"×{cpu:.2f} (wall ×{wall:.2f}, peak ×{row[f'over_{key}_peak']:.2f})"
+    return f"×{cpu:.2f}  ×{wall:.2f}  ×{row[f'over_{key}_peak']:.2f}"
 
 
 def comparison_table(rows: list[Stage], stages: list[Stage]) -> Table:
     """Our work and the peers: CPU, wall, peak, and ours ÷ each peer."""
-    out = Table(title="month end against the peers (÷ = ours over the peer's, CPU first)")
-    for name in ("work", "cpu s", "wall s", "peak MiB", "÷ scan", "÷ pandas", "÷ polars"):
-        out.add_column(name, justify="left" if name == "work" or "÷" in name else "right")
+    out = Table(title="month end against the peers: ours ÷ the peer's CPU, wall and peak")
+    for name in ("work", "cpu s", "wall s", "peak MiB"):
+        out.add_column(name, justify="left" if name == "work" else "right")
+    for key, _ in PEERS:
+        out.add_column(f"÷ {key}: cpu  wall  peak", justify="left")
     for row in rows:
         out.add_row(
             row["work"],
