@@ -44,6 +44,10 @@ SOURCE_PRODUCTS: dict[str, frozenset[str]] = {
             "vdc_cpu",
             "vdc_ram",
             "catalog_media",
+            "edge_gateway",
+            "edge_gateway_month",
+            "public_ip",
+            "public_ip_month",
         }
     ),
     "cse": frozenset({"tkg_cluster"}),

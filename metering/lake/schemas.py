@@ -135,6 +135,34 @@ VCD_MEDIA = (
     _f("is_published", pa.bool_(), "True when the item's catalog is published (isPublished)."),
 )
 
+VCD_EDGE_GATEWAY = (
+    _req("edge_gateway_id", pa.string(), "Edge gateway URN (urn:vcloud:gateway:<uuid>)."),
+    _req("edge_gateway_name", pa.string(), "Edge gateway name."),
+    *_ORG,
+    _f("owner_id", pa.string(), "Org VDC or VDC group URN that owns the gateway (ownerRef)."),
+    _f("owner_name", pa.string(), "Org VDC or VDC group name (ownerRef)."),
+    _f("status", pa.string(), "Gateway status as given (recorded; every listed one bills)."),
+    _f(
+        "gateway_type",
+        pa.string(),
+        "gatewayBacking.gatewayType as given, e.g. NSXT_BACKED (recorded, not billed on).",
+    ),
+    _req("uplink_count", pa.int64(), "Number of uplinks (edgeGatewayUplinks)."),
+    _f("primary_uplink_name", pa.string(), "External network of the first uplink (uplinkName)."),
+    _req(
+        "allocated_ip_count",
+        pa.int64(),
+        "IP addresses of external networks allocated to the gateway: the sum of totalIpCount "
+        "over every uplink's subnets (billed as public IPs; docs/metering-rules.md).",
+    ),
+    _f("used_ip_count", pa.int64(), "Of those, in use: the sum of usedIpCount (not billed)."),
+    _f(
+        "using_ip_space",
+        pa.bool_(),
+        "True when an uplink takes its IPs from IP Spaces (not counted in allocated_ip_count).",
+    ),
+)
+
 VCD_ORG = (
     _req("org_id", pa.string(), "Organization URN."),
     _req("org_name", pa.string(), "Organization name (tenant key)."),
@@ -435,6 +463,9 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset("vcd_media", "vcd", "Catalog media (ISO/floppy images).", VCD_MEDIA),
         _dataset("vcd_org", "vcd", "Organizations.", VCD_ORG),
+        _dataset(
+            "vcd_edge_gateway", "vcd", "Edge gateways and their allocated IPs.", VCD_EDGE_GATEWAY
+        ),
         _dataset("vcd_sizing_policy", "vcd", "VDC compute (sizing) policies.", VCD_SIZING_POLICY),
         _dataset("cse_cluster", "cse", "TKG clusters (CSE RDEs).", CSE_CLUSTER),
         _dataset("cse_node_pool", "cse", "Node pools of TKG clusters.", CSE_NODE_POOL),

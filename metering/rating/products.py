@@ -120,6 +120,26 @@ PRODUCTS: dict[str, Product] = {
             "Licences",
             "OS family",
         ),
+        Product(
+            "edge_gateway", "gateway-hour", "hour", "gateway-hour", "Edge gateway", "Networking"
+        ),
+        Product(
+            "edge_gateway_month",
+            "gateway-hour",
+            "month",
+            "gateway-month",
+            "Edge gateway (per month)",
+            "Networking",
+        ),
+        Product("public_ip", "IP-hour", "hour", "IP-hour", "Public IP address", "Networking"),
+        Product(
+            "public_ip_month",
+            "IP-hour",
+            "month",
+            "IP-month",
+            "Public IP address (per month)",
+            "Networking",
+        ),
     )
 }
 

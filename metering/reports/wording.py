@@ -50,6 +50,10 @@ PRODUCTS = {
     "vapp_template": N_("vApp template"),
     "os_licence": N_("Guest OS licence (per vCPU)"),
     "os_licence_vm": N_("Guest OS licence (per VM)"),
+    "edge_gateway": N_("Edge gateway"),
+    "edge_gateway_month": N_("Edge gateway (per month)"),
+    "public_ip": N_("Public IP address"),
+    "public_ip_month": N_("Public IP address (per month)"),
     "fixed_fee": N_("Fixed fee"),
 }
 
@@ -63,6 +67,7 @@ SERVICES = {
     "Fees": N_("Fees"),
     "Org VDC": N_("Org VDC"),
     "Licences": N_("Licences"),
+    "Networking": N_("Networking"),
 }
 
 # why the close issued a credit note (metering/close/issue.py)
@@ -91,6 +96,10 @@ def _unit_forms(t: Gettext, unit: str, n: int) -> str:
         "GHz-hour": lambda: t.ngettext("GHz-hour", "GHz-hours", n),
         "VM-hour": lambda: t.ngettext("VM-hour", "VM-hours", n),
         "VM-month": lambda: t.ngettext("VM-month", "VM-months", n),
+        "gateway-hour": lambda: t.ngettext("gateway-hour", "gateway-hours", n),
+        "gateway-month": lambda: t.ngettext("gateway-month", "gateway-months", n),
+        "IP-hour": lambda: t.ngettext("IP-hour", "IP-hours", n),
+        "IP-month": lambda: t.ngettext("IP-month", "IP-months", n),
     }
     word = forms.get(unit)
     return word() if word else unit
@@ -132,6 +141,10 @@ KNOWN_UNITS = frozenset(
         "GHz-hour",
         "VM-hour",
         "VM-month",
+        "gateway-hour",
+        "gateway-month",
+        "IP-hour",
+        "IP-month",
     )
 )
 

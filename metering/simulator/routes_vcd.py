@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from metering.simulator import catalog, paging, views_apps, views_disks, views_vcd
+from metering.simulator import catalog, paging, views_apps, views_disks, views_network, views_vcd
 from metering.simulator.simulation import VCD_USER, Simulation
 from metering.simulator.views_vcd import View
 
@@ -361,6 +361,14 @@ def routes(sim: Simulation) -> list[Route]:
                 sim,
                 "vcd",
                 _collection(sim, "sizing", views_vcd.sizing_records, "VdcComputePolicies2"),
+            ),
+        ),
+        Route(
+            f"{api}/1.0.0/edgeGateways",
+            bearer(
+                sim,
+                "vcd",
+                _collection(sim, "edges", views_network.edge_records, "EdgeGateways"),
             ),
         ),
         Route(

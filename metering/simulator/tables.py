@@ -70,6 +70,29 @@ class OrgVdcs:
         return out
 
 
+@dataclass
+class EdgeGateways:
+    """Edge gateways of the orgs' VDCs, with the external-network IPs allocated to them:
+    ``ips0`` on the site's internet uplink for the whole life; from hour ``change_h`` on, a
+    second uplink adds ``extra`` more (a tenant asking for addresses mid-month). ``used`` of
+    the first uplink's IPs are in use (served, never billed: allocation is)."""
+
+    site: Ints
+    org: Ints
+    ordinal: Ints
+    created: Ints
+    deleted: Ints
+    ips0: Ints
+    extra: Ints
+    change_h: Ints
+    used: Ints
+
+    def ips_at(self, hour: int) -> Ints:
+        """Allocated IPs of every gateway during ``hour`` (whether it exists or not)."""
+        out: Ints = self.ips0 + np.where(self.change_h <= hour, self.extra, 0)
+        return out
+
+
 def millicores(quantity: str) -> int:
     """A Kubernetes CPU quantity ("2", "1500m", "0.5") in millicores."""
     if quantity.endswith("m"):

@@ -25,6 +25,9 @@ must start and end on whole hours of the simulation (the state only changes on w
   exist (powered on or off).
 - ``catalog_media`` per storage policy: GB-hours of the catalog media items that exist, each
   under the org that owns it.
+- ``edge_gateway`` / ``edge_gateway_month``: hours each edge gateway exists (both the same
+  gateway-hours; the card prices one of them). ``public_ip`` / ``public_ip_month``: IPs
+  allocated to the gateways × hours (IP-hours).
 - ``dse_core`` per kind: exact vCPU-hours of the *service* containers (limit × replicas;
   sidecars and operators excluded), i.e. core-hours at the default 1 vCPU = 1 core.
 """
@@ -63,6 +66,10 @@ UNITS = {
     "independent_disk": "GB-hour",
     "vm_snapshot": "GB-hour",
     "catalog_media": "GB-hour",
+    "edge_gateway": "gateway-hour",
+    "edge_gateway_month": "gateway-hour",
+    "public_ip": "IP-hour",
+    "public_ip_month": "IP-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
 DIVISORS = {
@@ -216,6 +223,18 @@ def _catalog(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     )
 
 
+def _edges(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    """Gateway-hours of the edge gateways and IP-hours of the IPs allocated to them."""
+    e = w.edges
+    lo, hi = np.maximum(a, e.created), np.minimum(b, e.deleted)
+    exists = overlap(lo, hi, lo, hi)
+    ip_hours = e.ips0 * exists + e.extra * overlap(lo, hi, e.change_h, hi)
+    none = _none(len(e.site))
+    for product, hours in (("edge_gateway", exists), ("public_ip", ip_hours)):
+        _add(acc, e.site, e.org, product, none, hours)
+        _add(acc, e.site, e.org, f"{product}_month", none, hours)
+
+
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     c, p = w.clusters, w.apps
     _add(acc, c.site, c.org, "tkg_cluster", _none(len(c.site)), overlap(a, b, c.created, c.deleted))
@@ -259,7 +278,7 @@ def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow
     """Exact usage per (site, org, product, dimension) over ``window``, sorted."""
     a, b = _hours(start, window)
     acc: dict[Key, int] = defaultdict(int)
-    for part in (_vms, _vdcs, _disks, _snapshots, _catalog, _clusters_apps, _dse, _buckets):
+    for part in (_vms, _vdcs, _disks, _snapshots, _catalog, _edges, _clusters_apps, _dse, _buckets):
         part(world, a, b, acc)
     rows: list[TruthRow] = []
     with localcontext() as ctx:

@@ -25,6 +25,7 @@ from metering.simulator import names
 from metering.simulator.catalog import CatalogItems, catalog_media
 from metering.simulator.draws import lifetimes, ordinals, rep
 from metering.simulator.inventory import DSE_KINDS, Inventory
+from metering.simulator.network_items import edge_gateways
 from metering.simulator.storage_items import independent_disks, vm_snapshots
 from metering.simulator.tables import (
     APP_TYPES,
@@ -39,6 +40,7 @@ from metering.simulator.tables import (
     Clusters,
     DataSolutions,
     Disks,
+    EdgeGateways,
     Ints,
     OrgVdcs,
     Snapshots,
@@ -65,6 +67,7 @@ class World:
     disks: Disks
     snapshots: Snapshots
     media: CatalogItems
+    edges: EdgeGateways
     group_ids: list[str] = field(default_factory=list)
     _memo: OrderedDict[Hashable, Any] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -135,6 +138,7 @@ def build_world(inventory: Inventory, seed: int, hours: int) -> World:
         disks=independent_disks(seed, inventory, hours, pres_org, pres_site),
         snapshots=vm_snapshots(seed, hours, vms),
         media=catalog_media(presence, hours, len(inventory.vm_storage_policies)),
+        edges=edge_gateways(pres_org, pres_site, hours),
         group_ids=[names.group_id(n) for n in org_names],
     )
 

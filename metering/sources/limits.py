@@ -50,6 +50,8 @@ _BYTES = Bound(0, 16 * PIB, "16 PiB: far above one tenant's object storage")
 _FILE_BYTES = Bound(0, 62 * TIB, "vSphere 8: a datastore file of at most 62 TB")
 _OBJECTS = Bound(0, 10**12, "a trillion objects")
 _REQUESTS = Bound(0, 10**12, "a trillion requests per bucket and hour")
+# An edge gateway's external IPs come from its uplinks' subnets; a /16 is 65,536 addresses.
+_EDGE_IPS = Bound(0, 2**16, "65,536 IPs: a whole /16 external network on one gateway")
 
 BOUNDS: dict[str, dict[str, Bound]] = {
     "vcd_vm": {"vcpu": _VM_VCPU, "memory_mb": _VM_MEMORY_MB, "storage_mb": _VM_STORAGE_MB},
@@ -62,6 +64,7 @@ BOUNDS: dict[str, dict[str, Bound]] = {
         "disk_size_mb": _VM_STORAGE_MB,
     },
     "cse_cluster": {"control_plane_nodes": _REPLICAS, "worker_nodes": _REPLICAS},
+    "vcd_edge_gateway": {"allocated_ip_count": _EDGE_IPS, "used_ip_count": _EDGE_IPS},
     "dse_instance": {
         "replicas": _REPLICAS,
         "service_cpu_millicores": _MILLICORES,
@@ -168,6 +171,7 @@ def limits_from_config(config: ProviderConfig) -> Limits:
 # The column that names a row's resource in the quarantine (the first one a row has).
 _KEYS = (
     "vm_id",
+    "edge_gateway_id",
     "instance_id",
     "cluster_id",
     "backup_name",

@@ -7,10 +7,11 @@ its name, as go-vcd sends them for a provider running a tenant query type): VCD'
 reference declares a VM's allocated storage (``totalStorageAllocatedMb``) on ``VMRecord``
 but not on the provider's ``AdminVMRecord``. Org VDCs come from ``type=adminOrgVdc``,
 independent disks from ``type=adminDisk`` (one provider-wide listing; each record's ``org``
-href names its org), orgs from ``/cloudapi/1.0.0/orgs`` and sizing policies from
-``/cloudapi/2.0.0/vdcComputePolicies``. Catalog media come from ``type=adminMedia`` (every
-media item of every org, each once, under the org that owns it; ``storageB`` is its stored
-size in bytes).
+href names its org), orgs from ``/cloudapi/1.0.0/orgs``, sizing policies from
+``/cloudapi/2.0.0/vdcComputePolicies`` and edge gateways, with the external-network IPs
+allocated to them, from ``/cloudapi/1.0.0/edgeGateways`` (docs/collectors.md). Catalog media
+come from ``type=adminMedia`` (every media item of every org, each once, under the org that
+owns it; ``storageB`` is its stored size in bytes).
 
 Query records arrive in VCD's JSON form: attributes the record type declares at the top
 level, typed; others under ``otherAttributes`` as strings; ``_type``, ``link``, ``metadata``,
@@ -34,6 +35,7 @@ from metering.sources.records import (
     Record,
     RecordError,
     Row,
+    dig,
     opt_bool,
     opt_int,
     opt_str,
@@ -327,6 +329,68 @@ async def _policies(ctx: Context) -> list[Batch]:
     return [batch]
 
 
+def _allocated_ips(edge: Record) -> tuple[int, int, bool]:
+    """(allocated, used, any uplink on IP Spaces) over every uplink's subnets.
+
+    Allocated = Σ ``totalIpCount`` (go-vcd ``NsxtEdgeGateway.GetAllocatedIpCount`` sums the
+    same). An uplink on IP Spaces (``usingIpSpace``) has its IPs in the IP Space API, not in
+    its subnets: it counts 0 here (docs/metering-rules.md). Any other subnet without a
+    ``totalIpCount`` is an error naming it, so the gateway is quarantined, never billed 0.
+    """
+    uplinks = edge.get("edgeGatewayUplinks")
+    if not isinstance(uplinks, list):
+        raise RecordError(f"edgeGatewayUplinks: missing or not a list ({uplinks!r})")
+    allocated = used = 0
+    ip_space = False
+    for u, uplink in enumerate(uplinks):
+        where = f"edgeGatewayUplinks[{u}]"
+        if not isinstance(uplink, Mapping):
+            raise RecordError(f"{where}: not an object ({uplink!r})")
+        if opt_bool(uplink, "usingIpSpace"):
+            ip_space = True
+            continue
+        subnets = dig(uplink, "subnets.values")
+        if not isinstance(subnets, list):
+            raise RecordError(f"{where}.subnets.values: missing or not a list ({subnets!r})")
+        for n, subnet in enumerate(subnets):
+            if not isinstance(subnet, Mapping):
+                raise RecordError(f"{where}.subnets.values[{n}]: not an object ({subnet!r})")
+            try:
+                allocated += req_int(subnet, "totalIpCount")
+                used += opt_int(subnet, "usedIpCount") or 0
+            except RecordError as exc:
+                raise RecordError(f"{where}.subnets.values[{n}].{exc}") from None
+    return allocated, used, ip_space
+
+
+def _edge_row(edge: Record) -> Row:
+    """One ``OpenAPIEdgeGateway`` (go-vcd ``types/v56/nsxt_types.go``)."""
+    allocated, used, ip_space = _allocated_ips(edge)
+    uplinks = edge["edgeGatewayUplinks"]
+    return {
+        "edge_gateway_id": req_str(edge, "id"),
+        "edge_gateway_name": req_str(edge, "name"),
+        "org_id": opt_str(edge, "orgRef.id"),
+        "org_name": req_str(edge, "orgRef.name"),
+        "owner_id": opt_str(edge, "ownerRef.id") or opt_str(edge, "orgVdc.id"),
+        "owner_name": opt_str(edge, "ownerRef.name") or opt_str(edge, "orgVdc.name"),
+        "status": opt_str(edge, "status"),
+        "gateway_type": opt_str(edge, "gatewayBacking.gatewayType"),
+        "uplink_count": len(uplinks),
+        "primary_uplink_name": opt_str(uplinks[0], "uplinkName") if uplinks else None,
+        "allocated_ip_count": allocated,
+        "used_ip_count": used,
+        "using_ip_space": ip_space,
+    }
+
+
+async def _edges(ctx: Context) -> list[Batch]:
+    edges = await paging.openapi(ctx.client, "/cloudapi/1.0.0/edgeGateways")
+    batch = Batch("vcd_edge_gateway")
+    batch.map(edges.records, _edge_row, "id")
+    return [batch]
+
+
 PARTS = (
     Part(("vcd_vm",), _vms),
     Part(("vcd_org_vdc",), _vdcs),
@@ -334,4 +398,5 @@ PARTS = (
     Part(("vcd_media",), _media),
     Part(("vcd_org",), _orgs),
     Part(("vcd_sizing_policy",), _policies),
+    Part(("vcd_edge_gateway",), _edges),
 )

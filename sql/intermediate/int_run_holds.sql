@@ -17,7 +17,8 @@
 --   known state: it is estimated (filled). fill_start = hold_end when nothing is filled.
 -- derived datasets: 'vcd_vm_guest_os' (the licence rows of int_samples) is read from the vcd_vm
 --   samples, so every vcd_vm run instant is one of its instants too (a licensed VM gone from a
---   run has ended there, as the VM has).
+--   run has ended there, as the VM has); 'vcd_edge_gateway_ip' (the allocated IPs of an edge
+--   gateway) likewise shares the vcd_edge_gateway run instants.
 with params as (
     select day_start, day_end, gap, sampling_interval from consolidation_params
 ),
@@ -41,6 +42,10 @@ run_times as (
     select site, 'vcd_vm_guest_os' as dataset, sample_time
     from collected_times
     where dataset = 'vcd_vm'
+    union
+    select site, 'vcd_edge_gateway_ip' as dataset, sample_time
+    from collected_times
+    where dataset = 'vcd_edge_gateway'
 ),
 
 next_runs as (

@@ -16,6 +16,8 @@
 --   an Org VDC billed on allocation: vdc_cpu GHz (MHz ÷ 1000) and vdc_ram GiB (MB ÷ 1024);
 --   a licensed guest OS: one VM (os_licence_vm) always, its vCPUs (os_licence) while POWERED_ON;
 --   catalog media: stored GB = bytes ÷ 2^30, floored to the nano-GB (exact for whole 2 MiB);
+--   an edge gateway: one gateway (edge_gateway and edge_gateway_month, the same gateway-hours,
+--   the rate card prices one); its allocated IPs: public_ip and public_ip_month (IP-hours);
 --   GiB/GB = MiB ÷ 1024, computed as exact nano-units with integer arithmetic; the cluster row
 --   is the management fee only (its node VMs are VMs); an app instance is one unit of its app;
 --   DSE cores = Σ service CPU limits (+ sidecars if set, int_samples) × cores/vCPU.
@@ -33,6 +35,8 @@ select
         when 'vcd_vm_guest_os' then 'os_licence_vm'
         when 'vcd_org_vdc' then 'vdc_cpu'
         when 'vcd_media' then 'catalog_media'
+        when 'vcd_edge_gateway' then 'edge_gateway'
+        when 'vcd_edge_gateway_ip' then 'public_ip'
         when 'cse_cluster' then 'tkg_cluster'
         when 'alp_app' then 'alp_instance'
         when 'dse_instance' then 'dse_core'
@@ -56,17 +60,21 @@ select
             cast((cast(h.figure_1 as hugeint) * 1953125) // 2097152 as decimal(18, 0))
             * 0.000000001
             as decimal(18, 9))
+        when h.dataset = 'vcd_edge_gateway_ip' then cast(h.figure_1 as decimal(18, 9))
         else cast(1 as decimal(18, 9))
     end as level_1,
     case
         when h.dataset = 'vcd_vm' and h.powered_on then 'vcpu'
         when h.dataset = 'vcd_vm_guest_os' and h.powered_on then 'os_licence'
         when h.dataset = 'vcd_org_vdc' then 'vdc_ram'
+        when h.dataset = 'vcd_edge_gateway' then 'edge_gateway_month'
+        when h.dataset = 'vcd_edge_gateway_ip' then 'public_ip_month'
     end as product_2,
     case
         when h.dataset = 'vcd_vm' and h.powered_on then h.compute_dimension
         when h.dataset = 'vcd_vm_guest_os' and h.powered_on then h.dimension
         when h.dataset = 'vcd_org_vdc' then h.dimension
+        when h.dataset in ('vcd_edge_gateway', 'vcd_edge_gateway_ip') then h.dimension
     end as dimension_2,
     case
         when h.dataset in ('vcd_vm', 'vcd_vm_guest_os') and h.powered_on
@@ -74,6 +82,8 @@ select
         when h.dataset = 'vcd_org_vdc' then cast(
             cast((h.figure_2 * 1953125) // 2 as decimal(18, 0)) * 0.000000001
             as decimal(18, 9))
+        when h.dataset = 'vcd_edge_gateway' then cast(1 as decimal(18, 9))
+        when h.dataset = 'vcd_edge_gateway_ip' then cast(h.figure_1 as decimal(18, 9))
     end as level_2,
     case when h.dataset = 'vcd_vm' and h.powered_on then 'ram' end as product_3,
     case when h.dataset = 'vcd_vm' and h.powered_on then h.compute_dimension end

@@ -37,6 +37,12 @@
 -- catalog storage (docs/metering-rules.md, "Catalog storage"): a catalog media item is a
 --   resource of its own (dataset vcd_media), dimension = its storage policy, figure_1 = its
 --   stored bytes, charged to the org that owns it (the record's org).
+-- edge gateways and public IPs (docs/metering-rules.md, "Edge gateways and public IPs"): a
+--   listed edge gateway is a resource (dataset vcd_edge_gateway, dimension ''), whatever its
+--   status; the external IPs allocated to it are a resource of their own, dataset
+--   'vcd_edge_gateway_ip' (it shares the vcd_edge_gateway runs, int_run_holds), parent_id = the
+--   gateway, figure_1 = the allocated IP count, only while that count is above 0. The
+--   gateway's own row carries no figure, so a change of its IPs does not cut its interval.
 with params as (
     select day_start, day_end, gap, include_sidecars from consolidation_params
 ),
@@ -161,6 +167,33 @@ media as (
     where m.sample_time > p.day_start - p.gap and m.sample_time < p.day_end
 ),
 
+edges as (
+    select
+        e.site, 'vcd_edge_gateway' as dataset, e.org_name, 'edge_gateway' as resource_type,
+        e.edge_gateway_id as resource_id, e.edge_gateway_name as resource_name,
+        cast(null as varchar) as parent_id, e.sample_time,
+        cast(null as boolean) as powered_on, '' as dimension, '' as compute_dimension,
+        cast(null as bigint) as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3, e.collected_at
+    from stg_vcd__edge_gateway as e
+    cross join params as p
+    where e.sample_time > p.day_start - p.gap and e.sample_time < p.day_end
+),
+
+edge_ips as (
+    select
+        e.site, 'vcd_edge_gateway_ip' as dataset, e.org_name, 'public_ip' as resource_type,
+        e.edge_gateway_id as resource_id, e.edge_gateway_name as resource_name,
+        e.edge_gateway_id as parent_id, e.sample_time,
+        cast(null as boolean) as powered_on, '' as dimension, '' as compute_dimension,
+        e.allocated_ip_count as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3, e.collected_at
+    from stg_vcd__edge_gateway as e
+    cross join params as p
+    where e.sample_time > p.day_start - p.gap and e.sample_time < p.day_end
+        and e.allocated_ip_count > 0
+),
+
 clusters as (
     select
         c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
@@ -212,6 +245,10 @@ union all
 select * from snapshots
 union all
 select * from media
+union all
+select * from edges
+union all
+select * from edge_ips
 union all
 select * from clusters
 union all

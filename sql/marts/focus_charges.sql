@@ -36,6 +36,14 @@ with services as (
         ('os_licence', null, 'Licences', 'Compute', 'Virtual Machines', 'vCPU-Hours'),
         ('os_licence_vm', null, 'Licences', 'Compute', 'Virtual Machines', 'VM-Months'),
         ('catalog_media', null, 'Catalog storage', 'Storage', 'Block Storage', 'GB-Months'),
+        ('edge_gateway', null, 'Edge gateways', 'Networking', 'Network Routing',
+            'Gateway-Hours'),
+        ('edge_gateway_month', null, 'Edge gateways', 'Networking', 'Network Routing',
+            'Gateway-Months'),
+        ('public_ip', null, 'Public IP addresses', 'Networking', 'Network Connectivity',
+            'IP-Hours'),
+        ('public_ip_month', null, 'Public IP addresses', 'Networking', 'Network Connectivity',
+            'IP-Months'),
         ('fixed_fee', null, 'Fees', 'Other', 'Other (Other)', 'Months')
     ) as s (product, kind, service_name, category, subcategory, unit)
 ),

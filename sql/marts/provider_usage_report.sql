@@ -14,7 +14,8 @@
 --   by the cluster's id (its RDE id), never its name: two tenants' `k8s-prod` stay two rows.
 -- rules (the seed paper's): every VM counts, TKG nodes included (also shown per cluster);
 --   ALP instances are reported per app (no licence cost); guest-OS licences per family as
---   vCPU-hours, VM-hours and licensed VMs; DSE cores = core-hours ÷ hours in
+--   vCPU-hours, VM-hours and licensed VMs; edge gateways as gateway-hours and gateways
+--   listed, public IPs as IP-hours and the month's average allocated IPs; DSE cores = core-hours ÷ hours in
 --   the month (core-hours from rating: vCPU limits of service containers ÷ the ratio), and the
 --   reported cores are rounded UP once, at the total (never per tenant then summed).
 --   Divisions are done in integers (nano units) so no DOUBLE enters the report.
@@ -116,6 +117,12 @@ counts as (
         cast(count(distinct resource_id) as decimal(38, 9)), 'items'
     from usage where product = 'catalog_media'
     group by site, tenant_id, product, dimension
+    union all
+    -- edge gateways listed in the month (the per-hour rows name each gateway)
+    select site, tenant_id, 'edge_gateway', '', 'gateways',
+        cast(count(distinct resource_id) as decimal(38, 9)), 'gateways'
+    from usage where product = 'edge_gateway'
+    group by site, tenant_id
 ),
 
 ose as (
@@ -174,6 +181,17 @@ storage_gb as (
         and r.metric = r.product || '_quantity'
 ),
 
+average_ips as (
+    -- public IPs as the month's average allocated (IP-hours ÷ hours in the month), exact to 1e-6
+    select
+        r.site, r.tenant_id, r.product, r.dimension,
+        cast(cast(r.quantity * 1000000 as hugeint) // p.hours as decimal(38, 0)) * 0.000001
+            as average_ips
+    from all_rows as r
+    cross join params as p
+    where r.product = 'public_ip' and r.metric = 'public_ip_quantity'
+),
+
 vram_gb as (
     -- VM memory as the month's average GB of vRAM (GiB-hours ÷ hours), exact to 1e-6
     select
@@ -208,4 +226,8 @@ from storage_gb
 union all
 select site, tenant_id, product, dimension, metric, cast(average_gb as decimal(38, 9)), 'GB'
 from vram_gb
+union all
+select site, tenant_id, product, dimension, 'average_ips', cast(average_ips as decimal(38, 9)),
+    'IPs'
+from average_ips
 order by site = '*', site, tenant_id = '*', tenant_id, product, dimension, metric

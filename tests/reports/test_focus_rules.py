@@ -37,6 +37,10 @@ LINES = [
     ("os_licence", "windows-server", "vCPU-hour", "4", "vCPU-Hours", "vCPU-Hours", "4"),
     ("os_licence_vm", "rhel", "VM-month", "0.5", "VM-Months", "VM-Months", "0.5"),
     ("catalog_media", "Gold", "GB-month", "4.7", "GB-Months", "GB-Months", "4.7"),
+    ("edge_gateway", "", "gateway-hour", "744", "Gateway-Hours", "Gateway-Hours", "744"),
+    ("edge_gateway_month", "", "gateway-month", "1", "Gateway-Months", "Gateway-Months", "1"),
+    ("public_ip", "", "IP-hour", "1488", "IP-Hours", "IP-Hours", "1488"),
+    ("public_ip_month", "", "IP-month", "2", "IP-Months", "IP-Months", "2"),
     ("fixed_fee", "support", "month", "1", "Months", "Months", "1"),
 ]
 
@@ -99,6 +103,8 @@ def test_each_service_has_one_category_that_fits_it() -> None:
         "Licences": ("Compute", "Virtual Machines"),
         "Org VDC": ("Compute", "Virtual Machines"),
         "Catalog storage": ("Storage", "Block Storage"),  # datastore space, as VM disks
+        "Edge gateways": ("Networking", "Network Routing"),
+        "Public IP addresses": ("Networking", "Network Connectivity"),
         "Fees": ("Other", "Other (Other)"),
         "Tax": ("Other", "Other (Other)"),
     }

@@ -28,7 +28,8 @@ def test_month_truth_covers_every_product(sim: Simulation) -> None:
     assert products == {
         "vcpu", "ram", "vm_disk", "tkg_cluster", "object_storage", "object_requests",
         "object_transfer", "alp_instance", "dse_core", "os_licence", "os_licence_vm",
-        "vdc_cpu", "vdc_ram", "independent_disk", "vm_snapshot", "catalog_media",
+        "vdc_cpu", "vdc_ram", "independent_disk", "vm_snapshot", "catalog_media", "edge_gateway",
+        "edge_gateway_month", "public_ip", "public_ip_month",
     }  # fmt: skip
     dims = {(r["product"], r["dimension"]) for r in rows}
     assert {("dse_core", k) for k in ("rabbitmq", "postgres", "mysql")} <= dims
@@ -122,6 +123,42 @@ def test_truth_equals_the_served_vms_hour_by_hour(api: Api, sim: Simulation) -> 
         )
     }  # fmt: skip
     assert {k: v for k, v in served.items() if v} == truth
+
+
+def test_truth_equals_the_served_edge_gateways_hour_by_hour(api: Api, sim: Simulation) -> None:
+    """Walk twelve days through /cloudapi/1.0.0/edgeGateways (gateways created, deleted and
+    given more IPs on the way): gateway-hours and Σ totalIpCount over every uplink's subnets
+    (docs/metering-rules.md) add up to the truth of both bases."""
+    window = Window(START + timedelta(days=10), START + timedelta(days=22))
+    served: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
+    seen: dict[str, set[int]] = defaultdict(set)
+    for h in range(window.hours):
+        sim.set_now(window.start + hours(h))
+        for site in ("az1", "az2"):
+            body = api.get(f"/{site}/vcd/cloudapi/1.0.0/edgeGateways", site, pageSize=128).json()
+            assert body["resultTotal"] == len(body["values"])
+            for edge in body["values"]:
+                org = edge["orgRef"]["name"]
+                ips = sum(
+                    subnet["totalIpCount"]
+                    for uplink in edge["edgeGatewayUplinks"]
+                    for subnet in uplink["subnets"]["values"]
+                )
+                seen[edge["id"]].add(ips)
+                for product in ("edge_gateway", "edge_gateway_month"):
+                    served[(site, org, product, "")] += 1
+                for product in ("public_ip", "public_ip_month"):
+                    served[(site, org, product, "")] += ips
+    products = ("edge_gateway", "edge_gateway_month", "public_ip", "public_ip_month")
+    truth = {
+        (r["site"], r["org_name"], r["product"], r["dimension"]): Decimal(r["quantity"])
+        for r in sim.truth(window)
+        if r["product"] in products
+    }
+    assert served == truth
+    assert any(len(counts) > 1 for counts in seen.values())  # IPs added mid-way
+    gateway_hours = [v for key, v in served.items() if key[2] == "edge_gateway"]
+    assert any(v % window.hours for v in gateway_hours)  # some created or deleted on the way
 
 
 def test_truth_endpoint_matches_python_and_refuses_partial_hours(api: Api) -> None:

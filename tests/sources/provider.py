@@ -151,6 +151,26 @@ class Provider:
             for o in ORGS
         ]
 
+    def edges(self, site: str) -> list[dict[str, Any]]:
+        """One edge gateway per org, holding org index + 1 external IPs (OpenAPIEdgeGateway)."""
+        return [
+            {
+                "id": f"urn:vcloud:gateway:{site}-{slug(o)}",
+                "name": f"{o}-edge",
+                "status": "REALIZED",
+                "orgRef": {"id": f"urn:vcloud:org:{site}-{slug(o)}", "name": o},
+                "ownerRef": {"id": f"urn:vcloud:vdc:{site}-{slug(o)}", "name": f"{o}-vdc"},
+                "gatewayBacking": {"gatewayType": "NSXT_BACKED"},
+                "edgeGatewayUplinks": [
+                    {
+                        "uplinkName": f"{site}-internet",
+                        "subnets": {"values": [{"totalIpCount": i + 1, "usedIpCount": 1}]},
+                    }
+                ],
+            }
+            for i, o in enumerate(ORGS)
+        ]
+
     def clusters(self, site: str) -> list[dict[str, Any]]:
         out = []
         for o, org in enumerate(ORGS):
@@ -305,6 +325,7 @@ class Provider:
         openapi = {
             "/cloudapi/1.0.0/orgs": self.orgs,
             "/cloudapi/1.0.0/apps": self.apps,
+            "/cloudapi/1.0.0/edgeGateways": self.edges,
             "/cloudapi/2.0.0/vdcComputePolicies": lambda s: [
                 {
                     "id": "urn:vcloud:vdcComputePolicy:1",

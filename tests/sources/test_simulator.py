@@ -95,6 +95,7 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
         "vcd_disk",
         "vcd_vm_snapshot",
         "vcd_media",
+        "vcd_edge_gateway",
         "cse_cluster",
         "alp_app",
         "dse_instance",
@@ -123,6 +124,12 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
             from ({FAMILY}) where family is not null group by all
         union all select site, org_name, 'catalog_media', storage_policy, sum(size_bytes),
             1073741824 from vcd_media group by all
+        union all select site, org_name, product, '', count(*), 1
+            from vcd_edge_gateway, (values ('edge_gateway'), ('edge_gateway_month')) p(product)
+            group by all
+        union all select site, org_name, product, '', sum(allocated_ip_count), 1
+            from vcd_edge_gateway, (values ('public_ip'), ('public_ip_month')) p(product)
+            group by all
         union all select site, org_name, 'tkg_cluster', '', count(*), 1
             from cse_cluster group by all
         union all select site, org_name, 'alp_instance', app_id, count(*), 1
@@ -188,6 +195,8 @@ def test_a_day_of_hourly_collections_equals_the_ground_truth(tmp_path: Path) -> 
         "dse_core",
         "independent_disk",
         "vm_snapshot",
+        "edge_gateway",
+        "public_ip",
     }
     assert got == want
     vms = store.read_dataset(lake, "vcd_vm").to_pylist()

@@ -26,9 +26,10 @@ def run(
     monkeypatch: pytest.MonkeyPatch,
     vm_files: dict[str, str],
     query_files: dict[str, str] | None = None,
+    edges: str = "edgeGateways.json",
 ) -> tuple[ProviderConfig, CollectSummary]:
     monkeypatch.setenv("CORPUS_PW", "pw")
-    with CorpusServer(vm_files, query_files) as server:
+    with CorpusServer(vm_files, query_files, edges) as server:
         site = {
             "name": "az1",
             "vcd_url": server.vcd_url,
@@ -136,6 +137,7 @@ def test_a_vm_listing_that_does_not_add_up_fails_its_part_with_a_clear_error(
         "vcd_media",
         "vcd_org",
         "vcd_sizing_policy",
+        "vcd_edge_gateway",
     }
     assert not store.sample_keys(config.lake, "vcd_vm", "az1")
     assert not store.sample_keys(config.lake, "vcd_vm_snapshot", "az1")
@@ -300,5 +302,77 @@ def test_a_malformed_media_page_fails_its_part_with_a_clear_error(
         "vcd_vm_snapshot",
         "vcd_org",
         "vcd_sizing_policy",
+        "vcd_edge_gateway",
     }
     assert not store.sample_keys(config.lake, "vcd_media", "az1")
+
+
+def test_edge_gateways_parse_to_their_allocated_ips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Allocated IPs = Σ totalIpCount over every uplink's subnets (used ones are recorded, not
+    billed); an uplink on IP Spaces has its IPs elsewhere and counts none."""
+    config, summary = run(tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"})
+    (result,) = summary.results
+    assert "vcd_edge_gateway" in result.datasets
+    edges = {
+        e["edge_gateway_name"]: e
+        for e in store.read_dataset(config.lake, "vcd_edge_gateway").to_pylist()
+    }
+    acme = edges["acme-edge"]
+    assert {k: acme[k] for k in ("org_name", "org_id", "owner_name", "gateway_type")} == {
+        "org_name": "acme",
+        "org_id": f"urn:vcloud:org:{ACME}",
+        "owner_name": "acme-vdc",
+        "gateway_type": "NSXT_BACKED",
+    }
+    assert (acme["uplink_count"], acme["allocated_ip_count"], acme["used_ip_count"]) == (2, 7, 3)
+    assert (acme["primary_uplink_name"], acme["using_ip_space"]) == ("internet", False)
+    globex = edges["globex-edge"]
+    assert (globex["allocated_ip_count"], globex["using_ip_space"]) == (0, True)
+
+
+def test_a_damaged_edge_gateway_is_quarantined_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, summary = run(
+        tmp_path,
+        monkeypatch,
+        {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"},
+        edges="edgeGateways-bad.json",
+    )
+    (result,) = summary.results
+    assert result.status == "partial" and "vcd_edge_gateway" in result.datasets
+    edges = store.read_dataset(config.lake, "vcd_edge_gateway").to_pylist()
+    assert [e["edge_gateway_name"] for e in edges] == ["acme-edge"]
+    quarantine = store.read_dataset(config.lake, "quarantine").to_pylist()
+    reasons = {
+        q["record_key"]: q["reason"] for q in quarantine if q["dataset"] == "vcd_edge_gateway"
+    }
+    assert reasons == {
+        "urn:vcloud:gateway:2d9a4b6c-5e3f-4071-8cbd-3e4f5a6b7c8d": (
+            "edgeGatewayUplinks[0].subnets.values[1].totalIpCount: expected an integer, got None"
+        ),
+        "urn:vcloud:gateway:3e0b5c7d-6f40-4182-9dce-4f5a6b7c8d9e": (
+            "orgRef.name: missing or not a string (None)"
+        ),
+    }
+
+
+def test_an_edge_gateway_listing_that_does_not_add_up_fails_its_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, summary = run(
+        tmp_path,
+        monkeypatch,
+        {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"},
+        edges="edgeGateways-short.json",
+    )
+    (result,) = summary.results
+    assert result.failed_datasets == ["vcd_edge_gateway"]
+    assert (result.error or "").endswith(
+        "GET /cloudapi/1.0.0/edgeGateways: listing inconsistent after 3 attempts "
+        "(1 unique records, total says 3) [site=az1]"
+    )
+    assert "vcd_vm" in result.datasets
+    assert not store.sample_keys(config.lake, "vcd_edge_gateway", "az1")

@@ -28,7 +28,7 @@ def answer(name: str) -> Any:
     return json.loads((CORPUS / name).read_text(encoding="utf-8"))["answer"]
 
 
-def _app(vm_files: dict[str, str], query_files: dict[str, str]) -> Starlette:
+def _app(vm_files: dict[str, str], query_files: dict[str, str], edges: str) -> Starlette:
     versions = (CORPUS / "versions.xml").read_bytes()
 
     def offered(request: Request) -> bool:
@@ -62,6 +62,7 @@ def _app(vm_files: dict[str, str], query_files: dict[str, str]) -> Starlette:
             "/api/query": query_files.get(kind, f"{kind}.json"),
             "/cloudapi/1.0.0/orgs": "orgs.json",
             "/cloudapi/2.0.0/vdcComputePolicies": "vdcComputePolicies.json",
+            "/cloudapi/1.0.0/edgeGateways": edges,
         }
         name = files.get(path) or (
             f"{path[1:]}.json" if path.startswith("/snapshotSection-") else None
@@ -84,9 +85,15 @@ class CorpusServer(LoopbackServer):
 
     what = "the corpus server"
 
-    def __init__(self, vm_files: dict[str, str], query_files: dict[str, str] | None = None) -> None:
-        """``query_files``: another corpus file for a query type (default ``<type>.json``)."""
-        super().__init__(_app(vm_files, query_files or {}), log_level="critical")
+    def __init__(
+        self,
+        vm_files: dict[str, str],
+        query_files: dict[str, str] | None = None,
+        edges: str = "edgeGateways.json",
+    ) -> None:
+        """``query_files``: another corpus file for a query type (default ``<type>.json``);
+        ``edges``: the corpus file of ``/cloudapi/1.0.0/edgeGateways``."""
+        super().__init__(_app(vm_files, query_files or {}, edges), log_level="critical")
 
     @property
     def vcd_url(self) -> str:
