@@ -49,7 +49,8 @@ def _stats(name: str, seconds: list[float], cpu: list[float]) -> dict[str, Any]:
 
 
 # (what is measured, URL; {tenant} and {number}: the chosen tenant's id and newest document,
-# who asks: "page" a tenant session, "tenant" the tenant's API key, "provider" a provider key)
+# {month}: the newest rated month; who asks: "page" the tenant's session, "tenant" its API
+# key, "provider" a provider key, "staff" a provider staff session)
 CALLS = (
     ("GET /tenant/ (month-to-date page)", "/tenant/", "page"),
     ("GET /tenant/documents (invoices page)", "/tenant/documents", "page"),
@@ -64,8 +65,15 @@ CALLS = (
         "tenant",
     ),
     ("GET /api/v1/tenants/{id}/usage (tenant key)", "/api/v1/tenants/{tenant}/usage", "tenant"),
+    ("GET /provider/ (months)", "/provider/", "staff"),
+    ("GET /provider/months/{month}", "/provider/months/{month}", "staff"),
+    ("GET /provider/tenants", "/provider/tenants", "staff"),
+    ("GET /provider/revenue", "/provider/revenue", "staff"),
+    ("GET /provider/margin", "/provider/margin", "staff"),
+    ("GET /provider/tenants/{id}/ (its month to date)", "/provider/tenants/{tenant}/", "staff"),
 )
 WARM_UP_TIMEOUT_SECONDS = 900.0
+TIMEOUT_SECONDS = 120.0  # a slow answer is a figure to report, not a failure
 
 
 def run(config_path: Path, requests: int, tenants: int, seed: int = 1) -> list[dict[str, Any]]:
@@ -85,6 +93,8 @@ def run(config_path: Path, requests: int, tenants: int, seed: int = 1) -> list[d
     if not chosen:
         raise SystemExit(f"{config_path}: none of the sampled tenants has an issued document")
     cookies = {t: portal.sessions.create(Principal("tenant", "bench", t))[0] for t in chosen}
+    staff = portal.sessions.create(Principal("provider", "bench", None))[0]
+    month = portal.model.current_month() or ""
     provider_key, provider_record = portal.keys.create(tenant_id=None, label="bench")
     tenant_keys = {t: portal.keys.create(tenant_id=t, label="bench") for t in chosen}
     timings: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _, _ in CALLS}
@@ -92,8 +102,9 @@ def run(config_path: Path, requests: int, tenants: int, seed: int = 1) -> list[d
         with PortalServer(app).start() as server, httpx.Client(base_url=server.base_url) as http:
 
             def headers(tenant: str, who: str) -> dict[str, str]:
-                if who == "page":
-                    return {"Cookie": f"{portal.cookie}={cookies[tenant]}"}
+                if who in ("page", "staff"):
+                    cookie = staff if who == "staff" else cookies[tenant]
+                    return {"Cookie": f"{portal.cookie}={cookie}"}
                 key = provider_key if who == "provider" else tenant_keys[tenant][0]
                 return {"Authorization": f"Bearer {key}"}
 
@@ -104,12 +115,12 @@ def run(config_path: Path, requests: int, tenants: int, seed: int = 1) -> list[d
             warm_up = time.perf_counter() - started
             for _ in range(requests):
                 tenant = rng.choice(chosen)
-                for name, url, who in CALLS:
-                    url = url.replace("{tenant}", tenant).replace(
-                        "{number}", newest[tenant][0].number
-                    )
+                number = newest[tenant][0].number
+                for name, template, who in CALLS:
+                    url = template.replace("{tenant}", tenant).replace("{number}", number)
+                    url = url.replace("{month}", month)
                     started, cpu = time.perf_counter(), time.process_time()
-                    answer = http.get(url, headers=headers(tenant, who))
+                    answer = http.get(url, headers=headers(tenant, who), timeout=TIMEOUT_SECONDS)
                     timings[name][0].append(time.perf_counter() - started)
                     timings[name][1].append(time.process_time() - cpu)
                     if answer.status_code != 200:
