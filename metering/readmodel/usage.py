@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metering.close.contract import month_key, rating_path
+from metering.close.contract import SCHEMAS, month_key, rating_path
 from metering.close.inputs import register_month
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
@@ -96,14 +96,17 @@ class RatedMonth:
     tables: dict[str, TenantTable]
     # the views are the connection's own (a cursor does not see them): one query at a time
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # the provider queries' rows (sql/readmodel/<name>.sql), kept with this version of the month
+    results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class MonthCache:
     """The rated months the pages read, each built once per version of its rating files:
     a DuckDB connection with the month's rating outputs as views (provider queries), and
     each tenant-level table a page reads (lines, totals, usage by product, site, day and
-    resource) as a :class:`TenantTable`. A month is rebuilt when its rating files change
-    (size and mtime; on an S3 lake at most a minute later); three months are kept."""
+    resource) as a :class:`TenantTable`, and the provider queries' rows once asked. A month
+    is rebuilt when any of its rating files changes (size and mtime; on an S3 lake at most a
+    minute later); three months are kept."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
@@ -111,7 +114,9 @@ class MonthCache:
         self._lock = threading.Lock()
 
     def _version(self, month: Window) -> tuple[Any, ...] | None:
-        paths = [rating_path(self.config, t, month) for t in ("invoice_lines", "rated_usage")]
+        # invoice_lines first: without it the month is not rated
+        tables = ("invoice_lines", *(t for t in SCHEMAS if t != "invoice_lines"))
+        paths = [rating_path(self.config, t, month) for t in tables]
         if not paths[0].is_file():
             return None
         if isinstance(paths[0], Path):
@@ -190,7 +195,9 @@ def month_query(cache: MonthCache, month: Window, name: str) -> list[dict[str, A
     if rated is None:
         return []
     with rated.lock:
-        return rows_of(rated.con, read_sql(f"readmodel/{name}.sql"), {})
+        if name not in rated.results:
+            rated.results[name] = rows_of(rated.con, read_sql(f"readmodel/{name}.sql"), {})
+        return rated.results[name]
 
 
 def month_to_date(cache: MonthCache, tenant: str, month: Window, closed: bool) -> MonthToDate:
