@@ -195,10 +195,21 @@ def test_the_margin_page_shows_the_cost_cards_figures(env: Env) -> None:
     try:
         html = staff.get("/provider/margin?month=2026-10").text
         rows = margin_rows(env.config, Window.month(2026, 10))
+        again = staff.get("/provider/margin?month=2026-10").text  # kept: the same figures
+        for card in costs.glob("*.toml"):  # a dearer licence point: read again, less margin
+            text = card.read_text(encoding="utf-8")
+            card.write_text(text.replace('"0.90"', '"1.90"'), encoding="utf-8")
+        dearer = staff.get("/provider/margin?month=2026-10").text
+        rows_dearer = margin_rows(env.config, Window.month(2026, 10))
     finally:
         shutil.rmtree(costs)
+    assert again == html and dearer != html
+    acme_dearer = sum(r["margin_amount"] for r in rows_dearer if r["tenant_id"] == "acme")
+    assert f">{acme_dearer}<" in dearer
+    assert "no cost cards" in staff.get("/provider/margin?month=2026-10").text  # not kept
     table = re.search(r'id="margin-tenants".*?</table>', html, re.S).group(0)
     acme = sum(r["margin_amount"] for r in rows if r["tenant_id"] == "acme")
     assert "ACME Industries GmbH" in table and f">{acme}<" in table
+    assert acme_dearer < acme
     assert any(r["cost_amount"] > 0 for r in rows)
     assert "Margin" in html and "/provider/margin" in staff.get("/provider/").text
