@@ -24,7 +24,7 @@ def _columns(table: str, names: str) -> pa.Schema:
 RATED_USAGE = _columns(
     "rated_usage",
     "month tenant_id site resource_id resource_name usage_date product dimension quantity unit "
-    "list_amount rate_card_id filled_hours",
+    "rate_card_id filled_hours",
 )
 INVOICE_LINES = _columns(
     "invoice_lines",

@@ -166,6 +166,23 @@ def legacy_content_hash(body: Body) -> str | None:
     return content_hash({**body, "usage": usage})
 
 
+def _quantities(body: Body) -> dict[str, Any]:
+    """What a body bills with its usage rows' amounts left out: those are shares of the lines
+    (docs/metering-rules.md, "Lineage"), so the lines, totals and usage quantities decide."""
+    usage = [{k: v for k, v in row.items() if k != "list_amount"} for row in body["usage"]]
+    return {**{key: body[key] for key in ("currency", "lines", "totals")}, "usage": usage}
+
+
+def same_billing(issued: Body, body: Body) -> bool:
+    """Does ``body`` bill exactly what the issued body did, its usage amounts aside? An
+    invoice issued before rated usage carried no money (its usage amounts summed per part)
+    is not re-issued for those amounts alone."""
+    if _quantities(issued) == _quantities(body):
+        return True
+    merged = _merged_usage(body["usage"])  # issued before usage rows named their rate card
+    return merged is not None and _quantities(issued) == _quantities({**body, "usage": merged})
+
+
 def _issuer(settings: InvoicingSettings) -> dict[str, object]:
     b = settings.branding
     issuer: dict[str, object] = {

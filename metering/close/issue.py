@@ -21,7 +21,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from metering.close.documents import Body, content_hash, credit_note_body, legacy_content_hash
+from metering.close.documents import (
+    Body,
+    content_hash,
+    credit_note_body,
+    legacy_content_hash,
+    same_billing,
+)
 from metering.close.register import Document, DocumentKind, DocumentState, Register
 from metering.close.settings import InvoicingSettings
 from metering.einvoice.model import check_body, formats
@@ -133,6 +139,8 @@ def _draft(
                 legacy_content_hash(body),
             )
         ):
+            continue
+        if old is not None and body is not None and same_billing(register.body(con, old.id), body):
             continue
         if tenant in held:
             if body is not None:

@@ -40,7 +40,6 @@ OUTPUT_SCHEMAS: dict[str, pa.Schema] = {
             ("dimension", pa.string()),
             ("quantity", QUANTITY),
             ("unit", pa.string()),
-            ("list_amount", QUANTITY),
             ("rate_card_id", pa.string()),
             ("filled_hours", QUANTITY),
         ]

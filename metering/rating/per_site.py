@@ -43,7 +43,8 @@ from metering.rating.run import INTERMEDIATE, MARTS, audit_names, register_input
 from metering.rating.settings import RatingSettings
 from metering.window import Window
 
-# Per site: everything up to the parts (each later file reads only these and small tables).
+# Per site: everything up to the parts' sums (each later file reads only these and small
+# tables).
 SITE_MODELS = (
     "intermediate/int_rating_usage.sql",
     "intermediate/int_tenants.sql",
@@ -51,8 +52,11 @@ SITE_MODELS = (
     "intermediate/int_usage_rates.sql",
     "intermediate/int_rate_parts.sql",
     "intermediate/int_unrated_parts.sql",
+    "intermediate/int_rated_usage.sql",
 )
-SITE_OUTPUTS = ("int_rating_usage", "int_rate_parts", "int_unrated_parts")
+# The parts stay in their site's process: only their sums per resource and day (a site is one
+# of their keys) are merged.
+SITE_OUTPUTS = ("int_rating_usage", "int_rated_usage", "int_unrated_parts")
 # After the merge: the small models again over the union, then the rest of the chain.
 MERGE_MODELS = (
     "intermediate/int_tenants.sql",

@@ -7,7 +7,7 @@ only fail at run time, or worse, run a same-named function with other semantics)
 
 One type and one function are mapped by hand. Exact integer division has no spelling common
 to both engines: DuckDB divides exactly only integers (``//``, which sqlglot writes as Spark's
-``DIV``), and a share of a tiered amount needs a 128-bit product. DuckDB's ``HUGEINT`` becomes
+``DIV``), and a share of an amount can need a 128-bit product. DuckDB's ``HUGEINT`` becomes
 Spark's ``DECIMAL(38, 0)``, an exact 38-digit integer whose ``DIV`` is exact as well.
 DuckDB's ``epoch_us(t)`` (microseconds since 1970 as a BIGINT, which sqlglot does not know)
 becomes Spark's ``unix_micros(t)``, the same integer: the hour arithmetic counts whole seconds

@@ -211,7 +211,7 @@ def _batch_table(
 # the columns of rated_usage that split a month's usage row over its days
 DAILY_COLUMNS = (
     "tenant_id", "site", "resource_id", "product", "dimension", "rate_card_id", "usage_date",
-    "list_amount", "filled_hours",
+    "quantity", "filled_hours",
 )  # fmt: skip
 
 

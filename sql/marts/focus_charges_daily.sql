@@ -2,7 +2,8 @@
 --   (`[invoicing] focus_period = "day"`, `metering close --focus-period day`).
 -- grain: one row per usage row of focus_charges and day its resource was rated under that
 --   row's rate card (ChargePeriodStart/End = that day, [00:00, 24:00) UTC); the row's amount is
---   split over its days in proportion to the day's unrounded list amount in rated_usage,
+--   split over its days in proportion to the day's quantity in rated_usage (the lineage: a
+--   row is one resource under one card, so its days' quantities are what its amount is for),
 --   exactly to the document's minor unit (largest remainder, integers: no decimal division),
 --   and so are PricingQuantity and ConsumedQuantity (to 1e-9). A row with no rated day (a
 --   fixed fee, discount, adjustment or tax, a line no resource carried) stays a whole-month row.
@@ -10,7 +11,7 @@
 -- reads: focus_month_rows (focus_charges.sql's rows for a batch of documents),
 --   close_documents (the documents' minor units), focus_daily_weights (the month's
 --   rated_usage: tenant_id, site, resource_id, product, dimension, rate_card_id, usage_date,
---   list_amount, filled_hours).
+--   quantity, filled_hours).
 -- feeds: metering.reports.focus (Parquet + CSV).
 -- invariant: per source row, the days' BilledCost sum to the row's: sum(BilledCost) per
 --   InvoiceId is still the document's total (tested).
@@ -26,7 +27,7 @@ days as (
         product || ':' || coalesce(dimension, '') as sku_id,
         rate_card_id,
         usage_date,
-        cast(sum(abs(list_amount)) * 1000000000 as hugeint) as w,
+        cast(sum(abs(quantity)) * 1000000000 as hugeint) as w,
         sum(filled_hours) as filled_hours
     from focus_daily_weights
     group by tenant_id, site, resource_id, product, dimension, rate_card_id, usage_date

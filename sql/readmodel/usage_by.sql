@@ -1,27 +1,119 @@
 -- usage_by: every tenant's rated usage of a month grouped by one key (product, site, day or
--- resource): list amounts before rounding, discount and tax. Materialised once per month
+-- resource): quantities from rated_usage (the lineage), and the list amounts of the usage
+-- lines (before discount and tax) shared over the key's values. Materialised once per month
 -- version by metering.readmodel, then sliced per tenant.
 -- grain: one row per tenant, key value and unit. {key} is substituted by metering.readmodel
--- from a fixed set of expressions (below). reads: rated_usage.
+-- from a fixed set of expressions (below). reads: rated_usage, invoice_lines.
+-- list_amount: each usage line's amount shared over the key's values of its rows (the line
+-- rule of marts/rated_usage.sql) in proportion to their quantity, by the rule of
+-- docs/metering-rules.md, "Lineage" (10^-9 units floored, the units left over to the largest
+-- remainders, ties to the smaller key), then summed per key: the values of a tenant sum to its
+-- usage lines exactly, whatever the key (fixed fees belong to no key).
 with usage as (
     select
         tenant_id,
         product,
+        dimension,
         site,
+        rate_card_id,
         cast(usage_date as varchar) as usage_date,
         coalesce(nullif(resource_name, ''), resource_id) || ' (' || site || ')' as resource,
         unit,
-        quantity,
-        list_amount
+        quantity
     from rated_usage
+),
+
+keyed as (
+    select tenant_id, product, dimension, site, rate_card_id, {key} as key, min(unit) as unit,
+        sum(quantity) as quantity
+    from usage
+    group by tenant_id, product, dimension, site, rate_card_id, {key}
+),
+
+line_groups as (
+    select tenant_id, product, dimension, site, rate_card_id, sum(list_amount) as amount
+    from invoice_lines
+    where product <> 'fixed_fee'
+    group by tenant_id, product, dimension, site, rate_card_id
+),
+
+-- each usage key's lines: its own site and dimension, else '*' and its dimension, else '*'/'*'
+key_lines as (
+    select
+        k.*, g.dimension as line_dimension, g.site as line_site, g.rate_card_id as line_card,
+        row_number() over (
+            partition by k.tenant_id, k.product, k.dimension, k.site, k.rate_card_id,
+                g.rate_card_id
+            order by case when g.site = '*' then 1 else 0 end,
+                case when g.dimension = '*' then 1 else 0 end
+        ) as preference
+    from (select distinct tenant_id, product, dimension, site, rate_card_id from keyed) as k
+    inner join line_groups as g
+        on g.tenant_id = k.tenant_id and g.product = k.product
+        -- a row rated before rows named their card (none) traces to every card's lines of its
+        -- key, and takes a share of each
+        and (g.rate_card_id = k.rate_card_id or k.rate_card_id is null)
+        and (g.site = k.site or g.site = '*')
+        and (g.dimension = k.dimension or g.dimension = '*')
+),
+
+line_keys as (
+    select
+        u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, u.key,
+        cast(sum(u.quantity) * 1000000000 as hugeint) as w
+    from keyed as u
+    inner join key_lines as l
+        on l.preference = 1
+        and l.tenant_id = u.tenant_id and l.product = u.product
+        and l.dimension = u.dimension and l.site = u.site
+        and l.rate_card_id is not distinct from u.rate_card_id
+    group by u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, u.key
+),
+
+shares as (
+    select
+        k.*,
+        cast(g.amount * 1000000000 as hugeint) as units,
+        sum(k.w) over (
+            partition by k.tenant_id, k.product, k.line_dimension, k.line_site, k.line_card
+        ) as wsum
+    from line_keys as k
+    inner join line_groups as g
+        on g.tenant_id = k.tenant_id and g.product = k.product
+        and g.dimension = k.line_dimension and g.site = k.line_site
+        and g.rate_card_id = k.line_card
+),
+
+allocated as (
+    select
+        *,
+        case when wsum = 0 then 0 else units * w // wsum end as base,
+        units - sum(case when wsum = 0 then 0 else units * w // wsum end) over (
+            partition by tenant_id, product, line_dimension, line_site, line_card
+        ) as left_over,
+        row_number() over (
+            partition by tenant_id, product, line_dimension, line_site, line_card
+            order by case when wsum = 0 then 0 else units * w % wsum end desc, key
+        ) as remainder_rank
+    from shares
+),
+
+amounts as (
+    select tenant_id, key,
+        sum(base + case when remainder_rank <= left_over then 1 else 0 end) as units
+    from allocated
+    group by tenant_id, key
 )
 
 select
-    tenant_id,
-    {key} as key,
-    case when '{key}' = 'product' then unit else '' end as unit,
-    sum(case when '{key}' = 'product' then quantity else 0 end) as quantity,
-    sum(list_amount) as list_amount
-from usage
-group by tenant_id, {key}, 3
-order by tenant_id, {key}
+    k.tenant_id,
+    k.key,
+    case when '{key}' = 'product' then k.unit else '' end as unit,
+    sum(case when '{key}' = 'product' then k.quantity else 0 end) as quantity,
+    cast(
+        cast(coalesce(min(a.units), 0) as decimal(38, 0)) * 0.000000001 as decimal(38, 9)
+    ) as list_amount
+from keyed as k
+left join amounts as a on a.tenant_id = k.tenant_id and a.key = k.key
+group by k.tenant_id, k.key, 3
+order by k.tenant_id, k.key

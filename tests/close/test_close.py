@@ -322,3 +322,50 @@ def test_a_close_failing_while_numbering_leaves_no_number_taken(tmp_path, monkey
     assert register.documents() == []  # rolled back: no draft, no number
     monkeypatch.setattr(InvoicingSettings, "number", real)
     assert close(config).invoices == ("INV-2026-000001", "INV-2026-000002")
+
+
+def test_an_invoice_whose_usage_amounts_alone_differ_is_not_issued_again(tmp_path):
+    # An invoice issued before rated usage carried no money froze per-part sums as its usage
+    # rows' amounts; the shares of the lines differ from them in the last decimals. Lines,
+    # totals and quantities decide: re-closing does not credit and re-issue it.
+    import json
+    import sqlite3
+
+    from metering.close.documents import content_hash
+
+    config = build_month(tmp_path)
+    first = close(config)
+    path = load_settings(config).register_path
+    with sqlite3.connect(path) as db:
+        for doc_id, text in db.execute("select id, body from documents").fetchall():
+            body = json.loads(text)
+            for row in body["usage"]:
+                row["list_amount"] = str(Decimal(row["list_amount"]) + Decimal("0.000000001"))
+            db.execute(
+                "update documents set body = ?, content_hash = ? where id = ?",
+                [json.dumps(body), content_hash(body), doc_id],
+            )
+    # the month's usage files change (a day's quantity moves to the next day: same month)
+    tables = rating_rows(load_case())
+    rows = tables["rated_usage"]
+    first_row = next(i for i, r in enumerate(rows) if r["usage_date"].day < 31)
+    moved = rows[first_row]
+    twin = next(
+        r
+        for r in rows
+        if r["resource_id"] == moved["resource_id"]
+        and r["product"] == moved["product"]
+        and r["usage_date"].day == moved["usage_date"].day + 1
+    )
+    twin["quantity"] += moved["quantity"] - 1
+    moved["quantity"] = Decimal(1)
+    write_rating(config, tables)
+    register = Register(path, config.name)
+
+    def numbered() -> list:  # a draft (the unmapped org's) is planned afresh by every close
+        return [d for d in register.documents() if d.state is not DocumentState.DRAFT]
+
+    docs_before = numbered()
+    again = close(config)
+    assert first.invoices and again.invoices == again.credit_notes == ()
+    assert numbered() == docs_before

@@ -102,6 +102,10 @@ def test_month_to_date_and_usage(env: Env, keys: dict[str, str]) -> None:
     by_product = sum(Decimal(r["list_amount"]) for r in mtd["by_product"])
     by_day = sum(Decimal(r["list_amount"]) for r in mtd["by_day"])
     assert by_product == by_day > 0
+    # every breakdown is the usage lines shared out (docs/metering-rules.md, "Lineage"): exact
+    billed = [line for line in mtd["lines"] if line["product"] != "fixed_fee"]
+    assert by_product == sum(Decimal(line["list_amount"]) for line in billed)
+    assert sum(Decimal(r["list_amount"]) for r in mtd["by_site"]) == by_day
     usage = c.get("/tenants/acme/usage", params={"month": "2026-10"}).json()
     assert {r["product"] for r in usage["data"]} == {r["key"] for r in mtd["by_product"]}
     assert c.get("/tenants/acme/usage", params={"month": "2026-13"}).status_code == 400

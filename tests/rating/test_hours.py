@@ -18,7 +18,8 @@ def test_sub_second_bounds_count_whole_seconds_since_the_month_start(rater: Rate
     rater.card(CARD)
     result = rater.rate([make_interval(interval_start=start, interval_end=end, level=3)])
     (row,) = result["rated_usage"]
-    assert row["quantity"] == D(6) and row["list_amount"] == D("0.075")
+    (line,) = result["invoice_lines"]
+    assert row["quantity"] == D(6) and line["list_amount"] == D("0.08")  # 0.075 half-up
 
 
 def test_a_card_change_inside_a_sub_second_interval_splits_it_exactly(rater: Rater) -> None:
