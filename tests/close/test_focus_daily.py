@@ -64,7 +64,7 @@ def test_daily_rows_split_each_usage_row_over_its_days_to_the_cent(tmp_path) -> 
     days = {
         (r["resource_id"], f"{r['product']}:{r['dimension']}", r["usage_date"])
         for r in rated
-        if r["list_amount"] != 0
+        if r["quantity"] != 0
     }
     shown = {
         (r["ResourceId"], r["SkuId"], r["ChargePeriodStart"].astimezone(UTC).date()) for r in split
