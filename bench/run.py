@@ -150,7 +150,7 @@ def _scale_out(config: str, size: Size, month: str, rated: Measurement) -> list[
             measure(stage, stages.rate, config, month, engine, per_site, repeats=size.repeats)
         )
         m.extra["equal_to_duckdb"] = all(
-            m.facts[k] == rated.facts[k] for k in ("totals_sha", "rated_sha")
+            m.facts[k] == rated.facts[k] for k in ("totals_sha", "lines_sha", "rated_sha")
         )
         out.append(m)
     return out
