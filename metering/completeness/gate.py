@@ -48,6 +48,7 @@ SOURCE_PRODUCTS: dict[str, frozenset[str]] = {
             "edge_gateway_month",
             "public_ip",
             "public_ip_month",
+            "vapp_template",
         }
     ),
     "cse": frozenset({"tkg_cluster"}),

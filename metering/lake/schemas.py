@@ -163,6 +163,22 @@ VCD_EDGE_GATEWAY = (
     ),
 )
 
+VCD_VAPP_TEMPLATE = (
+    _req("vm_id", pa.string(), "URN of a VM inside the vApp template (its VMRecord href)."),
+    _req("vm_name", pa.string(), "Name of the template's VM."),
+    _req("template_id", pa.string(), "vApp template URN (urn:vcloud:vapptemplate:<uuid>)."),
+    _req("template_name", pa.string(), "vApp template name."),
+    *_ORG,
+    _f("catalog_id", pa.string(), "URN of the catalog the template is in (catalog)."),
+    _f("catalog_name", pa.string(), "Catalog name (catalogName)."),
+    _f("vdc_id", pa.string(), "Org VDC URN whose storage holds the template (vdc)."),
+    _f("vdc_name", pa.string(), "Org VDC name (vdcName)."),
+    _req("storage_mb", pa.int64(), "The VM's allocated storage in MiB (totalStorageAllocatedMb)."),
+    _req("storage_policy", pa.string(), "The VM's storage policy name (storageProfileName)."),
+    _f("status", pa.string(), "The template's VCD status string (status); not a billing rule."),
+    _f("is_published", pa.bool_(), "True when the template's catalog is published (isPublished)."),
+)
+
 VCD_ORG = (
     _req("org_id", pa.string(), "Organization URN."),
     _req("org_name", pa.string(), "Organization name (tenant key)."),
@@ -462,6 +478,12 @@ DATASETS: dict[str, Dataset] = {
             VCD_VM_SNAPSHOT,
         ),
         _dataset("vcd_media", "vcd", "Catalog media (ISO/floppy images).", VCD_MEDIA),
+        _dataset(
+            "vcd_vapp_template",
+            "vcd",
+            "VMs of the vApp templates in catalogs, under the org owning the template.",
+            VCD_VAPP_TEMPLATE,
+        ),
         _dataset("vcd_org", "vcd", "Organizations.", VCD_ORG),
         _dataset(
             "vcd_edge_gateway", "vcd", "Edge gateways and their allocated IPs.", VCD_EDGE_GATEWAY

@@ -103,6 +103,15 @@ PRODUCTS: dict[str, Product] = {
             "storage policy",
         ),
         Product(
+            "vapp_template",
+            "GB-hour",
+            "month",
+            "GB-month",
+            "vApp template",
+            "Storage",
+            "storage policy",
+        ),
+        Product(
             "os_licence",
             "vCPU-hour",
             "hour",

@@ -197,6 +197,7 @@ QUERIES = {
     "adminVApp": views_vcd.vapp_records,
     "adminDisk": views_disks.disk_records,
     "adminMedia": catalog.media_records,
+    "adminVAppTemplate": catalog.template_records,
 }
 TENANT_CONTEXT = "X-VMWARE-VCLOUD-TENANT-CONTEXT"
 

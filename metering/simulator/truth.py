@@ -24,7 +24,8 @@ must start and end on whole hours of the simulation (the state only changes on w
   vCPU-hours of the VMs whose guest OS is of that family; ``os_licence_vm``: hours those VMs
   exist (powered on or off).
 - ``catalog_media`` per storage policy: GB-hours of the catalog media items that exist, each
-  under the org that owns it.
+  under the org that owns it; ``vapp_template`` per storage policy: GB-hours (MB ÷ 1024) of
+  the VMs of the vApp templates that exist, under the org that owns the template.
 - ``edge_gateway`` / ``edge_gateway_month``: hours each edge gateway exists (both the same
   gateway-hours; the card prices one of them). ``public_ip`` / ``public_ip_month``: IPs
   allocated to the gateways × hours (IP-hours).
@@ -70,6 +71,7 @@ UNITS = {
     "edge_gateway_month": "gateway-hour",
     "public_ip": "IP-hour",
     "public_ip_month": "IP-hour",
+    "vapp_template": "GB-hour",
 }
 # (product, divisor) → quantity = integer sum ÷ divisor, exactly.
 DIVISORS = {
@@ -83,6 +85,7 @@ DIVISORS = {
     "vdc_cpu": 1000,  # MHz → GHz
     "vdc_ram": 1024,
     "catalog_media": 512,  # chunks of 2 MiB → GB
+    "vapp_template": 1024,  # MB → GB
 }
 
 
@@ -235,6 +238,16 @@ def _edges(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
         _add(acc, e.site, e.org, f"{product}_month", none, hours)
 
 
+def _templates(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
+    """vApp templates: their VMs' allocated MB-hours per each VM's storage policy, every hour
+    the template exists, charged to the org that owns the template."""
+    m = w.templates
+    t = m.vm_template
+    policies = (m.vm_spolicy, w.inventory.vm_storage_policies)
+    hours = overlap(a, b, m.created[t], m.deleted[t])
+    _add(acc, m.site[t], m.org[t], "vapp_template", policies, m.vm_disk_mb * hours)
+
+
 def _clusters_apps(w: World, a: int, b: int, acc: dict[Key, int]) -> None:
     c, p = w.clusters, w.apps
     _add(acc, c.site, c.org, "tkg_cluster", _none(len(c.site)), overlap(a, b, c.created, c.deleted))
@@ -278,7 +291,18 @@ def ground_truth(world: World, start: datetime, window: Window) -> list[TruthRow
     """Exact usage per (site, org, product, dimension) over ``window``, sorted."""
     a, b = _hours(start, window)
     acc: dict[Key, int] = defaultdict(int)
-    for part in (_vms, _vdcs, _disks, _snapshots, _catalog, _edges, _clusters_apps, _dse, _buckets):
+    for part in (
+        _vms,
+        _vdcs,
+        _disks,
+        _snapshots,
+        _catalog,
+        _templates,
+        _edges,
+        _clusters_apps,
+        _dse,
+        _buckets,
+    ):
         part(world, a, b, acc)
     rows: list[TruthRow] = []
     with localcontext() as ctx:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from metering.simulator import names
+from metering.simulator.catalog import template_vm_records
 from metering.simulator.index import cluster_urn, site_index
 from metering.simulator.state import alive, snapshots_at
 from metering.simulator.tables import ALLOCATION_MODELS, GUEST_OS, NEVER
@@ -272,6 +273,8 @@ def vm_records_by_org(view: View) -> dict[str, list[Record]]:
     ids = {o: view.org_id(o) for o in set(org_of)}
     for record, o in zip(vm_records(view, "vm"), org_of, strict=True):
         by_org.setdefault(ids[o], []).append(record)
+    for org_id, records in template_vm_records(view).items():
+        by_org.setdefault(org_id, []).extend(records)  # the VMs inside vApp templates
     return by_org
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from metering.simulator import names
-from metering.simulator.catalog import CatalogItems, catalog_media
+from metering.simulator.catalog import CatalogItems, Templates, catalog_media, vapp_templates
 from metering.simulator.draws import lifetimes, ordinals, rep
 from metering.simulator.inventory import DSE_KINDS, Inventory
 from metering.simulator.network_items import edge_gateways
@@ -68,6 +68,7 @@ class World:
     snapshots: Snapshots
     media: CatalogItems
     edges: EdgeGateways
+    templates: Templates
     group_ids: list[str] = field(default_factory=list)
     _memo: OrderedDict[Hashable, Any] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -139,6 +140,7 @@ def build_world(inventory: Inventory, seed: int, hours: int) -> World:
         snapshots=vm_snapshots(seed, hours, vms),
         media=catalog_media(presence, hours, len(inventory.vm_storage_policies)),
         edges=edge_gateways(pres_org, pres_site, hours),
+        templates=vapp_templates(presence, hours, len(inventory.vm_storage_policies)),
         group_ids=[names.group_id(n) for n in org_names],
     )
 

@@ -28,7 +28,7 @@ from metering.config import ProviderConfig, SiteConfig
 from metering.errors import ConfigError, MeteringError
 from metering.lake import store
 from metering.lake.schemas import SOURCES
-from metering.sources import alp, cloudian, cse, dse, ose, vcd, vcd_snapshots
+from metering.sources import alp, cloudian, cse, dse, ose, vcd, vcd_snapshots, vcd_templates
 from metering.sources.base import Context, Part
 from metering.sources.http import RetryPolicy, SiteClient, Sleep, run_loop
 from metering.sources.landing import (
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 COLLECTORS: dict[str, tuple[Part, ...]] = {
-    "vcd": vcd.PARTS + vcd_snapshots.PARTS,
+    "vcd": vcd.PARTS + vcd_snapshots.PARTS + vcd_templates.PARTS,
     "cse": cse.PARTS,
     "alp": alp.PARTS,
     "dse": dse.PARTS,

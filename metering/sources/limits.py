@@ -56,6 +56,7 @@ _EDGE_IPS = Bound(0, 2**16, "65,536 IPs: a whole /16 external network on one gat
 BOUNDS: dict[str, dict[str, Bound]] = {
     "vcd_vm": {"vcpu": _VM_VCPU, "memory_mb": _VM_MEMORY_MB, "storage_mb": _VM_STORAGE_MB},
     "vcd_media": {"size_bytes": _FILE_BYTES},
+    "vcd_vapp_template": {"storage_mb": _VM_STORAGE_MB},
     "cse_node_pool": {
         "desired_replicas": _REPLICAS,
         "available_replicas": _REPLICAS,

@@ -18,6 +18,7 @@
 --   catalog media: stored GB = bytes ÷ 2^30, floored to the nano-GB (exact for whole 2 MiB);
 --   an edge gateway: one gateway (edge_gateway and edge_gateway_month, the same gateway-hours,
 --   the rate card prices one); its allocated IPs: public_ip and public_ip_month (IP-hours);
+--   a vApp template's VM: allocated GB = MiB ÷ 1024, as a VM's disk;
 --   GiB/GB = MiB ÷ 1024, computed as exact nano-units with integer arithmetic; the cluster row
 --   is the management fee only (its node VMs are VMs); an app instance is one unit of its app;
 --   DSE cores = Σ service CPU limits (+ sidecars if set, int_samples) × cores/vCPU.
@@ -37,13 +38,14 @@ select
         when 'vcd_media' then 'catalog_media'
         when 'vcd_edge_gateway' then 'edge_gateway'
         when 'vcd_edge_gateway_ip' then 'public_ip'
+        when 'vcd_vapp_template' then 'vapp_template'
         when 'cse_cluster' then 'tkg_cluster'
         when 'alp_app' then 'alp_instance'
         when 'dse_instance' then 'dse_core'
     end as product_1,
     h.dimension as dimension_1,
     case
-        when h.dataset in ('vcd_vm', 'vcd_disk') then cast(
+        when h.dataset in ('vcd_vm', 'vcd_disk', 'vcd_vapp_template') then cast(
             cast((h.figure_1 * 1953125) // 2 as decimal(18, 0)) * 0.000000001
             as decimal(18, 9))
         when h.dataset = 'vcd_vm_snapshot' then cast(

@@ -36,7 +36,9 @@
 --   VM's storage policy, figure_1 = the bytes its snapshots hold.
 -- catalog storage (docs/metering-rules.md, "Catalog storage"): a catalog media item is a
 --   resource of its own (dataset vcd_media), dimension = its storage policy, figure_1 = its
---   stored bytes, charged to the org that owns it (the record's org).
+--   stored bytes, charged to the org that owns it (the record's org). A VM inside a vApp
+--   template likewise (dataset vcd_vapp_template, parent_id = the template), figure_1 = its
+--   allocated MB, charged to the org owning the template.
 -- edge gateways and public IPs (docs/metering-rules.md, "Edge gateways and public IPs"): a
 --   listed edge gateway is a resource (dataset vcd_edge_gateway, dimension ''), whatever its
 --   status; the external IPs allocated to it are a resource of their own, dataset
@@ -194,6 +196,19 @@ edge_ips as (
         and e.allocated_ip_count > 0
 ),
 
+template_vms as (
+    select
+        t.site, 'vcd_vapp_template' as dataset, t.org_name, 'vapp_template_vm' as resource_type,
+        t.vm_id as resource_id, t.vm_name as resource_name, t.template_id as parent_id,
+        t.sample_time, cast(null as boolean) as powered_on, t.storage_policy as dimension,
+        '' as compute_dimension,
+        t.storage_mb as figure_1, cast(null as bigint) as figure_2,
+        cast(null as bigint) as figure_3, t.collected_at
+    from stg_vcd__vapp_template as t
+    cross join params as p
+    where t.sample_time > p.day_start - p.gap and t.sample_time < p.day_end
+),
+
 clusters as (
     select
         c.site, 'cse_cluster' as dataset, c.org_name, 'tkg_cluster' as resource_type,
@@ -249,6 +264,8 @@ union all
 select * from edges
 union all
 select * from edge_ips
+union all
+select * from template_vms
 union all
 select * from clusters
 union all

@@ -44,6 +44,7 @@ with services as (
             'IP-Hours'),
         ('public_ip_month', null, 'Public IP addresses', 'Networking', 'Network Connectivity',
             'IP-Months'),
+        ('vapp_template', null, 'Catalog storage', 'Storage', 'Block Storage', 'GB-Months'),
         ('fixed_fee', null, 'Fees', 'Other', 'Other (Other)', 'Months')
     ) as s (product, kind, service_name, category, subcategory, unit)
 ),
@@ -316,7 +317,8 @@ select
         as "Tags",
     case
         when c.product in (
-            'vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage', 'catalog_media'
+            'vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage', 'catalog_media',
+            'vapp_template'
         )
             then c.dimension
     end as "x_StoragePolicy",

@@ -8,7 +8,7 @@
 -- feeds: metering.reports.provider (CSV, HTML, PDF).
 -- storage (VM disks, independent disks, VM snapshots and catalog media per policy, object
 --   storage per policy) is also given as average_gb (independent disks and snapshotted VMs
---   counted per policy, catalog media as `items`), and
+--   counted per policy, catalog media as `items`, vApp templates' VMs as `template_vms`), and
 --   VM memory as average_vram_gb (all VMs, and TKG node VMs: tkg_node_average_vram_gb), the
 --   unit of vCloud Usage Meter's vRAM lines (docs/reports.md). Per-cluster rows are keyed
 --   by the cluster's id (its RDE id), never its name: two tenants' `k8s-prod` stay two rows.
@@ -123,6 +123,12 @@ counts as (
         cast(count(distinct resource_id) as decimal(38, 9)), 'gateways'
     from usage where product = 'edge_gateway'
     group by site, tenant_id
+    union all
+    -- VMs inside vApp templates, per storage policy (each template VM is its own resource)
+    select site, tenant_id, 'vapp_template', dimension, 'template_vms',
+        cast(count(distinct resource_id) as decimal(38, 9)), 'VMs'
+    from usage where product = 'vapp_template'
+    group by site, tenant_id, dimension
 ),
 
 ose as (
@@ -176,7 +182,8 @@ storage_gb as (
     from all_rows as r
     cross join params as p
     where r.product in (
-        'vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage', 'catalog_media'
+        'vm_disk', 'independent_disk', 'vm_snapshot', 'object_storage', 'catalog_media',
+        'vapp_template'
     )
         and r.metric = r.product || '_quantity'
 ),

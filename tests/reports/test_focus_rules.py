@@ -41,6 +41,7 @@ LINES = [
     ("edge_gateway_month", "", "gateway-month", "1", "Gateway-Months", "Gateway-Months", "1"),
     ("public_ip", "", "IP-hour", "1488", "IP-Hours", "IP-Hours", "1488"),
     ("public_ip_month", "", "IP-month", "2", "IP-Months", "IP-Months", "2"),
+    ("vapp_template", "Silver", "GB-month", "60", "GB-Months", "GB-Months", "60"),
     ("fixed_fee", "support", "month", "1", "Months", "Months", "1"),
 ]
 

@@ -211,7 +211,11 @@ def test_vm_query_lists_one_org_in_its_tenant_context_with_allocated_storage(api
         page = api.get("/az1/vcd/api/query", headers=context, type="vm", pageSize=128).json()
         assert page["total"] == len(page["record"]) or page["total"] > 128
         seen += page["record"]
-    assert sorted(r["href"] for r in seen) == sorted(r["href"] for r in admin)
+    # the VMs inside vApp templates are listed to their org too (test_catalog.py); the
+    # simulator's adminVM lists the deployed VMs only
+    deployed = [r for r in seen if not r["isVAppTemplate"]]
+    assert sorted(r["href"] for r in deployed) == sorted(r["href"] for r in admin)
+    assert len(deployed) < len(seen)
     vm = seen[0]
     assert vm["_type"] == "QueryResultVMRecordType" and "org" not in vm
     assert isinstance(vm["totalStorageAllocatedMb"], int) and vm["totalStorageAllocatedMb"] > 0

@@ -171,6 +171,26 @@ class Provider:
             for i, o in enumerate(ORGS)
         ]
 
+    def templates(self, site: str) -> list[dict[str, Any]]:
+        """One vApp template per org (``adminVAppTemplate``), its org by href."""
+        return [
+            {
+                "href": f"http://x/{site}/vcd/api/vAppTemplate/vappTemplate-{site}-{slug(o)}",
+                "name": "base-template",
+                "org": f"http://x/{site}/vcd/api/org/{site}-{slug(o)}",
+                "status": "RESOLVED",
+            }
+            for o in ORGS
+        ]
+
+    def template_vms(self, site: str) -> list[dict[str, Any]]:
+        """The VM inside each org's template, as its ``vm`` query lists it."""
+        out = []
+        for o, template in zip(ORGS, self.templates(site), strict=True):
+            vm = self._vm(site, o, f"tpl-{slug(o)}-vm", "base-template", 1, False, "Silver")
+            out.append({**vm, "container": template["href"], "isVAppTemplate": True})
+        return out
+
     def clusters(self, site: str) -> list[dict[str, Any]]:
         out = []
         for o, org in enumerate(ORGS):
@@ -314,11 +334,16 @@ class Provider:
             org = req.headers.get("X-VMWARE-VCLOUD-TENANT-CONTEXT", "System")
             org = org.encode("latin-1").decode()  # our org ids are not ASCII; VCD's are
             rows = [vm for vm in self.vms(site) if vm["org"].endswith(f"/org/{org}")]
+            rows += [vm for vm in self.template_vms(site) if vm["org"].endswith(f"/org/{org}")]
             return _legacy(site, "vm", rows, int(q.get("page", 1)), fault), {}
         if svc == "vcd" and path == "/api/query":
-            rows = {"adminOrgVdc": self.vdcs, "adminDisk": self.disks, "adminMedia": self.media}[
-                q["type"]
-            ](site)
+            listings = {
+                "adminOrgVdc": self.vdcs,
+                "adminDisk": self.disks,
+                "adminMedia": self.media,
+                "adminVAppTemplate": self.templates,
+            }
+            rows = listings[q["type"]](site)
             return _legacy(site, q["type"], rows, int(q.get("page", 1)), fault), {}
         if svc == "vcd" and path.startswith("/api/vApp/vm-") and path.endswith("/snapshotSection"):
             return self.snapshot_section(path), {}

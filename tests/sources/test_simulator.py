@@ -96,6 +96,7 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
         "vcd_vm_snapshot",
         "vcd_media",
         "vcd_edge_gateway",
+        "vcd_vapp_template",
         "cse_cluster",
         "alp_app",
         "dse_instance",
@@ -130,6 +131,8 @@ def lake_usage(lake: Path, window: Window) -> dict[tuple[str, str, str, str], De
         union all select site, org_name, product, '', sum(allocated_ip_count), 1
             from vcd_edge_gateway, (values ('public_ip'), ('public_ip_month')) p(product)
             group by all
+        union all select site, org_name, 'vapp_template', storage_policy, sum(storage_mb), 1024
+            from vcd_vapp_template group by all
         union all select site, org_name, 'tkg_cluster', '', count(*), 1
             from cse_cluster group by all
         union all select site, org_name, 'alp_instance', app_id, count(*), 1

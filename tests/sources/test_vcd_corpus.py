@@ -108,8 +108,8 @@ def test_vm_records_parse_to_exact_values_or_are_quarantined_naming_the_field(
         ("000000000005", "numberOfCpus: expected an integer, got 'lots'"),
         ("000000000006", "status: missing or not a string (None)"),
     ]
-    # and 3 disks and db01's snapshot section in both orgs, and 4 media (tests below)
-    assert result.status == "partial" and result.quarantined == 6 + 3 + 2 + 4
+    # and 3 disks, db01's snapshot section in both orgs, 4 media and 3 templates (below)
+    assert result.status == "partial" and result.quarantined == 6 + 3 + 2 + 4 + 3
     vdc = store.read_dataset(config.lake, "vcd_org_vdc").to_pylist()[0]
     assert (vdc["org_name"], vdc["storage_used_mb"], vdc["running_vm_count"]) == ("acme", 61440, 2)
     assert vdc["allocation_model"] == "Flex"
@@ -126,7 +126,8 @@ def test_a_vm_listing_that_does_not_add_up_fails_its_part_with_a_clear_error(
     (result,) = summary.results
     # the snapshots are read from the same (shared) VM listing: an org's VMs not known, its
     # snapshots are not either, and neither dataset is written for the run
-    assert result.failed_datasets == ["vcd_vm", "vcd_vm_snapshot"]
+    # the snapshots and the templates' VMs are read from the same per-org vm listings
+    assert result.failed_datasets == ["vcd_vm", "vcd_vm_snapshot", "vcd_vapp_template"]
     assert result.error == (
         "query vm: listing inconsistent after 3 attempts "
         "(1 unique records, total says 3) [site=az1]"
@@ -300,6 +301,7 @@ def test_a_malformed_media_page_fails_its_part_with_a_clear_error(
         "vcd_org_vdc",
         "vcd_disk",
         "vcd_vm_snapshot",
+        "vcd_vapp_template",
         "vcd_org",
         "vcd_sizing_policy",
         "vcd_edge_gateway",
@@ -376,3 +378,49 @@ def test_an_edge_gateway_listing_that_does_not_add_up_fails_its_part(
     )
     assert "vcd_vm" in result.datasets
     assert not store.sample_keys(config.lake, "vcd_edge_gateway", "az1")
+
+
+def test_template_vms_are_billed_to_the_org_owning_their_template_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The VMs inside vApp templates (``isVAppTemplate`` true) of the per-org ``vm`` listings,
+    each under the org that owns its ``container`` template (adminVAppTemplate), once though
+    both orgs list it; a template naming an unknown org, a VM of that template and a VM whose
+    template is not listed are quarantined with the reason."""
+    config, summary = run(tmp_path, monkeypatch, {ACME: "vm-acme.json", GLOBEX: "vm-acme.json"})
+    (result,) = summary.results
+    assert "vcd_vapp_template" in result.datasets
+    rows = store.read_dataset(config.lake, "vcd_vapp_template").to_pylist()
+    got = sorted(
+        (
+            r["org_name"], r["template_id"], r["template_name"], r["vm_id"], r["vm_name"],
+            r["storage_mb"], r["storage_policy"], r["catalog_name"], r["is_published"],
+        )
+        for r in rows
+    )  # fmt: skip
+    template = "urn:vcloud:vapptemplate:55555555-0000-4000-8000-000000000001"
+    assert got == [
+        ("acme", template, "ubuntu-template", "urn:vcloud:vm:0a1b2c3d-0000-4000-8000-000000000003",
+         "golden-image", 16384, "Gold", "acme-catalog", True),
+        ("acme", template, "ubuntu-template", "urn:vcloud:vm:0a1b2c3d-0000-4000-8000-000000000009",
+         "golden-data", 40960, "Silver", "acme-catalog", True),
+    ]  # fmt: skip
+    quarantine = store.read_dataset(config.lake, "quarantine").to_pylist()
+    reasons = sorted(
+        (q["record_key"].rsplit("-", 1)[-1], q["reason"])
+        for q in quarantine
+        if q["dataset"] == "vcd_vapp_template"
+    )
+    t2 = "https://vcd.example/api/vAppTemplate/vappTemplate-55555555-0000-4000-8000-000000000002"
+    t9 = "https://vcd.example/api/vAppTemplate/vappTemplate-55555555-0000-4000-8000-000000000009"
+    assert reasons == [
+        (
+            "000000000002",
+            "org: 'https://vcd.example/api/org/00000000-dead-4000-8000-000000000000' "
+            "is not an org of the orgs listing",
+        ),
+        ("000000000007", f"container: vApp template {t2!r} was quarantined in the "
+         "adminVAppTemplate listing"),
+        ("000000000008", f"container: vApp template {t9!r} is not in the "
+         "adminVAppTemplate listing"),
+    ]  # fmt: skip
