@@ -16,7 +16,7 @@ with usage as (
         dimension,
         site,
         rate_card_id,
-        cast(usage_date as varchar) as usage_date,
+        usage_date,
         coalesce(nullif(resource_name, ''), resource_id) || ' (' || site || ')' as resource,
         unit,
         quantity
@@ -84,18 +84,25 @@ shares as (
         and g.rate_card_id = k.line_card
 ),
 
-allocated as (
+divided as (
     select
         *,
         case when wsum = 0 then 0 else units * w // wsum end as base,
-        units - sum(case when wsum = 0 then 0 else units * w // wsum end) over (
+        case when wsum = 0 then 0 else units * w % wsum end as remainder
+    from shares
+),
+
+allocated as (
+    select
+        *,
+        units - sum(base) over (
             partition by tenant_id, product, line_dimension, line_site, line_card
         ) as left_over,
         row_number() over (
             partition by tenant_id, product, line_dimension, line_site, line_card
-            order by case when wsum = 0 then 0 else units * w % wsum end desc, key
+            order by remainder desc, key
         ) as remainder_rank
-    from shares
+    from divided
 ),
 
 amounts as (
@@ -107,7 +114,8 @@ amounts as (
 
 select
     k.tenant_id,
-    k.key,
+    -- a day is grouped as a DATE and named as text here, once per row of the result
+    cast(k.key as varchar) as key,
     case when '{key}' = 'product' then k.unit else '' end as unit,
     sum(case when '{key}' = 'product' then k.quantity else 0 end) as quantity,
     cast(
@@ -116,4 +124,4 @@ select
 from keyed as k
 left join amounts as a on a.tenant_id = k.tenant_id and a.key = k.key
 group by k.tenant_id, k.key, 3
-order by k.tenant_id, k.key
+order by k.tenant_id, 2

@@ -162,9 +162,10 @@ def test_a_japanese_tenant_gets_a_japanese_invoice_with_every_glyph(acme):
 
 def test_the_usage_appendix_shows_cents_and_the_chart_its_currency(acme):
     html = invoice.html(Renderer(), acme.number, acme.issued_at, acme.body)
-    assert "16,50\xa0€" in html and "16,500000015" not in html  # exact value: in the CSV only
-    assert "16.500000015" in invoice.usage_csv(acme.number, acme.body).decode()
-    assert '<text x="0" y="8">4,26\xa0€</text>' in html  # the chart's axis names the currency
+    # the row's share of its line, to 10^-9 in the CSV (here the whole line: 16.50 exactly)
+    assert "16,50\xa0€" in html and "16,500000000" not in html  # exact value: in the CSV only
+    assert "16.500000000" in invoice.usage_csv(acme.number, acme.body).decode()
+    assert '<text x="0" y="8">4,22\xa0€</text>' in html  # the chart's axis names the currency
 
 
 def test_the_provider_report_prints_a_japanese_tenant_name(acme, tmp_path):
