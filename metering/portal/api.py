@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from metering.portal.signin import Principal
-from metering.portal.web import portal, principal_for_api
+from metering.portal.web import off_loop, portal, principal_for_api
 from metering.readmodel.model import valid_month
 from metering.readmodel.views import DocumentView, TenantView
 
@@ -124,7 +124,7 @@ def _known_tenant(request: Request, principal: Principal, tenant_id: str) -> str
 # -- handlers ------------------------------------------------------------------------------------
 
 
-async def list_tenants(request: Request, principal: Principal) -> Response:
+def list_tenants(request: Request, principal: Principal) -> Response:
     currency = request.query_params.get("currency")
     tenants = [
         t
@@ -138,7 +138,7 @@ def _tenant_json(t: TenantView) -> dict[str, Any]:
     return {"tenant_id": t.tenant_id, "name": t.name, "currency": t.currency, "orgs": list(t.orgs)}
 
 
-async def get_tenant(request: Request, principal: Principal) -> Response:
+def get_tenant(request: Request, principal: Principal) -> Response:
     tenant_id = _known_tenant(request, principal, str(request.path_params["tenant_id"]))
     t = portal(request).model.tenant(tenant_id)
     assert t is not None
@@ -152,11 +152,11 @@ def _documents(request: Request, principal: Principal, kind: str) -> list[Docume
     return [d for d in docs if state is None or d.state == state]
 
 
-async def list_invoices(request: Request, principal: Principal) -> Response:
+def list_invoices(request: Request, principal: Principal) -> Response:
     return _page(request, _documents(request, principal, "invoice"), DocumentView.as_json)
 
 
-async def list_credit_notes(request: Request, principal: Principal) -> Response:
+def list_credit_notes(request: Request, principal: Principal) -> Response:
     return _page(request, _documents(request, principal, "credit_note"), DocumentView.as_json)
 
 
@@ -174,15 +174,15 @@ def _document(request: Request, principal: Principal, kind: str) -> Response:
     return json_response(request, detail)
 
 
-async def get_invoice(request: Request, principal: Principal) -> Response:
+def get_invoice(request: Request, principal: Principal) -> Response:
     return _document(request, principal, "invoice")
 
 
-async def get_credit_note(request: Request, principal: Principal) -> Response:
+def get_credit_note(request: Request, principal: Principal) -> Response:
     return _document(request, principal, "credit_note")
 
 
-async def month_to_date(request: Request, principal: Principal) -> Response:
+def month_to_date(request: Request, principal: Principal) -> Response:
     tenant_id = _known_tenant(request, principal, str(request.path_params["tenant_id"]))
     month = _month(request, required=True)
     assert month is not None
@@ -202,7 +202,7 @@ async def month_to_date(request: Request, principal: Principal) -> Response:
     return json_response(request, body)
 
 
-async def usage(request: Request, principal: Principal) -> Response:
+def usage(request: Request, principal: Principal) -> Response:
     tenant_id = _known_tenant(request, principal, str(request.path_params["tenant_id"]))
     model = portal(request).model
     months = [m.month for m in model.months() if m.rated]
@@ -225,7 +225,7 @@ async def usage(request: Request, principal: Principal) -> Response:
     return _page(request, rows)
 
 
-async def coverage(request: Request, principal: Principal) -> Response:
+def coverage(request: Request, principal: Principal) -> Response:
     if not principal.is_provider:
         raise NOT_FOUND
     month = _month(request, required=True)
@@ -233,7 +233,7 @@ async def coverage(request: Request, principal: Principal) -> Response:
     return _page(request, portal(request).model.coverage(month))
 
 
-async def list_months(request: Request, principal: Principal) -> Response:
+def list_months(request: Request, principal: Principal) -> Response:
     if not principal.is_provider:
         raise NOT_FOUND
     blocked = {b["month"]: b["reason"] for b in portal(request).model.blocked_closes()}
@@ -254,7 +254,7 @@ async def list_months(request: Request, principal: Principal) -> Response:
 
 # -- routing -------------------------------------------------------------------------------------
 
-Handler = Callable[[Request, Principal], Awaitable[Response]]
+Handler = Callable[[Request, Principal], Response]  # blocking: run off the loop
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,8 @@ class ApiRoute:
 
 
 def _endpoint(route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
+    @off_loop  # the key lookup (SQLite) and the read model's work, in the thread pool
+    def endpoint(request: Request) -> Response:
         principal = principal_for_api(request)
         if principal is None:
             body = ApiError(401, "unauthorized", "an API key or a signed-in session is required")
@@ -279,7 +280,7 @@ def _endpoint(route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
             response.headers["WWW-Authenticate"] = 'Bearer realm="metering"'
             return response
         try:
-            return await route.handler(request, principal)
+            return route.handler(request, principal)
         except ApiError as exc:
             return error(request, exc)
 

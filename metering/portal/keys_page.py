@@ -11,7 +11,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from metering.portal.signin import Principal
-from metering.portal.web import csrf_ok, error_page, form, page, portal, require, session_of
+from metering.portal.web import (
+    csrf_ok,
+    error_page,
+    form,
+    off_loop,
+    page,
+    portal,
+    require,
+    session_of,
+)
 
 MAX_LABEL = 200
 
@@ -30,7 +39,8 @@ def _page(request: Request, *, status: int = 200, **extra: object) -> Response:
 
 
 @require("provider")
-async def api_keys(request: Request, principal: Principal) -> Response:
+@off_loop
+def api_keys(request: Request, principal: Principal) -> Response:
     return _page(request)
 
 
@@ -45,9 +55,14 @@ async def _checked(request: Request) -> dict[str, str] | Response:
 
 @require("provider")
 async def create_key(request: Request, principal: Principal) -> Response:
-    fields = await _checked(request)
+    fields = await _checked(request)  # the body is read on the loop, the rest off it
     if isinstance(fields, Response):
         return fields
+    return await _create(request, principal, fields)
+
+
+@off_loop
+def _create(request: Request, principal: Principal, fields: dict[str, str]) -> Response:
     p = portal(request)
     scope = fields.get("scope", "")
     label = fields.get("label", "").strip()
@@ -71,6 +86,11 @@ async def revoke_key(request: Request, principal: Principal) -> Response:
     fields = await _checked(request)
     if isinstance(fields, Response):
         return fields
+    return await _revoke(request, principal)
+
+
+@off_loop
+def _revoke(request: Request, principal: Principal) -> Response:
     key_id = str(request.path_params["key_id"])
     if not portal(request).keys.revoke(key_id, by=principal.name):
         return _page(request, status=404, problem=f"No live key {key_id}.")

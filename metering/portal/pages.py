@@ -24,6 +24,7 @@ from metering.portal.web import (
     form,
     log,
     new_login_csrf,
+    off_loop,
     page,
     portal,
     require,
@@ -77,10 +78,13 @@ async def login(request: Request) -> Response:
         log.warning("sign-in: too many attempts (client %s)", _client(request))
         return _login_page(request, "Too many sign-in attempts; wait a few minutes.", 429)
     try:
+        # a call to the org's VCD (up to its timeout): in the thread pool, off the loop
         if fields.get("api_token"):
-            principal = p.signin.api_token(fields.get("org", ""), fields["api_token"])
+            by_token = off_loop(p.signin.api_token)
+            principal = await by_token(fields.get("org", ""), fields["api_token"])
         else:
-            principal = p.signin.password(fields.get("login", ""), fields.get("password", ""))
+            by_password = off_loop(p.signin.password)
+            principal = await by_password(fields.get("login", ""), fields.get("password", ""))
     except SignInError as exc:
         p.limiter.hit(account)
         p.limiter.hit(address)
@@ -139,7 +143,8 @@ def _charts(mtd: Any) -> dict[str, Any]:
     }
 
 
-async def month_to_date_view(request: Request, tenant_id: str, base: str) -> Response:
+@off_loop
+def month_to_date_view(request: Request, tenant_id: str, base: str) -> Response:
     model = portal(request).model
     month = _month_param(request, model.current_month())
     if month is None:
@@ -158,7 +163,8 @@ async def month_to_date_view(request: Request, tenant_id: str, base: str) -> Res
     )
 
 
-async def documents_view(request: Request, tenant_id: str, base: str) -> Response:
+@off_loop
+def documents_view(request: Request, tenant_id: str, base: str) -> Response:
     model = portal(request).model
     docs = model.documents(tenant_id)
     return page(
@@ -172,7 +178,8 @@ def _own_document(request: Request, tenant_id: str) -> DocumentView | None:
     return next((d for d in found if d.number == number), None)
 
 
-async def document_view(request: Request, tenant_id: str, base: str) -> Response:
+@off_loop
+def document_view(request: Request, tenant_id: str, base: str) -> Response:
     doc = _own_document(request, tenant_id)
     if doc is None:
         return error_page(request, 404, "Not found.")
@@ -181,7 +188,8 @@ async def document_view(request: Request, tenant_id: str, base: str) -> Response
     return page(request, "tenant_document.html.j2", base=base, doc=doc, body=found[1])
 
 
-async def document_file(request: Request, tenant_id: str, base: str) -> Response:
+@off_loop
+def document_file(request: Request, tenant_id: str, base: str) -> Response:
     doc = _own_document(request, tenant_id)
     if doc is None:
         return error_page(request, 404, "Not found.")
@@ -210,7 +218,8 @@ def _csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
     return Response(data, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-async def compare_view(request: Request, tenant_id: str, base: str) -> Response:
+@off_loop
+def compare_view(request: Request, tenant_id: str, base: str) -> Response:
     model = portal(request).model
     available = sorted((m.month for m in model.months() if m.rated), reverse=True)
     wanted = [m for m in request.query_params.getlist("month") if m in available]

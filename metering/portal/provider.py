@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, Response
 
 from metering.portal import pages
 from metering.portal.signin import Principal
-from metering.portal.web import error_page, page, paged, portal, require
+from metering.portal.web import error_page, off_loop, page, paged, portal, require
 from metering.readmodel.model import valid_month
 
 
@@ -23,7 +23,8 @@ def _month(request: Request) -> str | None:
 
 
 @require("provider")
-async def months(request: Request, principal: Principal) -> Response:
+@off_loop
+def months(request: Request, principal: Principal) -> Response:
     model = portal(request).model
     states = model.months()
     blocked = model.blocked_closes()
@@ -31,7 +32,8 @@ async def months(request: Request, principal: Principal) -> Response:
 
 
 @require("provider")
-async def month_detail(request: Request, principal: Principal) -> Response:
+@off_loop
+def month_detail(request: Request, principal: Principal) -> Response:
     month = str(request.path_params["month"])
     if not valid_month(month):
         return error_page(request, 404, "Not found.")
@@ -53,7 +55,8 @@ async def month_detail(request: Request, principal: Principal) -> Response:
 
 
 @require("provider")
-async def download(request: Request, principal: Principal) -> Response:
+@off_loop
+def download(request: Request, principal: Principal) -> Response:
     month, name = str(request.path_params["month"]), str(request.path_params["name"])
     if not valid_month(month):
         return error_page(request, 404, "Not found.")
@@ -64,13 +67,15 @@ async def download(request: Request, principal: Principal) -> Response:
 
 
 @require("provider")
-async def tenants(request: Request, principal: Principal) -> Response:
+@off_loop
+def tenants(request: Request, principal: Principal) -> Response:
     shown, pager = paged(request, portal(request).model.tenants())
     return page(request, "provider_tenants.html.j2", tenants=shown, pager=pager)
 
 
 @require("provider")
-async def revenue(request: Request, principal: Principal) -> Response:
+@off_loop
+def revenue(request: Request, principal: Principal) -> Response:
     model = portal(request).model
     months = sorted(m.month for m in model.months() if m.rated)[-6:]
     shown, pager = paged(request, model.revenue_tenants(months))
@@ -88,7 +93,8 @@ async def revenue(request: Request, principal: Principal) -> Response:
 
 
 @require("provider")
-async def margin(request: Request, principal: Principal) -> Response:
+@off_loop
+def margin(request: Request, principal: Principal) -> Response:
     """Revenue against the provider's cost cards for a rated month (``?month=``, default the
     newest): per currency, per product and per tenant (metering.commerce.margin)."""
     from metering.errors import MeteringError
@@ -113,7 +119,8 @@ async def margin(request: Request, principal: Principal) -> Response:
 
 
 @require("provider")
-async def webhooks(request: Request, principal: Principal) -> Response:
+@off_loop
+def webhooks(request: Request, principal: Principal) -> Response:
     """Every webhook delivery and its attempts (the record ``metering webhooks list`` shows)."""
     from metering.portal.webhooks import Webhooks
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +25,21 @@ from metering.readmodel import BillingReadModel
 log = logging.getLogger("metering.portal")
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOGIN_CSRF = "login_csrf"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def off_loop(work: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Run ``work`` (blocking: read-model builds and queries, SQLite, a VCD sign-in) in the
+    thread pool, so that a month's build of a minute never stalls the event loop and with it
+    every other request (docs/portal.md, "Concurrency"). Request bodies are read on the loop,
+    before: ``await form(request)`` is never called from inside."""
+
+    @functools.wraps(work)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await run_in_threadpool(work, *args, **kwargs)
+
+    return run
 
 
 @dataclass

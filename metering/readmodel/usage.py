@@ -98,6 +98,7 @@ class RatedMonth:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # the provider queries' rows (sql/readmodel/<name>.sql), kept with this version of the month
     results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    closed: bool = False  # replaced by a newer version (or evicted): ask the cache again
 
 
 class MonthCache:
@@ -106,12 +107,19 @@ class MonthCache:
     each tenant-level table a page reads (lines, totals, usage by product, site, day and
     resource) as a :class:`TenantTable`, and the provider queries' rows once asked. A month
     is rebuilt when any of its rating files changes (size and mtime; on an S3 lake at most a
-    minute later); three months are kept."""
+    minute later); three months are kept.
+
+    Thread-safe, and a build (a minute at full size) blocks only those who need that very
+    version: one build at a time (``_building``: memory), outside ``_lock``, which guards the
+    held months only for a moment, so a month already built is read meanwhile. A rebuilt
+    month replaces the previous version only once built, and the previous one is closed
+    then (a caller still holding it sees ``closed`` and asks again)."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self._months: OrderedDict[str, tuple[tuple[Any, ...], RatedMonth]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the held months (never held during a build)
+        self._building = threading.Lock()  # one build at a time
 
     def _version(self, month: Window) -> tuple[Any, ...] | None:
         # invoice_lines first: without it the month is not rated
@@ -129,8 +137,17 @@ class MonthCache:
 
     def built(self, month: Window) -> bool:
         """Whether ``month`` is held as its rating files are now (no build needed)."""
-        cached = self._months.get(month_key(month))
+        with self._lock:
+            cached = self._months.get(month_key(month))
         return cached is not None and cached[0] == self._version(month)
+
+    def _held(self, key: str, version: tuple[Any, ...]) -> RatedMonth | None:
+        with self._lock:
+            cached = self._months.get(key)
+            if cached is None or cached[0] != version:
+                return None
+            self._months.move_to_end(key)
+            return cached[1]
 
     def month(self, month: Window) -> RatedMonth | None:
         """The month (None: not rated)."""
@@ -138,16 +155,23 @@ class MonthCache:
         version = self._version(month)
         if version is None:
             return None
-        with self._lock:
-            cached = self._months.get(key)
-            if cached is None or cached[0] != version:
-                if cached is not None:
-                    _close(cached[1])
-                self._months[key] = (version, self._build(month))
-            self._months.move_to_end(key)
-            while len(self._months) > _CACHED_MONTHS:
-                _close(self._months.popitem(last=False)[1][1])
-            return self._months[key][1]
+        held = self._held(key, version)
+        if held is not None:
+            return held
+        with self._building:
+            held = self._held(key, version)  # built meanwhile by another thread
+            if held is not None:
+                return held
+            fresh = self._build(month)
+            with self._lock:
+                old = self._months.pop(key, None)
+                self._months[key] = (version, fresh)
+                stale = [old[1]] if old is not None else []
+                while len(self._months) > _CACHED_MONTHS:
+                    stale.append(self._months.popitem(last=False)[1][1])
+        for rated in stale:  # after the swap: a query still running on one finishes first
+            _close(rated)
+        return fresh
 
     def _build(self, month: Window) -> RatedMonth:
         con = connect()
@@ -171,6 +195,7 @@ class MonthCache:
 
 def _close(rated: RatedMonth) -> None:
     with rated.lock:  # not under a provider query that still runs on it
+        rated.closed = True
         rated.con.close()
 
 
@@ -191,13 +216,16 @@ def revenue_tenants(cache: MonthCache, month: Window) -> set[str]:
 
 def month_query(cache: MonthCache, month: Window, name: str) -> list[dict[str, Any]]:
     """The rows of ``sql/readmodel/<name>.sql`` over a month's rating outputs (none if unrated)."""
-    rated = cache.month(month)
-    if rated is None:
-        return []
-    with rated.lock:
-        if name not in rated.results:
-            rated.results[name] = rows_of(rated.con, read_sql(f"readmodel/{name}.sql"), {})
-        return rated.results[name]
+    while True:
+        rated = cache.month(month)
+        if rated is None:
+            return []
+        with rated.lock:
+            if name in rated.results:
+                return rated.results[name]
+            if not rated.closed:  # else replaced since we got it: the newer version's rows
+                rated.results[name] = rows_of(rated.con, read_sql(f"readmodel/{name}.sql"), {})
+                return rated.results[name]
 
 
 def month_to_date(cache: MonthCache, tenant: str, month: Window, closed: bool) -> MonthToDate:
