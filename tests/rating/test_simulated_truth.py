@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,13 @@ simulator = pytest.importorskip("metering.simulator")
 OCT = Window.month(2026, 10)
 CHANGE = "2026-10-01T12:00:00Z"  # the vCPU price change, moved into the day under test
 HOUR = timedelta(hours=1)
+# the shipped cards' prices of the edge gateway and public IP bases (pricing/standard-*.toml)
+PRICES = {
+    "edge_gateway": D("0.00"),
+    "edge_gateway_month": D("25.00"),
+    "public_ip": D("0.0050"),
+    "public_ip_month": D("0.00"),
+}
 Key = tuple[str, str, str, str]
 
 
@@ -153,3 +161,24 @@ def test_one_simulated_day_equals_ground_truth_to_the_cent(
     lines = pq.read_table(output_path(config.lake_dir, "invoice_lines", OCT)).to_pylist()
     vcpu_cards = {x["rate_card_id"] for x in lines if x["product"] == "vcpu"}
     assert vcpu_cards == {"standard-2026", "standard-2026-10-15"}  # split at 12:00
+    # Edge gateways and public IPs (docs/metering-rules.md): each basis's lines recompute from
+    # the truth's gateway-hours and IP-hours at the shipped prices (a gateway 25.00 a month,
+    # an IP 0.0050 an hour; the other basis 0.00), line by line, to the cent.
+    truth_lines = priced["invoice_lines"].to_pylist()
+    for product, price in PRICES.items():
+        got = sorted(
+            (x["tenant_id"], x["site"], x["price_from"], x["quantity"], x["list_amount"])
+            for x in lines
+            if x["product"] == product
+        )
+        want = sorted(
+            (x["tenant_id"], x["site"], x["price_from"], x["quantity"], x["list_amount"])
+            for x in truth_lines
+            if x["product"] == product
+        )
+        assert got == want and got, product
+        for _, _, _, quantity, amount in got:
+            assert amount == (quantity * price).quantize(D("0.01"), ROUND_HALF_UP), product
+    billed = {p: sum(x["list_amount"] for x in lines if x["product"] == p) for p in PRICES}
+    assert billed["edge_gateway_month"] > 0 and billed["public_ip"] > 0
+    assert billed["edge_gateway"] == 0 and billed["public_ip_month"] == 0
