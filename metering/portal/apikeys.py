@@ -109,7 +109,7 @@ class ApiKeys:
         try:
             rows = con.execute(
                 "select id, scope, tenant_id, label, created_at, revoked_at, created_by,"
-                " revoked_by from api_keys order by created_at, id"
+                " revoked_by from api_keys order by created_at, rowid"
             ).fetchall()
         finally:
             con.close()
