@@ -109,12 +109,24 @@ def tenant_context(org: Record) -> dict[str, str] | None:
     }
 
 
-def _org_names(org_records: list[Record]) -> dict[str, str]:
+def names_of_orgs(org_records: list[Record]) -> dict[str, str]:
+    """Org name by org URN, from the site's orgs listing."""
     names: dict[str, str] = {}
     for org in org_records:
         if isinstance(org, dict) and org.get("id") and org.get("name"):
             names[str(org["id"])] = str(org["name"])
     return names
+
+
+def owning_org(attrs: Record, org_names: dict[str, str]) -> tuple[str, str]:
+    """The URN and name of the org a provider-wide record's ``org`` href names: admin query
+    records carry the href only, so the name comes from the orgs listing."""
+    href = req_str(attrs, "org")
+    org_id = urn_from_href(href, "org")
+    org_name = org_names.get(org_id or "")
+    if org_id is None or not org_name:
+        raise RecordError(f"org: {href!r} is not an org of the orgs listing")
+    return org_id, org_name
 
 
 def _vm_row(record: Record, org: Record, nodes: dict[tuple[str, str], Record]) -> Row | None:
@@ -220,7 +232,7 @@ def _vdc_row(record: Record, org_names: dict[str, str]) -> Row:
 
 async def _vdcs(ctx: Context) -> list[Batch]:
     vdcs = await paging.vcd_query(ctx.client, "adminOrgVdc")
-    names = _org_names(await orgs(ctx))
+    names = names_of_orgs(await orgs(ctx))
     batch = Batch("vcd_org_vdc")
     batch.map(vdcs.records, lambda r: _vdc_row(r, names), "href")
     return [batch]
@@ -230,10 +242,7 @@ def _disk_row(record: Record, org_names: dict[str, str]) -> Row:
     """One ``AdminDiskRecord`` (an independent disk). Its org comes from the record's ``org``
     href, resolved through the orgs listing: the record declares no org name."""
     disk = attributes(record)
-    org_id = urn_from_href(opt_str(disk, "org"), "org")
-    org_name = org_names.get(org_id or "")
-    if not org_name:
-        raise RecordError(f"org: missing or not an org of this site ({disk.get('org')!r})")
+    org_id, org_name = owning_org(disk, org_names)
     return {
         "disk_id": opt_str(disk, "id") or urn_from_href(req_str(disk, "href"), "disk"),
         "disk_name": req_str(disk, "name"),
@@ -253,7 +262,7 @@ def _disk_row(record: Record, org_names: dict[str, str]) -> Row:
 async def _disks(ctx: Context) -> list[Batch]:
     """Every independent disk of the site from one provider-wide ``adminDisk`` listing."""
     disks = await paging.vcd_query(ctx.client, "adminDisk")
-    names = _org_names(await orgs(ctx))
+    names = names_of_orgs(await orgs(ctx))
     batch = Batch("vcd_disk")
     batch.map(disks.records, lambda r: _disk_row(r, names), "href")
     return [batch]
@@ -263,10 +272,7 @@ def _media_row(record: Record, org_names: dict[str, str]) -> Row:
     """One ``AdminMediaRecord``: the item is the owning org's (``org``), wherever its catalog
     is published or shared (docs/metering-rules.md, "Catalog storage")."""
     media = attributes(record)
-    org_id = urn_from_href(req_str(media, "org"), "org")
-    org_name = org_names.get(org_id or "")
-    if not org_name:
-        raise RecordError(f"org: {media.get('org')!r} is not an org of the orgs listing")
+    org_id, org_name = owning_org(media, org_names)
     return {
         "media_id": opt_str(media, "id") or urn_from_href(req_str(media, "href"), "media"),
         "media_name": req_str(media, "name"),
@@ -285,7 +291,7 @@ def _media_row(record: Record, org_names: dict[str, str]) -> Row:
 
 async def _media(ctx: Context) -> list[Batch]:
     media = await paging.vcd_query(ctx.client, "adminMedia")
-    names = _org_names(await orgs(ctx))
+    names = names_of_orgs(await orgs(ctx))
     batch = Batch("vcd_media")
     batch.map(media.records, lambda r: _media_row(r, names), "href")
     return [batch]

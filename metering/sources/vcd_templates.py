@@ -28,10 +28,11 @@ from metering.sources.records import (
     req_str,
 )
 from metering.sources.vcd import (
-    _org_names,
     attributes,
+    names_of_orgs,
     org_vms,
     orgs,
+    owning_org,
     tenant_context,
     urn_from_href,
 )
@@ -49,10 +50,7 @@ def template_urn(href: str) -> str:
 def _template(record: Record, org_names: dict[str, str]) -> Row:
     """What a template VM's row takes from its ``AdminVAppTemplateRecord``."""
     template = attributes(record)
-    org_id = urn_from_href(req_str(template, "org"), "org")
-    org_name = org_names.get(org_id or "")
-    if not org_name:
-        raise RecordError(f"org: {template.get('org')!r} is not an org of the orgs listing")
+    org_id, org_name = owning_org(template, org_names)
     return {
         "template_id": opt_str(template, "id") or template_urn(req_str(template, "href")),
         "template_name": req_str(template, "name"),
@@ -88,7 +86,7 @@ def _vm_row(record: Record, templates: dict[str, Row], rejected: set[str]) -> Ro
 async def _templates(ctx: Context) -> list[Batch]:
     listing = await paging.vcd_query(ctx.client, "adminVAppTemplate")
     org_records = await orgs(ctx)
-    names = _org_names(org_records)
+    names = names_of_orgs(org_records)
     batch = Batch("vcd_vapp_template")
     templates: dict[str, Row] = {}
     rejected: set[str] = set()

@@ -180,8 +180,8 @@ def test_independent_disks_parse_to_exact_values_or_are_quarantined_naming_the_f
         ("dddddddd-0000-4000-8000-000000000003", "sizeMb: expected an integer, got None"),
         (
             "dddddddd-0000-4000-8000-000000000004",
-            "org: missing or not an org of this site "
-            "('https://vcd.example/api/org/99999999-0000-4000-8000-000000000009')",
+            "org: 'https://vcd.example/api/org/99999999-0000-4000-8000-000000000009' "
+            "is not an org of the orgs listing",
         ),
         (
             "dddddddd-0000-4000-8000-000000000005",
