@@ -34,6 +34,7 @@ from metering.lake.schemas import DATASETS
 from metering.lake.storage import LakePath
 from metering.lake.store import key_time, write_file
 from metering.rating.catalog import load_catalog
+from metering.rating.day_digest import DAY_MODELS, check_day, with_digest
 from metering.rating.engine import (
     bounded_connection,
     day_files,
@@ -126,8 +127,9 @@ def _any_unmerged(con: duckdb.DuckDBPyConnection) -> bool:
 
 @functools.cache
 def rules() -> str:
-    """The version of the consolidation rules: a hash of the SQL it runs."""
-    return rules_version(MODELS)
+    """The version of the consolidation rules: a hash of the SQL it runs (the day's check and
+    digest included)."""
+    return rules_version(MODELS + DAY_MODELS)
 
 
 def consolidation_settings(config: ProviderConfig) -> RatingSettings:
@@ -264,10 +266,13 @@ def consolidated_intervals(
 
 def consolidate_day(config: ProviderConfig, day: date) -> int:
     """Consolidate one UTC day of samples into usage intervals; returns the rows written.
-    The file records the settings and rules it was built with (its provenance)."""
+    The intervals are checked first (none overlaps another of its resource, all inside the
+    day: :mod:`metering.rating.day_digest`); the file records the settings and rules it was
+    built with (its provenance) and the day's digest."""
     settings = consolidation_settings(config)
     with bounded_connection() as con:
         table = consolidated_intervals(con, config.lake, day, settings)
-    table = stamp(table, recorded_settings(settings, rules()))
+        digest = check_day(con, day, table)
+    table = with_digest(stamp(table, recorded_settings(settings, rules())), digest)
     write_file(intervals_path(config.lake, day), table)
     return int(table.num_rows)

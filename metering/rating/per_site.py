@@ -27,6 +27,7 @@ import duckdb
 
 from metering.processes import die_with_parent
 from metering.rating.catalog import Tenant
+from metering.rating.day_digest import usage_days
 from metering.rating.engine import (
     audit,
     bounded_connection,
@@ -156,6 +157,7 @@ def rated_per_site(
     with bounded_connection() as con, tempfile.TemporaryDirectory(prefix="metering-sites-") as tmp:
         parts = rate_parts_per_site(files, month, inputs, Path(tmp), workers=workers)
         register_inputs(con, month, settings, pricing, tenants)
+        register_table(con, "usage_days", usage_days(files))
         if parts:
             register_site_parts(con, parts)
             rest = [m for m in INTERMEDIATE if m not in SITE_MODELS]

@@ -57,16 +57,19 @@ def stamp(table: pa.Table, recorded: Mapping[str, str]) -> pa.Table:
     return table.replace_schema_metadata(metadata)
 
 
-def read_recorded(path: LakePath) -> dict[str, str] | None:
-    """The settings a day file records (None: built before provenance, or by hand)."""
+def footer_schema(path: LakePath) -> pa.Schema:
+    """The schema (with its metadata) in a Parquet file's footer, local or in object storage."""
     import pyarrow.parquet as pq
 
     if isinstance(path, ObjectPath):
         with path.fs.open_input_file(path.fs_path) as handle:
-            schema = pq.read_schema(handle)
-    else:
-        schema = pq.read_schema(path)
-    raw = (schema.metadata or {}).get(KEY)
+            return pq.read_schema(handle)
+    return pq.read_schema(path)
+
+
+def read_recorded(path: LakePath) -> dict[str, str] | None:
+    """The settings a day file records (None: built before provenance, or by hand)."""
+    raw = (footer_schema(path).metadata or {}).get(KEY)
     if raw is None:
         return None
     value = json.loads(raw)

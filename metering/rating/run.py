@@ -26,6 +26,7 @@ import pyarrow as pa
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
 from metering.rating.catalog import Tenant, load_catalog
+from metering.rating.day_digest import usage_days, usage_days_of
 from metering.rating.days import MonthUsage, month_usage
 from metering.rating.engine import (
     audit,
@@ -179,10 +180,19 @@ def month_days(month: Window) -> list[date]:
 def register_month_usage(
     con: duckdb.DuckDBPyConnection, usage: MonthUsage, lake: LakePath | None = None
 ) -> None:
-    """Register the month's consolidated usage intervals as the view ``usage_intervals``."""
+    """Register the month's consolidated usage intervals as the view ``usage_intervals``, and
+    the digests their files record as ``usage_days`` (audits/audit_no_double_counting.sql)."""
     from metering.rating.intervals import INTERVALS_SCHEMA
 
     register_files(con, "usage_intervals", usage.files, INTERVALS_SCHEMA, lake)
+    register_table(con, "usage_days", usage_days(usage.files))
+
+
+def register_usage_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    """Usage intervals not read from day files (a test's table) as ``usage_intervals``, with
+    their own digests as ``usage_days``: each day taken as consolidated as it is."""
+    register_table(con, "usage_intervals", table)
+    register_table(con, "usage_days", usage_days_of(table))
 
 
 def rate_month(config: ProviderConfig, month: Window) -> RatingResult:

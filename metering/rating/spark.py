@@ -134,7 +134,11 @@ def register_arrow(spark: SparkSession, name: str, table: pa.Table) -> None:
 
 
 def register_usage(spark: SparkSession, files: Sequence[Path | object]) -> None:
-    """Temp view ``usage_intervals`` over the month's Parquet files (read by Spark itself)."""
+    """Temp view ``usage_intervals`` over the month's Parquet files (read by Spark itself),
+    and ``usage_days``, the digests those files record."""
+    from metering.rating.day_digest import usage_days
+
+    register_arrow(spark, "usage_days", usage_days(files))  # type: ignore[arg-type]
     if not files:
         register_arrow(spark, "usage_intervals", INTERVALS_SCHEMA.empty_table())
         return

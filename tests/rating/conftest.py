@@ -13,10 +13,10 @@ import pyarrow as pa
 import pytest
 
 from metering.rating.catalog import load_catalog
-from metering.rating.engine import connect, register_table
+from metering.rating.engine import connect
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.policy import load_pricing
-from metering.rating.run import output_tables, rate_on
+from metering.rating.run import output_tables, rate_on, register_usage_table
 from metering.rating.settings import RatingSettings
 from metering.rating.tables import check_plans
 from metering.window import Window
@@ -147,9 +147,7 @@ class Rater:
         check_plans(pricing, catalog, s.default_plan)
         con = connect()
         try:
-            register_table(
-                con, "usage_intervals", pa.Table.from_pylist(list(rows), schema=INTERVALS_SCHEMA)
-            )
+            register_usage_table(con, pa.Table.from_pylist(list(rows), schema=INTERVALS_SCHEMA))
             rate_on(con, month, s, pricing, catalog)
             tables = output_tables(con)
         finally:

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from metering.config import ProviderConfig
 from metering.lake.store import write_file
 from metering.rating.consolidate import current_recorded, intervals_path
+from metering.rating.day_digest import checked, with_digest
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.provenance import stamp
 from metering.resources import resource_dir
@@ -212,5 +213,6 @@ def write_lake(config: ProviderConfig, table: pa.Table) -> None:
     provider's current settings, as consolidate_day would (so rating takes them as they are)."""
     recorded = current_recorded(config)
     for day in OCT.days():
-        day_table = stamp(table.filter(pc.field("usage_date") == day), recorded)
+        day_table = table.filter(pc.field("usage_date") == day)
+        day_table = with_digest(stamp(day_table, recorded), checked(day_table, day))
         write_file(intervals_path(config.lake_dir, day), day_table)

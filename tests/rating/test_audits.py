@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
 import pyarrow as pa
 
+from metering.errors import RatingError
+from metering.rating.day_digest import checked, usage_days_of
 from metering.rating.engine import audit, connect, register_table
 from metering.rating.intervals import INTERVALS_SCHEMA
 from tests.rating.conftest import OCT, at
@@ -157,36 +159,111 @@ def test_conservation_separates_tenants_sites_products_and_dimensions() -> None:
     assert {b["tenant_id"] for b in conservation(rows, elsewhere, [])} == {"acme", "beta"}
 
 
-def double_counted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+DAY = date(2026, 10, 3)
+# usage_intervals as a day file holds them (the columns the day's check and digest read)
+DAY_USAGE = pa.schema(
+    [INTERVALS_SCHEMA.field("usage_date"), *USAGE, pa.field("resource_type", pa.string())]
+)
+
+
+def day_rows(rows: list[dict[str, Any]]) -> pa.Table:
+    typed = [
+        {"usage_date": row["interval_start"].date(), "resource_type": "vm", **row} for row in rows
+    ]
+    return pa.Table.from_pylist(typed, DAY_USAGE)
+
+
+def day_problems(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What consolidation's check of one day finds in ``rows`` (none: the day is written)."""
+    try:
+        checked(day_rows(rows), DAY)
+    except RatingError as exc:
+        return [{"message": exc.message}]
+    return []
+
+
+def double_counted(
+    rated: list[dict[str, Any]], consolidated: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The month's audit: ``rated`` as the month's intervals, the days as ``consolidated``
+    wrote them (their digests)."""
     con = connect()
     try:
-        schema = USAGE.append(pa.field("resource_type", pa.string()))
-        typed = [{"resource_type": "vm", **row} for row in rows]
-        register_table(con, "int_rating_usage", pa.Table.from_pylist(typed, schema))
+        register_table(con, "int_rating_usage", day_rows(rated))
+        register_table(con, "usage_days", usage_days_of(day_rows(consolidated)))
         return audit(con, "audits/audit_no_double_counting.sql")
     finally:
         con.close()
 
 
-def test_double_counting_audit_fails_on_requests_counted_twice_for_one_hour() -> None:
+def test_a_day_with_requests_counted_twice_for_one_hour_is_not_written() -> None:
     t = at(3)
     gets = {"resource_id": "bucket-1", "product": "object_requests", "dimension": "GET"}
     counts = [usage("120", t + timedelta(hours=h), 1, measure="count", **gets) for h in range(3)]
-    assert double_counted(counts) == []  # consecutive hours: each counted once
+    assert day_problems(counts) == []  # consecutive hours: each counted once
     other = usage("7", t, 1, measure="count", **{**gets, "dimension": "PUT"})
-    assert double_counted([*counts, other]) == []  # another operation, same hour
+    assert day_problems([*counts, other]) == []  # another operation, same hour
     twice = usage("120", t + timedelta(hours=1), 1, measure="count", **gets)
-    bad = double_counted([*counts, twice])
-    assert [(r["problem"], r["resource_id"], r["interval_start"]) for r in bad] == [
-        ("overlap", "bucket-1", t + timedelta(hours=1))
-    ]
+    [problem] = day_problems([*counts, twice])
+    assert problem["message"].startswith(
+        "consolidating 2026-10-03: audit audit_day_intervals found 1 bad row(s), so the day "
+        "was not written: {'problem': 'overlap', 'site': 'az1', 'resource_id': 'bucket-1'"
+    )
 
 
-def test_double_counting_audit_fails_on_a_level_held_twice() -> None:
+def test_a_day_with_a_level_held_twice_is_not_written() -> None:
     t = at(3)
     held = [usage("2", t, 2), usage("2", t + timedelta(hours=2), 1)]
-    assert double_counted(held) == []
-    bad = double_counted([*held, usage("4", t + timedelta(hours=1), 1)])
-    assert [(r["problem"], r["interval_start"]) for r in bad] == [
-        ("overlap", t + timedelta(hours=1))
+    assert day_problems(held) == []
+    [problem] = day_problems([*held, usage("4", t + timedelta(hours=1), 1)])
+    assert "found 1 bad row(s)" in problem["message"]
+    assert "'problem': 'overlap'" in problem["message"]
+    assert "2026, 10, 3, 1, 0" in problem["message"]  # the interval that starts inside another
+
+
+def test_a_day_with_an_interval_past_midnight_is_not_written() -> None:
+    late = usage("2", at(3, 23), 2)  # 23:00 to 01:00 the next day
+    [problem] = day_problems([late])
+    assert "'problem': 'outside the day'" in problem["message"]
+    empty = usage("2", at(3, 5), 0)  # ends where it starts
+    assert "'problem': 'outside the day'" in day_problems([empty])[0]["message"]
+
+
+def test_the_month_audit_passes_days_rated_as_they_were_consolidated() -> None:
+    days = [
+        usage("2", at(3), 5),
+        usage("2", at(4), 24),
+        usage("1", at(4, 3), 1, resource_id="vm-2"),
+    ]
+    assert double_counted(days, days) == []
+
+
+def test_the_month_audit_catches_a_day_rated_twice_in_part_or_changed() -> None:
+    days = [
+        usage("2", at(3), 5),
+        usage("2", at(4), 24),
+        usage("1", at(4, 3), 1, resource_id="vm-2"),
+    ]
+    # the 4th's rows once more (a copy of the day in another day's file)
+    bad = double_counted([*days, *days[1:]], days)
+    assert [(b["problem"], b["usage_date"]) for b in bad] == [
+        ("not as consolidated: 4 interval(s) rated, 2 in its day file", date(2026, 10, 4))
+    ]
+    # one of its rows lost
+    bad = double_counted(days[:2], days)
+    assert [b["problem"] for b in bad] == [
+        "not as consolidated: 1 interval(s) rated, 2 in its day file"
+    ]
+    # the same count, an interval moved or a level changed after the day was checked
+    moved = [days[0], usage("2", at(4, 1), 23), days[2]]
+    assert [b["usage_date"] for b in double_counted(moved, days)] == [date(2026, 10, 4)]
+    changed = [days[0], days[1], usage("3", at(4, 3), 1, resource_id="vm-2")]
+    assert [b["usage_date"] for b in double_counted(changed, days)] == [date(2026, 10, 4)]
+
+
+def test_the_month_audit_refuses_a_day_whose_file_records_no_digest() -> None:
+    days = [usage("2", at(3), 5), usage("2", at(4), 24)]
+    bad = double_counted(days, days[:1])
+    assert [b["problem"] for b in bad] == [
+        "not as consolidated: 1 interval(s) rated, no digest in its day file"
     ]

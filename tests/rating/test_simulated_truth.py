@@ -27,9 +27,16 @@ import pytest
 
 from metering.config import ProviderConfig, load_config
 from metering.rating.consolidate import consolidate_day, intervals_path
-from metering.rating.engine import connect, register_table
+from metering.rating.engine import connect
 from metering.rating.intervals import INTERVALS_SCHEMA
-from metering.rating.run import load_inputs, output_path, output_tables, rate_month, rate_on
+from metering.rating.run import (
+    load_inputs,
+    output_path,
+    output_tables,
+    rate_month,
+    rate_on,
+    register_usage_table,
+)
 from metering.resources import resource_dir
 from metering.window import Window, parse_utc
 
@@ -77,7 +84,7 @@ def rate_truth(config: ProviderConfig, rows: list[dict[str, Any]]) -> dict[str, 
     settings, pricing, tenants = load_inputs(config)
     con = connect()
     try:
-        register_table(con, "usage_intervals", pa.Table.from_pylist(rows, schema=INTERVALS_SCHEMA))
+        register_usage_table(con, pa.Table.from_pylist(rows, schema=INTERVALS_SCHEMA))
         rate_on(con, OCT, settings, pricing, tenants)
         return output_tables(con)
     finally:

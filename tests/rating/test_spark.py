@@ -19,10 +19,17 @@ import pytest
 from metering.cli import main
 from metering.config import load_config
 from metering.rating.catalog import load_catalog
+from metering.rating.day_digest import usage_days_of
 from metering.rating.engine import connect, register_table
 from metering.rating.outputs import OUTPUT_SCHEMAS
 from metering.rating.policy import load_pricing
-from metering.rating.run import output_path, output_tables, rate_month, rate_on
+from metering.rating.run import (
+    output_path,
+    output_tables,
+    rate_month,
+    rate_on,
+    register_usage_table,
+)
 from metering.rating.tables import check_plans
 from tests.rating import fixture_month
 from tests.rating.conftest import settings
@@ -65,13 +72,14 @@ def rate_both(root: Path, usage: pa.Table, master: str) -> tuple[Outputs, Output
     check_plans(pricing, tenants, s.default_plan)
     con = connect()
     try:
-        register_table(con, "usage_intervals", usage)
+        register_usage_table(con, usage)
         rate_on(con, fixture_month.OCT, s, pricing, tenants)
         duck = output_tables(con)
     finally:
         con.close()
     with spark_session(master) as spark:
         register_arrow(spark, "usage_intervals", usage)
+        register_arrow(spark, "usage_days", usage_days_of(usage))
         rate_on_spark(spark, fixture_month.OCT, s, pricing, tenants)
         on_spark = {name: read().read_all() for name, read in spark_outputs(spark).items()}
     return duck, on_spark
