@@ -50,6 +50,7 @@ SITE_MODELS = (
     "intermediate/int_rating_usage.sql",
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
+    "intermediate/int_usage_keys.sql",
     "intermediate/int_usage_rates.sql",
     "intermediate/int_rate_parts.sql",
     "intermediate/int_unrated_parts.sql",
@@ -62,6 +63,7 @@ SITE_OUTPUTS = ("int_rating_usage", "int_rated_usage", "int_unrated_parts")
 MERGE_MODELS = (
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
+    "intermediate/int_usage_keys.sql",
     "intermediate/int_usage_rates.sql",
 )
 

@@ -56,6 +56,7 @@ INTERMEDIATE = (
     "intermediate/int_rating_usage.sql",
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
+    "intermediate/int_usage_keys.sql",
     "intermediate/int_usage_rates.sql",
     "intermediate/int_rate_parts.sql",
     "intermediate/int_unrated_parts.sql",

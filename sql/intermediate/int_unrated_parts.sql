@@ -1,47 +1,74 @@
 -- int_unrated_parts: usage no rate covers (no tenant, or no rate in force), with the reason.
 -- grain: one row per usage interval with an uncovered remainder.
--- parameters: view `rating_params` (month_start).
+-- parameters: view `rating_params` (month_start, month_end).
 -- feeds: marts/unrated_usage.sql, audits/audit_conservation.sql.
--- reads: int_rating_usage, int_usage_rates, int_tenant_rates, int_tenants.
+-- reads: int_rating_usage, int_usage_keys, int_usage_rates, int_tenants.
 -- rule: nothing is dropped: uncovered quantity = level × (hours of the interval − hours
 --   covered by rate parts), exact in nano-hours; counts are uncovered when no card is in force.
 with params as (
-    select epoch_us(month_start) as month_start_us from rating_params
+    select month_start, month_end, epoch_us(month_start) as month_start_us from rating_params
 ),
 
--- The validity of every card with a first-tier rate per tenant, product and rate dimension.
+-- The month as each usage key's cards cover it (int_usage_rates: one row per card with a rate
+-- for the key, its exact dimension or '*'), each card's validity clipped to the month.
 spans as (
-    select distinct tenant_id, product, dimension, valid_from, valid_to
-    from int_tenant_rates
-    where tier_no = 1
+    select
+        r.tenant_id, r.product, r.dimension,
+        greatest(r.valid_from, p.month_start) as span_start,
+        least(coalesce(r.valid_to, p.month_end), p.month_end) as span_end
+    from int_usage_rates as r
+    cross join params as p
+    where r.valid_from < p.month_end
+        and (r.valid_to is null or r.valid_to > p.month_start)
 ),
 
--- Usage no single card's rate covers whole: only these can have an uncovered remainder (a
--- card covering an interval whole prices all of it, and the cards of a plan never overlap),
--- so only these are compared with their rate parts, instead of every interval of the month.
--- Written as two left joins on equality keys (the exact dimension, then '*') keeping the
--- rows neither matches, not as correlated NOT EXISTS: with range predicates in the
--- correlation the engine decorrelates those through a distinct of every interval's keys,
--- held in memory (a full-size month ran out of memory there). A kept row matched nothing,
--- so it appears once.
+reach as (
+    select
+        tenant_id, product, dimension, span_start, span_end,
+        max(span_end) over (
+            partition by tenant_id, product, dimension
+            order by span_start, span_end
+            rows between unbounded preceding and 1 preceding
+        ) as reached
+    from spans
+),
+
+-- Keys whose cards cover the whole month, from its first instant to its last with no hole:
+-- none of their usage can have an uncovered remainder (a level interval is cut at each card
+-- boundary into parts that add up to it; a count is covered by the card in force at its
+-- start), so their intervals are not compared with their parts at all.
+covered_keys as (
+    select tenant_id, product, dimension
+    from reach
+    cross join params as p
+    group by tenant_id, product, dimension, p.month_start, p.month_end
+    having min(span_start) <= p.month_start
+        and max(span_end) >= p.month_end
+        and coalesce(bool_or(reached < span_start), false) = false
+),
+
+-- The other keys: a card missing for part of the month, or no card at all (no rate, or no
+-- tenant: a Cloudian group that maps to no org). A few keys, usually none.
+open_keys as (
+    select k.tenant_id, k.product, k.dimension
+    from int_usage_keys as k
+    left join covered_keys as c
+        on c.tenant_id is not distinct from k.tenant_id
+        and c.product is not distinct from k.product
+        and c.dimension is not distinct from k.dimension
+    where c.product is null
+),
+
+-- Only the usage of those keys can have an uncovered remainder, so only it is compared with
+-- its rate parts, instead of every interval of the month. An inner join on a small table
+-- (usually empty: the month's intervals are then not read here at all).
 open_usage as (
     select u.*
     from int_rating_usage as u
-    left join spans as s
-        on s.tenant_id = u.tenant_id and s.product = u.product
-        and s.dimension = u.dimension
-        and s.valid_from <= u.interval_start
-        and (s.valid_to is null
-            or s.valid_to >= u.interval_end
-            or (u.measure = 'count' and s.valid_to > u.interval_start))
-    left join spans as w
-        on w.tenant_id = u.tenant_id and w.product = u.product
-        and w.dimension = '*'
-        and w.valid_from <= u.interval_start
-        and (w.valid_to is null
-            or w.valid_to >= u.interval_end
-            or (u.measure = 'count' and w.valid_to > u.interval_start))
-    where s.tenant_id is null and w.tenant_id is null
+    inner join open_keys as k
+        on k.tenant_id is not distinct from u.tenant_id
+        and k.product is not distinct from u.product
+        and k.dimension is not distinct from u.dimension
 ),
 
 -- What the rate parts of those intervals cover: the parts as intermediate/int_rate_parts.sql

@@ -2,17 +2,14 @@
 --   month's usage has: the card's rate for the exact dimension, else its '*' rate.
 -- grain: one row per tenant × product × usage dimension × rate card (first tier).
 -- parameters: none.
+-- reads: intermediate/int_usage_keys.sql, intermediate/int_tenant_rates.sql.
 -- feeds: intermediate/int_rate_parts.sql, intermediate/int_unrated_parts.sql.
 -- rule: within a card a rate for the exact dimension wins over '*'. Ranked here, on a few
 --   thousand keys, not per usage interval: the rates of one card share its validity, so the
 --   time test of int_rate_parts cannot change the winner. Its own model (materialised, small)
 --   so that the parts, which stay a view over the month's intervals, do not rank it again
 --   for each reader.
-with usage_keys as (
-    select distinct tenant_id, product, dimension from int_rating_usage
-),
-
-ranked as (
+with ranked as (
     select
         k.tenant_id, k.product, k.dimension, r.rate_card_id, r.dimension as rate_dimension,
         r.model, r.per, r.billing_basis, r.billing_unit, r.currency, r.valid_from, r.valid_to,
@@ -21,7 +18,7 @@ ranked as (
             partition by k.tenant_id, k.product, k.dimension, r.rate_card_id
             order by case when r.dimension = k.dimension then 0 else 1 end
         ) as match_rank
-    from usage_keys as k
+    from int_usage_keys as k
     inner join int_tenant_rates as r
         on r.tenant_id = k.tenant_id
         and r.product = k.product

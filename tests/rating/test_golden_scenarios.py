@@ -204,3 +204,39 @@ def test_usage_without_a_price_is_unrated_with_a_reason_not_dropped(rater: Rater
     assert unrated[("vcpu", "orphan")]["reason"].startswith("no tenant")
     (vcpu,) = [x for x in lines_of(result, "unmapped:acme") if x["product"] == "vcpu"]
     assert vcpu["quantity"] == D(456) and vcpu["price_to"] == at(20)
+
+
+def test_usage_in_a_hole_between_cards_or_before_the_first_is_unrated_to_the_hour(
+    rater: Rater,
+) -> None:
+    # cards Oct 3 to Oct 10 and Oct 15 on: nothing in force Oct 1-3 and Oct 10-15
+    rater.card(CARD, card_id="std-1", start="2026-10-03T00:00:00Z", end="2026-10-10T00:00:00Z")
+    rater.card(CARD, card_id="std-2", start="2026-10-15T00:00:00Z")
+    rater.tenants(ACME.format(extra=""))
+    gets = {"product": "object_requests", "dimension": "GET", "measure": "count"}
+    bucket = {"resource_id": "bucket-1", "resource_type": "bucket", **gets}
+    rows = [
+        *daily(OCT.start, OCT.end, level=1),  # a VM the whole month
+        # an interval across the hole's end (Oct 14 12:00 to Oct 15 12:00 is cut at midnight)
+        *daily(at(14, 12), at(15, 12), resource_id="vm-2", level=2),
+        # requests counted in the hole (unrated) and at the second card's first hour (rated)
+        make_interval(interval_start=at(12, 5), interval_end=at(12, 6), level=700, **bucket),
+        make_interval(interval_start=at(15), interval_end=at(15, 1), level=3000, **bucket),
+    ]
+    result = rater.rate(rows)
+    unrated = sorted(
+        (u["resource_id"], u["product"], u["quantity"]) for u in result["unrated_usage"]
+    )
+    by_key: dict[tuple[str, str], D] = {}
+    for resource, product, quantity in unrated:
+        by_key[(resource, product)] = by_key.get((resource, product), D(0)) + quantity
+    assert by_key == {
+        ("bucket-1", "object_requests"): D(700),
+        ("urn:vcloud:vm:1", "vcpu"): D(48 + 5 * 24),
+        ("vm-2", "vcpu"): D(24),
+    }
+    rated = {(x["product"], x["rate_card_id"]): x["quantity"] for x in lines_of(result, "acme")}
+    # the VM's 7 + 17 days, vm-2's 12 hours at 2 vCPUs on Oct 15; 3 thousand requests
+    assert rated[("vcpu", "std-1")] == D(7 * 24)
+    assert rated[("vcpu", "std-2")] == D(17 * 24 + 24)
+    assert rated[("object_requests", "std-2")] == D(3)
