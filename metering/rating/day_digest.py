@@ -17,7 +17,6 @@ copy of its rows in another file), in part, or changed after its check does not 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -28,7 +27,7 @@ import pyarrow as pa
 from metering.errors import RatingError
 from metering.lake.storage import LakePath
 from metering.rating.engine import audit, connect, quote
-from metering.rating.provenance import footer_schema
+from metering.rating.provenance import read_footer_json, with_footer_json
 from metering.resources import read_sql
 from metering.window import Window
 
@@ -88,18 +87,12 @@ def check_day(con: duckdb.DuckDBPyConnection, day: date, table: pa.Table) -> dic
 
 def with_digest(table: pa.Table, digest: Mapping[str, str]) -> pa.Table:
     """``table`` with ``digest`` in its schema metadata (kept in the Parquet footer)."""
-    metadata = dict(table.schema.metadata or {})
-    metadata[KEY] = json.dumps(dict(digest), sort_keys=True).encode()
-    return table.replace_schema_metadata(metadata)
+    return with_footer_json(table, KEY, digest)
 
 
 def read_digest(path: LakePath) -> dict[str, str] | None:
     """The digest a day file records (None: written before digests, or by hand)."""
-    raw = (footer_schema(path).metadata or {}).get(KEY)
-    if raw is None:
-        return None
-    value = json.loads(raw)
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
+    return read_footer_json(path, KEY)
 
 
 def checked(table: pa.Table, day: date) -> dict[str, str]:

@@ -50,30 +50,39 @@ def recorded_settings(settings: RatingSettings, rules: str) -> dict[str, str]:
     }
 
 
-def stamp(table: pa.Table, recorded: Mapping[str, str]) -> pa.Table:
-    """``table`` with ``recorded`` in its schema metadata (kept in the Parquet footer)."""
+def with_footer_json(table: pa.Table, key: bytes, values: Mapping[str, str]) -> pa.Table:
+    """``table`` with ``values`` as a JSON object under ``key`` in its schema metadata (kept
+    in the Parquet footer)."""
     metadata = dict(table.schema.metadata or {})
-    metadata[KEY] = json.dumps(dict(recorded), sort_keys=True).encode()
+    metadata[key] = json.dumps(dict(values), sort_keys=True).encode()
     return table.replace_schema_metadata(metadata)
 
 
-def footer_schema(path: LakePath) -> pa.Schema:
-    """The schema (with its metadata) in a Parquet file's footer, local or in object storage."""
+def read_footer_json(path: LakePath, key: bytes) -> dict[str, str] | None:
+    """The JSON object of text values under ``key`` in a Parquet file's footer (None when the
+    file has none), local or in object storage."""
     import pyarrow.parquet as pq
 
     if isinstance(path, ObjectPath):
         with path.fs.open_input_file(path.fs_path) as handle:
-            return pq.read_schema(handle)
-    return pq.read_schema(path)
-
-
-def read_recorded(path: LakePath) -> dict[str, str] | None:
-    """The settings a day file records (None: built before provenance, or by hand)."""
-    raw = (footer_schema(path).metadata or {}).get(KEY)
+            schema = pq.read_schema(handle)
+    else:
+        schema = pq.read_schema(path)
+    raw = (schema.metadata or {}).get(key)
     if raw is None:
         return None
     value = json.loads(raw)
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+
+def stamp(table: pa.Table, recorded: Mapping[str, str]) -> pa.Table:
+    """``table`` with ``recorded`` in its schema metadata (kept in the Parquet footer)."""
+    return with_footer_json(table, KEY, recorded)
+
+
+def read_recorded(path: LakePath) -> dict[str, str] | None:
+    """The settings a day file records (None: built before provenance, or by hand)."""
+    return read_footer_json(path, KEY)
 
 
 def differences(recorded: Mapping[str, str] | None, current: Mapping[str, str]) -> list[str]:
