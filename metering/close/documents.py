@@ -99,6 +99,8 @@ def _with_filled(row: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, 
     return picked
 
 
+# the line each usage key is billed on (the line rule), read by the appendix and the chart
+LINE_KEYS = "marts/usage_line_keys.sql"
 # the body parts, each a mart query run once into a temp table of the close's connection
 _PARTS = {
     "lines": "marts/invoice_lines_ordered.sql",
@@ -109,7 +111,11 @@ _PARTS = {
 
 def _materialize(con: duckdb.DuckDBPyConnection) -> None:
     """Each part's rows in a temp table, in its query's order (DuckDB keeps insertion order,
-    so a filtered scan returns a tenant's rows exactly as the whole query ordered them)."""
+    so a filtered scan returns a tenant's rows exactly as the whole query ordered them). The
+    appendix and the chart share each line's amount over the usage keys it bills, which
+    ``usage_line_keys`` maps once for both."""
+    lines = read_sql(LINE_KEYS).strip().rstrip(";")
+    con.execute(f"create or replace temp table usage_line_keys as {lines}")
     for name, sql_name in _PARTS.items():
         sql = read_sql(sql_name).strip().rstrip(";")
         con.execute(f"create or replace temp table _close_{name} as {sql}")

@@ -181,6 +181,9 @@ class MonthCache:
             "totals": read_sql("readmodel/totals.sql"),
             "revenue": read_sql("readmodel/revenue_by_tenant_product.sql"),
         }
+        # each usage key's line, made once for the four groupings that share lines over keys
+        lines = read_sql("marts/usage_line_keys.sql").strip().rstrip(";")
+        con.execute(f"create or replace temp table usage_line_keys as {lines}")
         template = read_sql("readmodel/usage_by.sql")
         for name, expression in GROUPINGS.items():
             sql[f"by_{name}"] = template.replace("{key}", expression)

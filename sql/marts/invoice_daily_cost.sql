@@ -1,9 +1,10 @@
 -- invoice_daily_cost: each tenant's list cost per day and service, for the invoice chart.
 -- grain: one row per tenant, usage_date, service.
--- reads: rated_usage (quantities per day: the lineage), invoice_lines (amounts, services);
+-- reads: rated_usage (quantities per day: the lineage), usage_line_keys (each key's line,
+--   its amount and service: marts/usage_line_keys.sql);
 --   feeds: metering.close.
 -- list_amount: each usage line's amount shared over the days of its rows (the line rule of
---   marts/rated_usage.sql) in proportion to their quantity, by the rule of
+--   marts/usage_line_keys.sql) in proportion to their quantity, by the rule of
 --   docs/metering-rules.md, "Lineage" (10^-9 units floored, the units left over to the largest
 --   remainders, ties to the earlier day), then summed per service: a tenant's days sum to its
 --   usage lines exactly (fixed fees have no day).
@@ -14,59 +15,29 @@ with usage as (
     group by tenant_id, product, dimension, site, rate_card_id, usage_date
 ),
 
-line_groups as (
-    select tenant_id, product, dimension, site, rate_card_id, min(service) as service,
-        sum(list_amount) as amount
-    from invoice_lines
-    where product <> 'fixed_fee'
-    group by tenant_id, product, dimension, site, rate_card_id
-),
-
--- each usage key's lines: its own site and dimension, else '*' and its dimension, else '*'/'*'
-key_lines as (
-    select
-        k.*, g.dimension as line_dimension, g.site as line_site, g.rate_card_id as line_card,
-        row_number() over (
-            partition by k.tenant_id, k.product, k.dimension, k.site, k.rate_card_id,
-                g.rate_card_id
-            order by case when g.site = '*' then 1 else 0 end,
-                case when g.dimension = '*' then 1 else 0 end
-        ) as preference
-    from (select distinct tenant_id, product, dimension, site, rate_card_id from usage) as k
-    inner join line_groups as g
-        on g.tenant_id = k.tenant_id and g.product = k.product
-        -- a row rated before rows named their card (none) traces to every card's lines of its
-        -- key, and takes a share of each
-        and (g.rate_card_id = k.rate_card_id or k.rate_card_id is null)
-        and (g.site = k.site or g.site = '*')
-        and (g.dimension = k.dimension or g.dimension = '*')
-),
-
 line_days as (
     select
-        u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, u.usage_date,
+        u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, l.amount,
+        l.service, u.usage_date,
         cast(sum(u.quantity) * 1000000000 as hugeint) as w
     from usage as u
-    inner join key_lines as l
-        on l.preference = 1
-        and l.tenant_id = u.tenant_id and l.product = u.product
+    inner join usage_line_keys as l
+        on l.tenant_id = u.tenant_id and l.product = u.product
         and l.dimension = u.dimension and l.site = u.site
         and l.rate_card_id is not distinct from u.rate_card_id
-    group by u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, u.usage_date
+    group by
+        u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, l.amount,
+        l.service, u.usage_date
 ),
 
 weighted as (
     select
-        d.*, g.service,
-        cast(g.amount * 1000000000 as hugeint) as units,
-        sum(d.w) over (
-            partition by d.tenant_id, d.product, d.line_dimension, d.line_site, d.line_card
+        *,
+        cast(amount * 1000000000 as hugeint) as units,
+        sum(w) over (
+            partition by tenant_id, product, line_dimension, line_site, line_card
         ) as wsum
-    from line_days as d
-    inner join line_groups as g
-        on g.tenant_id = d.tenant_id and g.product = d.product
-        and g.dimension = d.line_dimension and g.site = d.line_site
-        and g.rate_card_id = d.line_card
+    from line_days
 ),
 
 shares as (

@@ -2,10 +2,11 @@
 -- grain: one row per tenant, site, resource, product, dimension, unit and rate card (the
 --   month summed; a resource priced by two cards of the month has a row per card, so each
 --   row traces to the lines of its card, and FOCUS splits a line over its card's resources).
--- reads: rated_usage (quantities: the lineage), invoice_lines (the amounts); feeds:
+-- reads: rated_usage (quantities: the lineage), usage_line_keys (each key's line and its
+--   amount: marts/usage_line_keys.sql); feeds:
 --   metering.close (frozen into each invoice's body).
 -- list_amount: the row's share of the lines it is billed on (docs/metering-rules.md,
---   "Lineage"; the line rule of marts/rated_usage.sql): their amount × the row's quantity ÷
+--   "Lineage"; the line rule of marts/usage_line_keys.sql): their amount × the row's quantity ÷
 --   the quantity of all their rows, in units of 10^-9 floored, the units left over given one
 --   each to the largest remainders (ties: the appendix's order), so a line's rows sum to its
 --   amount exactly. Integers only (no decimal division). Not rounded to the minor unit: the
@@ -21,38 +22,6 @@ with usage as (
     group by tenant_id, site, resource_id, product, dimension, unit, rate_card_id
 ),
 
-line_groups as (
-    select tenant_id, product, dimension, site, rate_card_id, sum(list_amount) as amount
-    from invoice_lines
-    where product <> 'fixed_fee'
-    group by tenant_id, product, dimension, site, rate_card_id
-),
-
--- each usage key's lines: its own site and dimension, else '*' and its dimension, else '*'/'*'
-keys as (
-    select distinct tenant_id, product, dimension, site, rate_card_id from usage
-),
-
-key_lines as (
-    select
-        k.*, g.dimension as line_dimension, g.site as line_site, g.rate_card_id as line_card,
-        g.amount,
-        row_number() over (
-            partition by k.tenant_id, k.product, k.dimension, k.site, k.rate_card_id,
-                g.rate_card_id
-            order by case when g.site = '*' then 1 else 0 end,
-                case when g.dimension = '*' then 1 else 0 end
-        ) as preference
-    from keys as k
-    inner join line_groups as g
-        on g.tenant_id = k.tenant_id and g.product = k.product
-        -- a row rated before rows named their card (none) traces to every card's lines of its
-        -- key, and takes a share of each
-        and (g.rate_card_id = k.rate_card_id or k.rate_card_id is null)
-        and (g.site = k.site or g.site = '*')
-        and (g.dimension = k.dimension or g.dimension = '*')
-),
-
 weighted as (
     select
         u.*, l.line_dimension, l.line_site, l.line_card,
@@ -62,9 +31,8 @@ weighted as (
             partition by u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card
         ) as wsum
     from usage as u
-    left join key_lines as l
-        on l.preference = 1
-        and l.tenant_id = u.tenant_id and l.product = u.product
+    left join usage_line_keys as l
+        on l.tenant_id = u.tenant_id and l.product = u.product
         and l.dimension = u.dimension and l.site = u.site
         and l.rate_card_id is not distinct from u.rate_card_id
 ),

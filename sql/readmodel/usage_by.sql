@@ -3,9 +3,10 @@
 -- lines (before discount and tax) shared over the key's values. Materialised once per month
 -- version by metering.readmodel, then sliced per tenant.
 -- grain: one row per tenant, key value and unit. {key} is substituted by metering.readmodel
--- from a fixed set of expressions (below). reads: rated_usage, invoice_lines.
+-- from a fixed set of expressions (below). reads: rated_usage, usage_line_keys
+-- (marts/usage_line_keys.sql: each usage key's line and its amount).
 -- list_amount: each usage line's amount shared over the key's values of its rows (the line
--- rule of marts/rated_usage.sql) in proportion to their quantity, by the rule of
+-- rule of marts/usage_line_keys.sql) in proportion to their quantity, by the rule of
 -- docs/metering-rules.md, "Lineage" (10^-9 units floored, the units left over to the largest
 -- remainders, ties to the smaller key), then summed per key: the values of a tenant sum to its
 -- usage lines exactly, whatever the key (fixed fees belong to no key).
@@ -30,58 +31,27 @@ keyed as (
     group by tenant_id, product, dimension, site, rate_card_id, {key}
 ),
 
-line_groups as (
-    select tenant_id, product, dimension, site, rate_card_id, sum(list_amount) as amount
-    from invoice_lines
-    where product <> 'fixed_fee'
-    group by tenant_id, product, dimension, site, rate_card_id
-),
-
--- each usage key's lines: its own site and dimension, else '*' and its dimension, else '*'/'*'
-key_lines as (
-    select
-        k.*, g.dimension as line_dimension, g.site as line_site, g.rate_card_id as line_card,
-        row_number() over (
-            partition by k.tenant_id, k.product, k.dimension, k.site, k.rate_card_id,
-                g.rate_card_id
-            order by case when g.site = '*' then 1 else 0 end,
-                case when g.dimension = '*' then 1 else 0 end
-        ) as preference
-    from (select distinct tenant_id, product, dimension, site, rate_card_id from keyed) as k
-    inner join line_groups as g
-        on g.tenant_id = k.tenant_id and g.product = k.product
-        -- a row rated before rows named their card (none) traces to every card's lines of its
-        -- key, and takes a share of each
-        and (g.rate_card_id = k.rate_card_id or k.rate_card_id is null)
-        and (g.site = k.site or g.site = '*')
-        and (g.dimension = k.dimension or g.dimension = '*')
-),
-
 line_keys as (
     select
-        u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, u.key,
+        u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, l.amount, u.key,
         cast(sum(u.quantity) * 1000000000 as hugeint) as w
     from keyed as u
-    inner join key_lines as l
-        on l.preference = 1
-        and l.tenant_id = u.tenant_id and l.product = u.product
+    inner join usage_line_keys as l
+        on l.tenant_id = u.tenant_id and l.product = u.product
         and l.dimension = u.dimension and l.site = u.site
         and l.rate_card_id is not distinct from u.rate_card_id
-    group by u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, u.key
+    group by
+        u.tenant_id, u.product, l.line_dimension, l.line_site, l.line_card, l.amount, u.key
 ),
 
 shares as (
     select
-        k.*,
-        cast(g.amount * 1000000000 as hugeint) as units,
-        sum(k.w) over (
-            partition by k.tenant_id, k.product, k.line_dimension, k.line_site, k.line_card
+        *,
+        cast(amount * 1000000000 as hugeint) as units,
+        sum(w) over (
+            partition by tenant_id, product, line_dimension, line_site, line_card
         ) as wsum
-    from line_keys as k
-    inner join line_groups as g
-        on g.tenant_id = k.tenant_id and g.product = k.product
-        and g.dimension = k.line_dimension and g.site = k.line_site
-        and g.rate_card_id = k.line_card
+    from line_keys
 ),
 
 divided as (
