@@ -48,6 +48,7 @@ from metering.window import Window
 # tables).
 SITE_MODELS = (
     "intermediate/int_rating_usage.sql",
+    "intermediate/int_usage_levels.sql",
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
     "intermediate/int_usage_keys.sql",
@@ -61,6 +62,7 @@ SITE_MODELS = (
 SITE_OUTPUTS = ("int_rating_usage", "int_rated_usage", "int_unrated_parts")
 # After the merge: the small models again over the union, then the rest of the chain.
 MERGE_MODELS = (
+    "intermediate/int_usage_levels.sql",
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
     "intermediate/int_usage_keys.sql",

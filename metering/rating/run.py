@@ -54,6 +54,7 @@ OUTPUTS = ("rated_usage", "invoice_lines", "invoice_totals", "unrated_usage")
 
 INTERMEDIATE = (
     "intermediate/int_rating_usage.sql",
+    "intermediate/int_usage_levels.sql",
     "intermediate/int_tenants.sql",
     "intermediate/int_tenant_rates.sql",
     "intermediate/int_usage_keys.sql",

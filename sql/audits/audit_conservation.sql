@@ -1,12 +1,13 @@
 -- audit_conservation: metered usage not fully accounted for, as an equality of aggregates.
 -- grain: one bad row per tenant × site × product × dimension.
--- parameters: view `rating_params` (month_start).
+-- parameters: none (the hour arithmetic is intermediate/int_usage_levels.sql's).
 -- feeds: rate_month (any row fails the rating with RatingError).
 -- invariant: per key, Σ metered = Σ rated + Σ unrated, exactly (scale 18, nano-hours): the
 --   rated side is intermediate/int_charge_keys.sql (the sums the invoice lines are priced
 --   from), the unrated side int_unrated_parts; a key on only one side is compared with 0.
--- how: the metered side is one pass over the month's intervals that sums integer nano-hours
---   (and counts) per key and level, then multiplies each group's level once: Σ level × h =
+-- how: the metered side is the month's intervals' integer nano-hours (and counts) summed per
+--   key and level (intermediate/int_usage_levels.sql, one pass shared with the usage keys
+--   and the unmapped orgs), each group's level multiplied once: Σ level × h =
 --   level × Σ h exactly, because a part's quantity is level (scale 9) × hours (scale 9) with
 --   no rounding. No part is recomputed and nothing is compared per interval, so the audit
 --   costs one aggregate of the intervals, not a second rating. What it gives up against a
@@ -16,22 +17,9 @@
 --   A key with a null site, product or dimension matches no rate (equality joins never
 --   did): nothing of it counts as accounted for. Whole seconds from epoch_us, as in
 --   intermediate/int_rate_parts.sql.
-with params as (
-    select epoch_us(month_start) as month_start_us from rating_params
-),
-
-levels as (
-    select
-        u.tenant_id, u.site, u.product, u.dimension, u.measure, u.level,
-        count(*) as intervals,
-        sum(
-            (((epoch_us(u.interval_end) - p.month_start_us) // 1000000) * 1000000000) // 3600
-            - (((epoch_us(u.interval_start) - p.month_start_us) // 1000000) * 1000000000)
-            // 3600
-        ) as nano_hours
-    from int_rating_usage as u
-    cross join params as p
-    group by u.tenant_id, u.site, u.product, u.dimension, u.measure, u.level
+with levels as (
+    select tenant_id, site, product, dimension, measure, level, intervals, nano_hours
+    from int_usage_levels
 ),
 
 metered as (

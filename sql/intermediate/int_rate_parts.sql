@@ -1,5 +1,6 @@
 -- int_rate_parts: usage split at rate-card changes; each part carries its rate and quantity.
--- grain: one row per usage interval × rate card in force during it.
+-- grain: one row per usage interval × rate card in force during it (rate_key: its
+--   int_usage_rates row).
 -- parameters: view `rating_params` (month_start: anchor of the hour arithmetic).
 -- feeds: intermediate/int_charge_periods.sql, marts/rated_usage.sql,
 --   audits/audit_conservation.sql (intermediate/int_unrated_parts.sql cuts its few intervals
@@ -22,7 +23,7 @@ candidates as (
         u.usage_date, u.site, u.dataset, u.org_name, u.tenant_id, u.resource_type,
         u.resource_id, u.resource_name, u.parent_id, u.product, u.dimension, u.measure,
         u.level, u.interval_start, u.interval_end, u.filled,
-        r.rate_card_id, r.rate_dimension, r.model, r.per, r.billing_basis,
+        r.rate_card_id, r.rate_key, r.rate_dimension, r.model, r.per, r.billing_basis,
         r.billing_unit, r.currency, r.valid_from, r.valid_to, r.unit_price as first_price,
         case
             when u.measure = 'count' then u.interval_start
@@ -60,8 +61,8 @@ timed as (
 select
     usage_date, site, dataset, org_name, tenant_id, resource_type, resource_id,
     resource_name, parent_id, product, dimension, measure, level, interval_start,
-    interval_end, filled, rate_card_id, rate_dimension, model, per, billing_basis, billing_unit,
-    currency, valid_from, valid_to, first_price, part_start, part_end, nano_hours,
+    interval_end, filled, rate_card_id, rate_key, rate_dimension, model, per, billing_basis,
+    billing_unit, currency, valid_from, valid_to, first_price, part_start, part_end, nano_hours,
     case
         when measure = 'count' then cast(level as decimal(38, 18))
         else cast(

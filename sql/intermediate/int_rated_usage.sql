@@ -12,13 +12,24 @@
 --   (marts/rated_usage.sql names each row's line).
 -- performance: the parts (52.7 M at full size) are grouped once here, to the 20.9 M rows of
 --   rated_usage; before, int_charge_keys grouped them a second time and rated_usage joined each
---   part to its price and multiplied it in DECIMAL(38, 18).
+--   part to its price and multiplied it in DECIMAL(38, 18). The parts are grouped by their
+--   rate_key (one integer for tenant, product, dimension and rate card: int_usage_rates) and
+--   the strings joined back on the sums: hashing and comparing four strings per part cost
+--   about a third of the grouping.
+with sums as (
+    select
+        rate_key, site, resource_id, usage_date,
+        min(resource_name) as resource_name,
+        sum(quantity_exact) as quantity_exact,
+        count(*) as parts,
+        -- at most a day's nano-hours per row (2.4·10^10): a BIGINT, also in the per-site Parquet
+        cast(sum(case when filled then nano_hours else 0 end) as bigint) as filled_nano_hours
+    from int_rate_parts
+    group by rate_key, site, resource_id, usage_date
+)
+
 select
-    tenant_id, site, resource_id, usage_date, product, dimension, rate_card_id,
-    min(resource_name) as resource_name,
-    sum(quantity_exact) as quantity_exact,
-    count(*) as parts,
-    -- at most a day's nano-hours per row (2.4·10^10): a BIGINT, also in the per-site Parquet
-    cast(sum(case when filled then nano_hours else 0 end) as bigint) as filled_nano_hours
-from int_rate_parts
-group by tenant_id, site, resource_id, usage_date, product, dimension, rate_card_id
+    r.tenant_id, s.site, s.resource_id, s.usage_date, r.product, r.dimension, r.rate_card_id,
+    s.resource_name, s.quantity_exact, s.parts, s.filled_nano_hours
+from sums as s
+inner join int_usage_rates as r on r.rate_key = s.rate_key

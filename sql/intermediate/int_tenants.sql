@@ -1,6 +1,7 @@
 -- int_tenants: every tenant billed this month: the catalog, plus one per unmapped org seen.
 -- grain: one row per tenant.
 -- parameters: view `rating_params` (default_plan, default_currency, default_tax_rate).
+-- reads: tenants (the catalog), intermediate/int_usage_levels.sql (the orgs with usage).
 -- feeds: intermediate/int_tenant_rates.sql, marts/invoice_lines.sql, marts/invoice_totals.sql.
 with params as (
     select default_plan, default_currency, default_minor_unit, default_tax_rate from rating_params
@@ -8,7 +9,7 @@ with params as (
 
 unmapped as (
     select tenant_id, min(org_name) as tenant_name
-    from int_rating_usage
+    from int_usage_levels
     where tenant_id like 'unmapped:%'
     group by tenant_id
 )

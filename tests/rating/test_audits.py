@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from metering.errors import RatingError
 from metering.rating.day_digest import checked, usage_days_of
-from metering.rating.engine import audit, connect, register_table
+from metering.rating.engine import audit, connect, register_table, run_models
 from metering.rating.intervals import INTERVALS_SCHEMA
 from tests.rating.conftest import OCT, at
 
@@ -22,6 +22,7 @@ USAGE = pa.schema(
         INTERVALS_SCHEMA.field(name)
         for name in (
             "site",
+            "org_name",
             "resource_id",
             "product",
             "dimension",
@@ -48,6 +49,7 @@ PARAMS = pa.schema([("month_start", TS)])
 def usage(level: str, start: datetime, hours: float, **kw: Any) -> dict[str, Any]:
     row = {
         "site": "az1",
+        "org_name": "Acme",
         "resource_id": "vm-1",
         "product": "vcpu",
         "dimension": "",
@@ -92,6 +94,8 @@ def conservation(
         metered = [{"tenant_id": "acme", **row} for row in rows]
         schema = USAGE.append(pa.field("tenant_id", pa.string()))
         register_table(con, "int_rating_usage", pa.Table.from_pylist(metered, schema))
+        # the metered side: the intervals summed per key and level by the rating's own model
+        run_models(con, ["intermediate/int_usage_levels.sql"], materialize=True)
         register_table(con, "int_charge_keys", pa.Table.from_pylist(keys, KEYS))
         register_table(con, "int_unrated_parts", pa.Table.from_pylist(parts, UNRATED))
         return audit(con, "audits/audit_conservation.sql")
