@@ -72,6 +72,13 @@ def rate_command(
         f"usage rows, {result.unrated_rows} unrated",
         highlight=False,
     )
+    if result.reused_days:
+        console.print(
+            f"{len(result.reused_days)} day(s) read from the lineage an earlier rating of the "
+            "month kept (unchanged rows, prices and settings); the others rated from their "
+            "intervals",
+            highlight=False,
+        )
     if result.reconsolidated:
         days = ", ".join(d.isoformat() for d in result.reconsolidated)
         console.print(

@@ -35,6 +35,9 @@ DAY_AUDIT = "audits/day/audit_day_intervals.sql"
 DAY_DIGEST = "audits/day/day_digest.sql"
 # The day's SQL is part of the consolidation rules: changing it makes every day stale.
 DAY_MODELS = (DAY_AUDIT, DAY_DIGEST)
+# The rows' checksum is not a rule of the consolidation (a day without one is still a good
+# day): only the reuse of the day's rated lineage needs it (metering.rating.day_lineage).
+DAY_FINGERPRINT = "audits/day/day_fingerprint.sql"
 
 USAGE_DAYS_SCHEMA = pa.schema(
     [
@@ -48,6 +51,8 @@ USAGE_DAYS_SCHEMA = pa.schema(
 # The footer key of the digest (a JSON object of text values, as the settings').
 KEY = b"metering.day_digest"
 FIELDS = tuple(USAGE_DAYS_SCHEMA.names)
+# Recorded in the same object, beside the digest's fields (day_fingerprint.sql).
+FINGERPRINT = "fingerprint"
 
 
 def _digests(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Table:
@@ -82,7 +87,17 @@ def check_day(con: duckdb.DuckDBPyConnection, day: date, table: pa.Table) -> dic
         )
     rows = _digests(con, table).to_pylist()
     digest = rows[0] if rows else {"usage_date": day, **dict.fromkeys(FIELDS[1:], 0)}
-    return {name: str(digest[name]) for name in FIELDS}
+    return {**{name: str(digest[name]) for name in FIELDS}, FINGERPRINT: _fingerprint(con, table)}
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: pa.Table) -> str:
+    """``day_fingerprint.sql`` over ``table``: its rows' checksum."""
+    con.register("day_intervals", table)
+    try:
+        rows = con.execute(read_sql(DAY_FINGERPRINT)).fetchall()
+    finally:
+        con.unregister("day_intervals")
+    return str(rows[0][0]) if rows else ""
 
 
 def with_digest(table: pa.Table, digest: Mapping[str, str]) -> pa.Table:
@@ -93,6 +108,17 @@ def with_digest(table: pa.Table, digest: Mapping[str, str]) -> pa.Table:
 def read_digest(path: LakePath) -> dict[str, str] | None:
     """The digest a day file records (None: written before digests, or by hand)."""
     return read_footer_json(path, KEY)
+
+
+def fingerprints(files: Iterable[LakePath]) -> dict[date, str]:
+    """The rows' checksum each day file records, by usage_date (a file written before
+    fingerprints, or by hand, has none and is left out)."""
+    found: dict[date, str] = {}
+    for path in files:
+        text = read_digest(path)
+        if text and text.get(FINGERPRINT) and text.get("usage_date"):
+            found[date.fromisoformat(text["usage_date"])] = text[FINGERPRINT]
+    return found
 
 
 def checked(table: pa.Table, day: date) -> dict[str, str]:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from metering.errors import RatingError
 from metering.money import minor_unit
 from metering.rating.catalog import Tenant
+from metering.rating.day_lineage import default_tables
 from metering.rating.policy import Pricing
 from metering.rating.settings import RatingSettings
 from metering.rating.tables import catalog_tables, pricing_tables
@@ -139,9 +140,12 @@ def rating_inputs(
     tenants: Sequence[Tenant],
 ) -> dict[str, pa.Table]:
     """Every table the rating SQL reads besides usage: pricing, catalog and ``rating_params``
-    (each engine registers exactly these under these names)."""
+    (each engine registers exactly these under these names), and the days to rate from their
+    intervals with the lineage reused for the others: here every day and none
+    (metering.rating.day_lineage; one DuckDB process then reuses what it can)."""
     tables = {**pricing_tables(pricing), **catalog_tables(tenants)}
     tables["rating_params"] = rating_params(month, settings, pricing)
+    tables.update(default_tables(month))
     return tables
 
 

@@ -14,7 +14,7 @@ audits run as SQL on the engine before anything is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from metering.config import ProviderConfig
 from metering.lake.storage import LakePath
+from metering.rating import day_lineage
 from metering.rating.catalog import Tenant, load_catalog
 from metering.rating.day_digest import usage_days, usage_days_of
 from metering.rating.days import MonthUsage, month_usage
@@ -99,6 +100,8 @@ class RatingResult:
     estimated_lines: int
     # days rebuilt first because they had been consolidated with other settings
     reconsolidated: tuple[date, ...] = ()
+    # days whose lineage an earlier rating of the month computed (metering.rating.day_lineage)
+    reused_days: tuple[date, ...] = ()
     totals: dict[str, Decimal] = field(default_factory=dict)  # currency → Σ total_amount
     paths: dict[str, LakePath] = field(default_factory=dict)
 
@@ -146,10 +149,16 @@ def rate_on(
     settings: RatingSettings,
     pricing: Pricing,
     tenants: tuple[Tenant, ...],
+    *,
+    lineage: tuple[day_lineage.MonthLineage, LakePath] | None = None,
 ) -> None:
     """Run the rating SQL on ``con`` (``usage_intervals`` already registered) and audit it;
-    the four outputs are left as temp tables of those names (see :func:`duckdb_outputs`)."""
+    the four outputs are left as temp tables of those names (see :func:`duckdb_outputs`).
+    With ``lineage``, the days it reuses are read from their lineage files, not rated again
+    (metering.rating.day_lineage); without, every day is rated from its intervals."""
     register_inputs(con, month, settings, pricing, tenants)
+    if lineage is not None:
+        day_lineage.register(con, *lineage)
     for name in (*INTERMEDIATE, *MARTS):
         run_models(con, [name], materialize=Path(name).stem not in STREAMED)
     for name in audit_names():
@@ -205,8 +214,13 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
     with bounded_connection(settings.memory_limit) as con:
         usage = month_usage(config, month)
         register_month_usage(con, usage, config.lake)
-        rate_on(con, month, settings, pricing, tenants)
-        return publish(config, month, duckdb_outputs(con), usage=usage)
+        inputs = rating_inputs(month, settings, pricing, tenants)
+        lineage = day_lineage.plan(config.lake, month, usage.files, inputs)
+        rate_on(con, month, settings, pricing, tenants, lineage=(lineage, config.lake))
+        # the days just rated from their intervals, for the month's next rating (audited)
+        day_lineage.write(con, lineage, config.lake)
+        result = publish(config, month, duckdb_outputs(con), usage=usage)
+        return replace(result, reused_days=tuple(sorted(lineage.reused)))
 
 
 def _count_estimated(counter: list[int], lines: pa.Table) -> None:

@@ -12,7 +12,7 @@
 --   lines' amount shared over their rows in proportion to quantity, by the same rule.
 -- filled_hours: the hours of the row's usage carried by the fill policy (estimated).
 -- rules: quantity is in the usage unit (vCPU-hour, GB-hour, request ...), the exact sum
---   rounded half-up to 10^-9 (DECIMAL(38, 9)).
+--   rounded half-up to 10^-9 (DECIMAL(38, 9)), as int_rated_usage rounds it.
 with params as (
     select month from rating_params
 )
@@ -26,11 +26,10 @@ select
     a.usage_date,
     a.product,
     a.dimension,
-    cast(a.quantity_exact as decimal(38, 9)) as quantity,
+    a.quantity,
     pr.usage_unit as unit,
     a.rate_card_id,
-    cast(cast(a.filled_nano_hours as decimal(28, 0)) * 0.000000001 as decimal(38, 9))
-        as filled_hours
+    a.filled_hours
 from int_rated_usage as a
 inner join products as pr on pr.product = a.product
 cross join params as p
