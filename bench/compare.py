@@ -4,11 +4,13 @@ Two pieces of our work, each set against the raw DuckDB scan of the month's samp
 naive pandas and polars scripts measured in the same run, in CPU seconds (what compares on
 a shared machine), wall seconds and peak memory:
 
-- **month end**: what the product runs when the month closes. The scheduler consolidated
-  every earlier night on its night, so month end derives the last night and rates the
-  month (``month end: last night`` + ``rate month``).
-- **whole month**: every day derived again, then the month rated (``derive: all days`` +
-  ``rate month``): a replay, or a month whose nights were never consolidated.
+- **month end**: what the product runs on the month's last night. The scheduler
+  consolidated and rated every earlier night on its night, so month end derives the last
+  night and rates the month, the earlier days' lineage reused (``month end: last night`` +
+  ``month end: rate``).
+- **whole month**: every day derived again, then the month rated with every day from its
+  intervals (``derive: all days`` + ``rate month``): a replay, or a month whose nights were
+  never consolidated.
 
 The two stages of a piece run one after the other, so its peak is the larger of theirs.
 """
@@ -22,7 +24,7 @@ from rich.table import Table
 Stage = dict[str, Any]
 
 WORK = (
-    ("month end: last night + rate", ("month end: last night", "rate month")),
+    ("month end: last night + rate", ("month end: last night", "month end: rate")),
     ("whole month: derive + rate", ("derive: all days", "rate month")),
 )
 PEERS = (

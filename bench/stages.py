@@ -78,14 +78,29 @@ def consolidate_days(config_path: str, days: list[str]) -> Facts:
     return {"intervals": rows, "days": len(days)}
 
 
-def rate(config_path: str, month: str, engine: str = "duckdb", per_site: int = 0) -> Facts:
+def rate(
+    config_path: str,
+    month: str,
+    engine: str = "duckdb",
+    per_site: int = 0,
+    lineage: str = "keep",
+) -> Facts:
     """The month rated on one DuckDB, DuckDB per site (``per_site`` processes) or Spark
     (``engine`` = ``spark-sail``: a Sail Spark Connect server in this process, no JVM;
-    ``spark-local``: PySpark local mode), with digests of what it wrote to compare engines."""
+    ``spark-local``: PySpark local mode), with digests of what it wrote to compare engines.
+
+    ``lineage`` (one DuckDB; metering.rating.day_lineage): ``none`` removes the month's day
+    lineage first, so every day is rated from its intervals; an ISO date removes that day's
+    only, as on the month's last night (its day was consolidated that night, the earlier
+    days were rated on theirs); ``keep`` leaves it."""
+    from metering.rating.day_lineage import lineage_path
     from metering.rating.engines import EngineChoice, rate_month_with
     from metering.window import Window
 
     config, window = _config(config_path), Window.parse_month(month)
+    removed = {"none": list(window.days()), "keep": []}.get(lineage)
+    for day in removed if removed is not None else [date.fromisoformat(lineage)]:
+        lineage_path(config.lake, day).unlink(missing_ok=True)
     if engine == "spark-sail":
         from pysail.spark import SparkConnectServer
 
@@ -105,6 +120,7 @@ def rate(config_path: str, month: str, engine: str = "duckdb", per_site: int = 0
         "invoice_lines": result.invoice_lines,
         "tenants": result.tenants,
         "unrated_rows": result.unrated_rows,
+        "reused_days": len(result.reused_days),
         "paths": {name: str(path) for name, path in result.paths.items()},
     }
 

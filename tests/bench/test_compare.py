@@ -20,6 +20,7 @@ STAGES = [
     stage("derive: all days", 40.0, 60.0, 300.0),
     stage("month end: last night", 1.5, 3.0, 320.0),
     stage("rate month", 3.5, 5.0, 450.0),
+    stage("month end: rate", 3.5, 5.0, 450.0),
     stage("raw DuckDB scan", 1.25, 2.0, 250.0),
     stage("naive pandas rating", 10.0, 16.0, 900.0),
 ]

@@ -28,6 +28,12 @@ def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
     assert stages["consolidate one day"]["intervals"] > 0
     rated = stages["rate month"]
     assert rated["tenants"] == 4 and rated["rated_rows"] > 0 and rated["ratio_to_scan"] > 0
+    assert rated["reused_days"] == 0  # every day rated from its intervals
+    # month end reuses the lineage the whole month's rating wrote, but the last day's, and
+    # writes the same outputs
+    end = stages["month end: rate"]
+    assert end["reused_days"] == document["scale"]["days"] - 1
+    assert end["equal_to_rate_month"] is True
     # The raw scan and the naive baseline read the same samples.
     scan = stages["raw DuckDB scan"]["sample_rows"]
     assert scan == stages["naive pandas rating"]["sample_rows"]
@@ -38,7 +44,7 @@ def test_tiny_run_measures_every_stage_and_writes_json(tmp_path: Path) -> None:
     assert stages["month end: last night"]["intervals"] > 0
     month_end, whole = document["month_end"]
     assert month_end["work"] == "month end: last night + rate"
-    assert month_end["stages"] == ["month end: last night", "rate month"]
+    assert month_end["stages"] == ["month end: last night", "month end: rate"]
     parts = [stages[name] for name in month_end["stages"]]
     assert month_end["cpu_seconds"] == pytest.approx(
         sum(s["median_cpu_seconds"] for s in parts), abs=0.01
