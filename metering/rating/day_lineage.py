@@ -70,17 +70,6 @@ FRESH_DAYS_SCHEMA = pa.schema([("usage_date", pa.date32())])
 FRESH_DAYS = "fresh_days"
 DAY_LINEAGE = "day_lineage"
 OWN_TABLES = frozenset({FRESH_DAYS, DAY_LINEAGE})
-# The SQL a day's lineage is the result of.
-LINEAGE_MODELS = (
-    "intermediate/int_rating_usage.sql",
-    "intermediate/int_usage_levels.sql",
-    "intermediate/int_tenants.sql",
-    "intermediate/int_tenant_rates.sql",
-    "intermediate/int_usage_keys.sql",
-    "intermediate/int_usage_rates.sql",
-    "intermediate/int_rate_parts.sql",
-    "intermediate/int_rated_usage.sql",
-)
 # The footer key of a lineage file: {"key": ...}.
 FOOTER = b"metering.day_lineage"
 
@@ -95,10 +84,11 @@ def lineage_path(lake: LakePath, day: date) -> LakePath:
     return lake / "rating" / "day_lineage" / f"month={day:%Y-%m}" / f"{day.isoformat()}.parquet"
 
 
-def inputs_key(inputs: Mapping[str, pa.Table]) -> str:
-    """A hash of the rating inputs, of the lineage SQL and of the engine's version."""
+def inputs_key(inputs: Mapping[str, pa.Table], models: Iterable[str]) -> str:
+    """A hash of the rating inputs, of the SQL of ``models`` (those the lineage is the result
+    of) and of the engine's version."""
     digest = hashlib.sha256()
-    digest.update(f"duckdb {duckdb.__version__}\0{rules_version(LINEAGE_MODELS)}\0".encode())
+    digest.update(f"duckdb {duckdb.__version__}\0{rules_version(models)}\0".encode())
     for name in sorted(set(inputs) - OWN_TABLES):
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, inputs[name].schema) as writer:
@@ -142,15 +132,20 @@ class MonthLineage:
 
 
 def plan(
-    lake: LakePath, month: Window, usage_files: Iterable[LakePath], inputs: Mapping[str, pa.Table]
+    lake: LakePath,
+    month: Window,
+    usage_files: Iterable[LakePath],
+    inputs: Mapping[str, pa.Table],
+    models: Iterable[str],
 ) -> MonthLineage:
-    """For every day of ``month`` with a usage file, whether its lineage file is reused."""
+    """For every day of ``month`` with a usage file, whether its lineage file is reused
+    (``models``: the rating SQL up to ``int_rated_usage``)."""
     from metering.rating.consolidate import intervals_path
 
     files = list(usage_files)
     named = {str(path) for path in files}
     days = [day for day in month.days() if str(intervals_path(lake, day)) in named]
-    common = inputs_key(inputs)
+    common = inputs_key(inputs, models)
     prints = fingerprints(files)
     keys = {day: _day_key(common, day, prints[day]) for day in days if day in prints}
     reused = {

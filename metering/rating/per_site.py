@@ -40,23 +40,19 @@ from metering.rating.engine import (
 from metering.rating.intervals import INTERVALS_SCHEMA
 from metering.rating.outputs import raise_on_audit
 from metering.rating.policy import Pricing
-from metering.rating.run import INTERMEDIATE, MARTS, audit_names, register_inputs
+from metering.rating.run import (
+    INTERMEDIATE,
+    MARTS,
+    THROUGH_LINEAGE,
+    audit_names,
+    register_inputs,
+)
 from metering.rating.settings import RatingSettings
 from metering.window import Window
 
 # Per site: everything up to the parts' sums (each later file reads only these and small
 # tables).
-SITE_MODELS = (
-    "intermediate/int_rating_usage.sql",
-    "intermediate/int_usage_levels.sql",
-    "intermediate/int_tenants.sql",
-    "intermediate/int_tenant_rates.sql",
-    "intermediate/int_usage_keys.sql",
-    "intermediate/int_usage_rates.sql",
-    "intermediate/int_rate_parts.sql",
-    "intermediate/int_unrated_parts.sql",
-    "intermediate/int_rated_usage.sql",
-)
+SITE_MODELS = THROUGH_LINEAGE
 # The parts stay in their site's process: only their sums per resource and day (a site is one
 # of their keys) are merged.
 SITE_OUTPUTS = ("int_rating_usage", "int_rated_usage", "int_unrated_parts")

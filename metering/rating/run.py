@@ -67,6 +67,10 @@ INTERMEDIATE = (
     "intermediate/int_charge_periods.sql",
     "intermediate/int_charge_bands.sql",
 )
+# The models up to the lineage of the invoice lines (int_rated_usage): what a day's kept
+# lineage is the result of (metering.rating.day_lineage), and what DuckDB per site runs in
+# each site's process (metering.rating.per_site).
+THROUGH_LINEAGE = INTERMEDIATE[: INTERMEDIATE.index("intermediate/int_rated_usage.sql") + 1]
 # Models with a row per usage interval (52.7 M at full size) stay views: each reader streams
 # them from the Parquet intervals with only the columns it needs. Materialised, they outgrow
 # the memory cap and go to DuckDB's temp files, and writing and reading those back cost more
@@ -215,7 +219,7 @@ def rate_month(config: ProviderConfig, month: Window) -> RatingResult:
         usage = month_usage(config, month)
         register_month_usage(con, usage, config.lake)
         inputs = rating_inputs(month, settings, pricing, tenants)
-        lineage = day_lineage.plan(config.lake, month, usage.files, inputs)
+        lineage = day_lineage.plan(config.lake, month, usage.files, inputs, THROUGH_LINEAGE)
         rate_on(con, month, settings, pricing, tenants, lineage=(lineage, config.lake))
         # the days just rated from their intervals, for the month's next rating (audited)
         day_lineage.write(con, lineage, config.lake)
